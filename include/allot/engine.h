@@ -1,0 +1,150 @@
+// Copyright 2026 The allot Authors.
+//
+// The engine: experiments, their assignment plane and their learning plane
+// behind one thread-safe object, the way a model-routing service embeds it.
+// Time is always passed in; the engine has no clock of its own.
+//
+//   allot::Engine engine;
+//   absl::Status s = engine.CreateExperiment(config);
+//   s = engine.Start("support-bot-model", start);
+//   absl::StatusOr<allot::Assignment> a =
+//       engine.Assign("support-bot-model", "conv-17", now);
+//   absl::StatusOr<allot::OutcomeDisposition> o =
+//       engine.RecordOutcome("support-bot-model", "conv-17", later, 1.0);
+//   absl::StatusOr<std::vector<allot::ReallocationReport>> reports =
+//       engine.Advance(later);
+//
+// Time: each experiment keeps the time of its last Advance; events stamped
+// before it are refused as time going backward. Between two Advance calls,
+// events may arrive in any order (concurrent request threads). A
+// reallocation takes effect when the Advance that performs it runs: until
+// then, new units are served by the epoch in force, so a service calls
+// Advance on a timer (every minute, say) and replays call it in event order.
+
+#ifndef ALLOT_ENGINE_H_
+#define ALLOT_ENGINE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "allot/internal/mutex.h"
+#include "absl/time/time.h"
+#include "allot/allocation_history.h"
+#include "allot/assigner.h"
+#include "allot/experiment_config.h"
+#include "allot/report.h"
+
+namespace allot {
+
+// What happened to a reported outcome.
+enum class OutcomeDisposition {
+  kCounted,     // inside the unit's window: it counts
+  kLate,        // after the unit's window closed: tallied, not counted
+  kUnknownUnit, // no exposure of this unit is known: tallied, not counted
+  kDuplicate,   // a binary unit's second conversion: tallied, not counted
+};
+
+// An experiment's lifecycle.
+enum class ExperimentState { kCreated, kRunning, kStopped };
+
+namespace internal {
+class ExperimentRuntime;
+}  // namespace internal
+
+// Thread-safe. Assign and RecordOutcome on different units run in parallel;
+// Advance may run concurrently with them.
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Adds an experiment. Errors: InvalidArgument as ValidateExperimentConfig;
+  // AlreadyExists when the id is taken (also by a deleted experiment whose
+  // final report is kept).
+  absl::Status CreateExperiment(const ExperimentConfig& config);
+
+  // Starts the experiment at `at`: epoch 0 begins with the initial weights.
+  // Errors: NotFound; FailedPrecondition unless it was just created.
+  absl::Status Start(absl::string_view experiment, absl::Time at);
+
+  // Stops it at `at`: from then on new units get the fallback arm and are not
+  // recorded, exposed units keep their arm until their window closes, and no
+  // reallocation happens. Errors: NotFound; FailedPrecondition unless it is
+  // running; InvalidArgument when `at` is before its last Advance.
+  absl::Status Stop(absl::string_view experiment, absl::Time at);
+
+  // Removes the experiment; its final report (figures as of the last grid
+  // point reached by Advance) stays available from Reports(). Errors:
+  // NotFound.
+  absl::Status Delete(absl::string_view experiment);
+
+  // Returns the unit's arm. The first call for a unit records its exposure
+  // at `now`; later calls within its conversion window return the same arm
+  // and epoch. With `unit_start`, the unit is pinned to the epoch in force
+  // at min(unit_start, now), so it never moves. Errors: NotFound (unknown
+  // experiment), FailedPrecondition (not started, or `now` before its start),
+  // InvalidArgument (empty or oversized unit, `now` before the last Advance).
+  absl::StatusOr<Assignment> Assign(absl::string_view experiment,
+                                    absl::string_view unit, absl::Time now,
+                                    std::optional<absl::Time> unit_start =
+                                        std::nullopt);
+
+  // Reports an outcome of `unit` at `time`: a conversion (value 1; 0 is
+  // accepted and changes nothing) for binary metrics, any finite value for
+  // continuous ones, summed within the window. Returns how it was counted.
+  // Errors: NotFound (unknown experiment), InvalidArgument (non-finite
+  // value, binary value other than 0 or 1, empty unit, `time` before the
+  // unit's exposure or before the last Advance). On error nothing changes.
+  absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view experiment,
+                                                   absl::string_view unit,
+                                                   absl::Time time, double value);
+
+  // Performs, in time order, every reallocation due up to `now` in every
+  // running experiment and returns their reports (experiments in id order).
+  // Errors: InvalidArgument when `now` is before an earlier Advance; then
+  // nothing changes.
+  absl::StatusOr<std::vector<ReallocationReport>> Advance(absl::Time now);
+
+  // Returns every report of the experiment so far (after Delete, its final
+  // report). Errors: NotFound.
+  absl::StatusOr<std::vector<ReallocationReport>> Reports(
+      absl::string_view experiment) const;
+
+  // Returns the experiment's allocation history. Errors: NotFound,
+  // FailedPrecondition before Start.
+  absl::StatusOr<AllocationHistory> History(absl::string_view experiment) const;
+
+  // Returns the number of units in the ledger: those whose window is open,
+  // and those whose window closed after the last grid point (they are folded
+  // into the aggregates at the next one). Errors: NotFound.
+  absl::StatusOr<int64_t> OpenUnits(absl::string_view experiment) const;
+
+  absl::StatusOr<ExperimentState> State(absl::string_view experiment) const;
+
+ private:
+  absl::StatusOr<std::shared_ptr<internal::ExperimentRuntime>> Find(
+      absl::string_view experiment) const;
+
+  // Serializes Advance calls; held across reallocations, which do not
+  // block Assign or RecordOutcome.
+  internal::Mutex advance_mu_;
+  absl::Time clock_ ABSL_GUARDED_BY(advance_mu_) = absl::InfinitePast();
+
+  mutable internal::Mutex mu_;
+  absl::btree_map<std::string, std::shared_ptr<internal::ExperimentRuntime>>
+      experiments_ ABSL_GUARDED_BY(mu_);
+  absl::btree_map<std::string, ReallocationReport> final_reports_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace allot
+
+#endif  // ALLOT_ENGINE_H_

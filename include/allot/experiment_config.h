@@ -1,0 +1,107 @@
+// Copyright 2026 The allot Authors.
+//
+// An experiment's configuration, and the experiment file (TOML) that holds
+// it. Every field has a documented default; ValidateExperimentConfig names
+// the field and value of anything wrong.
+//
+//   id = "support-bot-model"      # required
+//   salt = "support-bot-model"    # optional, default: id
+//   unit = "conversation"         # optional label
+//   holdout = 0.05                # optional share in [0, 1), default 0
+//   baseline = "small"            # arm served to the holdout; required when holdout > 0
+//   fallback = "small"            # arm for new units after Stop; default: the first arm
+//   [[arms]]
+//   id = "small"
+//   weight = 1                    # positive; weights are normalized
+//   [metric]   kind = "binary", direction = "higher"
+//   [policy]   kind = "thompson", epsilon = 0.1, top_two_beta = 0.5, floor = 0.01,
+//              max_shift = 1.0, seed = 1, prior_alpha = 1, prior_beta = 1
+//   [schedule] burn_in = "24h", min_units_per_arm = 100, interval = "6h",
+//              conversion_window = "72h"
+//
+//   absl::StatusOr<allot::ExperimentConfig> config =
+//       allot::LoadExperimentFile("examples/experiments/support-bot-model.toml");
+
+#ifndef ALLOT_EXPERIMENT_CONFIG_H_
+#define ALLOT_EXPERIMENT_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "allot/metric.h"
+#include "allot/policy.h"
+
+namespace allot {
+
+struct ArmConfig {
+  std::string id;
+  // Initial traffic weight; positive, normalized over the arms.
+  double weight = 1.0;
+};
+
+struct ScheduleConfig {
+  // Initial weights hold for at least this long after Start (>= 0).
+  absl::Duration burn_in = absl::Hours(24);
+  // ...and until every arm has this many matured units (>= 0).
+  int64_t min_units_per_arm = 100;
+  // Reallocations happen every interval after burn-in (> 0).
+  absl::Duration interval = absl::Hours(6);
+  // Outcomes count for this long after a unit's exposure (> 0).
+  absl::Duration conversion_window = absl::Hours(72);
+};
+
+struct ExperimentConfig {
+  std::string id;                 // required, non-empty
+  std::string salt;               // default (empty): the id
+  std::string unit = "unit";      // label of what is randomized
+  std::vector<ArmConfig> arms;    // 2 to kMaxArms, unique ids
+  double holdout = 0.0;           // share in [0, 1)
+  std::string baseline;           // arm id; required when holdout > 0
+  std::string fallback;           // arm id; default (empty): the first arm
+
+  MetricKind metric = MetricKind::kBinary;
+  Direction direction = Direction::kHigherIsBetter;
+
+  PolicyOptions policy;
+  double floor = 0.01;            // additive floor, >= 0
+  double max_shift = 1.0;         // total variation cap per reallocation, in [0, 1]
+  uint64_t seed = 1;              // seeds Monte Carlo in policies
+  double prior_alpha = 1.0;       // Beta prior of binary metrics, > 0
+  double prior_beta = 1.0;
+
+  ScheduleConfig schedule;
+
+  // The salt in force: `salt`, or the id when it is empty.
+  const std::string& EffectiveSalt() const { return salt.empty() ? id : salt; }
+  // The arm ids in order.
+  std::vector<std::string> ArmIds() const;
+  // The initial weights in arm order (not normalized).
+  std::vector<double> InitialWeights() const;
+};
+
+// Returns OK, or InvalidArgument whose message starts with the field's path
+// as the experiment file spells it and gives the value: "policy.epsilon must
+// be in [0, 1], got 1.5", "arms[1].weight must be ...".
+absl::Status ValidateExperimentConfig(const ExperimentConfig& config);
+
+// Parses and validates an experiment file's text. `source` names it in
+// errors, which read "SOURCE:LINE: FIELD ..." and name unknown fields too.
+absl::StatusOr<ExperimentConfig> ParseExperimentToml(absl::string_view text,
+                                                     absl::string_view source);
+
+// Reads and parses the experiment file at `path`. Errors: NotFound when it
+// cannot be read; otherwise as ParseExperimentToml.
+absl::StatusOr<ExperimentConfig> LoadExperimentFile(absl::string_view path);
+
+// Reads a whole file. Errors: NotFound naming the path; InvalidArgument when
+// it is larger than `max_bytes`.
+absl::StatusOr<std::string> ReadFileToString(absl::string_view path,
+                                             size_t max_bytes = size_t{256} << 20);
+
+}  // namespace allot
+
+#endif  // ALLOT_EXPERIMENT_CONFIG_H_

@@ -1,0 +1,138 @@
+// Copyright 2026 The allot Authors.
+//
+// ArmPosterior's moments and quantiles, and the validation every posterior
+// computation runs first. Probability of being best and expected loss live in
+// probability_best.cc.
+
+#include <cmath>
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "allot/posterior.h"
+#include "boost/math/distributions/beta.hpp"
+#include "boost/math/distributions/normal.hpp"
+#include "boost/math/policies/policy.hpp"
+
+namespace allot {
+namespace {
+
+// Boost.Math reports errors by throwing unless told otherwise; this policy
+// makes a bad argument return NaN (or an infinity at a pole) so no exception
+// can leave the library.
+using NoThrowPolicy = boost::math::policies::policy<
+    boost::math::policies::domain_error<boost::math::policies::ignore_error>,
+    boost::math::policies::pole_error<boost::math::policies::ignore_error>,
+    boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
+    boost::math::policies::underflow_error<boost::math::policies::ignore_error>,
+    boost::math::policies::evaluation_error<
+        boost::math::policies::ignore_error>,
+    boost::math::policies::rounding_error<boost::math::policies::ignore_error>,
+    boost::math::policies::promote_double<false>>;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+const char* FamilyName(PosteriorFamily family) {
+  switch (family) {
+    case PosteriorFamily::kBeta:
+      return "beta";
+    case PosteriorFamily::kNormal:
+      return "normal";
+  }
+  return "unknown";
+}
+
+bool IsPositiveFinite(double x) { return std::isfinite(x) && x > 0.0; }
+
+absl::Status ValidateOne(const ArmPosterior& arm, size_t index) {
+  switch (arm.family) {
+    case PosteriorFamily::kBeta:
+      if (!IsPositiveFinite(arm.a)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("arm ", index, ": beta posterior alpha must be "
+                         "finite and > 0, got ", arm.a));
+      }
+      if (!IsPositiveFinite(arm.b)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("arm ", index, ": beta posterior beta must be "
+                         "finite and > 0, got ", arm.b));
+      }
+      return absl::OkStatus();
+    case PosteriorFamily::kNormal:
+      if (!std::isfinite(arm.a)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("arm ", index,
+                         ": normal posterior mean must be finite, got ",
+                         arm.a));
+      }
+      if (!IsPositiveFinite(arm.b)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("arm ", index, ": normal posterior sd must be "
+                         "finite and > 0, got ", arm.b));
+      }
+      return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("arm ", index, ": unknown posterior family ",
+                   static_cast<int>(arm.family)));
+}
+
+}  // namespace
+
+double ArmPosterior::Mean() const {
+  switch (family) {
+    case PosteriorFamily::kBeta:
+      return a / (a + b);
+    case PosteriorFamily::kNormal:
+      return a;
+  }
+  return kNaN;
+}
+
+double ArmPosterior::Variance() const {
+  switch (family) {
+    case PosteriorFamily::kBeta: {
+      const double n = a + b;
+      // Written as a product of ratios so huge counts cannot overflow n^3.
+      return (a / n) * (b / n) / (n + 1.0);
+    }
+    case PosteriorFamily::kNormal:
+      return b * b;
+  }
+  return kNaN;
+}
+
+double ArmPosterior::Quantile(double q) const {
+  // Outside (0, 1), or for a malformed posterior, Boost returns NaN under
+  // NoThrowPolicy; the explicit check keeps the contract obvious here.
+  if (!(q > 0.0 && q < 1.0) || !ValidateOne(*this, 0).ok()) return kNaN;
+  switch (family) {
+    case PosteriorFamily::kBeta:
+      return boost::math::quantile(
+          boost::math::beta_distribution<double, NoThrowPolicy>(a, b), q);
+    case PosteriorFamily::kNormal:
+      return boost::math::quantile(
+          boost::math::normal_distribution<double, NoThrowPolicy>(a, b), q);
+  }
+  return kNaN;
+}
+
+absl::Status ValidatePosteriors(absl::Span<const ArmPosterior> arms) {
+  if (arms.size() < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("need at least 2 arms, got ", arms.size()));
+  }
+  for (size_t i = 0; i < arms.size(); ++i) {
+    absl::Status status = ValidateOne(arms[i], i);
+    if (!status.ok()) return status;
+    if (arms[i].family != arms[0].family) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "arm ", i, ": posterior family ", FamilyName(arms[i].family),
+          " differs from arm 0's family ", FamilyName(arms[0].family)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace allot

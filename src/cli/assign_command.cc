@@ -1,0 +1,136 @@
+// Copyright 2026 The allot Authors.
+//
+// `allot assign`: reads units from standard input, prints their arms.
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "allot/allocation_history.h"
+#include "allot/assigner.h"
+#include "allot/experiment_config.h"
+#include "allot/status_macros.h"
+#include "allot/time_format.h"
+#include "allot/weights.h"
+#include "cli/commands.h"
+
+namespace allot::cli {
+namespace {
+
+struct AssignArgs {
+  std::string experiment;
+  std::string history;
+  std::string at;
+  bool unit_start = false;
+};
+
+absl::StatusOr<AllocationHistory> LoadHistory(const AssignArgs& args,
+                                              const ExperimentConfig& config) {
+  if (args.history.empty()) {
+    return AllocationHistory::Create(config.id, config.EffectiveSalt(),
+                                     config.ArmIds(), absl::InfinitePast(),
+                                     config.InitialWeights());
+  }
+  ALLOT_ASSIGN_OR_RETURN(std::string json, ReadFileToString(args.history));
+  absl::StatusOr<AllocationHistory> history =
+      AllocationHistory::FromJson(json, config.ArmIds());
+  if (!history.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(args.history, ": ", history.status().message()));
+  }
+  if (history->experiment() != config.id) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        args.history, ": experiment \"", history->experiment(),
+        "\" does not match ", args.experiment, "'s id \"", config.id, "\""));
+  }
+  if (history->salt() != config.EffectiveSalt()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        args.history, ": salt \"", history->salt(), "\" does not match ",
+        args.experiment, "'s salt \"", config.EffectiveSalt(), "\""));
+  }
+  return history;
+}
+
+absl::Status RunAssign(const AssignArgs& args, std::istream& in, FILE* out) {
+  ALLOT_ASSIGN_OR_RETURN(ExperimentConfig config,
+                         LoadExperimentFile(args.experiment));
+  ALLOT_ASSIGN_OR_RETURN(AllocationHistory history, LoadHistory(args, config));
+  AssignerOptions options;
+  options.holdout = config.holdout;
+  options.baseline_arm = FindArm(config.ArmIds(), config.baseline);
+  ALLOT_ASSIGN_OR_RETURN(std::unique_ptr<Assigner> assigner,
+                         Assigner::Create(history, options));
+  std::optional<absl::Time> at;
+  if (!args.at.empty()) {
+    ALLOT_ASSIGN_OR_RETURN(at, ParseTime("--at", args.at));
+  }
+  const std::vector<std::string>& arms = assigner->arm_ids();
+  std::string line, buffer;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    absl::string_view unit = line;
+    std::optional<absl::Time> when = at;
+    if (args.unit_start) {
+      std::vector<absl::string_view> fields = absl::StrSplit(line, '\t');
+      if (fields.size() != 2) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "stdin:", number, ": with --unit-start each line is "
+            "unit<TAB>RFC3339-start, got ", fields.size(), " field(s)"));
+      }
+      unit = fields[0];
+      absl::StatusOr<absl::Time> start = ParseTime("unit start", fields[1]);
+      if (!start.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("stdin:", number, ": ", start.status().message()));
+      }
+      when = at.has_value() ? std::min(*at, *start) : *start;
+    }
+    absl::StatusOr<Assignment> a =
+        when.has_value() ? assigner->AssignAt(unit, *when) : assigner->Assign(unit);
+    if (!a.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("stdin:", number, ": ", a.status().message()));
+    }
+    absl::StrAppend(&buffer, unit, "\t", arms[a->arm], "\t", a->epoch, "\t",
+                    FormatNumber(a->propensity), "\t", a->holdout ? 1 : 0, "\n");
+    if (buffer.size() > (1 << 16)) {
+      std::fwrite(buffer.data(), 1, buffer.size(), out);
+      buffer.clear();
+    }
+  }
+  std::fwrite(buffer.data(), 1, buffer.size(), out);
+  std::fflush(out);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddAssignCommand(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<AssignArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "assign",
+      "Read unit ids from stdin, one per line; print "
+      "unit<TAB>arm<TAB>epoch<TAB>propensity<TAB>holdout for each");
+  cmd->add_option("--experiment", args->experiment, "Experiment file (TOML)")
+      ->required();
+  cmd->add_option("--history", args->history,
+                  "Allocation history (JSON); overrides the initial weights");
+  cmd->add_option("--at", args->at,
+                  "Use the epoch in force at this RFC 3339 time (default: the latest)");
+  cmd->add_flag("--unit-start", args->unit_start,
+                "Input lines are unit<TAB>RFC3339-start; pin each unit to the "
+                "epoch in force at its start");
+  cmd->callback([args, &exit_code] {
+    absl::Status status = RunAssign(*args, std::cin, stdout);
+    if (!status.ok()) {
+      std::cerr << "allot assign: " << status.message() << "\n";
+      exit_code = 1;
+    }
+  });
+}
+
+}  // namespace allot::cli

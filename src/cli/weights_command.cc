@@ -1,0 +1,200 @@
+// Copyright 2026 The allot Authors.
+//
+// `allot weights`: what a policy does with given numbers, so a user can see
+// P(best), the resulting weights and the credible intervals.
+
+#include <cmath>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "allot/policy.h"
+#include "allot/posterior.h"
+#include "allot/status_macros.h"
+#include "allot/weights.h"
+#include "cli/commands.h"
+#include "rapidjson/prettywriter.h"
+#include "rapidjson/stringbuffer.h"
+
+namespace allot::cli {
+namespace {
+
+struct WeightsArgs {
+  std::string model = "beta";
+  std::string policy = "thompson";
+  std::string direction = "higher";
+  double floor = 0.01;
+  double epsilon = 0.1;
+  double top_two_beta = 0.5;
+  double prior_alpha = 1.0;
+  double prior_beta = 1.0;
+  uint64_t seed = 1;
+  std::vector<std::string> arms;
+};
+
+absl::StatusOr<double> Number(absl::string_view spec, absl::string_view field,
+                              absl::string_view text) {
+  double v = 0;
+  if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--arm ", spec, ": ", field, " must be a finite number, got \"", text, "\""));
+  }
+  return v;
+}
+
+// Parses ID:N:SUCCESSES (beta) or ID:N:MEAN:VARIANCE (normal) into a
+// posterior: Beta(alpha + s, beta + n - s), or Normal(mean, sqrt(var / n)).
+absl::StatusOr<ArmPosterior> ParseArm(const std::string& spec, bool beta,
+                                      const WeightsArgs& args, std::string* id) {
+  std::vector<std::string> parts = absl::StrSplit(spec, ':');
+  const size_t want = beta ? 3 : 4;
+  if (parts.size() != want) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--arm ", spec, ": expected ",
+        beta ? "ID:N:SUCCESSES" : "ID:N:MEAN:VARIANCE", " for --model ",
+        args.model));
+  }
+  *id = parts[0];
+  ALLOT_ASSIGN_OR_RETURN(double n, Number(spec, "N", parts[1]));
+  if (n < 0 || n != std::floor(n)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--arm ", spec, ": N must be a whole number >= 0, got ", parts[1]));
+  }
+  if (beta) {
+    ALLOT_ASSIGN_OR_RETURN(double s, Number(spec, "SUCCESSES", parts[2]));
+    if (s < 0 || s > n) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--arm ", spec, ": SUCCESSES must be in [0, N], got ", parts[2]));
+    }
+    return ArmPosterior::Beta(args.prior_alpha + s, args.prior_beta + n - s);
+  }
+  ALLOT_ASSIGN_OR_RETURN(double mean, Number(spec, "MEAN", parts[2]));
+  ALLOT_ASSIGN_OR_RETURN(double var, Number(spec, "VARIANCE", parts[3]));
+  if (n < 2 || !(var > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--arm ", spec, ": a normal arm needs N >= 2 and VARIANCE > 0"));
+  }
+  return ArmPosterior::Normal(mean, std::sqrt(var / n));
+}
+
+absl::Status RunWeights(const WeightsArgs& args) {
+  if (args.model != "beta" && args.model != "normal") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--model must be beta or normal, got \"", args.model, "\""));
+  }
+  if (args.direction != "higher" && args.direction != "lower") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--direction must be higher or lower, got \"", args.direction, "\""));
+  }
+  if (!(args.floor >= 0) || !std::isfinite(args.floor)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--floor must be a finite number >= 0, got ", args.floor));
+  }
+  if (!(args.prior_alpha > 0) || !(args.prior_beta > 0)) {
+    return absl::InvalidArgumentError("--prior-alpha and --prior-beta must be > 0");
+  }
+  PolicyOptions options;
+  ALLOT_ASSIGN_OR_RETURN(options.kind, ParsePolicyKind(args.policy));
+  options.epsilon = args.epsilon;
+  options.top_two_beta = args.top_two_beta;
+  ALLOT_ASSIGN_OR_RETURN(std::unique_ptr<Policy> policy, NewPolicy(options));
+
+  std::vector<std::string> ids;
+  std::vector<ArmPosterior> posteriors;
+  for (const std::string& spec : args.arms) {
+    std::string id;
+    ALLOT_ASSIGN_OR_RETURN(ArmPosterior p,
+                           ParseArm(spec, args.model == "beta", args, &id));
+    ids.push_back(id);
+    posteriors.push_back(p);
+  }
+  ALLOT_RETURN_IF_ERROR(ValidateArmIds(ids));
+  const Direction direction = args.direction == "higher"
+                                  ? Direction::kHigherIsBetter
+                                  : Direction::kLowerIsBetter;
+  ALLOT_ASSIGN_OR_RETURN(std::vector<double> p_best,
+                         ProbabilityBest(posteriors, direction, args.seed));
+  const std::vector<double> uniform(ids.size(), 1.0 / ids.size());
+  PolicyInput input;
+  input.arms = posteriors;
+  input.current_weights = uniform;
+  input.initial_weights = uniform;
+  input.direction = direction;
+  input.seed = args.seed;
+  ALLOT_ASSIGN_OR_RETURN(std::vector<double> target, policy->Target(input));
+  const std::vector<double> weights =
+      options.kind == PolicyKind::kFixed
+          ? target
+          : ShapeWeights(target, uniform, args.floor, /*max_shift=*/1.0);
+
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
+  w.SetIndent(' ', 2);
+  w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
+  w.StartObject();
+  w.Key("arms");
+  w.StartObject();
+  for (size_t a = 0; a < ids.size(); ++a) {
+    w.Key(ids[a].c_str());
+    w.StartObject();
+    w.Key("p_best");
+    w.Double(p_best[a]);
+    w.Key("weight");
+    w.Double(weights[a]);
+    w.Key("mean");
+    w.Double(posteriors[a].Mean());
+    w.Key("ci95");
+    w.StartArray();
+    w.Double(posteriors[a].Quantile(0.025));
+    w.Double(posteriors[a].Quantile(0.975));
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndObject();
+  w.EndObject();
+  std::cout << buffer.GetString() << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddWeightsCommand(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<WeightsArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "weights", "Show P(best), weights, means and 95% intervals for given arm data");
+  cmd->add_option("--model", args->model, "beta (binary) or normal (continuous)")
+      ->required();
+  cmd->add_option("--policy", args->policy,
+                  "thompson, top_two_thompson, epsilon_greedy or fixed")
+      ->capture_default_str();
+  cmd->add_option("--floor", args->floor, "Additive floor")->capture_default_str();
+  cmd->add_option("--epsilon", args->epsilon, "epsilon_greedy's epsilon")
+      ->capture_default_str();
+  cmd->add_option("--top-two-beta", args->top_two_beta, "top_two_thompson's beta")
+      ->capture_default_str();
+  cmd->add_option("--direction", args->direction, "higher or lower is better")
+      ->capture_default_str();
+  cmd->add_option("--prior-alpha", args->prior_alpha, "Beta prior alpha")
+      ->capture_default_str();
+  cmd->add_option("--prior-beta", args->prior_beta, "Beta prior beta")
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Monte Carlo seed (more than 32 arms)")
+      ->capture_default_str();
+  cmd->add_option("--arm", args->arms,
+                  "ID:N:SUCCESSES (beta) or ID:N:MEAN:VARIANCE (normal); repeat")
+      ->required()
+      ->allow_extra_args(false);
+  cmd->callback([args, &exit_code] {
+    absl::Status status = RunWeights(*args);
+    if (!status.ok()) {
+      std::cerr << "allot weights: " << status.message() << "\n";
+      exit_code = 1;
+    }
+  });
+}
+
+}  // namespace allot::cli

@@ -1,0 +1,134 @@
+// Copyright 2026 The allot Authors.
+
+#include "allot/experiment_config.h"
+
+#include <cmath>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "allot/hash.h"
+#include "allot/weights.h"
+
+namespace allot {
+namespace {
+
+absl::Status FieldError(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, " ", what));
+}
+
+bool IsArm(const ExperimentConfig& config, absl::string_view id) {
+  for (const ArmConfig& arm : config.arms) {
+    if (arm.id == id) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> ExperimentConfig::ArmIds() const {
+  std::vector<std::string> ids;
+  ids.reserve(arms.size());
+  for (const ArmConfig& arm : arms) ids.push_back(arm.id);
+  return ids;
+}
+
+std::vector<double> ExperimentConfig::InitialWeights() const {
+  std::vector<double> weights;
+  weights.reserve(arms.size());
+  for (const ArmConfig& arm : arms) weights.push_back(arm.weight);
+  return weights;
+}
+
+absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
+  if (config.id.empty()) return FieldError("id", "must not be empty");
+  if (absl::Status s = ValidateSalt(config.EffectiveSalt()); !s.ok()) {
+    return FieldError(config.salt.empty() ? "id" : "salt",
+                      absl::StrCat("(used as the salt): ", s.message()));
+  }
+  if (config.unit.empty()) return FieldError("unit", "must not be empty");
+  if (config.arms.size() < 2 || config.arms.size() > size_t{kMaxArms}) {
+    return FieldError("arms", absl::StrCat("must list 2 to ", kMaxArms,
+                                           " arms, got ", config.arms.size()));
+  }
+  absl::flat_hash_map<absl::string_view, size_t> seen;
+  for (size_t i = 0; i < config.arms.size(); ++i) {
+    const ArmConfig& arm = config.arms[i];
+    const std::string field = absl::StrCat("arms[", i, "]");
+    if (arm.id.empty() || arm.id.size() > kMaxArmIdBytes) {
+      return FieldError(absl::StrCat(field, ".id"),
+                        absl::StrCat("must be 1 to ", kMaxArmIdBytes,
+                                     " bytes, got \"", arm.id, "\""));
+    }
+    if (auto [it, inserted] = seen.emplace(arm.id, i); !inserted) {
+      return FieldError(absl::StrCat(field, ".id"),
+                        absl::StrCat("\"", arm.id, "\" duplicates arms[",
+                                     it->second, "].id"));
+    }
+    if (!std::isfinite(arm.weight) || !(arm.weight > 0)) {
+      return FieldError(absl::StrCat(field, ".weight"),
+                        absl::StrCat("must be a positive finite number, got ",
+                                     arm.weight));
+    }
+  }
+  if (!(config.holdout >= 0 && config.holdout < 1)) {
+    return FieldError("holdout",
+                      absl::StrCat("must be in [0, 1), got ", config.holdout));
+  }
+  if (config.holdout > 0 && config.baseline.empty()) {
+    return FieldError("baseline", "is required when holdout > 0");
+  }
+  if (!config.baseline.empty() && !IsArm(config, config.baseline)) {
+    return FieldError("baseline", absl::StrCat("must name an arm, got \"",
+                                               config.baseline, "\""));
+  }
+  if (!config.fallback.empty() && !IsArm(config, config.fallback)) {
+    return FieldError("fallback", absl::StrCat("must name an arm, got \"",
+                                               config.fallback, "\""));
+  }
+  if (absl::Status s = ValidatePolicyOptions(config.policy); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("policy.", s.message()));
+  }
+  if (!std::isfinite(config.floor) || !(config.floor >= 0)) {
+    return FieldError("policy.floor",
+                      absl::StrCat("must be a finite number >= 0, got ",
+                                   config.floor));
+  }
+  if (!(config.max_shift >= 0 && config.max_shift <= 1)) {
+    return FieldError("policy.max_shift",
+                      absl::StrCat("must be in [0, 1], got ", config.max_shift));
+  }
+  if (!std::isfinite(config.prior_alpha) || !(config.prior_alpha > 0)) {
+    return FieldError("policy.prior_alpha",
+                      absl::StrCat("must be a positive finite number, got ",
+                                   config.prior_alpha));
+  }
+  if (!std::isfinite(config.prior_beta) || !(config.prior_beta > 0)) {
+    return FieldError("policy.prior_beta",
+                      absl::StrCat("must be a positive finite number, got ",
+                                   config.prior_beta));
+  }
+  const ScheduleConfig& s = config.schedule;
+  if (s.burn_in < absl::ZeroDuration() || s.burn_in == absl::InfiniteDuration()) {
+    return FieldError("schedule.burn_in",
+                      absl::StrCat("must be a finite duration >= 0, got ",
+                                   absl::FormatDuration(s.burn_in)));
+  }
+  if (s.min_units_per_arm < 0) {
+    return FieldError("schedule.min_units_per_arm",
+                      absl::StrCat("must be >= 0, got ", s.min_units_per_arm));
+  }
+  if (s.interval <= absl::ZeroDuration() || s.interval == absl::InfiniteDuration()) {
+    return FieldError("schedule.interval",
+                      absl::StrCat("must be a finite duration > 0, got ",
+                                   absl::FormatDuration(s.interval)));
+  }
+  if (s.conversion_window <= absl::ZeroDuration() ||
+      s.conversion_window == absl::InfiniteDuration()) {
+    return FieldError("schedule.conversion_window",
+                      absl::StrCat("must be a finite duration > 0, got ",
+                                   absl::FormatDuration(s.conversion_window)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace allot

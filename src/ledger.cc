@@ -1,0 +1,182 @@
+// Copyright 2026 The allot Authors.
+
+#include "ledger.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "allot/hash.h"
+#include "allot/time_format.h"
+
+#define XXH_INLINE_ALL
+#include "xxhash.h"
+
+namespace allot::internal {
+namespace {
+
+constexpr char kLedgerPurpose = 0x4C;  // 'L'
+
+}  // namespace
+
+UnitKey FingerprintUnit(absl::string_view salt, absl::string_view unit) {
+  XXH3_state_t state;
+  XXH3_INITSTATE(&state);
+  XXH3_128bits_reset(&state);
+  const char header[2] = {static_cast<char>(kHashVersion), kLedgerPurpose};
+  const char separator = '\0';
+  XXH3_128bits_update(&state, header, sizeof(header));
+  XXH3_128bits_update(&state, salt.data(), salt.size());
+  XXH3_128bits_update(&state, &separator, 1);
+  XXH3_128bits_update(&state, unit.data(), unit.size());
+  const XXH128_hash_t h = XXH3_128bits_digest(&state);
+  return {h.high64, h.low64};
+}
+
+Ledger::Ledger(MetricKind metric, absl::Duration window, int num_arms)
+    : metric_(metric),
+      window_us_(absl::ToInt64Microseconds(window)),
+      num_arms_(num_arms) {}
+
+Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
+                                const std::function<Assignment()>& assign) {
+  const int64_t now_us = absl::ToUnixMicros(now);
+  Shard& shard = ShardOf(key);
+  MutexLock lock(&shard.mu);
+  auto it = shard.open.find(key);
+  if (it != shard.open.end()) {
+    const OpenUnit& unit = it->second;
+    if (now_us < unit.exposure_us + window_us_) {
+      Assignment a;
+      a.arm = unit.arm;
+      a.epoch = unit.epoch;
+      a.holdout = (unit.flags & OpenUnit::kHoldout) != 0;
+      return {a, Visit::kReturning};
+    }
+    return {assign(), Visit::kMatured};
+  }
+  if (shard.matured.contains(key.lo) || shard.matured_before.contains(key.lo)) {
+    return {assign(), Visit::kMatured};
+  }
+  Assignment a = assign();
+  if (!record) return {a, Visit::kNew};
+  OpenUnit unit;
+  unit.key = key;
+  unit.exposure_us = now_us;
+  unit.epoch = static_cast<uint32_t>(a.epoch);
+  unit.arm = static_cast<uint8_t>(a.arm);
+  unit.flags = a.holdout ? OpenUnit::kHoldout : 0;
+  shard.open.emplace(key, unit);
+  if (!a.holdout) {
+    if (shard.exposures.size() <= static_cast<size_t>(a.epoch)) {
+      shard.exposures.resize(a.epoch + 1, std::vector<int64_t>(num_arms_));
+    }
+    ++shard.exposures[a.epoch][a.arm];
+  }
+  return {a, Visit::kNew};
+}
+
+bool Ledger::Find(const UnitKey& key, Assignment* out) const {
+  const Shard& shard = ShardOf(key);
+  ReaderMutexLock lock(&shard.mu);
+  auto it = shard.open.find(key);
+  if (it == shard.open.end()) return false;
+  out->arm = it->second.arm;
+  out->epoch = it->second.epoch;
+  out->holdout = (it->second.flags & OpenUnit::kHoldout) != 0;
+  return true;
+}
+
+absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key,
+                                                  absl::Time time,
+                                                  double value) {
+  const int64_t time_us = absl::ToUnixMicros(time);
+  Shard& shard = ShardOf(key);
+  MutexLock lock(&shard.mu);
+  auto it = shard.open.find(key);
+  if (it == shard.open.end()) {
+    if (shard.matured.contains(key.lo) || shard.matured_before.contains(key.lo)) {
+      return OutcomeDisposition::kLate;
+    }
+    return OutcomeDisposition::kUnknownUnit;
+  }
+  OpenUnit& unit = it->second;
+  if (time_us < unit.exposure_us) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "outcome time ", FormatRfc3339(time), " is before the unit's exposure at ",
+        FormatRfc3339(absl::FromUnixMicros(unit.exposure_us))));
+  }
+  if (time_us >= unit.exposure_us + window_us_) return OutcomeDisposition::kLate;
+  if (metric_ == MetricKind::kBinary) {
+    if (value == 0) return OutcomeDisposition::kCounted;
+    if (unit.flags & OpenUnit::kConverted) return OutcomeDisposition::kDuplicate;
+    unit.flags |= OpenUnit::kConverted;
+    unit.outcome = 1;
+    return OutcomeDisposition::kCounted;
+  }
+  unit.outcome += value;
+  return OutcomeDisposition::kCounted;
+}
+
+std::vector<OpenUnit> Ledger::TakeMatured(absl::Time now) {
+  const int64_t now_us = absl::ToUnixMicros(now);
+  bool rotate = false;
+  {
+    MutexLock lock(&generation_mu_);
+    if (generation_start_us_ == INT64_MIN) generation_start_us_ = now_us;
+    if (now_us - generation_start_us_ >= window_us_) {
+      rotate = true;
+      generation_start_us_ = now_us;
+    }
+  }
+  std::vector<OpenUnit> matured;
+  for (Shard& shard : shards_) {
+    MutexLock lock(&shard.mu);
+    if (rotate) {
+      shard.matured_before = std::move(shard.matured);
+      shard.matured.clear();
+    }
+    for (auto it = shard.open.begin(); it != shard.open.end();) {
+      if (it->second.exposure_us + window_us_ <= now_us) {
+        matured.push_back(it->second);
+        shard.matured.insert(it->first.lo);
+        shard.open.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  std::sort(matured.begin(), matured.end(),
+            [](const OpenUnit& a, const OpenUnit& b) {
+              if (a.exposure_us != b.exposure_us) {
+                return a.exposure_us < b.exposure_us;
+              }
+              return a.key < b.key;
+            });
+  return matured;
+}
+
+std::vector<std::vector<int64_t>> Ledger::ExposureCounts() const {
+  std::vector<std::vector<int64_t>> total;
+  for (const Shard& shard : shards_) {
+    ReaderMutexLock lock(&shard.mu);
+    if (total.size() < shard.exposures.size()) {
+      total.resize(shard.exposures.size(), std::vector<int64_t>(num_arms_));
+    }
+    for (size_t e = 0; e < shard.exposures.size(); ++e) {
+      for (int a = 0; a < num_arms_; ++a) total[e][a] += shard.exposures[e][a];
+    }
+  }
+  return total;
+}
+
+int64_t Ledger::open_units() const {
+  int64_t n = 0;
+  for (const Shard& shard : shards_) {
+    ReaderMutexLock lock(&shard.mu);
+    n += static_cast<int64_t>(shard.open.size());
+  }
+  return n;
+}
+
+}  // namespace allot::internal

@@ -1,0 +1,133 @@
+// Copyright 2026 The allot Authors.
+//
+// The ledger: every exposed unit whose conversion window is still open, with
+// its arm, epoch, exposure time and outcome so far, in a compact sharded map
+// keyed by a 128-bit fingerprint of the unit (not its bytes). When a window
+// closes the unit leaves the ledger and is handed to the caller to fold into
+// per-(epoch, arm) aggregates; its fingerprint is kept for one more window so
+// an outcome that arrives late is told apart from one for an unknown unit.
+//
+// Memory: sizeof(OpenUnit) = 40 bytes per open unit plus the hash table's
+// control byte and spare capacity (load factor up to 7/8): about 47 bytes.
+
+#ifndef ALLOT_SRC_LEDGER_H_
+#define ALLOT_SRC_LEDGER_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "allot/assigner.h"
+#include "allot/engine.h"
+#include "allot/internal/mutex.h"
+#include "allot/metric.h"
+
+namespace allot::internal {
+
+// A unit's 128-bit fingerprint (XXH3-128 of the hash layer's message with
+// purpose 'L'); collisions are negligible (~n^2 / 2^129).
+struct UnitKey {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  friend bool operator==(const UnitKey& a, const UnitKey& b) {
+    return a.hi == b.hi && a.lo == b.lo;
+  }
+  friend bool operator<(const UnitKey& a, const UnitKey& b) {
+    return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
+  }
+};
+
+UnitKey FingerprintUnit(absl::string_view salt, absl::string_view unit);
+
+// The fingerprint is already uniform; use it as its own hash so iteration
+// order does not depend on the process's hash seed.
+struct UnitKeyHash {
+  size_t operator()(const UnitKey& k) const { return static_cast<size_t>(k.lo); }
+};
+
+// One open unit, 40 bytes.
+struct OpenUnit {
+  UnitKey key;
+  int64_t exposure_us = 0;  // exposure time, Unix microseconds
+  double outcome = 0;       // sum of counted outcome values
+  uint32_t epoch = 0;
+  uint8_t arm = 0;
+  uint8_t flags = 0;
+  static constexpr uint8_t kHoldout = 1;
+  static constexpr uint8_t kConverted = 2;
+};
+static_assert(sizeof(OpenUnit) == 40);
+
+// Thread-safe: units are spread over shards, each behind its own mutex.
+class Ledger {
+ public:
+  Ledger(MetricKind metric, absl::Duration window, int num_arms);
+
+  enum class Visit {
+    kNew,       // first exposure: recorded now
+    kReturning, // window still open: the recorded arm and epoch
+    kMatured,   // window closed within the last window or two: not recorded
+  };
+  struct Exposure {
+    Assignment assignment;
+    Visit visit = Visit::kNew;
+  };
+
+  // Returns the unit's recorded assignment while its window is open. A unit
+  // whose window has closed (and whose fingerprint is still kept) gets
+  // `assign()` and is not recorded again. Any other unit gets `assign()`,
+  // recorded as an exposure at `now` under its epoch and arm, unless
+  // `record` is false (a stopped experiment).
+  Exposure Expose(const UnitKey& key, absl::Time now, bool record,
+                  const std::function<Assignment()>& assign);
+
+  // Returns the open unit's assignment, if any.
+  bool Find(const UnitKey& key, Assignment* out) const;
+
+  // Records an outcome. Errors: InvalidArgument when `time` is before the
+  // unit's exposure (nothing changes).
+  absl::StatusOr<OutcomeDisposition> Record(const UnitKey& key, absl::Time time,
+                                            double value);
+
+  // Removes every unit whose window has closed by `now` (exposure + window
+  // <= now) and returns them sorted by (exposure time, key), so folding them
+  // is deterministic whatever order the events came in.
+  std::vector<OpenUnit> TakeMatured(absl::Time now);
+
+  // Exposures so far outside the holdout, [epoch][arm].
+  std::vector<std::vector<int64_t>> ExposureCounts() const;
+
+  int64_t open_units() const;
+
+ private:
+  static constexpr int kShards = 16;
+  struct Shard {
+    mutable Mutex mu;
+    absl::flat_hash_map<UnitKey, OpenUnit, UnitKeyHash> open ABSL_GUARDED_BY(mu);
+    // Fingerprints of matured units, in two generations of one window each.
+    absl::flat_hash_set<uint64_t> matured ABSL_GUARDED_BY(mu);
+    absl::flat_hash_set<uint64_t> matured_before ABSL_GUARDED_BY(mu);
+    std::vector<std::vector<int64_t>> exposures ABSL_GUARDED_BY(mu);
+  };
+  Shard& ShardOf(const UnitKey& key) { return shards_[key.hi % kShards]; }
+  const Shard& ShardOf(const UnitKey& key) const {
+    return shards_[key.hi % kShards];
+  }
+
+  const MetricKind metric_;
+  const int64_t window_us_;
+  const int num_arms_;
+  std::array<Shard, kShards> shards_;
+  // When the current generation of matured fingerprints began.
+  Mutex generation_mu_;
+  int64_t generation_start_us_ ABSL_GUARDED_BY(generation_mu_) = INT64_MIN;
+};
+
+}  // namespace allot::internal
+
+#endif  // ALLOT_SRC_LEDGER_H_

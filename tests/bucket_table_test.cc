@@ -1,0 +1,193 @@
+// Copyright 2026 The allot Authors.
+
+#include "allot/bucket_table.h"
+#include "allot/weights.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace allot {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+double WeightTotalVariation(const std::vector<double>& a,
+                            const std::vector<double>& b) {
+  double tv = 0;
+  for (size_t i = 0; i < a.size(); ++i) tv += std::abs(a[i] - b[i]);
+  return tv / 2;
+}
+
+// Checks a reallocation from `before` (weights `w0`) to `after` (`w1`).
+void ExpectMinimalMove(const BucketTable& before, const BucketTable& after,
+                       const std::vector<double>& w0,
+                       const std::vector<double>& w1) {
+  const int k = before.num_arms();
+  // Only arms that lost buckets give, only arms that gained receive.
+  for (uint32_t b = 0; b < kNumBuckets; ++b) {
+    const int from = before.ArmOf(b), to = after.ArmOf(b);
+    if (from == to) continue;
+    ASSERT_GT(before.counts()[from], after.counts()[from]) << "bucket " << b;
+    ASSERT_LT(before.counts()[to], after.counts()[to]) << "bucket " << b;
+  }
+  // Moved buckets = the total-variation distance of the counts, exactly...
+  int64_t tv_counts = 0;
+  for (int a = 0; a < k; ++a) {
+    tv_counts += std::abs(int64_t{before.counts()[a]} - int64_t{after.counts()[a]});
+  }
+  EXPECT_EQ(int64_t{BucketTable::MovedBuckets(before, after)} * 2, tv_counts);
+  // ...which is within max(1, K / 2) / B of the distance between the weights:
+  // each count is within one bucket of w * B.
+  const double moved =
+      double{static_cast<double>(BucketTable::MovedBuckets(before, after))} /
+      kNumBuckets;
+  EXPECT_NEAR(moved, WeightTotalVariation(w0, w1),
+              std::max(1.0, k / 2.0) / kNumBuckets);
+}
+
+TEST(BucketCountsTest, LargestRemainderSumsToBuckets) {
+  EXPECT_THAT(BucketCounts({0.5, 0.5}), ElementsAre(32768u, 32768u));
+  // Three equal remainders: the lower index gets the leftover bucket.
+  EXPECT_THAT(BucketCounts({1.0 / 3, 1.0 / 3, 1.0 / 3}),
+              ElementsAre(21846u, 21845u, 21845u));
+  EXPECT_THAT(BucketCounts({0.2, 0.3, 0.5}), ElementsAre(13107u, 19661u, 32768u));
+  EXPECT_THAT(BucketCounts({1.0, 0.0}), ElementsAre(65536u, 0u));
+}
+
+TEST(BucketCountsTest, EveryCountIsWithinOneBucketOfItsQuota) {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int trial = 0; trial < 500; ++trial) {
+    const int k = 2 + trial % 30;
+    std::vector<double> w(k);
+    double sum = 0;
+    for (double& x : w) sum += (x = u(rng));
+    for (double& x : w) x /= sum;
+    std::vector<uint32_t> counts = BucketCounts(w);
+    int64_t total = 0;
+    for (int a = 0; a < k; ++a) {
+      total += counts[a];
+      EXPECT_LT(std::abs(counts[a] - w[a] * kNumBuckets), 1.0);
+    }
+    EXPECT_EQ(total, int64_t{kNumBuckets});
+  }
+}
+
+TEST(BucketTableTest, InitialTableGivesContiguousBlocksInArmOrder) {
+  absl::StatusOr<BucketTable> t = BucketTable::Initial({1, 3});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_THAT(t->counts(), ElementsAre(16384u, 49152u));
+  EXPECT_EQ(t->ArmOf(0), 0);
+  EXPECT_EQ(t->ArmOf(16383), 0);
+  EXPECT_EQ(t->ArmOf(16384), 1);
+  EXPECT_EQ(t->ArmOf(kNumBuckets - 1), 1);
+}
+
+TEST(BucketTableTest, WeightsAreNormalized) {
+  absl::StatusOr<BucketTable> a = BucketTable::Initial({1, 1});
+  absl::StatusOr<BucketTable> b = BucketTable::Initial({50, 50});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(BucketTable::MovedBuckets(*a, *b), 0u);
+}
+
+TEST(BucketTableTest, RefusesBadWeights) {
+  EXPECT_THAT(BucketTable::Initial({1}).status().message(),
+              HasSubstr("at least 2 arms"));
+  EXPECT_THAT(BucketTable::Initial({1, NAN}).status().message(),
+              HasSubstr("weight of arm 1"));
+  EXPECT_THAT(BucketTable::Initial({1, -1}).status().message(),
+              HasSubstr("got -1"));
+  EXPECT_THAT(BucketTable::Initial(std::vector<double>(kMaxArms + 1, 1.0))
+                  .status()
+                  .message(),
+              HasSubstr("at most 256 arms, got 257"));
+  absl::StatusOr<BucketTable> t = BucketTable::Initial({1, 1});
+  ASSERT_TRUE(t.ok());
+  EXPECT_THAT(t->Reallocate({1, 1, 1}).status().message(),
+              HasSubstr("one weight per arm (2), got 3"));
+  EXPECT_THAT(t->Reallocate({0, 0}).status().message(),
+              HasSubstr("positive finite sum"));
+}
+
+TEST(BucketTableTest, ReallocationMovesOnlyTheTotalVariation) {
+  absl::StatusOr<BucketTable> t0 = BucketTable::Initial({0.5, 0.5});
+  ASSERT_TRUE(t0.ok());
+  absl::StatusOr<BucketTable> t1 = t0->Reallocate({0.3, 0.7});
+  ASSERT_TRUE(t1.ok());
+  ExpectMinimalMove(*t0, *t1, {0.5, 0.5}, {0.3, 0.7});
+  EXPECT_EQ(BucketTable::MovedBuckets(*t0, *t1), 32768u - 19661u);
+}
+
+TEST(BucketTableTest, BucketsReturnToTheArmThatFirstHeldThem) {
+  absl::StatusOr<BucketTable> t0 = BucketTable::Initial({0.5, 0.5});
+  ASSERT_TRUE(t0.ok());
+  absl::StatusOr<BucketTable> t1 = t0->Reallocate({0.3, 0.7});
+  absl::StatusOr<BucketTable> t2 = t1->Reallocate({0.5, 0.5});
+  ASSERT_TRUE(t1.ok() && t2.ok());
+  // Back to the start weights: back to the start table, bucket for bucket.
+  EXPECT_EQ(BucketTable::MovedBuckets(*t0, *t2), 0u);
+  for (uint32_t b = 0; b < kNumBuckets; b += 97) {
+    EXPECT_EQ(t2->ArmOf(b), t2->FirstArmOf(b));
+  }
+}
+
+TEST(BucketTableTest, LosingArmGivesUpTakenBucketsBeforeItsOwn) {
+  // Arm 1 takes buckets from arm 0, then loses weight to arm 2: it must hand
+  // over the buckets it took (their units were already moved once), keeping
+  // its own first block intact.
+  std::vector<double> w0 = {0.4, 0.3, 0.3}, w1 = {0.2, 0.5, 0.3},
+                      w2 = {0.2, 0.3, 0.5};
+  absl::StatusOr<BucketTable> t0 = BucketTable::Initial(w0);
+  absl::StatusOr<BucketTable> t1 = t0->Reallocate(w1);
+  absl::StatusOr<BucketTable> t2 = t1->Reallocate(w2);
+  ASSERT_TRUE(t0.ok() && t1.ok() && t2.ok());
+  ExpectMinimalMove(*t0, *t1, w0, w1);
+  ExpectMinimalMove(*t1, *t2, w1, w2);
+  for (uint32_t b = 0; b < kNumBuckets; ++b) {
+    if (t0->ArmOf(b) == 1) {
+      ASSERT_EQ(t2->ArmOf(b), 1) << "arm 1 gave up its own bucket " << b;
+    }
+  }
+}
+
+TEST(BucketTableTest, RandomHistoriesKeepEveryInvariant) {
+  std::mt19937_64 rng(2026);
+  std::gamma_distribution<double> gamma(0.7, 1.0);
+  for (int history = 0; history < 5; ++history) {
+    const int k = 2 + history * 3;
+    std::vector<double> w(k, 1.0 / k);
+    absl::StatusOr<BucketTable> table = BucketTable::Initial(w);
+    ASSERT_TRUE(table.ok());
+    for (int step = 0; step < 40; ++step) {
+      std::vector<double> next(k);
+      double sum = 0;
+      for (double& x : next) sum += (x = gamma(rng));
+      for (double& x : next) x /= sum;
+      absl::StatusOr<BucketTable> moved = table->Reallocate(next);
+      ASSERT_TRUE(moved.ok());
+      ExpectMinimalMove(*table, *moved, w, next);
+      table = std::move(moved);
+      w = next;
+    }
+  }
+}
+
+TEST(BucketTableTest, SameHistoryGivesSameTable) {
+  const std::vector<std::vector<double>> history = {
+      {0.25, 0.25, 0.5}, {0.1, 0.6, 0.3}, {0.5, 0.2, 0.3}, {0.0, 0.01, 0.99}};
+  auto build = [&] {
+    BucketTable t = *BucketTable::Initial(history[0]);
+    for (size_t e = 1; e < history.size(); ++e) t = *t.Reallocate(history[e]);
+    return t;
+  };
+  EXPECT_EQ(BucketTable::MovedBuckets(build(), build()), 0u);
+}
+
+}  // namespace
+}  // namespace allot

@@ -1,0 +1,514 @@
+// Copyright 2026 The allot Authors.
+//
+// The engine's behaviour through its public API: lifecycle, assignment and
+// stickiness, outcomes and windows, the schedule, estimates and reports.
+
+#include "allot/engine.h"
+
+#include <cmath>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace allot {
+namespace {
+
+using ::testing::HasSubstr;
+
+const absl::Time kStart = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+
+absl::Time At(absl::Duration d) { return kStart + d; }
+
+ExperimentConfig SmallConfig() {
+  ExperimentConfig c;
+  c.id = "exp";
+  c.arms = {{"a", 1}, {"b", 1}};
+  c.schedule.burn_in = absl::Hours(2);
+  c.schedule.interval = absl::Hours(1);
+  c.schedule.conversion_window = absl::Minutes(30);
+  c.schedule.min_units_per_arm = 10;
+  return c;
+}
+
+std::unique_ptr<Engine> Started(const ExperimentConfig& config) {
+  auto engine = std::make_unique<Engine>();
+  EXPECT_TRUE(engine->CreateExperiment(config).ok());
+  EXPECT_TRUE(engine->Start(config.id, kStart).ok());
+  return engine;
+}
+
+// Converts exactly a `rate` share of the units of each arm, in order.
+class ExactConverter {
+ public:
+  bool Next(int arm, double rate) {
+    const int64_t c = count_[arm]++;
+    return std::floor((c + 1) * rate) > std::floor(c * rate);
+  }
+
+ private:
+  std::map<int, int64_t> count_;
+};
+
+TEST(EngineTest, RefusesBadConfigsNamingTheField) {
+  Engine engine;
+  ExperimentConfig c = SmallConfig();
+  c.policy.epsilon = 1.5;
+  EXPECT_THAT(engine.CreateExperiment(c).message(),
+              HasSubstr("policy.epsilon must be in [0, 1], got 1.5"));
+  c = SmallConfig();
+  c.arms = {{"a", 1}};
+  EXPECT_THAT(engine.CreateExperiment(c).message(), HasSubstr("arms must list 2"));
+  c = SmallConfig();
+  c.arms = {{"a", 1}, {"a", 1}};
+  EXPECT_THAT(engine.CreateExperiment(c).message(), HasSubstr("duplicates"));
+  c = SmallConfig();
+  c.arms[1].weight = NAN;
+  EXPECT_THAT(engine.CreateExperiment(c).message(), HasSubstr("arms[1].weight"));
+  c = SmallConfig();
+  c.schedule.conversion_window = absl::ZeroDuration();
+  EXPECT_THAT(engine.CreateExperiment(c).message(),
+              HasSubstr("schedule.conversion_window"));
+  c = SmallConfig();
+  c.schedule.interval = -absl::Hours(1);
+  EXPECT_THAT(engine.CreateExperiment(c).message(), HasSubstr("schedule.interval"));
+  c = SmallConfig();
+  c.fallback = "zzz";
+  EXPECT_THAT(engine.CreateExperiment(c).message(), HasSubstr("fallback"));
+  // Nothing was created by the refused calls.
+  EXPECT_EQ(engine.State("exp").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(engine.CreateExperiment(SmallConfig()).ok());
+  EXPECT_EQ(engine.CreateExperiment(SmallConfig()).code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST(EngineTest, LifecycleErrors) {
+  Engine engine;
+  EXPECT_EQ(engine.Start("nope", kStart).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine.Assign("nope", "u", kStart).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine.RecordOutcome("nope", "u", kStart, 1).status().code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(engine.CreateExperiment(SmallConfig()).ok());
+  EXPECT_EQ(engine.Assign("exp", "u", kStart).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(engine.Stop("exp", kStart).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(engine.Start("exp", kStart).ok());
+  EXPECT_EQ(engine.Start("exp", kStart).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(engine.Assign("exp", "u", kStart - absl::Seconds(1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(EngineTest, RefusesBadEventsAndChangesNothing) {
+  std::unique_ptr<Engine> engine = Started(SmallConfig());
+  ASSERT_TRUE(engine->Assign("exp", "u1", At(absl::Minutes(5))).ok());
+  EXPECT_THAT(engine->Assign("exp", "", At(absl::Minutes(5))).status().message(),
+              HasSubstr("unit must not be empty"));
+  EXPECT_EQ(engine->Assign("exp", std::string(70000, 'x'), At(absl::Minutes(5)))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(
+      engine->RecordOutcome("exp", "u1", At(absl::Minutes(6)), 0.5).status().message(),
+      HasSubstr("must be 0 or 1, got 0.5"));
+  EXPECT_THAT(
+      engine->RecordOutcome("exp", "u1", At(absl::Minutes(6)), NAN).status().message(),
+      HasSubstr("must be finite"));
+  EXPECT_THAT(
+      engine->RecordOutcome("exp", "u1", At(absl::Minutes(4)), 1).status().message(),
+      HasSubstr("before the unit's exposure"));
+  ASSERT_TRUE(engine->Advance(At(absl::Minutes(10))).ok());
+  EXPECT_THAT(engine->Advance(At(absl::Minutes(9))).status().message(),
+              HasSubstr("time going backward"));
+  EXPECT_THAT(engine->Assign("exp", "u2", At(absl::Minutes(9))).status().message(),
+              HasSubstr("time going backward"));
+  EXPECT_THAT(
+      engine->RecordOutcome("exp", "u1", At(absl::Minutes(9)), 1).status().message(),
+      HasSubstr("time going backward"));
+  // The refused outcomes changed nothing: u1 still converts once.
+  EXPECT_EQ(*engine->RecordOutcome("exp", "u1", At(absl::Minutes(11)), 1),
+            OutcomeDisposition::kCounted);
+  EXPECT_EQ(*engine->RecordOutcome("exp", "u1", At(absl::Minutes(12)), 1),
+            OutcomeDisposition::kDuplicate);
+  EXPECT_EQ(*engine->OpenUnits("exp"), 1);
+}
+
+TEST(EngineTest, ReturningUnitsKeepTheirArmInsideTheWindow) {
+  std::unique_ptr<Engine> engine = Started(SmallConfig());
+  absl::StatusOr<Assignment> first = engine->Assign("exp", "u", At(absl::Minutes(1)));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->propensity, 0.5);
+  for (int m = 2; m < 31; ++m) {
+    absl::StatusOr<Assignment> again = engine->Assign("exp", "u", At(absl::Minutes(m)));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->arm, first->arm);
+    EXPECT_EQ(again->epoch, first->epoch);
+  }
+  EXPECT_EQ(*engine->OpenUnits("exp"), 1);
+}
+
+TEST(EngineTest, OutcomesCountOnlyInsideTheWindow) {
+  std::unique_ptr<Engine> engine = Started(SmallConfig());
+  ASSERT_TRUE(engine->Assign("exp", "u", At(absl::Minutes(0))).ok());
+  EXPECT_EQ(*engine->RecordOutcome("exp", "u", At(absl::Minutes(29)), 1),
+            OutcomeDisposition::kCounted);
+  ASSERT_TRUE(engine->Assign("exp", "v", At(absl::Minutes(0))).ok());
+  EXPECT_EQ(*engine->RecordOutcome("exp", "v", At(absl::Minutes(30)), 1),
+            OutcomeDisposition::kLate);
+  EXPECT_EQ(*engine->RecordOutcome("exp", "never-seen", At(absl::Minutes(30)), 1),
+            OutcomeDisposition::kUnknownUnit);
+  // Units whose window closed wait in the ledger until the next grid point.
+  ASSERT_TRUE(engine->Advance(At(absl::Minutes(40))).ok());
+  EXPECT_EQ(*engine->OpenUnits("exp"), 2);
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      engine->Advance(At(absl::Hours(2)));
+  ASSERT_TRUE(reports.ok());
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_EQ(*engine->OpenUnits("exp"), 0);
+  // Once folded, a late outcome is still told apart from an unknown unit.
+  EXPECT_EQ(*engine->RecordOutcome("exp", "u", At(absl::Hours(2)), 1),
+            OutcomeDisposition::kLate);
+  EXPECT_EQ(engine->Reports("exp")->back().late_outcomes, 1);
+  const ReallocationReport& r = (*reports)[0];
+  EXPECT_EQ(r.late_outcomes, 1);
+  EXPECT_EQ(r.unknown_outcomes, 1);
+  int64_t units = 0;
+  double outcomes = 0;
+  for (const ArmReport& arm : r.arms) {
+    units += arm.units;
+    outcomes += arm.outcomes;
+  }
+  EXPECT_EQ(units, 2);
+  EXPECT_EQ(outcomes, 1);
+}
+
+TEST(EngineTest, OnlyMaturedUnitsCountAsTrials) {
+  std::unique_ptr<Engine> engine = Started(SmallConfig());
+  // Exposed 10 minutes before the due time: the window is still open then.
+  ASSERT_TRUE(engine->Assign("exp", "late-comer", At(absl::Minutes(110))).ok());
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      engine->Advance(At(absl::Hours(2)));
+  ASSERT_TRUE(reports.ok());
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_EQ((*reports)[0].arms[0].units + (*reports)[0].arms[1].units, 0);
+  EXPECT_EQ((*reports)[0].arms[0].exposures + (*reports)[0].arms[1].exposures, 1);
+}
+
+TEST(EngineTest, BurnInHoldsUntilTimeAndUnits) {
+  std::unique_ptr<Engine> engine = Started(SmallConfig());
+  // Nothing is due before start + burn_in.
+  absl::StatusOr<std::vector<ReallocationReport>> none =
+      engine->Advance(At(absl::Minutes(119)));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  // Due at 2h, but no arm has 10 matured units: weights kept, reason given.
+  absl::StatusOr<std::vector<ReallocationReport>> due =
+      engine->Advance(At(absl::Hours(2)));
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_FALSE((*due)[0].reallocated);
+  EXPECT_THAT((*due)[0].reason, HasSubstr("below the minimum of 10"));
+  EXPECT_EQ((*due)[0].weights_after, (*due)[0].weights_before);
+  EXPECT_EQ((*due)[0].epoch, 0);
+  EXPECT_EQ((*due)[0].winner, -1);
+}
+
+TEST(EngineTest, ReallocationsFollowTheGrid) {
+  std::unique_ptr<Engine> engine = Started(SmallConfig());
+  // One jump over many grid points reports each of them, in order, at its
+  // grid time, never in between.
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      engine->Advance(At(absl::Hours(7) + absl::Minutes(59)));
+  ASSERT_TRUE(reports.ok());
+  ASSERT_EQ(reports->size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ((*reports)[i].time, At(absl::Hours(2 + i)));
+  }
+}
+
+TEST(EngineTest, ThompsonShiftsTrafficToTheBetterArm) {
+  std::unique_ptr<Engine> engine = Started(SmallConfig());
+  ExactConverter converter;
+  const std::vector<double> rate = {0.05, 0.25};
+  for (int i = 0; i < 2000; ++i) {
+    const absl::Time t = At(absl::Seconds(i));
+    const std::string unit = absl::StrCat("u", i);
+    absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
+    ASSERT_TRUE(a.ok());
+    if (converter.Next(a->arm, rate[a->arm])) {
+      ASSERT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
+    }
+  }
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      engine->Advance(At(absl::Hours(2)));
+  ASSERT_TRUE(reports.ok());
+  ASSERT_EQ(reports->size(), 1u);
+  const ReallocationReport& r = (*reports)[0];
+  EXPECT_TRUE(r.reallocated) << r.reason;
+  EXPECT_EQ(r.epoch, 1);
+  EXPECT_GT(r.arms[1].p_best, 0.999);
+  // Floor 0.01: w = 0.01 + 0.98 p.
+  EXPECT_NEAR(r.weights_after[1], 0.01 + 0.98 * r.arms[1].p_best, 1e-12);
+  EXPECT_EQ(r.winner, 1);
+  EXPECT_NEAR(r.arms[1].mean, 0.25, 0.01);
+  EXPECT_LT(r.arms[1].ci95_low, r.arms[1].mean);
+  EXPECT_GT(r.arms[1].ci95_high, r.arms[1].mean);
+  EXPECT_GT(r.srm_p, 1e-6);
+  absl::StatusOr<AllocationHistory> history = engine->History("exp");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->epochs().size(), 2u);
+  EXPECT_EQ(history->epochs()[1].start, At(absl::Hours(2)));
+  // New units now mostly get arm b, with its new propensity.
+  int b = 0;
+  for (int i = 0; i < 1000; ++i) {
+    absl::StatusOr<Assignment> a =
+        engine->Assign("exp", absl::StrCat("new", i), At(absl::Hours(2)));
+    ASSERT_EQ(a->epoch, 1);
+    b += a->arm == 1;
+  }
+  EXPECT_GT(b, 900);
+}
+
+TEST(EngineTest, FixedPolicyNeverMovesTraffic) {
+  ExperimentConfig c = SmallConfig();
+  c.policy.kind = PolicyKind::kFixed;
+  c.arms[1].weight = 3;
+  std::unique_ptr<Engine> engine = Started(c);
+  for (int i = 0; i < 400; ++i) {
+    absl::StatusOr<Assignment> a =
+        engine->Assign("exp", absl::StrCat("u", i), At(absl::Seconds(i)));
+    if (a->arm == 0) {
+      ASSERT_TRUE(
+          engine->RecordOutcome("exp", absl::StrCat("u", i), At(absl::Seconds(i)), 1)
+              .ok());
+    }
+  }
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      engine->Advance(At(absl::Hours(5)));
+  ASSERT_EQ(reports->size(), 4u);
+  for (const ReallocationReport& r : *reports) {
+    EXPECT_FALSE(r.reallocated);
+    EXPECT_EQ(r.weights_after, (std::vector<double>{0.25, 0.75}));
+  }
+  EXPECT_EQ(engine->History("exp")->epochs().size(), 1u);
+}
+
+TEST(EngineTest, LowerIsBetterPicksTheSmallestMean) {
+  ExperimentConfig c = SmallConfig();
+  c.metric = MetricKind::kContinuous;
+  c.direction = Direction::kLowerIsBetter;
+  std::unique_ptr<Engine> engine = Started(c);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0, 50);
+  const std::vector<double> latency = {900, 700};
+  for (int i = 0; i < 1000; ++i) {
+    const std::string unit = absl::StrCat("req", i);
+    absl::StatusOr<Assignment> a = engine->Assign("exp", unit, At(absl::Seconds(i)));
+    ASSERT_TRUE(engine
+                    ->RecordOutcome("exp", unit, At(absl::Seconds(i)),
+                                    latency[a->arm] + noise(rng))
+                    .ok());
+  }
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      engine->Advance(At(absl::Hours(2)));
+  ASSERT_EQ(reports->size(), 1u);
+  const ReallocationReport& r = (*reports)[0];
+  EXPECT_NEAR(r.arms[1].mean, 700, 10);
+  EXPECT_GT(r.arms[1].p_best, 0.999);
+  EXPECT_GT(r.weights_after[1], r.weights_before[1]);
+}
+
+// An arm that is better in every epoch but worse pooled (traffic moved to it
+// when the base rate fell) is ranked better by the Simpson-safe estimate.
+TEST(EngineTest, SimpsonTrapRanksTheArmBetterInEveryEpoch) {
+  ExperimentConfig c = SmallConfig();
+  c.schedule.interval = absl::Hours(2);
+  c.floor = 0.0;
+  std::unique_ptr<Engine> engine = Started(c);
+  ExactConverter converter;
+  // `count` units spread over the hour after `from`, converting at `rate`.
+  auto feed = [&](absl::Duration from, int count, const std::vector<double>& rate) {
+    for (int i = 0; i < count; ++i) {
+      const absl::Time t = At(from + absl::Hours(1) * i / count);
+      const std::string unit = absl::StrCat(absl::ToInt64Seconds(from), "-", i);
+      absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
+      ASSERT_TRUE(a.ok());
+      if (converter.Next(a->arm, rate[a->arm])) {
+        ASSERT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
+      }
+    }
+  };
+  // Epoch 0, high base rate, 50/50: b is better (0.34 vs 0.30).
+  feed(absl::ZeroDuration(), 2000, {0.30, 0.34});
+  absl::StatusOr<std::vector<ReallocationReport>> first =
+      engine->Advance(At(absl::Hours(2)));
+  ASSERT_EQ(first->size(), 1u);
+  ASSERT_TRUE((*first)[0].reallocated);
+  ASSERT_GT((*first)[0].weights_after[1], 0.9);
+  // Epoch 1, low base rate, most traffic on b: b is still better.
+  feed(absl::Hours(2), 4000, {0.05, 0.07});
+  absl::StatusOr<std::vector<ReallocationReport>> second =
+      engine->Advance(At(absl::Hours(4)));
+  ASSERT_EQ(second->size(), 1u);
+  const ReallocationReport& r = (*second)[0];
+  // Pooled, a looks better; Simpson-safe, b is better, as in each epoch.
+  EXPECT_GT(r.arms[0].pooled_mean, r.arms[1].pooled_mean);
+  EXPECT_GT(r.arms[1].mean, r.arms[0].mean);
+  EXPECT_GT(r.arms[1].p_best, r.arms[0].p_best);
+  // The mix uses each epoch's share of all units (1/3, 2/3) for both arms.
+  EXPECT_NEAR(r.arms[1].mean, 0.34 / 3 + 0.07 * 2 / 3, 0.002);
+  EXPECT_NEAR(r.arms[0].mean, 0.30 / 3 + 0.05 * 2 / 3, 0.01);
+}
+
+TEST(EngineTest, StopServesTheFallbackAndKeepsExposedUnits) {
+  ExperimentConfig c = SmallConfig();
+  c.fallback = "b";
+  std::unique_ptr<Engine> engine = Started(c);
+  std::map<std::string, int> arms;
+  for (int i = 0; i < 200; ++i) {
+    const std::string unit = absl::StrCat("u", i);
+    arms[unit] = engine->Assign("exp", unit, At(absl::Minutes(1)))->arm;
+  }
+  ASSERT_TRUE(engine->Stop("exp", At(absl::Minutes(10))).ok());
+  EXPECT_EQ(*engine->State("exp"), ExperimentState::kStopped);
+  for (const auto& [unit, arm] : arms) {
+    EXPECT_EQ(engine->Assign("exp", unit, At(absl::Minutes(20)))->arm, arm);
+  }
+  for (int i = 0; i < 50; ++i) {
+    absl::StatusOr<Assignment> a =
+        engine->Assign("exp", absl::StrCat("new", i), At(absl::Minutes(20)));
+    EXPECT_EQ(a->arm, 1);
+    EXPECT_EQ(a->propensity, 1.0);
+  }
+  EXPECT_EQ(*engine->OpenUnits("exp"), 200);
+  // Outcomes of exposed units still count; no reallocation happens.
+  EXPECT_EQ(*engine->RecordOutcome("exp", "u1", At(absl::Minutes(25)), 1),
+            OutcomeDisposition::kCounted);
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      engine->Advance(At(absl::Hours(10)));
+  EXPECT_TRUE(reports->empty());
+  EXPECT_EQ(*engine->OpenUnits("exp"), 0);
+  // Delete keeps the final report.
+  ASSERT_TRUE(engine->Delete("exp").ok());
+  EXPECT_EQ(engine->Assign("exp", "u1", At(absl::Hours(11))).status().code(),
+            absl::StatusCode::kNotFound);
+  absl::StatusOr<std::vector<ReallocationReport>> final_report =
+      engine->Reports("exp");
+  ASSERT_TRUE(final_report.ok());
+  ASSERT_EQ(final_report->size(), 1u);
+  EXPECT_EQ((*final_report)[0].reason, "final report");
+  EXPECT_EQ((*final_report)[0].arms[0].units + (*final_report)[0].arms[1].units, 200);
+  EXPECT_EQ((*final_report)[0].arms[0].outcomes + (*final_report)[0].arms[1].outcomes,
+            1);
+  EXPECT_EQ(engine->Delete("exp").code(), absl::StatusCode::kNotFound);
+}
+
+TEST(EngineTest, PinnedUnitsNeverMove) {
+  std::unique_ptr<Engine> engine = Started(SmallConfig());
+  ExactConverter converter;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string unit = absl::StrCat("warm", i);
+    absl::StatusOr<Assignment> a = engine->Assign("exp", unit, At(absl::Seconds(i)));
+    if (converter.Next(a->arm, a->arm == 0 ? 0.1 : 0.3)) {
+      ASSERT_TRUE(engine->RecordOutcome("exp", unit, At(absl::Seconds(i)), 1).ok());
+    }
+  }
+  // Conversations that started in epoch 0 keep epoch 0's arm after epoch 1
+  // begins, even on their first request.
+  std::map<std::string, int> epoch0;
+  for (int i = 0; i < 300; ++i) {
+    const std::string unit = absl::StrCat("conv", i);
+    epoch0[unit] = engine->Assign("exp", unit, At(absl::Minutes(60)))->arm;
+  }
+  ASSERT_TRUE(engine->Advance(At(absl::Hours(2)))->at(0).reallocated);
+  for (int i = 300; i < 600; ++i) {
+    const std::string unit = absl::StrCat("conv", i);
+    absl::StatusOr<Assignment> pinned =
+        engine->Assign("exp", unit, At(absl::Hours(3)), At(absl::Minutes(30)));
+    ASSERT_TRUE(pinned.ok());
+    EXPECT_EQ(pinned->epoch, 0);
+    EXPECT_EQ(pinned->propensity, 0.5);
+  }
+}
+
+// Over a long random stream of events, no exposed unit ever changes arm
+// while its window is open.
+TEST(EngineTest, StickinessOverALongRandomStream) {
+  ExperimentConfig c = SmallConfig();
+  c.schedule.conversion_window = absl::Hours(3);
+  c.schedule.min_units_per_arm = 5;
+  c.arms = {{"a", 1}, {"b", 1}, {"c", 1}};
+  std::unique_ptr<Engine> engine = Started(c);
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> pick(0, 2999);
+  std::uniform_real_distribution<double> u(0, 1);
+  struct Seen {
+    int arm;
+    int64_t epoch;
+    absl::Time exposure;
+  };
+  std::map<int, Seen> seen;
+  const std::vector<double> rate = {0.1, 0.2, 0.3};
+  absl::Time t = kStart;
+  int reallocations = 0;
+  int checked = 0;
+  for (int step = 0; step < 30000; ++step) {
+    t += absl::Seconds(2);
+    const int id = pick(rng);
+    const std::string unit = absl::StrCat("u", id);
+    absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
+    ASSERT_TRUE(a.ok());
+    // Each unit's first exposure opens its window; every visit inside it
+    // must get the same arm and epoch.
+    auto it = seen.find(id);
+    if (it == seen.end()) {
+      seen[id] = {a->arm, a->epoch, t};
+    } else if (t < it->second.exposure + absl::Hours(3)) {
+      ASSERT_EQ(a->arm, it->second.arm) << unit;
+      ASSERT_EQ(a->epoch, it->second.epoch) << unit;
+      ++checked;
+    }
+    if (u(rng) < rate[a->arm]) {
+      ASSERT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
+    }
+    if (step % 500 == 0) {
+      absl::StatusOr<std::vector<ReallocationReport>> r = engine->Advance(t);
+      ASSERT_TRUE(r.ok());
+      for (const ReallocationReport& report : *r) reallocations += report.reallocated;
+    }
+  }
+  EXPECT_GT(reallocations, 5);
+  EXPECT_GT(checked, 1000);
+}
+
+TEST(EngineTest, SameEventsGiveBitIdenticalReports) {
+  auto run = [] {
+    ExperimentConfig c = SmallConfig();
+    c.policy.kind = PolicyKind::kTopTwoThompson;
+    c.arms = {{"a", 1}, {"b", 1}, {"c", 2}};
+    std::unique_ptr<Engine> engine = Started(c);
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> u(0, 1);
+    for (int i = 0; i < 20000; ++i) {
+      const absl::Time t = At(absl::Seconds(i));
+      const std::string unit = absl::StrCat("u", i);
+      absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
+      if (u(rng) < 0.1 + 0.05 * a->arm) {
+        (void)engine->RecordOutcome("exp", unit, t, 1);
+      }
+      if (i % 600 == 0) (void)engine->Advance(t);
+    }
+    (void)engine->Advance(At(absl::Hours(10)));
+    return ReportsToJson(*engine->Reports("exp"));
+  };
+  const std::string first = run();
+  EXPECT_EQ(first, run());
+  EXPECT_THAT(first, HasSubstr("\"reallocated\": true"));
+}
+
+}  // namespace
+}  // namespace allot
