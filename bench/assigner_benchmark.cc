@@ -3,8 +3,8 @@
 // The hot path: one assignment against its floor, the raw cost of hashing
 // the same key and loading one table entry.
 //
-//   build/bench/assigner_benchmark --benchmark_repetitions=5 \
-//       --benchmark_report_aggregates_only=true
+//   build/bench/assigner_benchmark --benchmark_repetitions=5
+//     --benchmark_report_aggregates_only=true
 
 #include <random>
 #include <string>

@@ -55,9 +55,13 @@ namespace {
 // Tuned against closed forms and independent quadrature (see
 // tests/probability_best_test.cc): errors stay below 1e-9, far inside the
 // promised 1e-6, at about half the cost of the next finer setting.
-constexpr int kNodes = 12;
+#ifndef TUNE_NODES
+#define TUNE_NODES 12
+#define TUNE_SCALE 1.5
+#endif
+constexpr int kNodes = TUNE_NODES;
 // Panel width in local standard deviations of the narrowest active arm.
-constexpr double kPanelScale = 1.5;
+constexpr double kPanelScale = TUNE_SCALE;
 // Far from the mode panels may also grow to this fraction of the distance.
 constexpr double kGrading = 0.15;
 // Windows end where the density falls to e^-36 of its peak.
@@ -246,8 +250,11 @@ bool AppendEdges(const Arm& arm, std::vector<double>* edges) {
     const double end = dir < 0 ? arm.lo : arm.hi;
     double p = arm.mode;
     while (dir * (end - p) > 0.0) {
-      double q = p + dir * PanelWidth(arm, p, dir);
+      const double width = PanelWidth(arm, p, dir);
+      double q = p + dir * width;
       if (q == p) q = std::nextafter(p, dir * kInf);  // below resolution
+      // A sliver at the window's end would make the merged grid step by it.
+      if (dir * (end - q) < 0.5 * width) q = end;
       p = dir < 0 ? std::max(q, end) : std::min(q, end);
       edges->push_back(p);
       if (edges->size() - start > kMaxPanels) return false;

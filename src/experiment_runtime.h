@@ -23,6 +23,7 @@
 #include "allot/policy.h"
 #include "allot/report.h"
 #include "arm_estimates.h"
+#include "engine_state.h"
 #include "ledger.h"
 #include "scheduler.h"
 
@@ -38,8 +39,10 @@ class ExperimentRuntime {
   absl::Status Start(absl::Time at);
   absl::Status Stop(absl::Time at);
 
+  // Sets *new_exposure when the call recorded a new exposure.
   absl::StatusOr<Assignment> Assign(absl::string_view unit, absl::Time now,
-                                    std::optional<absl::Time> unit_start);
+                                    std::optional<absl::Time> unit_start,
+                                    bool* new_exposure);
   absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view unit,
                                                    absl::Time time, double value);
 
@@ -59,6 +62,13 @@ class ExperimentRuntime {
     return static_cast<ExperimentState>(state_.load(std::memory_order_acquire));
   }
   const ExperimentConfig& config() const { return config_; }
+
+  // The whole state, and a runtime rebuilt from it. Errors (Import):
+  // InvalidArgument when the state is inconsistent (bad config, epochs,
+  // arms out of range).
+  ExperimentRuntimeState Export() const;
+  static absl::StatusOr<std::unique_ptr<ExperimentRuntime>> Import(
+      const ExperimentRuntimeState& state);
 
  private:
   ExperimentRuntime(const ExperimentConfig& config,

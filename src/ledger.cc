@@ -3,6 +3,7 @@
 #include "ledger.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,20 +17,33 @@ namespace allot::internal {
 namespace {
 
 constexpr char kLedgerPurpose = 0x4C;  // 'L'
+constexpr size_t kStackMessageBytes = 256;
 
 }  // namespace
 
 UnitKey FingerprintUnit(absl::string_view salt, absl::string_view unit) {
-  XXH3_state_t state;
-  XXH3_INITSTATE(&state);
-  XXH3_128bits_reset(&state);
   const char header[2] = {static_cast<char>(kHashVersion), kLedgerPurpose};
   const char separator = '\0';
-  XXH3_128bits_update(&state, header, sizeof(header));
-  XXH3_128bits_update(&state, salt.data(), salt.size());
-  XXH3_128bits_update(&state, &separator, 1);
-  XXH3_128bits_update(&state, unit.data(), unit.size());
-  const XXH128_hash_t h = XXH3_128bits_digest(&state);
+  XXH128_hash_t h;
+  const size_t size = 3 + salt.size() + unit.size();
+  if (size <= kStackMessageBytes) {
+    // Short messages: one call, as in UnitHash; same value as streaming.
+    char message[kStackMessageBytes];
+    std::memcpy(message, header, 2);
+    if (!salt.empty()) std::memcpy(message + 2, salt.data(), salt.size());
+    message[2 + salt.size()] = separator;
+    if (!unit.empty()) std::memcpy(message + 3 + salt.size(), unit.data(), unit.size());
+    h = XXH3_128bits(message, size);
+  } else {
+    XXH3_state_t state;
+    XXH3_INITSTATE(&state);
+    XXH3_128bits_reset(&state);
+    XXH3_128bits_update(&state, header, sizeof(header));
+    XXH3_128bits_update(&state, salt.data(), salt.size());
+    XXH3_128bits_update(&state, &separator, 1);
+    XXH3_128bits_update(&state, unit.data(), unit.size());
+    h = XXH3_128bits_digest(&state);
+  }
   return {h.high64, h.low64};
 }
 
@@ -55,7 +69,7 @@ Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
     }
     return {assign(), Visit::kMatured};
   }
-  if (shard.matured.contains(key.lo) || shard.matured_before.contains(key.lo)) {
+  if (shard.matured.contains(key.hi) || shard.matured_before.contains(key.hi)) {
     return {assign(), Visit::kMatured};
   }
   Assignment a = assign();
@@ -95,7 +109,7 @@ absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key,
   MutexLock lock(&shard.mu);
   auto it = shard.open.find(key);
   if (it == shard.open.end()) {
-    if (shard.matured.contains(key.lo) || shard.matured_before.contains(key.lo)) {
+    if (shard.matured.contains(key.hi) || shard.matured_before.contains(key.hi)) {
       return OutcomeDisposition::kLate;
     }
     return OutcomeDisposition::kUnknownUnit;
@@ -139,7 +153,7 @@ std::vector<OpenUnit> Ledger::TakeMatured(absl::Time now) {
     for (auto it = shard.open.begin(); it != shard.open.end();) {
       if (it->second.exposure_us + window_us_ <= now_us) {
         matured.push_back(it->second);
-        shard.matured.insert(it->first.lo);
+        shard.matured.insert(it->first.hi);
         shard.open.erase(it++);
       } else {
         ++it;
@@ -177,6 +191,55 @@ int64_t Ledger::open_units() const {
     n += static_cast<int64_t>(shard.open.size());
   }
   return n;
+}
+
+LedgerState Ledger::Export() const {
+  LedgerState state;
+  state.exposures = ExposureCounts();
+  for (const Shard& shard : shards_) {
+    ReaderMutexLock lock(&shard.mu);
+    for (const auto& [key, unit] : shard.open) state.open.push_back(unit);
+    state.matured.insert(state.matured.end(), shard.matured.begin(),
+                         shard.matured.end());
+    state.matured_before.insert(state.matured_before.end(),
+                                shard.matured_before.begin(),
+                                shard.matured_before.end());
+  }
+  std::sort(state.open.begin(), state.open.end(),
+            [](const OpenUnit& a, const OpenUnit& b) { return a.key < b.key; });
+  std::sort(state.matured.begin(), state.matured.end());
+  std::sort(state.matured_before.begin(), state.matured_before.end());
+  {
+    MutexLock lock(&generation_mu_);
+    state.generation_start_us = generation_start_us_;
+  }
+  return state;
+}
+
+void Ledger::Import(const LedgerState& state) {
+  for (const OpenUnit& unit : state.open) {
+    Shard& shard = ShardOf(unit.key);
+    MutexLock lock(&shard.mu);
+    shard.open.emplace(unit.key, unit);
+  }
+  for (uint64_t hi : state.matured) {
+    Shard& shard = shards_[hi % kShards];
+    MutexLock lock(&shard.mu);
+    shard.matured.insert(hi);
+  }
+  for (uint64_t hi : state.matured_before) {
+    Shard& shard = shards_[hi % kShards];
+    MutexLock lock(&shard.mu);
+    shard.matured_before.insert(hi);
+  }
+  // Exposure counts are kept per shard only to spread contention; the sum
+  // is what matters, so it all goes to shard 0.
+  {
+    MutexLock lock(&shards_[0].mu);
+    shards_[0].exposures = state.exposures;
+  }
+  MutexLock lock(&generation_mu_);
+  generation_start_us_ = state.generation_start_us;
 }
 
 }  // namespace allot::internal

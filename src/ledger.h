@@ -50,6 +50,8 @@ struct UnitKeyHash {
   size_t operator()(const UnitKey& k) const { return static_cast<size_t>(k.lo); }
 };
 
+struct LedgerState;
+
 // One open unit, 40 bytes.
 struct OpenUnit {
   UnitKey key;
@@ -62,6 +64,14 @@ struct OpenUnit {
   static constexpr uint8_t kConverted = 2;
 };
 static_assert(sizeof(OpenUnit) == 40);
+
+struct LedgerState {
+  std::vector<OpenUnit> open;              // sorted by key
+  std::vector<uint64_t> matured;           // sorted
+  std::vector<uint64_t> matured_before;    // sorted
+  std::vector<std::vector<int64_t>> exposures;  // [epoch][arm], summed
+  int64_t generation_start_us = INT64_MIN;
+};
 
 // Thread-safe: units are spread over shards, each behind its own mutex.
 class Ledger {
@@ -104,12 +114,18 @@ class Ledger {
 
   int64_t open_units() const;
 
+  // The whole ledger in canonical order, and a ledger rebuilt from it.
+  // REQUIRES for Import: the ledger is empty.
+  LedgerState Export() const;
+  void Import(const LedgerState& state);
+
  private:
   static constexpr int kShards = 16;
   struct Shard {
     mutable Mutex mu;
     absl::flat_hash_map<UnitKey, OpenUnit, UnitKeyHash> open ABSL_GUARDED_BY(mu);
-    // Fingerprints of matured units, in two generations of one window each.
+    // Fingerprints (key.hi) of matured units, in two generations of one
+    // window each; a unit's shard is fixed by key.hi.
     absl::flat_hash_set<uint64_t> matured ABSL_GUARDED_BY(mu);
     absl::flat_hash_set<uint64_t> matured_before ABSL_GUARDED_BY(mu);
     std::vector<std::vector<int64_t>> exposures ABSL_GUARDED_BY(mu);
@@ -124,7 +140,7 @@ class Ledger {
   const int num_arms_;
   std::array<Shard, kShards> shards_;
   // When the current generation of matured fingerprints began.
-  Mutex generation_mu_;
+  mutable Mutex generation_mu_;
   int64_t generation_start_us_ ABSL_GUARDED_BY(generation_mu_) = INT64_MIN;
 };
 

@@ -26,6 +26,8 @@ class Scheduler {
   absl::Time next_due() const { return next_due_; }
   // Moves to the following grid point.
   void Step() { next_due_ += interval_; }
+  // Resumes a restored schedule at `due`.
+  void set_next_due(absl::Time due) { next_due_ = due; }
 
  private:
   absl::Duration interval_;

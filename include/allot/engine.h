@@ -24,6 +24,8 @@
 #ifndef ALLOT_ENGINE_H_
 #define ALLOT_ENGINE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,15 +55,26 @@ enum class OutcomeDisposition {
 // An experiment's lifecycle.
 enum class ExperimentState { kCreated, kRunning, kStopped };
 
+class Journal;
+
 namespace internal {
+class EngineAccess;
 class ExperimentRuntime;
+struct JournalRecord;
 }  // namespace internal
+
+struct EngineOptions {
+  // When set, every state-changing call is appended to this journal (not
+  // owned; it must outlive the engine) before the call returns. State
+  // changes are then serialized, so the journal's order is the state's.
+  Journal* journal = nullptr;
+};
 
 // Thread-safe. Assign and RecordOutcome on different units run in parallel;
 // Advance may run concurrently with them.
 class Engine {
  public:
-  Engine();
+  explicit Engine(const EngineOptions& options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -129,9 +142,30 @@ class Engine {
 
   absl::StatusOr<ExperimentState> State(absl::string_view experiment) const;
 
+  // Starts appending state changes to `journal` (after a recovery, say);
+  // nullptr stops journaling. The journal's next sequence number continues
+  // from the last record this engine applied.
+  void AttachJournal(Journal* journal);
+
  private:
+  friend class internal::EngineAccess;
+
+  // Appends a record when journaling; OK otherwise. REQUIRES: order_mu_
+  // held exclusively when journal_ is set.
+  absl::Status AppendToJournal(internal::JournalRecord& record)
+      ABSL_SHARED_LOCKS_REQUIRED(order_mu_);
+
   absl::StatusOr<std::shared_ptr<internal::ExperimentRuntime>> Find(
       absl::string_view experiment) const;
+
+  // Orders state changes against snapshots and the journal: shared by every
+  // state-changing call, exclusive for a snapshot; with a journal attached,
+  // exclusive for every state change, so records are in state order.
+  mutable internal::Mutex order_mu_;
+  Journal* journal_ ABSL_GUARDED_BY(order_mu_) = nullptr;
+  std::atomic<bool> journaling_{false};
+  // The sequence number of the last journal record applied.
+  uint64_t journal_sequence_ ABSL_GUARDED_BY(order_mu_) = 0;
 
   // Serializes Advance calls; held across reallocations, which do not
   // block Assign or RecordOutcome.

@@ -66,6 +66,13 @@ struct PolicyInput {
   uint64_t seed = 0;
 };
 
+// Returns OK when `input` is well formed: at least two arms, valid posteriors
+// (see ValidatePosteriors), and current and initial weights with one entry
+// per arm, each finite and >= 0, summing to 1 within 1e-6. Otherwise
+// InvalidArgument naming the field, the arm and the value. Every policy's
+// Target runs this first.
+absl::Status ValidatePolicyInput(const PolicyInput& input);
+
 // A policy maps posteriors to target traffic weights. Implementations are
 // immutable; safe to share across threads.
 class Policy {
@@ -88,7 +95,9 @@ absl::StatusOr<std::unique_ptr<Policy>> NewPolicy(const PolicyOptions& options);
 // Weight = posterior probability of being best.
 std::unique_ptr<Policy> NewThompsonPolicy();
 // Russo's top-two Thompson sampling, as the exact probability of playing each
-// arm: beta p_i + (1 - beta) p_i sum_{j != i} p_j / (1 - p_j).
+// arm: beta p_i + (1 - beta) p_i sum_{j != i} p_j / (1 - p_j). When one arm
+// has P(best) exactly 1, its challenger is the other arm with the best
+// posterior mean (exact ties share evenly).
 // REQUIRES: 0 <= beta <= 1.
 std::unique_ptr<Policy> NewTopTwoThompsonPolicy(double beta);
 // epsilon / K to every arm, plus 1 - epsilon split evenly over the arms with

@@ -16,6 +16,8 @@ namespace allot::cli {
 void AddAssignCommand(CLI::App& app, int& exit_code);
 void AddReplayCommand(CLI::App& app, int& exit_code);
 void AddWeightsCommand(CLI::App& app, int& exit_code);
+void AddSnapshotCommand(CLI::App& app, int& exit_code);
+void AddSimulateCommand(CLI::App& app, int& exit_code);
 
 // Returns `value` in its shortest form that reads back to the same double.
 std::string FormatNumber(double value);

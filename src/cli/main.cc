@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   allot::cli::AddAssignCommand(app, exit_code);
   allot::cli::AddReplayCommand(app, exit_code);
   allot::cli::AddWeightsCommand(app, exit_code);
+  allot::cli::AddSnapshotCommand(app, exit_code);
+  allot::cli::AddSimulateCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,9 +14,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "allot/engine.h"
 #include "allot/experiment_config.h"
 #include "allot/report.h"
+#include "allot/snapshot.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "cli/commands.h"
@@ -29,7 +31,36 @@ struct ReplayArgs {
   std::string events;
   std::string out;
   std::string start;
+  std::string snapshot;  // write a snapshot here when the run ends
+  std::string restore;   // start from this snapshot
 };
+
+// Where a replay stopped, kept in its snapshot's application data: the time
+// of the last row applied and how many rows at exactly that time were
+// applied, so a restore skips exactly those rows even when a time repeats.
+struct ReplayCursor {
+  absl::Time time = absl::InfinitePast();
+  int64_t rows_at_time = 0;
+};
+
+std::string FormatCursor(const ReplayCursor& c) {
+  return absl::StrCat("allot-replay-cursor ", FormatRfc3339(c.time), " ",
+                      c.rows_at_time);
+}
+
+absl::StatusOr<ReplayCursor> ParseCursor(absl::string_view text,
+                                         absl::string_view path) {
+  std::vector<std::string> parts = absl::StrSplit(text, ' ');
+  ReplayCursor c;
+  if (parts.size() != 3 || parts[0] != "allot-replay-cursor" ||
+      !ParseTime("cursor", parts[1]).ok() ||
+      !absl::SimpleAtoi(parts[2], &c.rows_at_time)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, " was not written by allot replay --snapshot (no replay cursor)"));
+  }
+  c.time = *ParseTime("cursor", parts[1]);
+  return c;
+}
 
 enum class EventKind { kAssign, kOutcome, kAdvance };
 
@@ -165,12 +196,36 @@ absl::Status RunReplay(const ReplayArgs& args) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot create ", args.out, ": ", ec.message()));
   }
-  Engine engine;
-  ALLOT_RETURN_IF_ERROR(engine.CreateExperiment(config));
-  ALLOT_RETURN_IF_ERROR(engine.Start(config.id, start));
+  std::unique_ptr<Engine> restored;
+  ReplayCursor cursor;
+  if (!args.restore.empty()) {
+    std::string data;
+    ALLOT_ASSIGN_OR_RETURN(restored, ReadSnapshot(args.restore, &data));
+    ALLOT_ASSIGN_OR_RETURN(cursor, ParseCursor(data, args.restore));
+    if (!restored->State(config.id).ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          args.restore, " holds no experiment \"", config.id, "\""));
+    }
+  } else {
+    restored = std::make_unique<Engine>();
+    ALLOT_RETURN_IF_ERROR(restored->CreateExperiment(config));
+    ALLOT_RETURN_IF_ERROR(restored->Start(config.id, start));
+  }
+  Engine& engine = *restored;
   const std::vector<std::string> arms = config.ArmIds();
   std::string assignments;
+  int64_t skip_at_time = cursor.rows_at_time;
+  int64_t applied = 0;
   for (const Event& e : events) {
+    // With --restore, rows up to the snapshot's cursor were applied already.
+    if (e.time < cursor.time) continue;
+    if (e.time == cursor.time && skip_at_time > 0) {
+      --skip_at_time;
+      continue;
+    }
+    cursor.rows_at_time = e.time == cursor.time ? cursor.rows_at_time + 1 : 1;
+    cursor.time = e.time;
+    ++applied;
     auto located = [&](const absl::Status& s) {
       return absl::Status(s.code(), absl::StrCat(args.events, ":", e.line, ": ",
                                                  s.message()));
@@ -192,7 +247,9 @@ absl::Status RunReplay(const ReplayArgs& args) {
       if (!d.ok()) return located(d.status());
     }
   }
-  ALLOT_RETURN_IF_ERROR(engine.Advance(events.back().time).status());
+  if (applied > 0) {
+    ALLOT_RETURN_IF_ERROR(engine.Advance(events.back().time).status());
+  }
   ALLOT_ASSIGN_OR_RETURN(std::vector<ReallocationReport> reports,
                          engine.Reports(config.id));
   ALLOT_ASSIGN_OR_RETURN(AllocationHistory history, engine.History(config.id));
@@ -200,9 +257,12 @@ absl::Status RunReplay(const ReplayArgs& args) {
   ALLOT_RETURN_IF_ERROR(WriteFile(out / "reports.json", ReportsToJson(reports)));
   ALLOT_RETURN_IF_ERROR(WriteFile(out / "assignments.tsv", assignments));
   ALLOT_RETURN_IF_ERROR(WriteFile(out / "history.json", history.ToJson()));
+  if (!args.snapshot.empty()) {
+    ALLOT_RETURN_IF_ERROR(WriteSnapshot(engine, args.snapshot, FormatCursor(cursor)));
+  }
   int reallocated = 0;
   for (const ReallocationReport& r : reports) reallocated += r.reallocated;
-  std::cout << "replayed " << events.size() << " events: " << reports.size()
+  std::cout << "replayed " << applied << " of " << events.size() << " events: " << reports.size()
             << " reports, " << reallocated << " reallocations, "
             << history.epochs().size() << " epochs; wrote " << args.out
             << "/{reports.json,assignments.tsv,history.json}\n";
@@ -223,6 +283,11 @@ void AddReplayCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", args->out, "Output directory")->required();
   cmd->add_option("--start", args->start,
                   "Experiment start, RFC 3339 (default: the first row's time)");
+  cmd->add_option("--snapshot", args->snapshot,
+                  "Write a snapshot of the engine here when the run ends");
+  cmd->add_option("--restore", args->restore,
+                  "Start from this snapshot (written by --snapshot) and apply "
+                  "only the events after it");
   cmd->callback([args, &exit_code] {
     absl::Status status = RunReplay(*args);
     if (!status.ok()) {

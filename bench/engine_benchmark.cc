@@ -1,0 +1,126 @@
+// Copyright 2026 The allot Authors.
+//
+// The engine's costs: Assign for a new and for a returning unit, an outcome,
+// and an Advance that folds and reallocates with many open units.
+//
+//   build/bench/engine_benchmark --benchmark_repetitions=5
+//     --benchmark_report_aggregates_only=true
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "allot/engine.h"
+#include "benchmark/benchmark.h"
+
+namespace allot {
+namespace {
+
+const absl::Time kStart = absl::FromUnixSeconds(1767225600);
+
+ExperimentConfig Config(int arms) {
+  ExperimentConfig c;
+  c.id = "exp";
+  for (int a = 0; a < arms; ++a) c.arms.push_back({absl::StrCat("arm", a), 1});
+  c.schedule.burn_in = absl::Hours(1);
+  c.schedule.interval = absl::Hours(1);
+  c.schedule.conversion_window = absl::Hours(72);
+  c.schedule.min_units_per_arm = 0;
+  return c;
+}
+
+std::vector<std::string> Units(int n, absl::string_view prefix) {
+  std::vector<std::string> units;
+  units.reserve(n);
+  for (int i = 0; i < n; ++i) units.push_back(absl::StrCat(prefix, i));
+  return units;
+}
+
+// A new unit per call: hash, fingerprint, ledger insert. Every 2^20 units
+// the experiment starts afresh (untimed), so the ledger stays realistic.
+void BM_EngineAssignNewUnit(benchmark::State& state) {
+  const std::vector<std::string> units = Units(1 << 20, "user-");
+  auto fresh = [] {
+    auto engine = std::make_unique<Engine>();
+    (void)engine->CreateExperiment(Config(3));
+    (void)engine->Start("exp", kStart);
+    return engine;
+  };
+  std::unique_ptr<Engine> engine = fresh();
+  size_t i = 0;
+  for (auto _ : state) {
+    if (i == units.size()) {
+      state.PauseTiming();
+      engine = fresh();
+      i = 0;
+      state.ResumeTiming();
+    }
+    benchmark::DoNotOptimize(engine->Assign("exp", units[i++], kStart));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EngineAssignNewUnit);
+
+// A returning unit inside its window: ledger lookup only.
+void BM_EngineAssignReturningUnit(benchmark::State& state) {
+  const std::vector<std::string> units = Units(100000, "user-");
+  Engine engine;
+  (void)engine.CreateExperiment(Config(3));
+  (void)engine.Start("exp", kStart);
+  for (const std::string& u : units) (void)engine.Assign("exp", u, kStart);
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(engine.Assign("exp", units[i++ % units.size()], kStart));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EngineAssignReturningUnit);
+
+void BM_EngineRecordOutcome(benchmark::State& state) {
+  const std::vector<std::string> units = Units(100000, "user-");
+  ExperimentConfig c = Config(3);
+  c.metric = MetricKind::kContinuous;
+  Engine engine;
+  (void)engine.CreateExperiment(c);
+  (void)engine.Start("exp", kStart);
+  for (const std::string& u : units) (void)engine.Assign("exp", u, kStart);
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        engine.RecordOutcome("exp", units[i++ % units.size()], kStart, 1.5));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EngineRecordOutcome);
+
+// One Advance across a grid point with N open units: the maturity scan, the
+// fold of the matured ones (a tenth), estimates, P(best) and the publish.
+void BM_EngineAdvance(benchmark::State& state) {
+  const int open = static_cast<int>(state.range(0));
+  const std::vector<std::string> units = Units(open, "user-");
+  for (auto _ : state) {
+    state.PauseTiming();
+    ExperimentConfig c = Config(3);
+    c.schedule.conversion_window = absl::Hours(10);
+    Engine engine;
+    (void)engine.CreateExperiment(c);
+    (void)engine.Start("exp", kStart);
+    for (int i = 0; i < open; ++i) {
+      // Exposures spread over 10 hours: a tenth mature at the grid point.
+      const absl::Time t = kStart + absl::Seconds(36000.0 * i / open);
+      (void)engine.Assign("exp", units[i], t);
+      if (i % 7 == 0) (void)engine.RecordOutcome("exp", units[i], t, 1);
+    }
+    (void)engine.Advance(kStart + absl::Hours(10));
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(engine.Advance(kStart + absl::Hours(11)));
+    state.PauseTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * open);
+}
+BENCHMARK(BM_EngineAdvance)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+
+}  // namespace
+}  // namespace allot

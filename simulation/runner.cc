@@ -1,0 +1,330 @@
+// Copyright 2026 The allot Authors.
+
+#include "simulation/runner.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <queue>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "allot/engine.h"
+#include "allot/policy.h"
+#include "allot/weights.h"
+#include "allot/status_macros.h"
+
+namespace allot::sim {
+namespace {
+
+// How many arrivals a worker simulates between progress updates.
+constexpr int64_t kProgressBatch = 4096;
+
+// An outcome waiting for its time.
+struct Pending {
+  int64_t time_us;
+  int64_t unit;
+  double value;
+  friend bool operator>(const Pending& a, const Pending& b) {
+    return a.time_us != b.time_us ? a.time_us > b.time_us : a.unit > b.unit;
+  }
+};
+
+// A unit's id as the engine sees it: "u" and its number.
+class UnitName {
+ public:
+  absl::string_view Of(int64_t unit) {
+    auto [end, ec] = std::to_chars(buffer_ + 1, buffer_ + sizeof(buffer_), unit);
+    return absl::string_view(buffer_, static_cast<size_t>(end - buffer_));
+  }
+
+ private:
+  char buffer_[24] = {'u'};
+};
+
+// What the simulator remembers per unit, only when units come back.
+struct UnitMemory {
+  std::vector<uint8_t> last_arm;
+  std::vector<uint8_t> moved;
+  std::vector<uint32_t> last_epoch;  // the epoch in force at the last visit
+  std::vector<int64_t> first_us;  // only with pin_unit_start
+};
+
+// The truth in force, recomputed when time leaves its stretch.
+class TruthCache {
+ public:
+  explicit TruthCache(const World& world) : world_(world) {}
+  const Truth& At(int64_t t_us) {
+    if (!valid_ || t_us < truth_.from_us || t_us >= truth_.until_us) {
+      truth_ = world_.TruthAt(t_us);
+      valid_ = true;
+    }
+    return truth_;
+  }
+
+ private:
+  const World& world_;
+  Truth truth_;
+  bool valid_ = false;
+};
+
+// The experiment one policy runs as on one replicate: a salt of its own per
+// replicate (independent hashing across replicates, the same for every
+// policy within one) and a per-replicate Monte Carlo seed.
+ExperimentConfig ReplicateConfig(const ExperimentConfig& base, int replicate) {
+  ExperimentConfig config = base;
+  config.salt = absl::StrCat(base.EffectiveSalt(), "/", replicate);
+  config.seed = MixSeed(base.seed, static_cast<uint64_t>(replicate));
+  return config;
+}
+
+absl::Time At(int64_t t_us) { return SimulationStart() + absl::Microseconds(t_us); }
+
+class PolicyRun {
+ public:
+  PolicyRun(const World& world, const ExperimentConfig& config)
+      : world_(world),
+        scenario_(world.scenario()),
+        config_(config),
+        truth_(world),
+        track_units_(scenario_.traffic.returning_share > 0),
+        pin_(scenario_.traffic.pin_unit_start) {}
+
+  absl::Status Run(std::atomic<int64_t>* units_done);
+  PolicyOutcome TakeOutcome() { return std::move(out_); }
+
+ private:
+  absl::Status Advance(int64_t t_us);
+  absl::Status Serve(const Arrival& arrival);
+  void Observe(const ReallocationReport& report);
+
+  const World& world_;
+  const Scenario& scenario_;
+  const ExperimentConfig& config_;
+  TruthCache truth_;
+  const bool track_units_;
+  const bool pin_;
+  Engine engine_;
+  UnitName name_;
+  UnitMemory units_;
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
+  int64_t epoch_ = 0;
+  std::vector<int64_t> returning_in_epoch_{0};
+  std::vector<int64_t> moved_in_epoch_{0};
+  int64_t best_exposures_ = 0;
+  int64_t moved_units_ = 0;
+  bool first_winner_seen_ = false;
+  int next_sample_ = 0;
+  PolicyOutcome out_;
+};
+
+absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
+  ALLOT_RETURN_IF_ERROR(engine_.CreateExperiment(config_));
+  ALLOT_RETURN_IF_ERROR(engine_.Start(config_.id, SimulationStart()));
+  out_.epochs.push_back({0, 0, *NormalizeWeights(config_.InitialWeights()), {}});
+  out_.regret_curve.reserve(kRegretCurvePoints);
+  const ScheduleConfig& schedule = config_.schedule;
+  const int64_t interval_us = absl::ToInt64Microseconds(schedule.interval);
+  int64_t next_grid_us = absl::ToInt64Microseconds(
+      schedule.burn_in > absl::ZeroDuration() ? schedule.burn_in : schedule.interval);
+  const int64_t horizon_us = world_.horizon_us();
+  constexpr int64_t kNever = INT64_MAX;
+
+  ArrivalStream stream = world_.Arrivals();
+  Arrival arrival;
+  bool more = stream.Next(arrival);
+  int64_t batch = 0;
+  while (true) {
+    const int64_t arrival_us = more ? arrival.time_us : kNever;
+    const int64_t outcome_us = pending_.empty() ? kNever : pending_.top().time_us;
+    const int64_t grid_us = next_grid_us <= horizon_us ? next_grid_us : kNever;
+    // At equal times: reallocate first (it is due before anyone is served at
+    // that moment), then deliver outcomes, then serve arrivals.
+    if (grid_us != kNever && grid_us <= outcome_us && grid_us <= arrival_us) {
+      ALLOT_RETURN_IF_ERROR(Advance(grid_us));
+      next_grid_us += interval_us;
+    } else if (outcome_us != kNever && outcome_us <= arrival_us) {
+      const Pending p = pending_.top();
+      pending_.pop();
+      ALLOT_RETURN_IF_ERROR(engine_
+                                .RecordOutcome(config_.id, name_.Of(p.unit),
+                                               At(p.time_us), p.value)
+                                .status());
+    } else if (more) {
+      ALLOT_RETURN_IF_ERROR(Serve(arrival));
+      if (++batch == kProgressBatch && units_done != nullptr) {
+        units_done->fetch_add(batch, std::memory_order_relaxed);
+        batch = 0;
+      }
+      more = stream.Next(arrival);
+    } else {
+      break;
+    }
+  }
+  if (units_done != nullptr) units_done->fetch_add(batch, std::memory_order_relaxed);
+  ALLOT_RETURN_IF_ERROR(Advance(horizon_us));
+  while (static_cast<int>(out_.regret_curve.size()) < kRegretCurvePoints) {
+    out_.regret_curve.push_back(out_.regret);
+  }
+
+  const double exposures = static_cast<double>(std::max<int64_t>(1, out_.exposures));
+  out_.share_best = static_cast<double>(best_exposures_) / exposures;
+  out_.ever_moved_share = static_cast<double>(moved_units_) / exposures;
+  for (size_t e = 1; e < returning_in_epoch_.size(); ++e) {
+    if (returning_in_epoch_[e] > 0) {
+      out_.moved_share += static_cast<double>(moved_in_epoch_[e]) /
+                          static_cast<double>(returning_in_epoch_[e]);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PolicyRun::Advance(int64_t t_us) {
+  ALLOT_ASSIGN_OR_RETURN(std::vector<ReallocationReport> reports,
+                         engine_.Advance(At(t_us)));
+  for (const ReallocationReport& report : reports) Observe(report);
+  return absl::OkStatus();
+}
+
+void PolicyRun::Observe(const ReallocationReport& report) {
+  const int64_t t_us = absl::ToInt64Microseconds(report.time - SimulationStart());
+  if (report.srm_p < kSrmAlarmP) out_.srm_alarm = true;
+  if (report.winner >= 0) {
+    const int best = truth_.At(t_us).best_arm;
+    if (!first_winner_seen_) {
+      first_winner_seen_ = true;
+      out_.winner_correct = report.winner == best;
+      out_.wrong_winner = report.winner != best;
+    }
+    if (report.winner == best && std::isnan(out_.time_to_winner_hours)) {
+      out_.time_to_winner_hours = static_cast<double>(t_us) / kMicrosPerHour;
+    }
+  }
+  if (!report.reallocated) return;
+  out_.tv_bound += TotalVariation(report.weights_before, report.weights_after);
+  epoch_ = report.epoch;
+  EpochRecord record{report.epoch, t_us, report.weights_after, {}};
+  for (const ArmReport& arm : report.arms) record.p_best.push_back(arm.p_best);
+  out_.epochs.push_back(std::move(record));
+  returning_in_epoch_.resize(epoch_ + 1);
+  moved_in_epoch_.resize(epoch_ + 1);
+}
+
+absl::Status PolicyRun::Serve(const Arrival& a) {
+  while (next_sample_ < kRegretCurvePoints &&
+         a.time_us * kRegretCurvePoints >=
+             world_.horizon_us() * (next_sample_ + 1)) {
+    out_.regret_curve.push_back(out_.regret);
+    ++next_sample_;
+  }
+  ++out_.arrivals;
+  std::optional<absl::Time> unit_start;
+  if (pin_ && a.returning) unit_start = At(units_.first_us[a.unit]);
+  ALLOT_ASSIGN_OR_RETURN(
+      Assignment assignment,
+      engine_.Assign(config_.id, name_.Of(a.unit), At(a.time_us), unit_start));
+  const uint8_t arm = static_cast<uint8_t>(assignment.arm);
+  if (a.returning) {
+    // A reallocation's movement: of the units seen in the epoch before it
+    // that come back in the epoch it starts, the share served another arm.
+    const bool across = units_.last_epoch[a.unit] + 1 == epoch_;
+    units_.last_epoch[a.unit] = static_cast<uint32_t>(epoch_);
+    returning_in_epoch_[epoch_] += across;
+    if (units_.last_arm[a.unit] != arm) {
+      moved_in_epoch_[epoch_] += across;
+      units_.last_arm[a.unit] = arm;
+      if (!units_.moved[a.unit]) {
+        units_.moved[a.unit] = 1;
+        ++moved_units_;
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (track_units_) {
+    units_.last_arm.push_back(arm);
+    units_.moved.push_back(0);
+    units_.last_epoch.push_back(static_cast<uint32_t>(epoch_));
+    if (pin_) units_.first_us.push_back(a.time_us);
+  }
+  ++out_.exposures;
+  const Truth& truth = truth_.At(a.time_us);
+  out_.regret += world_.RegretOf(truth, arm);
+  best_exposures_ += truth.is_best[arm];
+  double value = 0;
+  if (config_.metric == MetricKind::kBinary) {
+    if (a.convert_draw >= truth.mean[arm]) return absl::OkStatus();
+    value = 1;
+  } else {
+    value = truth.mean[arm] + truth.sd[arm] * a.value_draw;
+  }
+  out_.conversions += value;
+  const int64_t outcome_us = a.time_us + a.delay_us;
+  // Outcomes after the horizon never reach the engine; they still count
+  // above, since the unit's conversion does not depend on when it is seen.
+  if (outcome_us <= world_.horizon_us()) pending_.push({outcome_us, a.unit, value});
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<PolicyOutcome> RunPolicy(const World& world, int policy,
+                                        int replicate,
+                                        std::atomic<int64_t>* units_done) {
+  const Scenario& scenario = world.scenario();
+  const PolicySpec& spec = scenario.policies[static_cast<size_t>(policy)];
+  const ExperimentConfig config = ReplicateConfig(spec.config, replicate);
+  PolicyRun run(world, config);
+  absl::Status status = run.Run(units_done);
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("replicate ", replicate, ", policy \"",
+                                     spec.name, "\": ", status.message()));
+  }
+  return run.TakeOutcome();
+}
+
+absl::StatusOr<std::vector<ReplicateOutcome>> RunScenario(
+    const Scenario& scenario, const RunOptions& options) {
+  ALLOT_RETURN_IF_ERROR(ValidateScenario(scenario));
+  if (options.threads < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("threads must be >= 1, got ", options.threads));
+  }
+  const int replicates = scenario.replicates;
+  std::vector<ReplicateOutcome> outcomes(static_cast<size_t>(replicates));
+  std::vector<absl::Status> errors(static_cast<size_t>(replicates));
+  std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    for (int r = next.fetch_add(1); r < replicates && !failed.load();
+         r = next.fetch_add(1)) {
+      const World world(scenario, r);
+      ReplicateOutcome& outcome = outcomes[static_cast<size_t>(r)];
+      for (int p = 0; p < static_cast<int>(scenario.policies.size()); ++p) {
+        absl::StatusOr<PolicyOutcome> o = RunPolicy(world, p, r, options.units_done);
+        if (!o.ok()) {
+          errors[static_cast<size_t>(r)] = o.status();
+          failed.store(true);
+          return;
+        }
+        outcome.policies.push_back(*std::move(o));
+      }
+    }
+  };
+  const int threads = std::min(options.threads, replicates);
+  std::vector<std::thread> workers;
+  for (int t = 1; t < threads; ++t) workers.emplace_back(work);
+  work();
+  for (std::thread& w : workers) w.join();
+  for (const absl::Status& e : errors) {
+    if (!e.ok()) return e;
+  }
+  return outcomes;
+}
+
+}  // namespace allot::sim

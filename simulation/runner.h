@@ -1,0 +1,106 @@
+// Copyright 2026 The allot Authors.
+//
+// Runs a scenario: every policy on every replicate's world, each through a
+// real allot::Engine with the calls a service makes (Assign on each arrival,
+// RecordOutcome when a conversion arrives, Advance as simulated time
+// crosses each grid point), and collects per-replicate figures.
+//
+//   absl::StatusOr<std::vector<allot::sim::ReplicateOutcome>> outcomes =
+//       allot::sim::RunScenario(scenario, {.threads = 8});
+//
+// Replicates run in parallel; each one's figures depend only on the
+// scenario, its seed and the replicate's index, and are stored by index, so
+// the results are identical whatever the thread count.
+
+#ifndef ALLOT_SIMULATION_RUNNER_H_
+#define ALLOT_SIMULATION_RUNNER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "simulation/scenario.h"
+#include "simulation/world.h"
+
+namespace allot::sim {
+
+// Cumulative regret is sampled at this many evenly spaced times: at
+// horizon * (j + 1) / kRegretCurvePoints for j = 0, 1, ...
+inline constexpr int kRegretCurvePoints = 200;
+
+// One epoch of an experiment: the weights in force from `time_us` on and
+// the P(best) of the report that set them (empty for epoch 0).
+struct EpochRecord {
+  int64_t epoch = 0;
+  int64_t time_us = 0;
+  std::vector<double> weights;
+  std::vector<double> p_best;
+};
+
+// One policy's figures on one replicate. Shares are in [0, 1].
+struct PolicyOutcome {
+  int64_t arrivals = 0;   // Assign calls
+  int64_t exposures = 0;  // new units
+  // Expected outcomes lost against serving the best arm of each moment,
+  // summed over exposures.
+  double regret = 0;
+  // Outcomes of the exposed units: conversions, or the summed values.
+  double conversions = 0;
+  double share_best = 0;  // share of exposures on a best arm of their moment
+  // Sum over reallocations of the share of units whose arm changed across
+  // it: of the returning arrivals in the epoch a reallocation starts whose
+  // previous visit was in the epoch before, the share served another arm
+  // than then. A stateless table moves the total-variation distance between
+  // the two epochs' weights; windows (units held by the ledger) and pinning
+  // move fewer.
+  double moved_share = 0;
+  // Sum over reallocations of the total-variation distance between the
+  // weights before and after.
+  double tv_bound = 0;
+  double ever_moved_share = 0;  // share of units ever served two arms
+  // Hours from the start to the first report naming the truly best arm the
+  // winner; NaN when none did.
+  double time_to_winner_hours = std::numeric_limits<double>::quiet_NaN();
+  // The first report naming a winner named the truly best arm of its
+  // moment (winner_correct) or another arm, or no arm was better than all
+  // others (wrong_winner). Both false when no report named a winner.
+  bool winner_correct = false;
+  bool wrong_winner = false;
+  bool srm_alarm = false;  // some report had a sample-ratio p < kSrmAlarmP
+  std::vector<EpochRecord> epochs;
+  std::vector<double> regret_curve;  // kRegretCurvePoints cumulative values
+};
+
+// Sample-ratio p-values below this raise an alarm.
+inline constexpr double kSrmAlarmP = 0.001;
+
+// Every policy's figures on one replicate, in the scenario's policy order.
+struct ReplicateOutcome {
+  std::vector<PolicyOutcome> policies;
+};
+
+struct RunOptions {
+  int threads = 1;  // worker threads, >= 1
+  // When set, arrivals simulated so far are added to it as the run goes
+  // (for a progress line).
+  std::atomic<int64_t>* units_done = nullptr;
+};
+
+// Runs policy `policy` of the scenario on `world` (replicate `replicate`)
+// through a fresh Engine. Errors: whatever the engine returns (a bug: the
+// scenario was validated), prefixed with the replicate and policy.
+absl::StatusOr<PolicyOutcome> RunPolicy(const World& world, int policy,
+                                        int replicate,
+                                        std::atomic<int64_t>* units_done = nullptr);
+
+// Runs every policy on replicates [0, scenario.replicates). Errors:
+// InvalidArgument as ValidateScenario or when threads < 1; otherwise as
+// RunPolicy (the error of the lowest failing replicate).
+absl::StatusOr<std::vector<ReplicateOutcome>> RunScenario(
+    const Scenario& scenario, const RunOptions& options);
+
+}  // namespace allot::sim
+
+#endif  // ALLOT_SIMULATION_RUNNER_H_

@@ -1,0 +1,305 @@
+// Copyright 2026 The allot Authors.
+
+#include "simulation/summary.h"
+
+#include <cmath>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "allot/policy.h"
+#include "allot/time_format.h"
+#include "boost/math/distributions/students_t.hpp"
+#include "rapidjson/prettywriter.h"
+#include "rapidjson/stringbuffer.h"
+#include "simulation/world.h"
+
+namespace allot::sim {
+namespace {
+
+using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+double Rate(int64_t count, size_t total) {
+  return total == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(total);
+}
+
+void Number(Writer& w, double v) {
+  if (std::isfinite(v)) {
+    w.Double(v);
+  } else {
+    w.Null();
+  }
+}
+
+void Key(Writer& w, absl::string_view key) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+}
+
+void WriteEstimate(Writer& w, absl::string_view name, const Estimate& e) {
+  Key(w, name);
+  w.StartObject();
+  w.Key("mean");
+  Number(w, e.mean);
+  w.Key("ci95");
+  w.StartArray();
+  Number(w, e.low);
+  Number(w, e.high);
+  w.EndArray();
+  w.EndObject();
+}
+
+// Counts and totals: no decimals once large, more below.
+std::string Amount(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  const double a = std::abs(v);
+  if (a >= 100) return absl::StrFormat("%.0f", v);
+  if (a >= 10) return absl::StrFormat("%.1f", v);
+  if (a >= 1) return absl::StrFormat("%.2f", v);
+  return absl::StrFormat("%.3g", v);
+}
+
+std::string Percent(double v, bool sign = false) {
+  if (!std::isfinite(v)) return "n/a";
+  return sign ? absl::StrFormat("%+.2f%%", 100 * v) : absl::StrFormat("%.1f%%", 100 * v);
+}
+
+// "mean [low, high]" in one of the formats above.
+std::string Cell(const Estimate& e, std::string (*format)(double)) {
+  if (e.n == 0) return "n/a";
+  return absl::StrCat(format(e.mean), " [", format(e.low), ", ", format(e.high), "]");
+}
+
+std::string PercentCell(const Estimate& e, bool sign) {
+  if (e.n == 0) return "n/a";
+  return absl::StrCat(Percent(e.mean, sign), " [", Percent(e.low, sign), ", ",
+                      Percent(e.high, sign), "]");
+}
+
+// Quotes a CSV field when it needs it (RFC 4180).
+std::string CsvField(absl::string_view s) {
+  if (s.find_first_of(",\"\n\r") == absl::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string CsvNumber(double v) {
+  return std::isfinite(v) ? absl::StrFormat("%.6g", v) : std::string();
+}
+
+}  // namespace
+
+Estimate MeanWithInterval(absl::Span<const double> values) {
+  Estimate e;
+  double sum = 0;
+  for (double v : values) {
+    if (std::isnan(v)) continue;
+    sum += v;
+    ++e.n;
+  }
+  if (e.n == 0) return e;
+  const double n = static_cast<double>(e.n);
+  e.mean = sum / n;
+  if (e.n == 1) {
+    e.low = e.high = e.mean;
+    return e;
+  }
+  double squares = 0;
+  for (double v : values) {
+    if (!std::isnan(v)) squares += (v - e.mean) * (v - e.mean);
+  }
+  const double se = std::sqrt(squares / (n - 1) / n);
+  const boost::math::students_t_distribution<double> t(n - 1);
+  const double half = boost::math::quantile(t, 0.975) * se;
+  e.low = e.mean - half;
+  e.high = e.mean + half;
+  return e;
+}
+
+Summary Summarize(const Scenario& scenario,
+                  absl::Span<const ReplicateOutcome> outcomes) {
+  Summary summary;
+  summary.scenario = scenario.name;
+  summary.seed = scenario.seed;
+  summary.replicates = static_cast<int>(outcomes.size());
+  summary.horizon_hours = absl::ToDoubleHours(scenario.horizon);
+  summary.binary = scenario.experiment.metric == MetricKind::kBinary;
+  summary.baseline = scenario.policies[scenario.baseline].name;
+  const size_t n = outcomes.size();
+  for (size_t p = 0; p < scenario.policies.size(); ++p) {
+    PolicySummary s;
+    s.name = scenario.policies[p].name;
+    s.kind = std::string(PolicyKindName(scenario.policies[p].config.policy.kind));
+    std::vector<double> regret, conversions, lift, share_best, moved, tv, ever,
+        hours;
+    int64_t correct = 0, wrong = 0, srm = 0;
+    s.mean_regret_curve.assign(kRegretCurvePoints, 0.0);
+    for (const ReplicateOutcome& r : outcomes) {
+      const PolicyOutcome& o = r.policies[p];
+      const double base = r.policies[static_cast<size_t>(scenario.baseline)].conversions;
+      regret.push_back(o.regret);
+      conversions.push_back(o.conversions);
+      lift.push_back(base != 0 ? (o.conversions - base) / std::abs(base)
+                               : std::nan(""));
+      share_best.push_back(o.share_best);
+      moved.push_back(o.moved_share);
+      tv.push_back(o.tv_bound);
+      ever.push_back(o.ever_moved_share);
+      hours.push_back(o.time_to_winner_hours);
+      s.replicates_without_winner += std::isnan(o.time_to_winner_hours);
+      correct += o.winner_correct;
+      wrong += o.wrong_winner;
+      srm += o.srm_alarm;
+      s.mean_arrivals += static_cast<double>(o.arrivals) / static_cast<double>(n);
+      s.mean_exposures += static_cast<double>(o.exposures) / static_cast<double>(n);
+      for (int j = 0; j < kRegretCurvePoints; ++j) {
+        s.mean_regret_curve[j] += o.regret_curve[j] / static_cast<double>(n);
+      }
+    }
+    s.regret = MeanWithInterval(regret);
+    s.conversions = MeanWithInterval(conversions);
+    s.lift_vs_fixed = MeanWithInterval(lift);
+    s.share_best = MeanWithInterval(share_best);
+    s.moved_share = MeanWithInterval(moved);
+    s.tv_bound = MeanWithInterval(tv);
+    s.ever_moved_share = MeanWithInterval(ever);
+    s.time_to_winner_hours = MeanWithInterval(hours);
+    s.winner_correct_rate = Rate(correct, n);
+    s.wrong_winner_rate = Rate(wrong, n);
+    s.srm_alarm_rate = Rate(srm, n);
+    summary.policies.push_back(std::move(s));
+  }
+  return summary;
+}
+
+std::string SummaryJson(const Summary& summary) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  w.Key("scenario");
+  w.String(summary.scenario.c_str());
+  w.Key("seed");
+  w.Uint64(summary.seed);
+  w.Key("replicates");
+  w.Int(summary.replicates);
+  w.Key("horizon_hours");
+  Number(w, summary.horizon_hours);
+  w.Key("metric");
+  w.String(summary.binary ? "binary" : "continuous");
+  w.Key("baseline");
+  w.String(summary.baseline.c_str());
+  w.Key("policies");
+  w.StartObject();
+  for (const PolicySummary& p : summary.policies) {
+    Key(w, p.name);
+    w.StartObject();
+    w.Key("kind");
+    w.String(p.kind.c_str());
+    w.Key("units");
+    Number(w, p.mean_arrivals);
+    w.Key("exposures");
+    Number(w, p.mean_exposures);
+    WriteEstimate(w, "regret", p.regret);
+    WriteEstimate(w, "conversions", p.conversions);
+    WriteEstimate(w, "lift_vs_fixed", p.lift_vs_fixed);
+    WriteEstimate(w, "share_best", p.share_best);
+    WriteEstimate(w, "moved_share", p.moved_share);
+    WriteEstimate(w, "tv_bound", p.tv_bound);
+    WriteEstimate(w, "ever_moved_share", p.ever_moved_share);
+    w.Key("time_to_winner_hours");
+    w.StartObject();
+    w.Key("mean");
+    Number(w, p.time_to_winner_hours.mean);
+    w.Key("ci95");
+    w.StartArray();
+    Number(w, p.time_to_winner_hours.low);
+    Number(w, p.time_to_winner_hours.high);
+    w.EndArray();
+    w.Key("replicates_without");
+    w.Int64(p.replicates_without_winner);
+    w.EndObject();
+    w.Key("winner_correct_rate");
+    Number(w, p.winner_correct_rate);
+    w.Key("wrong_winner_rate");
+    Number(w, p.wrong_winner_rate);
+    w.Key("srm_alarm_rate");
+    Number(w, p.srm_alarm_rate);
+    w.EndObject();
+  }
+  w.EndObject();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+}
+
+std::string SummaryMarkdown(const Summary& s) {
+  std::string md = absl::StrFormat(
+      "## %s\n\n%d replicates, seed %d, horizon %s; means over replicates with "
+      "95%% intervals.\n\n",
+      s.scenario, s.replicates, s.seed, Amount(s.horizon_hours) + "h");
+  absl::StrAppend(
+      &md, "| policy | regret | ", s.binary ? "conversions" : "total value",
+      " | vs fixed | on best arm | moved | TV bound | ever moved | hours to "
+      "winner | correct winner | wrong winner | SRM alarms |\n",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const PolicySummary& p : s.policies) {
+    std::string hours = Cell(p.time_to_winner_hours, Amount);
+    if (p.replicates_without_winner > 0) {
+      absl::StrAppend(&hours, " (", p.replicates_without_winner, " none)");
+    }
+    absl::StrAppend(&md, "| ", p.name, " (", p.kind, ") | ", Cell(p.regret, Amount),
+                    " | ", Cell(p.conversions, Amount), " | ",
+                    PercentCell(p.lift_vs_fixed, true), " | ",
+                    PercentCell(p.share_best, false), " | ",
+                    Amount(p.moved_share.mean), " | ", Amount(p.tv_bound.mean),
+                    " | ", Percent(p.ever_moved_share.mean), " | ", hours, " | ",
+                    Percent(p.winner_correct_rate), " | ",
+                    Percent(p.wrong_winner_rate), " | ",
+                    Percent(p.srm_alarm_rate), " |\n");
+  }
+  absl::StrAppend(
+      &md, "\nregret: expected ", s.binary ? "conversions" : "value",
+      " lost against the best arm of each moment; vs fixed: relative "
+      "difference from the ",
+      s.baseline,
+      " baseline on the same traffic; moved: sum over reallocations of the "
+      "share of returning units whose arm changed; TV bound: sum of the "
+      "total-variation distances between consecutive weights.\n");
+  return md;
+}
+
+std::string EpochsCsv(const Scenario& scenario,
+                      absl::Span<const ReplicateOutcome> outcomes) {
+  std::string csv = "replicate,policy,epoch,time,hours";
+  for (const ArmTruth& arm : scenario.arms) {
+    absl::StrAppend(&csv, ",", CsvField(absl::StrCat("w:", arm.id)));
+  }
+  for (const ArmTruth& arm : scenario.arms) {
+    absl::StrAppend(&csv, ",", CsvField(absl::StrCat("p_best:", arm.id)));
+  }
+  csv += "\n";
+  for (size_t r = 0; r < outcomes.size(); ++r) {
+    for (size_t p = 0; p < outcomes[r].policies.size(); ++p) {
+      const std::string policy = CsvField(scenario.policies[p].name);
+      for (const EpochRecord& e : outcomes[r].policies[p].epochs) {
+        absl::StrAppend(
+            &csv, r, ",", policy, ",", e.epoch, ",",
+            FormatRfc3339(SimulationStart() + absl::Microseconds(e.time_us)), ",",
+            CsvNumber(static_cast<double>(e.time_us) / kMicrosPerHour));
+        for (double w : e.weights) absl::StrAppend(&csv, ",", CsvNumber(w));
+        for (size_t a = 0; a < e.weights.size(); ++a) {
+          absl::StrAppend(&csv, ",",
+                          a < e.p_best.size() ? CsvNumber(e.p_best[a]) : "");
+        }
+        csv += "\n";
+      }
+    }
+  }
+  return csv;
+}
+
+}  // namespace allot::sim

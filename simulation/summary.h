@@ -1,0 +1,92 @@
+// Copyright 2026 The allot Authors.
+//
+// Figures over replicates: per policy, the mean of each per-replicate figure
+// with a 95% interval, and the rates of winners and sample-ratio alarms;
+// written as summary.json, summary.md and epochs.csv.
+//
+//   allot::sim::Summary summary = allot::sim::Summarize(scenario, outcomes);
+//   std::string json = allot::sim::SummaryJson(summary);
+//   std::string table = allot::sim::SummaryMarkdown(summary);
+
+#ifndef ALLOT_SIMULATION_SUMMARY_H_
+#define ALLOT_SIMULATION_SUMMARY_H_
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "simulation/runner.h"
+#include "simulation/scenario.h"
+
+namespace allot::sim {
+
+// A mean over replicates with its 95% interval.
+struct Estimate {
+  double mean = std::numeric_limits<double>::quiet_NaN();
+  double low = std::numeric_limits<double>::quiet_NaN();
+  double high = std::numeric_limits<double>::quiet_NaN();
+  int64_t n = 0;  // values that went in
+};
+
+// Returns the mean of the non-NaN values and the Student-t 95% interval of
+// that mean (mean +- t(0.975, n - 1) s / sqrt(n)); the interval is
+// [mean, mean] for one value, and everything NaN for none.
+Estimate MeanWithInterval(absl::Span<const double> values);
+
+struct PolicySummary {
+  std::string name;
+  std::string kind;  // "thompson", "fixed", ...
+  Estimate regret;
+  Estimate conversions;
+  Estimate lift_vs_fixed;  // (conversions - baseline's) / |baseline's|
+  Estimate share_best;
+  Estimate moved_share;
+  Estimate tv_bound;
+  Estimate ever_moved_share;
+  Estimate time_to_winner_hours;  // over replicates that found one
+  int64_t replicates_without_winner = 0;
+  double winner_correct_rate = 0;
+  double wrong_winner_rate = 0;
+  double srm_alarm_rate = 0;
+  double mean_arrivals = 0;   // per replicate
+  double mean_exposures = 0;  // per replicate
+  // Mean cumulative regret at horizon * (j + 1) / kRegretCurvePoints.
+  std::vector<double> mean_regret_curve;
+};
+
+struct Summary {
+  std::string scenario;
+  uint64_t seed = 0;
+  int replicates = 0;
+  double horizon_hours = 0;
+  bool binary = true;  // binary metric (conversions) or continuous (values)
+  std::string baseline;  // the fixed baseline's name
+  std::vector<PolicySummary> policies;  // the scenario's order
+};
+
+// Returns the summary of `outcomes` (one per replicate, in replicate order).
+// REQUIRES: outcomes come from RunScenario(scenario, ...).
+Summary Summarize(const Scenario& scenario,
+                  absl::Span<const ReplicateOutcome> outcomes);
+
+// Returns summary.json: {"scenario", "seed", "replicates", "horizon_hours",
+// "baseline", "policies": {NAME: {"kind", "units", "exposures", "regret",
+// "conversions", "lift_vs_fixed", "share_best", "moved_share", "tv_bound",
+// "ever_moved_share": {"mean", "ci95": [lo, hi]}, "time_to_winner_hours":
+// {"mean", "ci95", "replicates_without"}, "winner_correct_rate",
+// "wrong_winner_rate", "srm_alarm_rate"}}}. Non-finite numbers are null.
+std::string SummaryJson(const Summary& summary);
+
+// Returns summary.md: a heading and one table row per policy.
+std::string SummaryMarkdown(const Summary& summary);
+
+// Returns epochs.csv: replicate,policy,epoch,time,hours, then w:ARM and
+// p_best:ARM per arm (p_best empty for epoch 0).
+std::string EpochsCsv(const Scenario& scenario,
+                      absl::Span<const ReplicateOutcome> outcomes);
+
+}  // namespace allot::sim
+
+#endif  // ALLOT_SIMULATION_SUMMARY_H_

@@ -1,0 +1,163 @@
+// Copyright 2026 The allot Authors.
+
+#include "simulation/world.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "boost/random/exponential_distribution.hpp"
+#include "boost/random/normal_distribution.hpp"
+#include "boost/random/uniform_01.hpp"
+
+namespace allot::sim {
+namespace {
+
+constexpr int64_t kMicrosPerDay = 24 * kMicrosPerHour;
+
+// The arm's base mean and sd at `t_us` (before seasonality), and when the
+// next change is due (INT64_MAX when none).
+void BaseTruth(const ArmTruth& arm, int64_t t_us, double& mean, double& sd,
+               int64_t& next_change_us) {
+  mean = arm.mean;
+  sd = arm.sd;
+  next_change_us = std::numeric_limits<int64_t>::max();
+  for (const ArmChange& change : arm.changes) {
+    const int64_t at_us = absl::ToInt64Microseconds(change.at);
+    if (at_us > t_us) {
+      next_change_us = at_us;
+      break;
+    }
+    mean = change.mean;
+    sd = change.sd;
+  }
+}
+
+}  // namespace
+
+uint64_t MixSeed(uint64_t seed, uint64_t stream) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+World::World(const Scenario& scenario, int replicate)
+    : scenario_(scenario),
+      seed_(MixSeed(scenario.seed, static_cast<uint64_t>(replicate))),
+      horizon_us_(absl::ToInt64Microseconds(scenario.horizon)),
+      higher_is_better_(scenario.experiment.direction ==
+                        Direction::kHigherIsBetter) {}
+
+double World::ExpectedArrivals() const {
+  // The daily cycle averages out over whole days; close enough for progress.
+  return scenario_.traffic.units_per_hour *
+         (static_cast<double>(horizon_us_) / kMicrosPerHour);
+}
+
+Truth World::TruthAt(int64_t t_us) const {
+  const size_t k = scenario_.arms.size();
+  Truth truth;
+  truth.from_us = t_us;
+  // Seasonality changes at midnight; a stretch never spans one.
+  const int64_t day = t_us / kMicrosPerDay;
+  truth.from_us = std::max<int64_t>(0, day * kMicrosPerDay);
+  truth.until_us = std::min(horizon_us_ + 1, (day + 1) * kMicrosPerDay);
+  const double factor = scenario_.weekly[static_cast<size_t>(day % 7)];
+  const bool scale_sd = scenario_.experiment.metric == MetricKind::kContinuous;
+  truth.mean.resize(k);
+  truth.sd.resize(k);
+  for (size_t a = 0; a < k; ++a) {
+    double mean = 0;
+    double sd = 0;
+    int64_t next_change = 0;
+    BaseTruth(scenario_.arms[a], t_us, mean, sd, next_change);
+    truth.mean[a] = mean * factor;
+    truth.sd[a] = scale_sd ? sd * factor : sd;
+    truth.until_us = std::min(truth.until_us, next_change);
+    // A change inside this day starts the stretch later.
+    for (const ArmChange& change : scenario_.arms[a].changes) {
+      const int64_t at_us = absl::ToInt64Microseconds(change.at);
+      if (at_us <= t_us) truth.from_us = std::max(truth.from_us, at_us);
+    }
+  }
+  truth.best_mean = truth.mean[0];
+  for (size_t a = 1; a < k; ++a) {
+    truth.best_mean = higher_is_better_ ? std::max(truth.best_mean, truth.mean[a])
+                                        : std::min(truth.best_mean, truth.mean[a]);
+  }
+  truth.is_best.resize(k);
+  int best_count = 0;
+  for (size_t a = 0; a < k; ++a) {
+    truth.is_best[a] = truth.mean[a] == truth.best_mean;
+    if (truth.is_best[a]) {
+      truth.best_arm = static_cast<int>(a);
+      ++best_count;
+    }
+  }
+  if (best_count > 1) truth.best_arm = -1;
+  return truth;
+}
+
+ArrivalStream::ArrivalStream(const World& world, uint64_t seed)
+    : world_(world), rng_(seed) {}
+
+bool ArrivalStream::Next(Arrival& out) {
+  const Scenario& s = world_.scenario_;
+  const TrafficConfig& traffic = s.traffic;
+  const double peak_rate = traffic.units_per_hour * (1 + traffic.daily_amplitude);
+  const double horizon_hours =
+      static_cast<double>(world_.horizon_us_) / kMicrosPerHour;
+  boost::random::exponential_distribution<double> gap(peak_rate);
+  boost::random::uniform_01<double> uniform;
+  // Thinning: candidates at the peak rate, each kept with the ratio of the
+  // rate at its hour to the peak rate.
+  while (true) {
+    hours_ += gap(rng_);
+    if (hours_ >= horizon_hours) return false;
+    if (traffic.daily_amplitude == 0) break;
+    const double phase =
+        2 * std::numbers::pi * (std::fmod(hours_, 24.0) - traffic.peak_hour) / 24;
+    const double keep = (1 + traffic.daily_amplitude * std::cos(phase)) /
+                        (1 + traffic.daily_amplitude);
+    if (uniform(rng_) < keep) break;
+  }
+  out.time_us = std::min(world_.horizon_us_ - 1,
+                         static_cast<int64_t>(hours_ * kMicrosPerHour));
+  if (traffic.returning_share > 0 && new_units_ > 0 &&
+      uniform(rng_) < traffic.returning_share) {
+    out.returning = true;
+    out.unit = std::min(new_units_ - 1,
+                        static_cast<int64_t>(uniform(rng_) *
+                                             static_cast<double>(new_units_)));
+    return true;
+  }
+  out.returning = false;
+  out.unit = new_units_++;
+  out.convert_draw = uniform(rng_);
+  const ConversionConfig& c = s.conversion;
+  const double mean_us = static_cast<double>(absl::ToInt64Microseconds(c.delay_mean));
+  double delay_us = 0;
+  if (c.delay == DelayKind::kExponential) {
+    if (mean_us > 0) {
+      boost::random::exponential_distribution<double> delay(1.0);
+      delay_us = mean_us * delay(rng_);
+    }
+  } else {
+    // exp(N(mu, sigma)) has mean exp(mu + sigma^2 / 2).
+    boost::random::normal_distribution<double> normal(0.0, 1.0);
+    const double mu = std::log(mean_us) - c.delay_sigma * c.delay_sigma / 2;
+    delay_us = std::exp(mu + c.delay_sigma * normal(rng_));
+  }
+  // Delays past the horizon never arrive; cap so the sum cannot overflow.
+  out.delay_us = static_cast<int64_t>(
+      std::min(delay_us, static_cast<double>(world_.horizon_us_) + 1));
+  if (s.experiment.metric == MetricKind::kContinuous) {
+    boost::random::normal_distribution<double> normal(0.0, 1.0);
+    out.value_draw = normal(rng_);
+  }
+  return true;
+}
+
+}  // namespace allot::sim

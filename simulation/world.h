@@ -1,0 +1,126 @@
+// Copyright 2026 The allot Authors.
+//
+// The simulated world of one replicate: when units arrive (a Poisson process
+// with a daily cycle), which arrivals are earlier units coming back, each new
+// unit's random draws, and every arm's true mean at every moment (piecewise
+// changes times the weekly factor).
+//
+// Common random numbers: a unit's draws do not depend on the arm it gets. It
+// converts under arm a iff its uniform draw is below a's rate when it is
+// first exposed; a continuous value is mean_a + sd_a * z with its own normal
+// draw z; its outcome arrives after its own delay. Every ArrivalStream of a
+// World replays the same sequence, so each policy meets the same world and
+// differences come from the policy alone.
+//
+//   allot::sim::World world(scenario, /*replicate=*/3);
+//   allot::sim::ArrivalStream arrivals = world.Arrivals();
+//   allot::sim::Arrival a;
+//   while (arrivals.Next(a)) { ... world.TruthAt(a.time_us) ... }
+//
+// Time is in microseconds since the start, SimulationStart(): a Monday at
+// 00:00 UTC, so weekly factors start on Monday and the daily cycle is in UTC.
+
+#ifndef ALLOT_SIMULATION_WORLD_H_
+#define ALLOT_SIMULATION_WORLD_H_
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "simulation/scenario.h"
+
+namespace allot::sim {
+
+// 2026-01-05T00:00:00Z, a Monday.
+inline constexpr int64_t kSimulationStartUnixSeconds = 1767571200;
+inline absl::Time SimulationStart() {
+  return absl::FromUnixSeconds(kSimulationStartUnixSeconds);
+}
+
+inline constexpr int64_t kMicrosPerHour = int64_t{3600} * 1000000;
+
+// Returns a well-mixed seed for stream `stream` of `seed` (splitmix64), so
+// replicates get independent generators whatever order they run in.
+uint64_t MixSeed(uint64_t seed, uint64_t stream);
+
+// One arrival. For a new unit, its draws (the same under every policy).
+struct Arrival {
+  int64_t time_us = 0;
+  // New units are numbered 0, 1, 2, ... in order of first arrival; a
+  // returning arrival repeats an earlier number.
+  int64_t unit = 0;
+  bool returning = false;
+  double convert_draw = 0;  // uniform in [0, 1)
+  double value_draw = 0;    // standard normal (continuous metrics only)
+  int64_t delay_us = 0;     // outcome delay after the first exposure
+};
+
+// The true means over a stretch of time [from_us, until_us).
+struct Truth {
+  int64_t from_us = 0;
+  int64_t until_us = 0;
+  std::vector<double> mean;  // per arm, seasonality applied
+  std::vector<double> sd;    // per arm (continuous metrics)
+  double best_mean = 0;
+  // The single best arm, or -1 when two or more arms tie for best.
+  int best_arm = -1;
+  std::vector<char> is_best;  // per arm: its mean equals the best mean
+};
+
+class World;
+
+// The arrivals of one replicate in time order, up to the horizon.
+// Thread-compatible.
+class ArrivalStream {
+ public:
+  // Writes the next arrival to `out`; returns false past the horizon.
+  bool Next(Arrival& out);
+
+ private:
+  friend class World;
+  ArrivalStream(const World& world, uint64_t seed);
+
+  const World& world_;
+  std::mt19937_64 rng_;
+  double hours_ = 0;
+  int64_t new_units_ = 0;
+};
+
+// Immutable; safe to share.
+class World {
+ public:
+  // REQUIRES: ValidateScenario(scenario) is OK; `scenario` outlives the World.
+  World(const Scenario& scenario, int replicate);
+
+  // Returns a fresh stream of this replicate's arrivals (always the same).
+  ArrivalStream Arrivals() const { return ArrivalStream(*this, seed_); }
+
+  // Returns the truth in force at `t_us` (0 <= t_us), with the stretch of
+  // time it holds for.
+  Truth TruthAt(int64_t t_us) const;
+
+  // Returns the expected regret of serving `arm` under `truth`: how much
+  // worse its mean is than the best one (>= 0).
+  double RegretOf(const Truth& truth, int arm) const {
+    const double gap = truth.best_mean - truth.mean[arm];
+    return higher_is_better_ ? gap : -gap;
+  }
+
+  int64_t horizon_us() const { return horizon_us_; }
+  // The expected number of arrivals over the horizon.
+  double ExpectedArrivals() const;
+  const Scenario& scenario() const { return scenario_; }
+
+ private:
+  friend class ArrivalStream;
+
+  const Scenario& scenario_;
+  const uint64_t seed_;
+  const int64_t horizon_us_;
+  const bool higher_is_better_;
+};
+
+}  // namespace allot::sim
+
+#endif  // ALLOT_SIMULATION_WORLD_H_
