@@ -62,6 +62,25 @@ void BM_HashAndTableLoad(benchmark::State& state) {
 }
 BENCHMARK(BM_HashAndTableLoad);
 
+// The floor with the specified message: XXH3 of version, purpose, salt,
+// separator and unit (prebuilt) and one table load.
+void BM_MessageHashAndTableLoad(benchmark::State& state) {
+  std::vector<std::string> messages;
+  for (const std::string& key : Keys()) {
+    messages.push_back(absl::StrCat(std::string("\x01" "A", 2),
+                                    "support-bot-model", std::string(1, '\0'), key));
+  }
+  const BucketTable table = *BucketTable::Initial({1, 1, 1});
+  size_t i = 0;
+  for (auto _ : state) {
+    const std::string& m = messages[i++ & 4095];
+    const uint64_t h = XXH3_64bits(m.data(), m.size());
+    benchmark::DoNotOptimize(table.ArmOf(BucketOf(h)));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MessageHashAndTableLoad);
+
 void BM_AssignerAssign(benchmark::State& state) {
   const std::vector<std::string> keys = Keys();
   std::unique_ptr<Assigner> assigner = NewAssigner(1, 0.0);

@@ -224,6 +224,13 @@ Arm MakeArm(const ArmPosterior& posterior, size_t index, Direction direction,
   return arm;
 }
 
+// An arm narrower than the spacing of doubles at its mode would get an empty
+// window; one ulp on each side keeps it a (point-like) arm with panels.
+void KeepWindowOpen(Arm* arm) {
+  arm->lo = std::min(arm->lo, std::nextafter(arm->mode, -kInf));
+  arm->hi = std::max(arm->hi, std::nextafter(arm->mode, kInf));
+}
+
 // The width of the panel starting at p and extending in direction dir.
 double PanelWidth(const Arm& arm, double p, int dir) {
   const double grade = std::max(arm.scale, kGrading * std::fabs(p - arm.mode));
@@ -282,41 +289,61 @@ std::optional<double> Quadrature(absl::Span<const Arm> arms, double reference,
     edge_begin[j + 1] = edges.size();
   }
 
-  // Merge into one grid: at t, step by the narrowest active arm's panel (or
-  // the one after it, if narrower), never past a window's start or end.
-  std::vector<double> panel_lo, panel_hi;
+  // Merge into one grid. A panel at t is as wide as the narrowest arm whose
+  // window holds t asks for (looking one panel ahead). An arm whose window
+  // starts inside the panel joins it if content with that width; otherwise
+  // the panel ends where that window starts. Cutting at every window edge
+  // instead would add 2K slivers, and nodes on them for every arm.
   std::vector<size_t> cursor(edge_begin.begin(), edge_begin.end() - 1);
+  auto width_at = [&](size_t j, double at) {
+    size_t& c = cursor[j];
+    while (c + 2 < edge_begin[j + 1] && edges[c + 1] <= at) ++c;
+    double width = edges[c + 1] - edges[c];
+    if (c + 2 < edge_begin[j + 1]) {
+      width = std::min(width, edges[c + 2] - edges[c + 1]);
+    }
+    return width;
+  };
+  std::vector<double> panel_lo, panel_hi;
   std::vector<size_t> first_panel(k_arms, 0), end_panel(k_arms, 0);
   std::vector<bool> seen(k_arms, false);
   double t = kInf;
   for (const Arm& arm : arms) t = std::min(t, arm.lo);
   while (true) {
-    double step = kInf, next_edge = kInf;
+    double step = kInf;
     for (size_t j = 0; j < k_arms; ++j) {
-      if (arms[j].lo > t) {
-        next_edge = std::min(next_edge, arms[j].lo);
-        continue;
+      if (arms[j].lo <= t && t < arms[j].hi) {
+        step = std::min(step, width_at(j, t));
       }
-      if (arms[j].hi <= t) continue;
-      next_edge = std::min(next_edge, arms[j].hi);
-      size_t& c = cursor[j];
-      while (c + 2 < edge_begin[j + 1] && edges[c + 1] <= t) ++c;
-      double width = edges[c + 1] - edges[c];
-      if (c + 2 < edge_begin[j + 1]) {
-        width = std::min(width, edges[c + 2] - edges[c + 1]);
-      }
-      step = std::min(step, width);
-      if (!seen[j]) first_panel[j] = panel_lo.size();
-      seen[j] = true;
-      end_panel[j] = panel_lo.size() + 1;
     }
-    if (next_edge == kInf) break;
     if (step == kInf) {  // a gap between windows: nothing to integrate
-      t = next_edge;
+      double next = kInf;
+      for (const Arm& arm : arms) {
+        if (arm.lo > t) next = std::min(next, arm.lo);
+      }
+      if (next == kInf) break;
+      t = next;
       continue;
     }
-    double end = std::min(t + step, next_edge);
-    if (end <= t) end = std::min(std::nextafter(t, kInf), next_edge);
+    double end = t + step;
+    for (bool cut = true; cut;) {  // each cut can only shorten the panel
+      cut = false;
+      for (size_t j = 0; j < k_arms; ++j) {
+        if (arms[j].lo > t && arms[j].lo < end &&
+            width_at(j, arms[j].lo) < end - t) {
+          end = arms[j].lo;
+          cut = true;
+        }
+      }
+    }
+    if (end <= t) end = std::nextafter(t, kInf);  // below resolution
+    for (size_t j = 0; j < k_arms; ++j) {
+      if (arms[j].lo < end && arms[j].hi > t) {
+        if (!seen[j]) first_panel[j] = panel_lo.size();
+        seen[j] = true;
+        end_panel[j] = panel_lo.size() + 1;
+      }
+    }
     panel_lo.push_back(t);
     panel_hi.push_back(end);
     if (panel_lo.size() > kMaxPanels) return std::nullopt;
@@ -348,6 +375,13 @@ std::optional<double> Quadrature(absl::Span<const Arm> arms, double reference,
     }
   }
 
+  // Below the last window start some CDF is 0: the products start there, and
+  // earlier panels only add to each arm's running mass.
+  size_t start_panel = 0;
+  for (size_t j = 0; j < k_arms; ++j) {
+    start_panel = std::max(start_panel, first_panel[j]);
+  }
+
   // Densities and unnormalized CDFs at each arm's own nodes.
   std::vector<size_t> value_begin(k_arms + 1, 0);
   for (size_t j = 0; j < k_arms; ++j) {
@@ -373,21 +407,20 @@ std::optional<double> Quadrature(absl::Span<const Arm> arms, double reference,
       const double half = 0.5 * (panel_hi[p] - panel_lo[p]);
       double total = 0.0;
       for (int m = 0; m < kNodes; ++m) total += rule.weight[m] * f[m];
-      for (int k = 0; k < kNodes; ++k) {
-        double sum = 0.0;
-        for (int m = 0; m < kNodes; ++m) sum += rule.cumulative[k][m] * f[m];
-        cum[k] = running + half * sum;
+      if (p >= start_panel) {
+        for (int k = 0; k < kNodes; ++k) {
+          double sum = 0.0;
+          for (int m = 0; m < kNodes; ++m) {
+            sum += rule.cumulative[k][m] * f[m];
+          }
+          cum[k] = running + half * sum;
+        }
       }
       running += half * total;
     }
     inv_mass[j] = running > 0.0 ? 1.0 / running : 0.0;
   }
 
-  // Below the last window start some CDF is 0, so integrate from there.
-  size_t start_panel = 0;
-  for (size_t j = 0; j < k_arms; ++j) {
-    start_panel = std::max(start_panel, first_panel[j]);
-  }
   p_best->assign(k_arms, 0.0);
   std::vector<size_t> active;
   std::vector<double> dens(k_arms), prefix(k_arms + 1), suffix(k_arms + 1);
@@ -542,6 +575,7 @@ absl::StatusOr<Estimates> Estimate(absl::Span<const ArmPosterior> posteriors,
   double top_start = -kInf;
   for (size_t i = 0; i < posteriors.size(); ++i) {
     all.push_back(MakeArm(posteriors[i], i, direction, reference));
+    KeepWindowOpen(&all.back());
     top_start = std::max(top_start, all.back().lo);
   }
   std::vector<Arm> contenders;

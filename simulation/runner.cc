@@ -119,6 +119,9 @@ class PolicyRun {
   int64_t best_exposures_ = 0;
   int64_t moved_units_ = 0;
   bool first_winner_seen_ = false;
+  int64_t judged_reports_ = 0;
+  int64_t simpson_wrong_ = 0;
+  int64_t pooled_wrong_ = 0;
   int next_sample_ = 0;
   PolicyOutcome out_;
 };
@@ -175,6 +178,12 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
   const double exposures = static_cast<double>(std::max<int64_t>(1, out_.exposures));
   out_.share_best = static_cast<double>(best_exposures_) / exposures;
   out_.ever_moved_share = static_cast<double>(moved_units_) / exposures;
+  if (judged_reports_ > 0) {
+    out_.simpson_wrong_share = static_cast<double>(simpson_wrong_) /
+                               static_cast<double>(judged_reports_);
+    out_.pooled_wrong_share = static_cast<double>(pooled_wrong_) /
+                              static_cast<double>(judged_reports_);
+  }
   for (size_t e = 1; e < returning_in_epoch_.size(); ++e) {
     if (returning_in_epoch_[e] > 0) {
       out_.moved_share += static_cast<double>(moved_in_epoch_[e]) /
@@ -191,11 +200,35 @@ absl::Status PolicyRun::Advance(int64_t t_us) {
   return absl::OkStatus();
 }
 
+// Returns the index of the arm leading by `estimate` (the first on ties).
+int Leader(const ReallocationReport& report, double ArmReport::*estimate,
+           bool higher_is_better) {
+  int leader = 0;
+  for (size_t a = 1; a < report.arms.size(); ++a) {
+    const double v = report.arms[a].*estimate;
+    const double best = report.arms[leader].*estimate;
+    if (higher_is_better ? v > best : v < best) leader = static_cast<int>(a);
+  }
+  return leader;
+}
+
 void PolicyRun::Observe(const ReallocationReport& report) {
   const int64_t t_us = absl::ToInt64Microseconds(report.time - SimulationStart());
   if (report.srm_p < kSrmAlarmP) out_.srm_alarm = true;
+  const int truly_best = truth_.At(t_us).best_arm;
+  bool past_burn_in = !report.arms.empty();
+  for (const ArmReport& arm : report.arms) {
+    past_burn_in = past_burn_in && arm.units > 0 &&
+                   arm.units >= config_.schedule.min_units_per_arm;
+  }
+  if (past_burn_in && truly_best >= 0) {
+    const bool higher = config_.direction == Direction::kHigherIsBetter;
+    ++judged_reports_;
+    simpson_wrong_ += Leader(report, &ArmReport::mean, higher) != truly_best;
+    pooled_wrong_ += Leader(report, &ArmReport::pooled_mean, higher) != truly_best;
+  }
   if (report.winner >= 0) {
-    const int best = truth_.At(t_us).best_arm;
+    const int best = truly_best;
     if (!first_winner_seen_) {
       first_winner_seen_ = true;
       out_.winner_correct = report.winner == best;

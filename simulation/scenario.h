@@ -74,6 +74,11 @@ struct PolicySpec {
   ExperimentConfig config;  // the scenario's experiment with this policy's fields
 };
 
+// Limits that keep time arithmetic from overflowing and runs finite.
+inline constexpr int kMaxReplicates = 1000000;
+inline constexpr int kMaxHorizonDays = 3650;
+inline constexpr double kMaxUnitsPerHour = 1e9;
+
 struct Scenario {
   std::string name;     // required, non-empty
   std::string source;   // the file it came from (for messages)
@@ -98,9 +103,9 @@ struct Scenario {
 // policy's experiment with ValidateExperimentConfig too.
 absl::Status ValidateScenario(const Scenario& scenario);
 
-// Parses and validates a scenario file's text; adds a fixed-split baseline
-// policy (named "fixed", or "fixed-split" when that name is taken) unless a
-// policy of kind fixed is listed. `source` names the file in errors.
+// Parses and validates a scenario file's text; appends a fixed-split
+// baseline policy (named "fixed", or "fixed-split" when that name is taken)
+// unless a policy of kind fixed is listed. `source` names the file in errors.
 // Errors: InvalidArgument "SOURCE:LINE: FIELD ...".
 absl::StatusOr<Scenario> ParseScenarioToml(absl::string_view text,
                                            absl::string_view source);

@@ -135,7 +135,7 @@ Summary Summarize(const Scenario& scenario,
     s.name = scenario.policies[p].name;
     s.kind = std::string(PolicyKindName(scenario.policies[p].config.policy.kind));
     std::vector<double> regret, conversions, lift, share_best, moved, tv, ever,
-        hours;
+        hours, simpson, pooled;
     int64_t correct = 0, wrong = 0, srm = 0;
     s.mean_regret_curve.assign(kRegretCurvePoints, 0.0);
     for (const ReplicateOutcome& r : outcomes) {
@@ -150,6 +150,8 @@ Summary Summarize(const Scenario& scenario,
       tv.push_back(o.tv_bound);
       ever.push_back(o.ever_moved_share);
       hours.push_back(o.time_to_winner_hours);
+      simpson.push_back(o.simpson_wrong_share);
+      pooled.push_back(o.pooled_wrong_share);
       s.replicates_without_winner += std::isnan(o.time_to_winner_hours);
       correct += o.winner_correct;
       wrong += o.wrong_winner;
@@ -168,6 +170,8 @@ Summary Summarize(const Scenario& scenario,
     s.tv_bound = MeanWithInterval(tv);
     s.ever_moved_share = MeanWithInterval(ever);
     s.time_to_winner_hours = MeanWithInterval(hours);
+    s.simpson_wrong_share = MeanWithInterval(simpson);
+    s.pooled_wrong_share = MeanWithInterval(pooled);
     s.winner_correct_rate = Rate(correct, n);
     s.wrong_winner_rate = Rate(wrong, n);
     s.srm_alarm_rate = Rate(srm, n);
@@ -229,6 +233,11 @@ std::string SummaryJson(const Summary& summary) {
     Number(w, p.wrong_winner_rate);
     w.Key("srm_alarm_rate");
     Number(w, p.srm_alarm_rate);
+    w.Key("leader_wrong_share");
+    w.StartObject();
+    WriteEstimate(w, "simpson", p.simpson_wrong_share);
+    WriteEstimate(w, "pooled", p.pooled_wrong_share);
+    w.EndObject();
     w.EndObject();
   }
   w.EndObject();
@@ -268,7 +277,16 @@ std::string SummaryMarkdown(const Summary& s) {
       s.baseline,
       " baseline on the same traffic; moved: sum over reallocations of the "
       "share of returning units whose arm changed; TV bound: sum of the "
-      "total-variation distances between consecutive weights.\n");
+      "total-variation distances between consecutive weights.\n\n");
+  absl::StrAppend(&md,
+                  "Share of reports (past burn-in) whose leading arm is not the "
+                  "truly best one, by estimate:\n\n"
+                  "| policy | Simpson-safe | pooled |\n|---|---:|---:|\n");
+  for (const PolicySummary& p : s.policies) {
+    absl::StrAppend(&md, "| ", p.name, " | ",
+                    PercentCell(p.simpson_wrong_share, false), " | ",
+                    PercentCell(p.pooled_wrong_share, false), " |\n");
+  }
   return md;
 }
 

@@ -46,6 +46,8 @@ struct PolicySummary {
   Estimate tv_bound;
   Estimate ever_moved_share;
   Estimate time_to_winner_hours;  // over replicates that found one
+  Estimate simpson_wrong_share;   // see PolicyOutcome
+  Estimate pooled_wrong_share;
   int64_t replicates_without_winner = 0;
   double winner_correct_rate = 0;
   double wrong_winner_rate = 0;
@@ -76,10 +78,12 @@ Summary Summarize(const Scenario& scenario,
 // "conversions", "lift_vs_fixed", "share_best", "moved_share", "tv_bound",
 // "ever_moved_share": {"mean", "ci95": [lo, hi]}, "time_to_winner_hours":
 // {"mean", "ci95", "replicates_without"}, "winner_correct_rate",
-// "wrong_winner_rate", "srm_alarm_rate"}}}. Non-finite numbers are null.
+// "wrong_winner_rate", "srm_alarm_rate", "leader_wrong_share": {"simpson",
+// "pooled": {"mean", "ci95"}}}}}. Non-finite numbers are null.
 std::string SummaryJson(const Summary& summary);
 
-// Returns summary.md: a heading and one table row per policy.
+// Returns summary.md: a heading, one table row per policy, and a second
+// table comparing the Simpson-safe and pooled estimates' leading arms.
 std::string SummaryMarkdown(const Summary& summary);
 
 // Returns epochs.csv: replicate,policy,epoch,time,hours, then w:ARM and

@@ -48,7 +48,22 @@ World::World(const Scenario& scenario, int replicate)
       seed_(MixSeed(scenario.seed, static_cast<uint64_t>(replicate))),
       horizon_us_(absl::ToInt64Microseconds(scenario.horizon)),
       higher_is_better_(scenario.experiment.direction ==
-                        Direction::kHigherIsBetter) {}
+                        Direction::kHigherIsBetter) {
+  const TrafficConfig& t = scenario.traffic;
+  keep_by_minute_.resize(kMinutesPerDay + 1);
+  for (int m = 0; m <= kMinutesPerDay; ++m) {
+    const double phase = 2 * std::numbers::pi * (m / 60.0 - t.peak_hour) / 24;
+    keep_by_minute_[m] =
+        (1 + t.daily_amplitude * std::cos(phase)) / (1 + t.daily_amplitude);
+  }
+}
+
+double World::KeepAt(double hours) const {
+  const double minute = std::fmod(hours, 24.0) * 60;
+  const int m = std::min(static_cast<int>(minute), kMinutesPerDay - 1);
+  const double f = minute - m;
+  return keep_by_minute_[m] * (1 - f) + keep_by_minute_[m + 1] * f;
+}
 
 double World::ExpectedArrivals() const {
   // The daily cycle averages out over whole days; close enough for progress.
@@ -117,11 +132,7 @@ bool ArrivalStream::Next(Arrival& out) {
     hours_ += gap(rng_);
     if (hours_ >= horizon_hours) return false;
     if (traffic.daily_amplitude == 0) break;
-    const double phase =
-        2 * std::numbers::pi * (std::fmod(hours_, 24.0) - traffic.peak_hour) / 24;
-    const double keep = (1 + traffic.daily_amplitude * std::cos(phase)) /
-                        (1 + traffic.daily_amplitude);
-    if (uniform(rng_) < keep) break;
+    if (uniform(rng_) < world_.KeepAt(hours_)) break;
   }
   out.time_us = std::min(world_.horizon_us_ - 1,
                          static_cast<int64_t>(hours_ * kMicrosPerHour));

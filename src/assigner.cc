@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "allot/hash.h"
 #include "allot/status_macros.h"
+#include "hash_internal.h"
 
 namespace allot {
 
@@ -88,12 +89,13 @@ int64_t Assigner::EpochAt(absl::Time at, int64_t count) const {
 Assignment Assigner::AssignIn(absl::string_view unit,
                               const EpochEntry& entry) const {
   if (options_.holdout > 0 &&
-      UnitInterval(UnitHash(HashPurpose::kHoldout, salt_, unit)) <
+      UnitInterval(internal::InlineUnitHash(HashPurpose::kHoldout, salt_, unit)) <
           options_.holdout) {
     return {options_.baseline_arm, entry.number, 1.0, true};
   }
   const int arm =
-      entry.table.ArmOf(BucketOf(UnitHash(HashPurpose::kArm, salt_, unit)));
+      entry.table.ArmOf(
+      BucketOf(internal::InlineUnitHash(HashPurpose::kArm, salt_, unit)));
   return {arm, entry.number, entry.weights[arm], false};
 }
 

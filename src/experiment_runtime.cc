@@ -68,6 +68,7 @@ absl::Status ExperimentRuntime::Start(absl::Time at) {
       assigner_, Assigner::Create(history, {.holdout = config_.holdout,
                                             .baseline_arm = baseline_arm_}));
   start_ = at;
+  ledger_.set_origin(at);
   {
     MutexLock learn(&learn_mu_);
     scheduler_.emplace(at, config_.schedule);
@@ -402,7 +403,8 @@ absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
   for (const OpenUnit& unit : st.ledger.open) {
     if (unit.arm >= k || unit.epoch >= epochs) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "open unit with arm ", int{unit.arm}, " and epoch ", unit.epoch,
+          "open unit with arm ", static_cast<int>(unit.arm), " and epoch ",
+          static_cast<int>(unit.epoch),
           " is outside the experiment's ", k, " arms and ", epochs, " epochs"));
     }
   }
@@ -434,6 +436,7 @@ absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
         r.assigner_, Assigner::Create(history, {.holdout = st.config.holdout,
                                                 .baseline_arm = r.baseline_arm_}));
     r.start_ = st.start;
+    r.ledger_.set_origin(st.start);
   }
   r.ledger_.Import(st.ledger);
   r.late_.store(st.late);

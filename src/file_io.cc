@@ -11,8 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 
-#define XXH_INLINE_ALL
-#include "xxhash.h"
+#include "hash_internal.h"
 
 namespace allot::internal {
 

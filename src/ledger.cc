@@ -10,38 +10,27 @@
 #include "allot/hash.h"
 #include "allot/time_format.h"
 
-#define XXH_INLINE_ALL
-#include "xxhash.h"
+#include "hash_internal.h"
 
 namespace allot::internal {
 namespace {
 
 constexpr char kLedgerPurpose = 0x4C;  // 'L'
-constexpr size_t kStackMessageBytes = 256;
 
 }  // namespace
 
 UnitKey FingerprintUnit(absl::string_view salt, absl::string_view unit) {
-  const char header[2] = {static_cast<char>(kHashVersion), kLedgerPurpose};
-  const char separator = '\0';
   XXH128_hash_t h;
-  const size_t size = 3 + salt.size() + unit.size();
-  if (size <= kStackMessageBytes) {
-    // Short messages: one call, as in UnitHash; same value as streaming.
+  if (3 + salt.size() + unit.size() <= kStackMessageBytes) {
     char message[kStackMessageBytes];
-    std::memcpy(message, header, 2);
-    if (!salt.empty()) std::memcpy(message + 2, salt.data(), salt.size());
-    message[2 + salt.size()] = separator;
-    if (!unit.empty()) std::memcpy(message + 3 + salt.size(), unit.data(), unit.size());
-    h = XXH3_128bits(message, size);
+    h = XXH3_128bits(message, WriteMessage(message, kLedgerPurpose, salt, unit));
   } else {
     XXH3_state_t state;
     XXH3_INITSTATE(&state);
     XXH3_128bits_reset(&state);
-    XXH3_128bits_update(&state, header, sizeof(header));
-    XXH3_128bits_update(&state, salt.data(), salt.size());
-    XXH3_128bits_update(&state, &separator, 1);
-    XXH3_128bits_update(&state, unit.data(), unit.size());
+    StreamMessage(kLedgerPurpose, salt, unit, [&](const char* data, size_t size) {
+      XXH3_128bits_update(&state, data, size);
+    });
     h = XXH3_128bits_digest(&state);
   }
   return {h.high64, h.low64};
@@ -59,8 +48,8 @@ Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
   MutexLock lock(&shard.mu);
   auto it = shard.open.find(key);
   if (it != shard.open.end()) {
-    const OpenUnit& unit = it->second;
-    if (now_us < unit.exposure_us + window_us_) {
+    const OpenUnit& unit = *it;
+    if (now_us < WindowEndUs(unit)) {
       Assignment a;
       a.arm = unit.arm;
       a.epoch = unit.epoch;
@@ -76,11 +65,11 @@ Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
   if (!record) return {a, Visit::kNew};
   OpenUnit unit;
   unit.key = key;
-  unit.exposure_us = now_us;
+  unit.exposure_s = static_cast<uint32_t>((now_us - origin_us_) / 1000000);
   unit.epoch = static_cast<uint32_t>(a.epoch);
-  unit.arm = static_cast<uint8_t>(a.arm);
+  unit.arm = static_cast<uint32_t>(a.arm);
   unit.flags = a.holdout ? OpenUnit::kHoldout : 0;
-  shard.open.emplace(key, unit);
+  shard.open.insert(unit);
   if (!a.holdout) {
     if (shard.exposures.size() <= static_cast<size_t>(a.epoch)) {
       shard.exposures.resize(a.epoch + 1, std::vector<int64_t>(num_arms_));
@@ -95,9 +84,9 @@ bool Ledger::Find(const UnitKey& key, Assignment* out) const {
   ReaderMutexLock lock(&shard.mu);
   auto it = shard.open.find(key);
   if (it == shard.open.end()) return false;
-  out->arm = it->second.arm;
-  out->epoch = it->second.epoch;
-  out->holdout = (it->second.flags & OpenUnit::kHoldout) != 0;
+  out->arm = it->arm;
+  out->epoch = it->epoch;
+  out->holdout = (it->flags & OpenUnit::kHoldout) != 0;
   return true;
 }
 
@@ -114,13 +103,14 @@ absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key,
     }
     return OutcomeDisposition::kUnknownUnit;
   }
-  OpenUnit& unit = it->second;
-  if (time_us < unit.exposure_us) {
+  const OpenUnit& unit = *it;
+  const int64_t exposure_us = WindowEndUs(unit) - window_us_;
+  if (time_us < exposure_us) {
     return absl::InvalidArgumentError(absl::StrCat(
         "outcome time ", FormatRfc3339(time), " is before the unit's exposure at ",
-        FormatRfc3339(absl::FromUnixMicros(unit.exposure_us))));
+        FormatRfc3339(absl::FromUnixMicros(exposure_us))));
   }
-  if (time_us >= unit.exposure_us + window_us_) return OutcomeDisposition::kLate;
+  if (time_us >= WindowEndUs(unit)) return OutcomeDisposition::kLate;
   if (metric_ == MetricKind::kBinary) {
     if (value == 0) return OutcomeDisposition::kCounted;
     if (unit.flags & OpenUnit::kConverted) return OutcomeDisposition::kDuplicate;
@@ -151,9 +141,9 @@ std::vector<OpenUnit> Ledger::TakeMatured(absl::Time now) {
       shard.matured.clear();
     }
     for (auto it = shard.open.begin(); it != shard.open.end();) {
-      if (it->second.exposure_us + window_us_ <= now_us) {
-        matured.push_back(it->second);
-        shard.matured.insert(it->first.hi);
+      if (WindowEndUs(*it) <= now_us) {
+        matured.push_back(*it);
+        shard.matured.insert(it->key.hi);
         shard.open.erase(it++);
       } else {
         ++it;
@@ -162,8 +152,8 @@ std::vector<OpenUnit> Ledger::TakeMatured(absl::Time now) {
   }
   std::sort(matured.begin(), matured.end(),
             [](const OpenUnit& a, const OpenUnit& b) {
-              if (a.exposure_us != b.exposure_us) {
-                return a.exposure_us < b.exposure_us;
+              if (a.exposure_s != b.exposure_s) {
+                return a.exposure_s < b.exposure_s;
               }
               return a.key < b.key;
             });
@@ -184,6 +174,16 @@ std::vector<std::vector<int64_t>> Ledger::ExposureCounts() const {
   return total;
 }
 
+int64_t Ledger::MemoryBytes() const {
+  int64_t bytes = 0;
+  for (const Shard& shard : shards_) {
+    ReaderMutexLock lock(&shard.mu);
+    // One slot and one control byte per unit of capacity.
+    bytes += static_cast<int64_t>(shard.open.capacity()) * (sizeof(OpenUnit) + 1);
+  }
+  return bytes;
+}
+
 int64_t Ledger::open_units() const {
   int64_t n = 0;
   for (const Shard& shard : shards_) {
@@ -198,7 +198,7 @@ LedgerState Ledger::Export() const {
   state.exposures = ExposureCounts();
   for (const Shard& shard : shards_) {
     ReaderMutexLock lock(&shard.mu);
-    for (const auto& [key, unit] : shard.open) state.open.push_back(unit);
+    state.open.insert(state.open.end(), shard.open.begin(), shard.open.end());
     state.matured.insert(state.matured.end(), shard.matured.begin(),
                          shard.matured.end());
     state.matured_before.insert(state.matured_before.end(),
@@ -220,7 +220,7 @@ void Ledger::Import(const LedgerState& state) {
   for (const OpenUnit& unit : state.open) {
     Shard& shard = ShardOf(unit.key);
     MutexLock lock(&shard.mu);
-    shard.open.emplace(unit.key, unit);
+    shard.open.insert(unit);
   }
   for (uint64_t hi : state.matured) {
     Shard& shard = shards_[hi % kShards];

@@ -7,8 +7,8 @@
 // per-(epoch, arm) aggregates; its fingerprint is kept for one more window so
 // an outcome that arrives late is told apart from one for an unknown unit.
 //
-// Memory: sizeof(OpenUnit) = 40 bytes per open unit plus the hash table's
-// control byte and spare capacity (load factor up to 7/8): about 47 bytes.
+// Memory: sizeof(OpenUnit) = 32 bytes per open unit plus the hash table's
+// control byte, over its load factor (7/16 to 7/8 between resizes).
 
 #ifndef ALLOT_SRC_LEDGER_H_
 #define ALLOT_SRC_LEDGER_H_
@@ -44,26 +44,38 @@ struct UnitKey {
 
 UnitKey FingerprintUnit(absl::string_view salt, absl::string_view unit);
 
-// The fingerprint is already uniform; use it as its own hash so iteration
-// order does not depend on the process's hash seed.
-struct UnitKeyHash {
-  size_t operator()(const UnitKey& k) const { return static_cast<size_t>(k.lo); }
-};
-
 struct LedgerState;
 
-// One open unit, 40 bytes.
+// One open unit, 32 bytes. Exposure times are kept to the second (rounded
+// down) after the experiment's start; the fields an outcome updates are
+// mutable because the unit lives in a hash set keyed by `key`.
 struct OpenUnit {
   UnitKey key;
-  int64_t exposure_us = 0;  // exposure time, Unix microseconds
-  double outcome = 0;       // sum of counted outcome values
-  uint32_t epoch = 0;
-  uint8_t arm = 0;
-  uint8_t flags = 0;
-  static constexpr uint8_t kHoldout = 1;
-  static constexpr uint8_t kConverted = 2;
+  mutable double outcome = 0;      // sum of counted outcome values
+  uint32_t exposure_s = 0;         // exposure, whole seconds after the origin
+  uint32_t epoch : 22 = 0;         // first-exposure epoch (< 2^22)
+  uint32_t arm : 8 = 0;
+  mutable uint32_t flags : 2 = 0;
+  static constexpr uint32_t kHoldout = 1;
+  static constexpr uint32_t kConverted = 2;
 };
-static_assert(sizeof(OpenUnit) == 40);
+static_assert(sizeof(OpenUnit) == 32);
+
+// The fingerprint is already uniform; use it as its own hash so iteration
+// order does not depend on the process's hash seed. Transparent, so the set
+// of open units is searched by key.
+struct OpenUnitHash {
+  using is_transparent = void;
+  size_t operator()(const UnitKey& k) const { return static_cast<size_t>(k.lo); }
+  size_t operator()(const OpenUnit& u) const { return (*this)(u.key); }
+};
+struct OpenUnitEq {
+  using is_transparent = void;
+  static const UnitKey& Key(const UnitKey& k) { return k; }
+  static const UnitKey& Key(const OpenUnit& u) { return u.key; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const { return Key(a) == Key(b); }
+};
 
 struct LedgerState {
   std::vector<OpenUnit> open;              // sorted by key
@@ -77,6 +89,13 @@ struct LedgerState {
 class Ledger {
  public:
   Ledger(MetricKind metric, absl::Duration window, int num_arms);
+
+  // Exposure times are kept relative to `origin` (the experiment's start).
+  // REQUIRES: called once, before any exposure; every later time >= origin.
+  void set_origin(absl::Time origin) { origin_us_ = absl::ToUnixMicros(origin); }
+
+  // The bytes the open units take, hash tables included.
+  int64_t MemoryBytes() const;
 
   enum class Visit {
     kNew,       // first exposure: recorded now
@@ -123,7 +142,7 @@ class Ledger {
   static constexpr int kShards = 16;
   struct Shard {
     mutable Mutex mu;
-    absl::flat_hash_map<UnitKey, OpenUnit, UnitKeyHash> open ABSL_GUARDED_BY(mu);
+    absl::flat_hash_set<OpenUnit, OpenUnitHash, OpenUnitEq> open ABSL_GUARDED_BY(mu);
     // Fingerprints (key.hi) of matured units, in two generations of one
     // window each; a unit's shard is fixed by key.hi.
     absl::flat_hash_set<uint64_t> matured ABSL_GUARDED_BY(mu);
@@ -135,8 +154,14 @@ class Ledger {
     return shards_[key.hi % kShards];
   }
 
+  // Microseconds since the origin at which `unit`'s window closes.
+  int64_t WindowEndUs(const OpenUnit& unit) const {
+    return origin_us_ + int64_t{unit.exposure_s} * 1000000 + window_us_;
+  }
+
   const MetricKind metric_;
   const int64_t window_us_;
+  int64_t origin_us_ = 0;
   const int num_arms_;
   std::array<Shard, kShards> shards_;
   // When the current generation of matured fingerprints began.

@@ -57,10 +57,17 @@ void Save(OutArchive& ar, const Aggregate& g) { ar(g.n, g.sum, g.sum_sq); }
 void Load(InArchive& ar, Aggregate& g) { ar(g.n, g.sum, g.sum_sq); }
 
 void Save(OutArchive& ar, const OpenUnit& u) {
-  ar(u.key.hi, u.key.lo, u.exposure_us, u.outcome, u.epoch, u.arm, u.flags);
+  ar(u.key.hi, u.key.lo, u.outcome, u.exposure_s, uint32_t{u.epoch},
+     uint8_t(u.arm), uint8_t(u.flags));
 }
 void Load(InArchive& ar, OpenUnit& u) {
-  ar(u.key.hi, u.key.lo, u.exposure_us, u.outcome, u.epoch, u.arm, u.flags);
+  uint32_t epoch = 0;
+  uint8_t arm = 0, flags = 0;
+  ar(u.key.hi, u.key.lo, u.outcome, u.exposure_s, epoch, arm, flags);
+  if (epoch >= (1u << 22) || flags > 3) throw CorruptInput("bad open unit");
+  u.epoch = epoch;
+  u.arm = arm;
+  u.flags = flags;
 }
 
 // Declared up front so the sequence templates below find every overload.
@@ -144,7 +151,7 @@ void Save(OutArchive& ar, const std::vector<T>& v) {
 template <typename T>
 constexpr size_t MinEncodedBytes() {
   if constexpr (std::is_arithmetic_v<T>) return sizeof(T);
-  if constexpr (std::is_same_v<T, OpenUnit>) return 38;
+  if constexpr (std::is_same_v<T, OpenUnit>) return 34;
   if constexpr (std::is_same_v<T, Aggregate>) return 24;
   return 8;
 }

@@ -1,0 +1,597 @@
+// Copyright 2026 The allot Authors.
+//
+// Snapshots: a restored engine continues bit for bit like the one that never
+// stopped, snapshots of equal state are byte-identical, and every kind of
+// bad file is refused with an error naming the file and what is wrong.
+
+#include "allot/snapshot.h"
+
+#include <stdlib.h>
+
+#include <bit>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "allot/engine.h"
+#include "allot/report.h"
+#include "file_io.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace allot {
+namespace {
+
+using ::testing::HasSubstr;
+
+const absl::Time kStart = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+
+// A fresh directory per test: ctest runs test cases in parallel processes.
+std::string MakeTempDir() {
+  std::string dir = ::testing::TempDir() + "/snapshot_test.XXXXXX";
+  EXPECT_NE(::mkdtemp(dir.data()), nullptr) << dir;
+  return dir;
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.good()) << path;
+}
+
+// Writes a snapshot of each engine and expects the files to be identical.
+void ExpectSameSnapshot(const Engine& a, const Engine& b, const std::string& dir) {
+  const std::string pa = dir + "/a.snapshot", pb = dir + "/b.snapshot";
+  ASSERT_TRUE(WriteSnapshot(a, pa).ok());
+  ASSERT_TRUE(WriteSnapshot(b, pb).ok());
+  const std::string ba = ReadBytes(pa), bb = ReadBytes(pb);
+  ASSERT_EQ(ba.size(), bb.size()) << "snapshot sizes differ";
+  const auto diff = std::mismatch(ba.begin(), ba.end(), bb.begin());
+  EXPECT_TRUE(diff.first == ba.end())
+      << "snapshots differ at byte " << (diff.first - ba.begin()) << " of "
+      << ba.size();
+}
+
+ExperimentConfig CheckoutConfig() {  // binary, thompson, with a holdout
+  ExperimentConfig c;
+  c.id = "checkout";
+  c.arms = {{"a", 1}, {"b", 1}, {"c", 2}};
+  c.holdout = 0.1;
+  c.baseline = "a";
+  c.policy.kind = PolicyKind::kThompson;
+  c.max_shift = 0.5;
+  c.seed = 11;
+  c.schedule.burn_in = absl::Hours(1);
+  c.schedule.interval = absl::Minutes(30);
+  c.schedule.conversion_window = absl::Minutes(30);
+  c.schedule.min_units_per_arm = 5;
+  return c;
+}
+
+ExperimentConfig LatencyConfig() {  // continuous, lower is better
+  ExperimentConfig c;
+  c.id = "latency";
+  c.arms = {{"fast", 1}, {"slow", 1}};
+  c.metric = MetricKind::kContinuous;
+  c.direction = Direction::kLowerIsBetter;
+  c.policy.kind = PolicyKind::kEpsilonGreedy;
+  c.policy.epsilon = 0.2;
+  c.fallback = "slow";
+  c.seed = 5;
+  c.schedule.burn_in = absl::Minutes(45);
+  c.schedule.interval = absl::Minutes(20);
+  c.schedule.conversion_window = absl::Minutes(20);
+  c.schedule.min_units_per_arm = 5;
+  return c;
+}
+
+ExperimentConfig LegacyConfig() {  // deleted part way through
+  ExperimentConfig c;
+  c.id = "legacy";
+  c.arms = {{"p", 1}, {"q", 1}};
+  c.schedule.burn_in = absl::Minutes(30);
+  c.schedule.interval = absl::Minutes(30);
+  c.schedule.conversion_window = absl::Minutes(10);
+  c.schedule.min_units_per_arm = 2;
+  return c;
+}
+
+const char* const kExperiments[] = {"checkout", "latency", "legacy"};
+
+void SetUpEngine(Engine& engine) {
+  for (const ExperimentConfig& c :
+       {CheckoutConfig(), LatencyConfig(), LegacyConfig()}) {
+    ASSERT_TRUE(engine.CreateExperiment(c).ok());
+    ASSERT_TRUE(engine.Start(c.id, kStart).ok());
+  }
+}
+
+struct Event {
+  enum Kind { kAssign, kOutcome, kAdvance, kStop, kDelete };
+  Event(Kind kind, std::string experiment, std::string unit, absl::Time time,
+        std::optional<absl::Time> unit_start = std::nullopt, double value = 0)
+      : kind(kind), experiment(std::move(experiment)), unit(std::move(unit)),
+        time(time), unit_start(unit_start), value(value) {}
+  Kind kind;
+  std::string experiment;
+  std::string unit;
+  absl::Time time;
+  std::optional<absl::Time> unit_start;
+  double value;
+};
+
+// Applies `e` and describes the answer exactly (doubles by their bits).
+std::string Apply(Engine& engine, const Event& e) {
+  switch (e.kind) {
+    case Event::kAssign: {
+      absl::StatusOr<Assignment> a =
+          engine.Assign(e.experiment, e.unit, e.time, e.unit_start);
+      if (!a.ok()) return a.status().ToString();
+      return absl::StrCat("arm=", a->arm, " epoch=", a->epoch,
+                          " p=", std::bit_cast<uint64_t>(a->propensity),
+                          " holdout=", a->holdout);
+    }
+    case Event::kOutcome: {
+      absl::StatusOr<OutcomeDisposition> d =
+          engine.RecordOutcome(e.experiment, e.unit, e.time, e.value);
+      if (!d.ok()) return d.status().ToString();
+      return absl::StrCat("disposition=", static_cast<int>(*d));
+    }
+    case Event::kAdvance: {
+      absl::StatusOr<std::vector<ReallocationReport>> r = engine.Advance(e.time);
+      if (!r.ok()) return r.status().ToString();
+      return ReportsToJson(*r);
+    }
+    case Event::kStop:
+      return engine.Stop(e.experiment, e.time).ToString();
+    case Event::kDelete:
+      return engine.Delete(e.experiment).ToString();
+  }
+  return "";
+}
+
+// A seeded stream of `n` events over the three experiments: new, returning
+// and pinned units, outcomes inside and after the window, for unknown units
+// and duplicates, a few invalid calls, advances every 7 minutes through many
+// reallocations; "legacy" is deleted at 30% and "latency" stopped at 70%.
+// Outcomes depend on the arm, so the generator drives its own engine.
+std::vector<Event> MakeStream(uint64_t seed, int n) {
+  std::mt19937_64 rng(seed);
+  auto uniform = [&rng](double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng);
+  };
+  Engine scratch;
+  SetUpEngine(scratch);
+  struct Unit {
+    std::string experiment, id;
+    int arm;
+    bool converted = false;
+  };
+  std::vector<Unit> units;
+  std::vector<Event> events;
+  absl::Time t = kStart;
+  absl::Time next_advance = kStart + absl::Minutes(7);
+  bool legacy_alive = true;
+  int next_unit = 0;
+  auto emit = [&](Event e) {
+    if (e.kind == Event::kAssign) {
+      absl::StatusOr<Assignment> a =
+          scratch.Assign(e.experiment, e.unit, e.time, e.unit_start);
+      if (a.ok()) units.push_back({e.experiment, e.unit, a->arm});
+    } else {
+      Apply(scratch, e);
+    }
+    events.push_back(std::move(e));
+  };
+  while (static_cast<int>(events.size()) < n) {
+    const int i = static_cast<int>(events.size());
+    t += absl::Seconds(static_cast<int64_t>(uniform(0, 30)));
+    if (t >= next_advance) {
+      emit({Event::kAdvance, "", "", t});
+      next_advance += absl::Minutes(7);
+      continue;
+    }
+    if (legacy_alive && i >= n * 3 / 10) {
+      emit({Event::kDelete, "legacy", "", t});
+      legacy_alive = false;
+      continue;
+    }
+    if (i == n * 7 / 10) {
+      emit({Event::kStop, "latency", "", t});
+      continue;
+    }
+    const double r = uniform(0, 1);
+    const double which = uniform(0, 1);
+    std::string experiment = which < 0.6 ? "checkout" : "latency";
+    if (legacy_alive && which > 0.9) experiment = "legacy";
+    if (r < 0.40) {  // a new unit, sometimes pinned to an earlier start
+      Event e{Event::kAssign, experiment, absl::StrCat("u", next_unit++), t};
+      if (uniform(0, 1) < 0.1) {
+        e.unit_start = t - absl::Seconds(static_cast<int64_t>(uniform(0, 7200)));
+      }
+      emit(std::move(e));
+    } else if (r < 0.55 && !units.empty()) {  // a returning unit
+      const Unit& u = units[rng() % units.size()];
+      emit({Event::kAssign, u.experiment, u.id, t});
+    } else if (r < 0.93 && !units.empty()) {  // an outcome, maybe late
+      Unit& u = units[rng() % units.size()];
+      Event e{Event::kOutcome, u.experiment, u.id, t};
+      if (u.experiment == "latency") {
+        e.value = (u.arm == 0 ? 80.0 : 100.0) + uniform(-20, 20);
+      } else {
+        const double rate = 0.15 + 0.1 * u.arm;
+        e.value = (u.converted || uniform(0, 1) < rate) ? 1 : 0;  // duplicates
+        u.converted = u.converted || e.value == 1;
+      }
+      emit(std::move(e));
+    } else if (r < 0.97) {  // an outcome for a unit never exposed
+      emit({Event::kOutcome, experiment, absl::StrCat("ghost", i), t, {}, 1});
+    } else if (r < 0.985) {  // invalid: refused, changes nothing
+      emit({Event::kAssign, experiment, "", t});
+    } else {  // invalid: a binary value of 2, or time before the last advance
+      emit({Event::kOutcome, "checkout", "u0", r < 0.99 ? t : kStart, {}, 2});
+    }
+  }
+  return events;
+}
+
+std::vector<std::string> RunEvents(Engine& engine, const std::vector<Event>& events,
+                             size_t from, size_t to) {
+  std::vector<std::string> answers;
+  for (size_t i = from; i < to; ++i) answers.push_back(Apply(engine, events[i]));
+  return answers;
+}
+
+// Everything observable about one experiment, as text.
+std::string Observe(const Engine& engine, absl::string_view id) {
+  std::string out = absl::StrCat(id, "\n");
+  absl::StatusOr<std::vector<ReallocationReport>> reports = engine.Reports(id);
+  absl::StrAppend(&out, reports.ok() ? ReportsToJson(*reports)
+                                     : reports.status().ToString(), "\n");
+  absl::StatusOr<AllocationHistory> history = engine.History(id);
+  absl::StrAppend(&out, history.ok() ? history->ToJson()
+                                     : history.status().ToString(), "\n");
+  absl::StatusOr<int64_t> open = engine.OpenUnits(id);
+  absl::StrAppend(&out, open.ok() ? absl::StrCat(*open) : open.status().ToString(),
+                  "\n");
+  absl::StatusOr<ExperimentState> state = engine.State(id);
+  absl::StrAppend(&out, state.ok() ? absl::StrCat(static_cast<int>(*state))
+                                   : state.status().ToString());
+  return out;
+}
+
+TEST(SnapshotTest, RestoreContinuesBitForBitLikeAnUninterruptedRun) {
+  const std::string dir = MakeTempDir();
+  const std::vector<Event> events = MakeStream(/*seed=*/20260101, 4000);
+  const size_t half = events.size() / 2;
+
+  Engine original;
+  SetUpEngine(original);
+  RunEvents(original, events, 0, half);
+  const std::string path = dir + "/half.snapshot";
+  ASSERT_TRUE(WriteSnapshot(original, path).ok());
+  std::unique_ptr<Engine> restored;
+  {
+    absl::StatusOr<std::unique_ptr<Engine>> r = ReadSnapshot(path);
+    ASSERT_TRUE(r.ok()) << r.status();
+    restored = *std::move(r);
+  }
+  for (const char* id : kExperiments) {
+    EXPECT_EQ(Observe(*restored, id), Observe(original, id));
+  }
+  ExpectSameSnapshot(original, *restored, dir);
+
+  const std::vector<std::string> want = RunEvents(original, events, half, events.size());
+  const std::vector<std::string> got = RunEvents(*restored, events, half, events.size());
+  ASSERT_EQ(got.size(), want.size());
+  int assigns = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(got[i], want[i]) << "event " << half + i << " differs";
+    assigns += events[half + i].kind == Event::kAssign;
+  }
+  EXPECT_GT(assigns, 500);
+  for (const char* id : kExperiments) {
+    EXPECT_EQ(Observe(*restored, id), Observe(original, id));
+  }
+  ExpectSameSnapshot(original, *restored, dir);
+
+  // The stream must have exercised what it claims: reallocations on both
+  // sides of the snapshot, a stop and a delete.
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      original.Reports("checkout");
+  ASSERT_TRUE(reports.ok());
+  int before = 0, after = 0;
+  const absl::Time half_time = events[half].time;
+  for (const ReallocationReport& r : *reports) {
+    if (r.reallocated) (r.time < half_time ? before : after)++;
+  }
+  EXPECT_GE(before, 2);
+  EXPECT_GE(after, 2);
+  EXPECT_EQ(*original.State("latency"), ExperimentState::kStopped);
+  EXPECT_EQ(original.History("legacy").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(SnapshotTest, SnapshotsOfEqualStateAreByteIdentical) {
+  const std::string dir = MakeTempDir();
+  const std::vector<Event> events = MakeStream(7, 1500);
+  Engine a, b;
+  SetUpEngine(a);
+  SetUpEngine(b);
+  RunEvents(a, events, 0, events.size());
+  RunEvents(b, events, 0, events.size());
+  ExpectSameSnapshot(a, b, dir);
+  ExpectSameSnapshot(a, a, dir);
+  EXPECT_EQ(ReadBytes(dir + "/a.snapshot"), ReadBytes(dir + "/b.snapshot"));
+}
+
+TEST(SnapshotTest, EmptyEngineRoundTrips) {
+  const std::string dir = MakeTempDir();
+  Engine engine;
+  ASSERT_TRUE(WriteSnapshot(engine, dir + "/empty.snapshot").ok());
+  absl::StatusOr<std::unique_ptr<Engine>> restored =
+      ReadSnapshot(dir + "/empty.snapshot");
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  ExpectSameSnapshot(engine, **restored, dir);
+}
+
+TEST(SnapshotTest, CreatedButNotStartedExperimentRoundTrips) {
+  const std::string dir = MakeTempDir();
+  Engine engine;
+  ASSERT_TRUE(engine.CreateExperiment(CheckoutConfig()).ok());
+  ASSERT_TRUE(WriteSnapshot(engine, dir + "/s").ok());
+  absl::StatusOr<std::unique_ptr<Engine>> restored = ReadSnapshot(dir + "/s");
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(*(*restored)->State("checkout"), ExperimentState::kCreated);
+  ASSERT_TRUE((*restored)->Start("checkout", kStart).ok());
+  ASSERT_TRUE(engine.Start("checkout", kStart).ok());
+  ExpectSameSnapshot(engine, **restored, dir);
+}
+
+TEST(SnapshotTest, ApplicationDataRoundTrips) {
+  const std::string dir = MakeTempDir();
+  Engine engine;
+  SetUpEngine(engine);
+  const std::string data = std::string("cursor=1234\0binary\xff", 19);
+  ASSERT_TRUE(WriteSnapshot(engine, dir + "/s", data).ok());
+  std::string got = "stale";
+  ASSERT_TRUE(ReadSnapshot(dir + "/s", &got).ok());
+  EXPECT_EQ(got, data);
+  absl::StatusOr<SnapshotContents> contents = InspectSnapshot(dir + "/s");
+  ASSERT_TRUE(contents.ok());
+  EXPECT_EQ(contents->application_data, data);
+
+  ASSERT_TRUE(WriteSnapshot(engine, dir + "/s").ok());  // overwrites
+  ASSERT_TRUE(ReadSnapshot(dir + "/s", &got).ok());
+  EXPECT_EQ(got, "");
+}
+
+TEST(SnapshotTest, WriteIntoAMissingDirectoryFailsAndWritesNothing) {
+  const std::string dir = MakeTempDir();
+  Engine engine;
+  const std::string path = dir + "/no/such/dir/engine.snapshot";
+  absl::Status s = WriteSnapshot(engine, path);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr(path));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/no"));
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+}
+
+TEST(SnapshotTest, AtomicWriteLeavesOnlyTheTarget) {
+  const std::string dir = MakeTempDir();
+  Engine engine;
+  SetUpEngine(engine);
+  ASSERT_TRUE(WriteSnapshot(engine, dir + "/engine.snapshot").ok());
+  ASSERT_TRUE(WriteSnapshot(engine, dir + "/engine.snapshot").ok());
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_THAT(names, ::testing::ElementsAre("engine.snapshot"));
+}
+
+TEST(SnapshotTest, InspectReportsTheContents) {
+  const std::string dir = MakeTempDir();
+  const std::vector<Event> events = MakeStream(3, 3000);
+  Engine engine;
+  SetUpEngine(engine);
+  RunEvents(engine, events, 0, events.size());
+  const std::string path = dir + "/s";
+  ASSERT_TRUE(WriteSnapshot(engine, path, "app").ok());
+  absl::StatusOr<SnapshotContents> c = InspectSnapshot(path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->format, kSnapshotFormat);
+  EXPECT_EQ(c->payload_bytes, std::filesystem::file_size(path) - 32);
+  absl::Time last_advance = absl::InfinitePast();
+  for (const Event& e : events) {
+    if (e.kind == Event::kAdvance) last_advance = e.time;
+  }
+  EXPECT_EQ(c->clock, last_advance);
+  EXPECT_EQ(c->journal_sequence, 0u);
+  EXPECT_EQ(c->application_data, "app");
+  EXPECT_THAT(c->deleted_experiments, ::testing::ElementsAre("legacy"));
+  ASSERT_EQ(c->experiments.size(), 2u);
+  EXPECT_EQ(c->experiments[0].id, "checkout");
+  EXPECT_EQ(c->experiments[0].state, "running");
+  EXPECT_EQ(c->experiments[1].id, "latency");
+  EXPECT_EQ(c->experiments[1].state, "stopped");
+  for (const SnapshotExperimentSummary& e : c->experiments) {
+    EXPECT_EQ(e.epochs,
+              static_cast<int64_t>(engine.History(e.id)->epochs().size()));
+    EXPECT_EQ(e.open_units, *engine.OpenUnits(e.id));
+    EXPECT_EQ(e.reports, static_cast<int64_t>(engine.Reports(e.id)->size()));
+    EXPECT_GT(e.epochs, 1) << e.id;
+    EXPECT_GT(e.reports, 0) << e.id;
+  }
+}
+
+// Bad files. Every refusal names the file and says what is wrong.
+class BadSnapshotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    Engine engine;
+    SetUpEngine(engine);
+    RunEvents(engine, MakeStream(1, 300), 0, 300);
+    good_path_ = dir_ + "/good.snapshot";
+    ASSERT_TRUE(WriteSnapshot(engine, good_path_).ok());
+    good_ = ReadBytes(good_path_);
+    ASSERT_GT(good_.size(), 200u);
+  }
+
+  // Writes `bytes` to a file and expects every reader to refuse it with
+  // `code` and a message naming the file and containing `what`.
+  void ExpectRefused(const std::string& bytes, absl::StatusCode code,
+                     absl::string_view what) {
+    const std::string path = dir_ + "/bad.snapshot";
+    WriteBytes(path, bytes);
+    absl::StatusOr<std::unique_ptr<Engine>> read = ReadSnapshot(path);
+    ASSERT_FALSE(read.ok());
+    EXPECT_EQ(read.status().code(), code) << read.status();
+    EXPECT_THAT(read.status().message(), HasSubstr(path));
+    EXPECT_THAT(read.status().message(), HasSubstr(what));
+    absl::StatusOr<SnapshotContents> inspect = InspectSnapshot(path);
+    ASSERT_FALSE(inspect.ok());
+    EXPECT_EQ(inspect.status(), read.status());
+  }
+
+  std::string dir_;
+  std::string good_path_;
+  std::string good_;
+};
+
+TEST_F(BadSnapshotTest, GoodFileReads) {
+  EXPECT_TRUE(ReadSnapshot(good_path_).ok());
+}
+
+TEST_F(BadSnapshotTest, MissingFileIsNotFound) {
+  const std::string path = dir_ + "/missing.snapshot";
+  absl::StatusOr<std::unique_ptr<Engine>> r = ReadSnapshot(path);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(r.status().message(), HasSubstr(path));
+  EXPECT_EQ(InspectSnapshot(path).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(BadSnapshotTest, EmptyFile) {
+  ExpectRefused("", absl::StatusCode::kDataLoss, "empty");
+}
+
+TEST_F(BadSnapshotTest, TruncatedInsideTheHeader) {
+  for (size_t cut : {1, 7, 8, 12, 20, 31}) {
+    SCOPED_TRACE(cut);
+    ExpectRefused(good_.substr(0, cut), absl::StatusCode::kDataLoss,
+                  "truncated header");
+  }
+}
+
+TEST_F(BadSnapshotTest, TruncatedInsideThePayload) {
+  for (size_t cut : {size_t{32}, size_t{33}, good_.size() / 2, good_.size() - 1}) {
+    SCOPED_TRACE(cut);
+    ExpectRefused(good_.substr(0, cut), absl::StatusCode::kDataLoss,
+                  "truncated or padded");
+  }
+}
+
+TEST_F(BadSnapshotTest, TrailingGarbage) {
+  ExpectRefused(good_ + "x", absl::StatusCode::kDataLoss, "truncated or padded");
+  ExpectRefused(good_ + good_, absl::StatusCode::kDataLoss, "truncated or padded");
+}
+
+TEST_F(BadSnapshotTest, WrongMagic) {
+  std::string bytes = good_;
+  bytes.replace(0, 8, "NOTASNAP");
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "wrong magic");
+  // A journal is not a snapshot.
+  ExpectRefused("ALLOTJNL" + good_.substr(8), absl::StatusCode::kDataLoss,
+                "wrong magic");
+}
+
+TEST_F(BadSnapshotTest, FutureFormatIsFailedPrecondition) {
+  std::string bytes = good_;
+  bytes[8] = 2;  // u32 format, little-endian
+  ExpectRefused(bytes, absl::StatusCode::kFailedPrecondition,
+                "format 2 is not supported");
+}
+
+TEST_F(BadSnapshotTest, BitFlipsAtNamedPlaces) {
+  struct Case {
+    size_t offset;
+    absl::StatusCode code;
+    const char* what;
+  };
+  const Case cases[] = {
+      {0, absl::StatusCode::kDataLoss, "wrong magic"},
+      {7, absl::StatusCode::kDataLoss, "wrong magic"},
+      {16, absl::StatusCode::kDataLoss, "truncated or padded"},  // size
+      {23, absl::StatusCode::kDataLoss, "truncated or padded"},
+      {24, absl::StatusCode::kDataLoss, "checksum mismatch"},  // checksum
+      {31, absl::StatusCode::kDataLoss, "checksum mismatch"},
+      {32, absl::StatusCode::kDataLoss, "checksum mismatch"},  // payload
+      {good_.size() / 2, absl::StatusCode::kDataLoss, "checksum mismatch"},
+      {good_.size() - 1, absl::StatusCode::kDataLoss, "checksum mismatch"},
+  };
+  for (const Case& c : cases) {
+    for (int bit : {0, 7}) {
+      SCOPED_TRACE(absl::StrCat("offset ", c.offset, " bit ", bit));
+      std::string bytes = good_;
+      bytes[c.offset] ^= static_cast<char>(1 << bit);
+      ExpectRefused(bytes, c.code, c.what);
+    }
+  }
+}
+
+TEST_F(BadSnapshotTest, EverySingleBitFlipIsRefused) {
+  // The header is all meaningful (the reserved word must be 0) and the
+  // payload is checksummed, so no single flipped bit goes unnoticed.
+  const std::string path = dir_ + "/flipped.snapshot";
+  for (size_t offset = 0; offset < good_.size(); ++offset) {
+    std::string bytes = good_;
+    bytes[offset] ^= static_cast<char>(1 << (offset % 8));
+    WriteBytes(path, bytes);
+    absl::StatusOr<std::unique_ptr<Engine>> r = ReadSnapshot(path);
+    ASSERT_FALSE(r.ok()) << "a flip at offset " << offset << " was accepted";
+    ASSERT_THAT(r.status().message(), HasSubstr(path));
+  }
+}
+
+TEST_F(BadSnapshotTest, ReservedHeaderWordMustBeZero) {
+  std::string bytes = good_;
+  bytes[13] = 1;
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "reserved");
+}
+
+TEST_F(BadSnapshotTest, CorruptPayloadWithAValidChecksum) {
+  // What a buggy writer or a deliberate edit produces: the checksum holds
+  // but the payload does not decode. Refused, never half-loaded.
+  auto wrap = [](const std::string& payload) {
+    std::string file = "ALLOTSNP";
+    internal::PutU32(file, kSnapshotFormat);
+    internal::PutU32(file, 0);
+    internal::PutU64(file, payload.size());
+    internal::PutU64(file, internal::Checksum(payload));
+    return file + payload;
+  };
+  const std::string payload = good_.substr(32);
+  ExpectRefused(wrap(payload.substr(0, payload.size() / 2)),
+                absl::StatusCode::kDataLoss, "corrupt");
+  ExpectRefused(wrap(payload + "xyz"), absl::StatusCode::kDataLoss,
+                "trailing bytes");
+  ExpectRefused(wrap(std::string(64, '\xff')), absl::StatusCode::kDataLoss,
+                "corrupt");
+  ExpectRefused(wrap(""), absl::StatusCode::kDataLoss, "corrupt");
+  ExpectRefused(wrap(wrap(payload)), absl::StatusCode::kDataLoss, "corrupt");
+}
+
+}  // namespace
+}  // namespace allot

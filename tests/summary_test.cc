@@ -1,0 +1,140 @@
+// Copyright 2026 The allot Authors.
+//
+// Tests of the summary (means and intervals, JSON, Markdown, CSV) and of the
+// SVG charts, on a tiny run.
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rapidjson/document.h"
+#include "simulation/charts.h"
+#include "simulation/runner.h"
+#include "simulation/scenario.h"
+#include "simulation/summary.h"
+
+namespace allot::sim {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+TEST(SummaryTest, MeanWithStudentTInterval) {
+  const std::vector<double> v = {1, 2, 3, 4, std::nan("")};
+  const Estimate e = MeanWithInterval(v);
+  EXPECT_EQ(e.n, 4);
+  EXPECT_DOUBLE_EQ(e.mean, 2.5);
+  // s = 1.29099, se = 0.645497, t(0.975, 3) = 3.182446.
+  EXPECT_NEAR(e.high - e.mean, 3.182446 * 0.645497, 1e-5);
+  EXPECT_NEAR(e.mean - e.low, e.high - e.mean, 1e-12);
+  const Estimate one = MeanWithInterval(std::vector<double>{5});
+  EXPECT_EQ(one.low, 5);
+  EXPECT_EQ(one.high, 5);
+  EXPECT_TRUE(std::isnan(MeanWithInterval(std::vector<double>{}).mean));
+}
+
+class SummaryOutputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<Scenario> s = ParseScenarioToml(R"toml(name = "tiny"
+seed = 3
+replicates = 3
+horizon = "3d"
+traffic = { units_per_hour = 100, returning_share = 0.2 }
+[experiment.schedule]
+burn_in = "12h"
+interval = "12h"
+conversion_window = "24h"
+min_units_per_arm = 10
+[[arms]]
+id = "a,1"
+rate = 0.05
+[[arms]]
+id = "b<2>"
+rate = 0.2
+[[policies]]
+name = "thompson"
+)toml", "tiny.toml");
+    ASSERT_TRUE(s.ok()) << s.status();
+    scenario_ = *std::move(s);
+    absl::StatusOr<std::vector<ReplicateOutcome>> o =
+        RunScenario(scenario_, {.threads = 2});
+    ASSERT_TRUE(o.ok()) << o.status();
+    outcomes_ = *std::move(o);
+    summary_ = Summarize(scenario_, outcomes_);
+  }
+
+  Scenario scenario_;
+  std::vector<ReplicateOutcome> outcomes_;
+  Summary summary_;
+};
+
+TEST_F(SummaryOutputTest, JsonHasEveryFigure) {
+  const std::string json = SummaryJson(summary_);
+  rapidjson::Document d;
+  d.Parse(json.c_str());
+  ASSERT_FALSE(d.HasParseError());
+  EXPECT_STREQ(d["scenario"].GetString(), "tiny");
+  EXPECT_EQ(d["seed"].GetUint64(), 3u);
+  EXPECT_EQ(d["replicates"].GetInt(), 3);
+  const auto& policies = d["policies"];
+  ASSERT_TRUE(policies.HasMember("thompson"));
+  ASSERT_TRUE(policies.HasMember("fixed"));
+  const auto& t = policies["thompson"];
+  for (const char* key : {"regret", "conversions", "lift_vs_fixed", "share_best",
+                          "moved_share", "tv_bound", "ever_moved_share",
+                          "time_to_winner_hours"}) {
+    ASSERT_TRUE(t.HasMember(key)) << key;
+    EXPECT_TRUE(t[key].HasMember("mean")) << key;
+    EXPECT_EQ(t[key]["ci95"].Size(), 2u) << key;
+  }
+  EXPECT_TRUE(t["time_to_winner_hours"].HasMember("replicates_without"));
+  for (const char* key : {"winner_correct_rate", "wrong_winner_rate", "srm_alarm_rate"}) {
+    EXPECT_TRUE(t[key].IsNumber()) << key;
+  }
+  EXPECT_TRUE(t["leader_wrong_share"].HasMember("pooled"));
+  EXPECT_EQ(policies["fixed"]["lift_vs_fixed"]["mean"].GetDouble(), 0);
+}
+
+TEST_F(SummaryOutputTest, MarkdownHasOneRowPerPolicy) {
+  const std::string md = SummaryMarkdown(summary_);
+  EXPECT_THAT(md, StartsWith("## tiny\n"));
+  EXPECT_THAT(md, HasSubstr("| thompson (thompson) | "));
+  EXPECT_THAT(md, HasSubstr("| fixed (fixed) | "));
+  EXPECT_THAT(md, HasSubstr("| policy | regret | conversions | vs fixed |"));
+}
+
+TEST_F(SummaryOutputTest, EpochsCsvQuotesArmIds) {
+  const std::string csv = EpochsCsv(scenario_, outcomes_);
+  EXPECT_THAT(csv, StartsWith("replicate,policy,epoch,time,hours,\"w:a,1\",w:b<2>,"
+                              "\"p_best:a,1\",p_best:b<2>\n"));
+  EXPECT_THAT(csv, HasSubstr("\n0,fixed,0,2026-01-05T00:00:00Z,0,0.5,0.5,,\n"));
+  EXPECT_THAT(csv, HasSubstr("\n0,thompson,1,2026-01-05T12:00:00Z,12,"));
+}
+
+// Every element opened is closed, attributes are quoted, text is escaped.
+void ExpectWellFormedSvg(const std::string& svg) {
+  EXPECT_THAT(svg, StartsWith("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg "));
+  EXPECT_TRUE(absl::EndsWith(svg, "</svg>\n"));
+  EXPECT_THAT(svg, Not(HasSubstr("nan")));
+  EXPECT_THAT(svg, Not(HasSubstr("inf")));
+  EXPECT_THAT(svg, Not(HasSubstr("<2>")));  // arm id escaped
+}
+
+TEST_F(SummaryOutputTest, ChartsAreStandaloneSvg) {
+  const std::string weights = WeightsChartSvg(scenario_, outcomes_[0]);
+  ExpectWellFormedSvg(weights);
+  EXPECT_THAT(weights, HasSubstr("b&lt;2&gt;"));
+  EXPECT_THAT(weights, HasSubstr("<polygon"));
+  const std::string regret = RegretChartSvg(scenario_, summary_);
+  ExpectWellFormedSvg(regret);
+  EXPECT_THAT(regret, HasSubstr("<polyline"));
+  EXPECT_THAT(regret, HasSubstr(">thompson</text>"));
+}
+
+}  // namespace
+}  // namespace allot::sim
