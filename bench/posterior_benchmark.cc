@@ -65,12 +65,7 @@ void BM_ProbabilityBestNormal(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ProbabilityBestNormal)
-    ->Arg(2)
-    ->Arg(4)
-    ->Arg(10)
-    ->Arg(32)
-    ->Arg(100);
+BENCHMARK(BM_ProbabilityBestNormal)->Arg(2)->Arg(4)->Arg(10)->Arg(32)->Arg(100);
 
 void BM_ExpectedLossBeta(benchmark::State& state) {
   const std::vector<ArmPosterior> arms =

@@ -32,8 +32,7 @@ class EpsilonGreedyPolicy final : public Policy {
     std::vector<double> score(k);
     for (size_t i = 0; i < k; ++i) {
       const double mean = input.arms[i].Mean();
-      score[i] =
-          input.direction == Direction::kHigherIsBetter ? mean : -mean;
+      score[i] = input.direction == Direction::kHigherIsBetter ? mean : -mean;
     }
     double best = score[0];
     for (double s : score) best = std::max(best, s);

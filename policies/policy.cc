@@ -3,6 +3,8 @@
 // The policy factory, option and input validation, and weight shaping. Each
 // policy lives in its own <name>_policy.cc.
 
+#include "allot/policy.h"
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -13,17 +15,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "allot/policy.h"
 #include "allot/posterior.h"
 #include "allot/status_macros.h"
 
 namespace allot {
 namespace {
 
-constexpr PolicyKind kAllKinds[] = {PolicyKind::kThompson,
-                                    PolicyKind::kTopTwoThompson,
-                                    PolicyKind::kEpsilonGreedy,
-                                    PolicyKind::kFixed};
+constexpr PolicyKind kAllKinds[] = {
+    PolicyKind::kThompson, PolicyKind::kTopTwoThompson,
+    PolicyKind::kEpsilonGreedy, PolicyKind::kFixed};
 
 // Weights come from the engine's own arithmetic, so they sum to 1 only up to
 // rounding; anything further off is a caller bug worth reporting.
@@ -40,9 +40,8 @@ absl::Status ValidateWeights(absl::string_view field,
   double sum = 0.0;
   for (size_t i = 0; i < weights.size(); ++i) {
     if (!std::isfinite(weights[i]) || weights[i] < 0.0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, "[", i, "] must be finite and >= 0, got ",
-                       weights[i]));
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, "[", i, "] must be finite and >= 0, got ", weights[i]));
     }
     sum += weights[i];
   }
@@ -99,12 +98,10 @@ absl::Status ValidatePolicyOptions(const PolicyOptions& options) {
 
 absl::Status ValidatePolicyInput(const PolicyInput& input) {
   ALLOT_RETURN_IF_ERROR(ValidatePosteriors(input.arms));
-  ALLOT_RETURN_IF_ERROR(ValidateWeights("current_weights",
-                                        input.current_weights,
-                                        input.arms.size()));
-  ALLOT_RETURN_IF_ERROR(ValidateWeights("initial_weights",
-                                        input.initial_weights,
-                                        input.arms.size()));
+  ALLOT_RETURN_IF_ERROR(ValidateWeights(
+      "current_weights", input.current_weights, input.arms.size()));
+  ALLOT_RETURN_IF_ERROR(ValidateWeights(
+      "initial_weights", input.initial_weights, input.arms.size()));
   if (input.direction != Direction::kHigherIsBetter &&
       input.direction != Direction::kLowerIsBetter) {
     return absl::InvalidArgumentError(
@@ -131,8 +128,8 @@ absl::StatusOr<std::unique_ptr<Policy>> NewPolicy(
 }
 
 std::vector<double> ShapeWeights(absl::Span<const double> target,
-                                 absl::Span<const double> current,
-                                 double floor, double max_shift) {
+                                 absl::Span<const double> current, double floor,
+                                 double max_shift) {
   const size_t k = target.size();
   std::vector<double> shaped(k);
   if (static_cast<double>(k) * floor >= 1.0) {

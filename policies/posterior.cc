@@ -4,13 +4,14 @@
 // computation runs first. Probability of being best and expected loss live in
 // probability_best.cc.
 
+#include "allot/posterior.h"
+
 #include <cmath>
 #include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
-#include "allot/posterior.h"
 #include "boost/math/distributions/beta.hpp"
 #include "boost/math/distributions/normal.hpp"
 #include "boost/math/policies/policy.hpp"
@@ -49,33 +50,32 @@ absl::Status ValidateOne(const ArmPosterior& arm, size_t index) {
   switch (arm.family) {
     case PosteriorFamily::kBeta:
       if (!IsPositiveFinite(arm.a)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("arm ", index, ": beta posterior alpha must be "
-                         "finite and > 0, got ", arm.a));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "arm ", index,
+            ": beta posterior alpha must be finite and > 0, got ", arm.a));
       }
       if (!IsPositiveFinite(arm.b)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("arm ", index, ": beta posterior beta must be "
-                         "finite and > 0, got ", arm.b));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "arm ", index, ": beta posterior beta must be finite and > 0, got ",
+            arm.b));
       }
       return absl::OkStatus();
     case PosteriorFamily::kNormal:
       if (!std::isfinite(arm.a)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("arm ", index,
-                         ": normal posterior mean must be finite, got ",
-                         arm.a));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "arm ", index, ": normal posterior mean must be finite, got ",
+            arm.a));
       }
       if (!IsPositiveFinite(arm.b)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("arm ", index, ": normal posterior sd must be "
-                         "finite and > 0, got ", arm.b));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "arm ", index, ": normal posterior sd must be finite and > 0, got ",
+            arm.b));
       }
       return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("arm ", index, ": unknown posterior family ",
-                   static_cast<int>(arm.family)));
+  return absl::InvalidArgumentError(absl::StrCat("arm ", index,
+                                                 ": unknown posterior family ",
+                                                 static_cast<int>(arm.family)));
 }
 
 }  // namespace

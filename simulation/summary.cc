@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "allot/policy.h"
 #include "allot/time_format.h"
 #include "boost/math/distributions/students_t.hpp"
@@ -85,6 +86,13 @@ std::string CsvField(absl::string_view s) {
   }
   out.push_back('"');
   return out;
+}
+
+// A policy's name for a table cell: "name (kind)" unless they are the same;
+// "|" would end the cell.
+std::string PolicyLabel(const PolicySummary& p) {
+  std::string label = p.name == p.kind ? p.name : absl::StrCat(p.name, " (", p.kind, ")");
+  return absl::StrReplaceAll(label, {{"|", "\\|"}});
 }
 
 std::string CsvNumber(double v) {
@@ -260,7 +268,7 @@ std::string SummaryMarkdown(const Summary& s) {
     if (p.replicates_without_winner > 0) {
       absl::StrAppend(&hours, " (", p.replicates_without_winner, " none)");
     }
-    absl::StrAppend(&md, "| ", p.name, " (", p.kind, ") | ", Cell(p.regret, Amount),
+    absl::StrAppend(&md, "| ", PolicyLabel(p), " | ", Cell(p.regret, Amount),
                     " | ", Cell(p.conversions, Amount), " | ",
                     PercentCell(p.lift_vs_fixed, true), " | ",
                     PercentCell(p.share_best, false), " | ",
@@ -283,7 +291,7 @@ std::string SummaryMarkdown(const Summary& s) {
                   "truly best one, by estimate:\n\n"
                   "| policy | Simpson-safe | pooled |\n|---|---:|---:|\n");
   for (const PolicySummary& p : s.policies) {
-    absl::StrAppend(&md, "| ", p.name, " | ",
+    absl::StrAppend(&md, "| ", PolicyLabel(p), " | ",
                     PercentCell(p.simpson_wrong_share, false), " | ",
                     PercentCell(p.pooled_wrong_share, false), " |\n");
   }

@@ -74,7 +74,6 @@ double World::ExpectedArrivals() const {
 Truth World::TruthAt(int64_t t_us) const {
   const size_t k = scenario_.arms.size();
   Truth truth;
-  truth.from_us = t_us;
   // Seasonality changes at midnight; a stretch never spans one.
   const int64_t day = t_us / kMicrosPerDay;
   truth.from_us = std::max<int64_t>(0, day * kMicrosPerDay);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "allot/hash.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
@@ -94,6 +95,34 @@ absl::StatusOr<std::vector<double>> ReadWeights(
     }
   }
   return weights;
+}
+
+// The first table lays out arms in order, so a history read for an
+// experiment must list epoch 0's arms exactly in the experiment's order:
+// reordering them silently would serve different arms than the writer did.
+absl::Status CheckArmOrder(const std::vector<std::string>& history_order,
+                           absl::Span<const std::string> experiment_order) {
+  if (experiment_order.empty()) return absl::OkStatus();
+  for (const std::string& id : history_order) {
+    if (FindArm(experiment_order, id) < 0) {
+      return HistoryError(absl::StrCat("epochs[0].weights names unknown arm \"",
+                                       id, "\""));
+    }
+  }
+  for (const std::string& id : experiment_order) {
+    if (FindArm(history_order, id) < 0) {
+      return HistoryError(
+          absl::StrCat("epochs[0].weights is missing arm \"", id, "\""));
+    }
+  }
+  if (!std::equal(history_order.begin(), history_order.end(),
+                  experiment_order.begin(), experiment_order.end())) {
+    return HistoryError(absl::StrCat(
+        "epochs[0].weights lists the arms as ", absl::StrJoin(history_order, ", "),
+        " but the experiment as ", absl::StrJoin(experiment_order, ", "),
+        "; the order decides the bucket layout, so it must match"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -222,7 +251,6 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
   if (!epochs->IsArray() || epochs->Empty()) {
     return HistoryError("epochs must be a non-empty array");
   }
-  history.arm_ids_.assign(arm_order.begin(), arm_order.end());
   for (rj::SizeType i = 0; i < epochs->Size(); ++i) {
     const rj::Value& e = (*epochs)[i];
     const std::string where = absl::StrCat("epochs[", i, "]");
@@ -243,6 +271,7 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
     absl::Status status;
     if (i == 0) {
       ALLOT_RETURN_IF_ERROR(ValidateArmIds(history.arm_ids_));
+      ALLOT_RETURN_IF_ERROR(CheckArmOrder(history.arm_ids_, arm_order));
       absl::StatusOr<std::vector<double>> normalized =
           NormalizeWeights(weights, ZeroWeights::kRefuse);
       if (normalized.ok()) {

@@ -27,10 +27,11 @@ JournalRecord Record(JournalRecord::Kind kind, absl::string_view experiment,
 }
 
 // Holds the ordering lock shared, or exclusive while journaling (so that the
-// journal's order is the order in which state changed).
-class OrderLock {
+// journal's order is the order in which state changed). The analysis sees
+// the weaker of the two, a shared hold.
+class ABSL_SCOPED_LOCKABLE OrderLock {
  public:
-  OrderLock(internal::Mutex* mu, bool exclusive)
+  OrderLock(internal::Mutex* mu, bool exclusive) ABSL_SHARED_LOCK_FUNCTION(mu)
       ABSL_NO_THREAD_SAFETY_ANALYSIS : mu_(mu), exclusive_(exclusive) {
     if (exclusive_) {
       mu_->Lock();
@@ -38,7 +39,7 @@ class OrderLock {
       mu_->ReaderLock();
     }
   }
-  ~OrderLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  ~OrderLock() ABSL_UNLOCK_FUNCTION() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (exclusive_) {
       mu_->Unlock();
     } else {
@@ -111,6 +112,10 @@ absl::Status Engine::CreateExperiment(const ExperimentConfig& config) {
 }
 
 absl::Status Engine::Start(absl::string_view experiment, absl::Time at) {
+  // The schedule starts at `at`: an infinite start would never leave it.
+  if (at == absl::InfiniteFuture() || at == absl::InfinitePast()) {
+    return absl::InvalidArgumentError("start time must be finite");
+  }
   ALLOT_ASSIGN_OR_RETURN(auto runtime, Find(experiment));
   OrderLock order(&order_mu_, journaling_.load(std::memory_order_acquire));
   ALLOT_RETURN_IF_ERROR(runtime->Start(at));
@@ -172,6 +177,11 @@ absl::StatusOr<OutcomeDisposition> Engine::RecordOutcome(
 }
 
 absl::StatusOr<std::vector<ReallocationReport>> Engine::Advance(absl::Time now) {
+  // An infinite time would never leave the schedule loop: the grid time
+  // saturates at infinity and stays due.
+  if (now == absl::InfiniteFuture() || now == absl::InfinitePast()) {
+    return absl::InvalidArgumentError("advance time must be finite");
+  }
   OrderLock order(&order_mu_, journaling_.load(std::memory_order_acquire));
   internal::MutexLock advance(&advance_mu_);
   if (now < clock_) {

@@ -59,6 +59,11 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
                         absl::StrCat("must be 1 to ", kMaxArmIdBytes,
                                      " bytes, got \"", arm.id, "\""));
     }
+    if (ControlByteAt(arm.id) != absl::string_view::npos) {
+      return FieldError(absl::StrCat(field, ".id"),
+                        absl::StrCat("must not contain control bytes, found one "
+                                     "at offset ", ControlByteAt(arm.id)));
+    }
     if (auto [it, inserted] = seen.emplace(arm.id, i); !inserted) {
       return FieldError(absl::StrCat(field, ".id"),
                         absl::StrCat("\"", arm.id, "\" duplicates arms[",

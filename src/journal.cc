@@ -51,6 +51,10 @@ absl::Status CheckHeader(absl::string_view data, absl::string_view path,
         "journal ", path, ": format ", *format,
         " is not supported; this allot reads format 1 to ", kJournalFormat));
   }
+  if (const uint32_t reserved = internal::GetU32(data.data() + 12); reserved != 0) {
+    return absl::DataLossError(absl::StrCat(
+        "journal ", path, ": reserved header field is ", reserved, ", not 0"));
+  }
   return absl::OkStatus();
 }
 
@@ -172,9 +176,10 @@ Journal::Journal(std::string path, int fd, const JournalOptions& options)
 
 Journal::~Journal() {
   {
-    internal::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(stop_mu_);
     stop_ = true;
   }
+  stop_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
   internal::MutexLock lock(&mu_);
   (void)FlushLocked();
@@ -184,12 +189,15 @@ Journal::~Journal() {
 void Journal::FlusherLoop() {
   const auto interval =
       std::chrono::microseconds(absl::ToInt64Microseconds(options_.batch_interval));
-  while (true) {
-    std::this_thread::sleep_for(interval);
-    internal::MutexLock lock(&mu_);
-    if (stop_) return;
-    // A failure here resurfaces on the next Append or Flush.
-    (void)FlushLocked();
+  std::unique_lock<std::mutex> stop_lock(stop_mu_);
+  while (!stop_cv_.wait_for(stop_lock, interval, [this] { return stop_; })) {
+    stop_lock.unlock();
+    {
+      internal::MutexLock lock(&mu_);
+      // A failure here resurfaces on the next Append or Flush.
+      (void)FlushLocked();
+    }
+    stop_lock.lock();
   }
 }
 

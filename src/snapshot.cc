@@ -39,6 +39,11 @@ absl::StatusOr<std::string> ReadPayload(absl::string_view path,
         "snapshot ", path, ": format ", *format,
         " is not supported; this allot reads format 1 to ", kSnapshotFormat));
   }
+  // Not covered by the checksum: a flipped bit here must not go unnoticed.
+  if (const uint32_t reserved = internal::GetU32(data.data() + 12); reserved != 0) {
+    return Corrupt(path, absl::StrCat("reserved header field is ", reserved,
+                                      ", not 0"));
+  }
   const uint64_t size = internal::GetU64(data.data() + 16);
   const uint64_t checksum = internal::GetU64(data.data() + 24);
   if (size != data.size() - kHeaderBytes) {

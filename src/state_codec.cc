@@ -53,6 +53,15 @@ uint64_t LoadLength(InArchive& ar, size_t min_element_bytes) {
   return n;
 }
 
+// A bool is one byte on the wire; any value but 0 or 1 is corrupt (loading
+// it straight into a bool would be undefined behaviour).
+bool LoadBool(InArchive& ar) {
+  uint8_t v = 0;
+  ar(v);
+  if (v > 1) throw CorruptInput(absl::StrCat("bad boolean ", int{v}));
+  return v == 1;
+}
+
 void Save(OutArchive& ar, const Aggregate& g) { ar(g.n, g.sum, g.sum_sq); }
 void Load(InArchive& ar, Aggregate& g) { ar(g.n, g.sum, g.sum_sq); }
 
@@ -246,7 +255,7 @@ void Load(InArchive& ar, ReallocationReport& r) {
   Load(ar, r.experiment);
   ar(r.epoch);
   Load(ar, r.time);
-  ar(r.reallocated);
+  r.reallocated = LoadBool(ar);
   Load(ar, r.reason);
   Load(ar, r.weights_before);
   Load(ar, r.weights_after);
@@ -369,9 +378,7 @@ absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {
         Load(ar, r.experiment);
         Load(ar, r.unit);
         Load(ar, r.time);
-        bool has_start = false;
-        ar(has_start);
-        if (has_start) {
+        if (LoadBool(ar)) {
           absl::Time t;
           Load(ar, t);
           r.unit_start = t;

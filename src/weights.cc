@@ -71,12 +71,25 @@ absl::Status ValidateArmIds(absl::Span<const std::string> ids) {
           absl::StrCat("id of arm ", i, " must be at most ", kMaxArmIdBytes,
                        " bytes, got ", id.size()));
     }
+    if (ControlByteAt(id) != absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "id of arm ", i, " must not contain control bytes, found one at offset ",
+          ControlByteAt(id)));
+    }
     if (!seen.insert(id).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("arm ids must be unique, \"", id, "\" appears twice"));
     }
   }
   return absl::OkStatus();
+}
+
+size_t ControlByteAt(absl::string_view id) {
+  for (size_t i = 0; i < id.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(id[i]);
+    if (c < 0x20 || c == 0x7f) return i;
+  }
+  return absl::string_view::npos;
 }
 
 int FindArm(absl::Span<const std::string> ids, absl::string_view id) {

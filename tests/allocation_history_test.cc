@@ -331,14 +331,31 @@ TEST(AllocationHistoryTest, FromJsonReadsTheContractExample) {
   ExpectSameTables(h->BuildTables(), built.BuildTables());
 }
 
-TEST(AllocationHistoryTest, FromJsonWithArmOrderReorders) {
+// Epoch 0's arm order decides the first table's layout, so a history read
+// for an experiment whose arms are listed in another order is refused rather
+// than silently serving different arms.
+TEST(AllocationHistoryTest, FromJsonWithArmOrderRefusesAnotherOrder) {
   const std::vector<std::string> order = {"large", "small"};
+  ExpectInvalid(AllocationHistory::FromJson(kContractExample, order).status(),
+                {"epochs[0].weights lists the arms as small, large but the "
+                 "experiment as large, small"});
+  const std::vector<std::string> same = {"small", "large"};
   absl::StatusOr<AllocationHistory> h =
-      AllocationHistory::FromJson(kContractExample, order);
+      AllocationHistory::FromJson(kContractExample, same);
   ASSERT_TRUE(h.ok()) << h.status();
-  EXPECT_THAT(h->arm_ids(), ElementsAre("large", "small"));
-  EXPECT_THAT(h->epochs()[0].weights, ElementsAre(0.5, 0.5));
-  EXPECT_THAT(h->epochs()[1].weights, ElementsAre(0.7, 0.3));
+  EXPECT_THAT(h->arm_ids(), ElementsAre("small", "large"));
+  EXPECT_THAT(h->epochs()[1].weights, ElementsAre(0.3, 0.7));
+}
+
+// Later epochs may list the arms in any order.
+TEST(AllocationHistoryTest, LaterEpochsMayListArmsInAnyOrder) {
+  absl::StatusOr<AllocationHistory> h = AllocationHistory::FromJson(
+      R"({"format": 1, "experiment": "e", "salt": "e", "epochs": [
+          {"epoch": 0, "start": "2026-01-01T00:00:00Z", "weights": {"a": 1, "b": 1}},
+          {"epoch": 1, "start": "2026-01-02T00:00:00Z", "weights": {"b": 0.9, "a": 0.1}}]})",
+      std::vector<std::string>{"a", "b"});
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_THAT(h->epochs()[1].weights, ElementsAre(0.1, 0.9));
 }
 
 TEST(AllocationHistoryTest, FromJsonWithArmOrderRefusesOtherArms) {

@@ -211,7 +211,7 @@ TEST_P(BadScenarioTest, NamesFileLineAndField) {
   const BadCase& c = GetParam();
   absl::Status status = ParseError(With(c.from, c.to));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_THAT(status.message(), StartsWith(c.error));
+  EXPECT_THAT(std::string(status.message()), StartsWith(c.error));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -299,11 +299,11 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 
 TEST(ScenarioTest, MissingRequiredTopLevelFields) {
-  EXPECT_THAT(ParseError(With("seed = 42\n", "")).message(),
+  EXPECT_THAT(std::string(ParseError(With("seed = 42\n", "")).message()),
               StartsWith("s.toml:1: seed is required"));
-  EXPECT_THAT(ParseError(With("horizon = \"14d\"\n", "")).message(),
+  EXPECT_THAT(std::string(ParseError(With("horizon = \"14d\"\n", "")).message()),
               StartsWith("s.toml:1: horizon is required"));
-  EXPECT_THAT(ParseError(With("name = \"three-models\"\n", "")).message(),
+  EXPECT_THAT(std::string(ParseError(With("name = \"three-models\"\n", "")).message()),
               StartsWith("s.toml:1: name is required"));
 }
 
@@ -324,16 +324,16 @@ sd = 1
 [[policies]]
 name = "t"
 )toml");
-  EXPECT_THAT(status.message(), StartsWith("s.toml:7: arms[0].sd is required"));
+  EXPECT_THAT(std::string(status.message()), StartsWith("s.toml:7: arms[0].sd is required"));
 }
 
 TEST(ScenarioTest, ValidateScenarioNamesTheField) {
   Scenario s = *ParseScenarioToml(kValid, kSource);
   s.replicates = 0;
-  EXPECT_THAT(ValidateScenario(s).message(), StartsWith("replicates must be"));
+  EXPECT_THAT(std::string(ValidateScenario(s).message()), StartsWith("replicates must be"));
   s = *ParseScenarioToml(kValid, kSource);
   s.baseline = 0;  // thompson, not a fixed policy
-  EXPECT_THAT(ValidateScenario(s).message(),
+  EXPECT_THAT(std::string(ValidateScenario(s).message()),
               StartsWith("policies must include a fixed baseline"));
 }
 

@@ -59,7 +59,7 @@ Scenario Parse(absl::string_view text) {
   return *std::move(s);
 }
 
-Summary Run(const Scenario& scenario, int threads) {
+Summary RunAndSummarize(const Scenario& scenario, int threads) {
   absl::StatusOr<std::vector<ReplicateOutcome>> outcomes =
       RunScenario(scenario, {.threads = threads});
   EXPECT_TRUE(outcomes.ok()) << outcomes.status();
@@ -94,9 +94,9 @@ TEST(SimulationTest, OutputIsIdenticalWhateverTheThreadCount) {
 TEST(SimulationTest, AnotherSeedGivesAnotherWorld) {
   Scenario scenario = Parse(kClearWinner);
   scenario.replicates = 2;
-  const std::string json = SummaryJson(Run(scenario, 1));
+  const std::string json = SummaryJson(RunAndSummarize(scenario, 1));
   scenario.seed += 1;
-  EXPECT_NE(json, SummaryJson(Run(scenario, 1)));
+  EXPECT_NE(json, SummaryJson(RunAndSummarize(scenario, 1)));
 }
 
 TEST(SimulationTest, IdenticalPoliciesGetIdenticalFigures) {
@@ -144,7 +144,7 @@ TEST(SimulationTest, EveryPolicySeesTheSameArrivals) {
 }
 
 TEST(SimulationTest, ThompsonBeatsTheFixedSplitOnAClearWinner) {
-  const Summary summary = Run(Parse(kClearWinner), 2);
+  const Summary summary = RunAndSummarize(Parse(kClearWinner), 2);
   const PolicySummary& thompson = Policy(summary, "thompson");
   const PolicySummary& fixed = Policy(summary, "fixed");
   // The intervals do not cross: Thompson's upper bound is below the fixed
@@ -169,7 +169,7 @@ TEST(SimulationTest, FalseWinnersAndSampleRatioAlarmsAreRareOnAA) {
                      {"[[arms]]\nid = \"c\"\nrate = 0.15\n", ""},
                      {"replicates = 20", "replicates = 40"},
                      {"horizon = \"4d\"", "horizon = \"7d\""}});
-  const Summary summary = Run(Parse(aa), 2);
+  const Summary summary = RunAndSummarize(Parse(aa), 2);
   for (const PolicySummary& p : summary.policies) {
     EXPECT_LT(p.wrong_winner_rate, 0.05) << p.name;
     EXPECT_LT(p.srm_alarm_rate, 0.05) << p.name;
@@ -183,7 +183,7 @@ TEST(SimulationTest, PinnedUnitsNeverMove) {
       kClearWinner, {{"returning_share = 0.2", "returning_share = 0.4\npin_unit_start = true"}});
   Scenario scenario = Parse(pinned);
   scenario.replicates = 3;
-  const PolicySummary& thompson = Policy(Run(scenario, 2), "thompson");
+  const PolicySummary& thompson = Policy(RunAndSummarize(scenario, 2), "thompson");
   EXPECT_GT(thompson.tv_bound.mean, 0);
   EXPECT_EQ(thompson.moved_share.mean, 0);
   EXPECT_EQ(thompson.ever_moved_share.mean, 0);

@@ -551,16 +551,27 @@ TEST_F(BadSnapshotTest, BitFlipsAtNamedPlaces) {
   }
 }
 
-TEST_F(BadSnapshotTest, EverySingleBitFlipIsRefused) {
+TEST_F(BadSnapshotTest, EveryHeaderBitFlipAndSampledPayloadFlipsAreRefused) {
   // The header is all meaningful (the reserved word must be 0) and the
-  // payload is checksummed, so no single flipped bit goes unnoticed.
+  // payload is checksummed, so no flipped bit goes unnoticed: every bit of
+  // the header, and one bit in each of ~400 payload bytes spread over it.
   const std::string path = dir_ + "/flipped.snapshot";
-  for (size_t offset = 0; offset < good_.size(); ++offset) {
+  std::vector<std::pair<size_t, int>> flips;
+  for (size_t offset = 0; offset < 32; ++offset) {
+    for (int bit = 0; bit < 8; ++bit) flips.emplace_back(offset, bit);
+  }
+  const size_t stride = std::max<size_t>(1, (good_.size() - 32) / 400);
+  for (size_t offset = 32; offset < good_.size(); offset += stride) {
+    flips.emplace_back(offset, static_cast<int>(offset % 8));
+  }
+  flips.emplace_back(good_.size() - 1, 7);
+  for (const auto& [offset, bit] : flips) {
     std::string bytes = good_;
-    bytes[offset] ^= static_cast<char>(1 << (offset % 8));
+    bytes[offset] ^= static_cast<char>(1 << bit);
     WriteBytes(path, bytes);
     absl::StatusOr<std::unique_ptr<Engine>> r = ReadSnapshot(path);
-    ASSERT_FALSE(r.ok()) << "a flip at offset " << offset << " was accepted";
+    ASSERT_FALSE(r.ok()) << "a flip of bit " << bit << " at offset " << offset
+                         << " was accepted";
     ASSERT_THAT(r.status().message(), HasSubstr(path));
   }
 }

@@ -180,3 +180,19 @@ TEST(FindArmTest, ReturnsIndexOrMinusOne) {
 
 }  // namespace
 }  // namespace allot
+
+namespace allot {
+namespace {
+
+// Arm ids are TOML and JSON keys; a NUL would cut a JSON key short.
+TEST(ValidateArmIdsTest, RefusesControlBytes) {
+  absl::Status s = ValidateArmIds({"a", std::string("b\0c", 3)});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "id of arm 1 must not contain control bytes, found one at offset 1");
+  EXPECT_FALSE(ValidateArmIds({"a", "tab\there"}).ok());
+  EXPECT_TRUE(ValidateArmIds({"a", "caf\xc3\xa9"}).ok());
+}
+
+}  // namespace
+}  // namespace allot

@@ -73,13 +73,13 @@ class AllocationHistory {
   // Returns the history as JSON in the format above.
   std::string ToJson() const;
 
-  // Parses a history. With a non-empty `arm_order` (an experiment's arms) the
-  // epochs must name exactly those arms and weights are kept in that order;
-  // otherwise the order of epoch 0's weights is used. Errors:
-  // InvalidArgument for malformed JSON (with its offset), a missing or
-  // mistyped field, a format newer than kHistoryFormat, epochs out of order or
-  // misnumbered, unknown, missing or duplicate arms, bad weights, or input
-  // over kMaxHistoryJsonBytes.
+  // Parses a history. With a non-empty `arm_order` (an experiment's arms)
+  // epoch 0 must list exactly those arms in that order, since the order
+  // decides the first table's layout; later epochs may list them in any
+  // order. Errors: InvalidArgument for malformed JSON (with its offset), a
+  // missing or mistyped field, a format newer than kHistoryFormat, epochs out
+  // of order or misnumbered, unknown, missing, duplicate or reordered arms,
+  // bad weights, or input over kMaxHistoryJsonBytes.
   static absl::StatusOr<AllocationHistory> FromJson(
       absl::string_view json, absl::Span<const std::string> arm_order = {});
 

@@ -85,7 +85,8 @@ class Engine {
   absl::Status CreateExperiment(const ExperimentConfig& config);
 
   // Starts the experiment at `at`: epoch 0 begins with the initial weights.
-  // Errors: NotFound; FailedPrecondition unless it was just created.
+  // Errors: InvalidArgument when `at` is infinite; NotFound;
+  // FailedPrecondition unless it was just created.
   absl::Status Start(absl::string_view experiment, absl::Time at);
 
   // Stops it at `at`: from then on new units get the fallback arm and are not
@@ -122,8 +123,8 @@ class Engine {
 
   // Performs, in time order, every reallocation due up to `now` in every
   // running experiment and returns their reports (experiments in id order).
-  // Errors: InvalidArgument when `now` is before an earlier Advance; then
-  // nothing changes.
+  // Errors: InvalidArgument when `now` is infinite or before an earlier
+  // Advance; then nothing changes.
   absl::StatusOr<std::vector<ReallocationReport>> Advance(absl::Time now);
 
   // Returns every report of the experiment so far (after Delete, its final

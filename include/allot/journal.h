@@ -15,7 +15,7 @@
 //       "/var/lib/router/allot.snapshot", "/var/lib/router/allot.journal");
 //
 // File layout: an 16-byte header, "ALLOTJNL", then the format version and 4
-// reserved bytes (little-endian u32 each); then records, each a u32 body
+// reserved bytes, 0 (little-endian u32 each); then records, each a u32 body
 // length, the u64 XXH3-64 checksum of the body, and the body (cereal
 // portable binary: sequence number, kind, experiment, unit, time, unit start,
 // value, and an experiment config for create records).
@@ -23,8 +23,10 @@
 #ifndef ALLOT_JOURNAL_H_
 #define ALLOT_JOURNAL_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,8 +67,8 @@ class Journal {
   // An existing file must have a valid header; records are appended after
   // its last complete record (Recover drops a torn tail first). Errors:
   // InvalidArgument for a bad batch interval; NotFound / PermissionDenied /
-  // DataLoss naming the file for I/O failures, a wrong magic or a future
-  // format.
+  // DataLoss naming the file for I/O failures or a bad header;
+  // FailedPrecondition for a future format or a bad tail.
   static absl::StatusOr<std::unique_ptr<Journal>> Open(
       absl::string_view path, const JournalOptions& options = {});
 
@@ -98,7 +100,11 @@ class Journal {
   std::string buffer_ ABSL_GUARDED_BY(mu_);
   absl::Time oldest_buffered_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // Wakes the flusher early when the journal closes, so closing does not
+  // wait out a batch interval.
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;  // guarded by stop_mu_
   std::thread flusher_;
 };
 
@@ -120,7 +126,8 @@ struct JournalContents {
 };
 
 // Reads a journal file's records without applying them. Errors: NotFound,
-// DataLoss (empty file, wrong magic, future format), naming the file.
+// DataLoss (empty file, bad header, wrong magic), FailedPrecondition (a
+// future format), naming the file.
 absl::StatusOr<JournalContents> InspectJournal(absl::string_view path);
 
 struct Recovery {

@@ -69,8 +69,11 @@ absl::Status ValidatePosteriors(absl::Span<const ArmPosterior> arms);
 
 // Returns, for each arm, the probability that its mean is the best (largest
 // for kHigherIsBetter, smallest for kLowerIsBetter). The result sums to 1.
-// `seed` is used only above kMaxQuadratureArms. Errors: InvalidArgument as
-// ValidatePosteriors.
+// `seed` is used only above kMaxQuadratureArms, and for posteriors too
+// extreme to integrate on a bounded grid (a standard deviation below the
+// spacing of doubles at its mean, Beta shapes below ~1e-10), which also fall
+// back to Monte Carlo. Arms that cannot be best (P < 1e-15) get exactly 0.
+// Errors: InvalidArgument as ValidatePosteriors.
 absl::StatusOr<std::vector<double>> ProbabilityBest(
     absl::Span<const ArmPosterior> arms, Direction direction, uint64_t seed);
 

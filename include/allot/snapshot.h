@@ -11,7 +11,7 @@
 //       allot::ReadSnapshot("/var/lib/router/allot.snapshot");
 //
 // File layout (little-endian): "ALLOTSNP" (8 bytes), format version (u32),
-// reserved (u32, 0), payload size (u64), XXH3-64 checksum of the payload
+// reserved (u32, must be 0), payload size (u64), XXH3-64 checksum of the payload
 // (u64), then the payload (cereal portable binary). Writing is atomic: a
 // temporary file in the same directory, written, flushed and fsync'ed, then
 // renamed over the target, then the directory fsync'ed.

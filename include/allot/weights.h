@@ -39,8 +39,14 @@ absl::StatusOr<std::vector<double>> NormalizeWeights(
     absl::Span<const double> weights, ZeroWeights zero = ZeroWeights::kRefuse);
 
 // Returns OK when there are 2 to kMaxArms ids, each non-empty, at most
-// kMaxArmIdBytes long and unique; otherwise InvalidArgument naming the id.
+// kMaxArmIdBytes long, free of control bytes and unique; otherwise
+// InvalidArgument naming the id.
 absl::Status ValidateArmIds(absl::Span<const std::string> ids);
+
+// Returns the offset of the first control byte (below 0x20, or 0x7f) in an
+// arm id, or npos. Arm ids are file keys and JSON object keys, so they hold
+// none.
+size_t ControlByteAt(absl::string_view id);
 
 // Returns the index of `id` in `ids`, or -1.
 int FindArm(absl::Span<const std::string> ids, absl::string_view id);

@@ -36,8 +36,9 @@ absl::StatusOr<AllocationHistory> LoadHistory(const AssignArgs& args,
                                      config.InitialWeights());
   }
   ALLOT_ASSIGN_OR_RETURN(std::string json, ReadFileToString(args.history));
-  absl::StatusOr<AllocationHistory> history =
-      AllocationHistory::FromJson(json, config.ArmIds());
+  // Read it on its own first, so a history of another experiment is named
+  // as such rather than by its first unknown arm.
+  absl::StatusOr<AllocationHistory> history = AllocationHistory::FromJson(json);
   if (!history.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(args.history, ": ", history.status().message()));
@@ -51,6 +52,11 @@ absl::StatusOr<AllocationHistory> LoadHistory(const AssignArgs& args,
     return absl::InvalidArgumentError(absl::StrCat(
         args.history, ": salt \"", history->salt(), "\" does not match ",
         args.experiment, "'s salt \"", config.EffectiveSalt(), "\""));
+  }
+  history = AllocationHistory::FromJson(json, config.ArmIds());
+  if (!history.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(args.history, ": ", history.status().message()));
   }
   return history;
 }

@@ -75,12 +75,15 @@ void ShowProgress(const std::atomic<int64_t>& units, double total,
 
 absl::Status RunSimulate(const SimulateArgs& args) {
   ALLOT_ASSIGN_OR_RETURN(sim::Scenario scenario, sim::LoadScenarioFile(args.scenario));
-  if (args.replicates.has_value()) scenario.replicates = *args.replicates;
-  if (args.seed.has_value()) scenario.seed = *args.seed;
-  if (absl::Status s = sim::ValidateScenario(scenario); !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--replicates: ", s.message()));
+  if (args.replicates.has_value()) {
+    if (*args.replicates < 1 || *args.replicates > sim::kMaxReplicates) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--replicates must be in [1, ", sim::kMaxReplicates,
+                       "], got ", *args.replicates));
+    }
+    scenario.replicates = *args.replicates;
   }
+  if (args.seed.has_value()) scenario.seed = *args.seed;
   const int threads = args.threads.value_or(
       std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   if (threads < 1) {
