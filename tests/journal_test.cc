@@ -25,6 +25,7 @@
 #include "allot/engine.h"
 #include "allot/snapshot.h"
 #include "file_io.h"
+#include "state_codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -553,6 +554,81 @@ TEST(BadJournalTest, AJournalOfAnotherStateIsRefused) {
   r = Recover(dir + "/s1", dir + "/j2");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(r.status().message(), HasSubstr("records are missing"));
+}
+
+// A journal of `bodies`, each framed with a valid checksum: what a buggy or
+// hostile writer could produce.
+std::string FramedJournal(const std::vector<std::string>& bodies) {
+  std::string file("ALLOTJNL\1\0\0\0\0\0\0\0", 16);
+  for (const std::string& body : bodies) {
+    internal::PutU32(file, static_cast<uint32_t>(body.size()));
+    internal::PutU64(file, internal::Checksum(body));
+    file += body;
+  }
+  return file;
+}
+
+std::vector<std::string> CreateAndStart() {
+  internal::JournalRecord create;
+  create.sequence = 1;
+  create.kind = internal::JournalRecord::Kind::kCreate;
+  create.experiment = "checkout";
+  create.config = BinaryConfig();
+  internal::JournalRecord start;
+  start.sequence = 2;
+  start.kind = internal::JournalRecord::Kind::kStart;
+  start.experiment = "checkout";
+  start.time = kStart;
+  return {internal::EncodeJournalRecord(create), internal::EncodeJournalRecord(start)};
+}
+
+TEST(BadJournalTest, AnAdvanceToInfinityIsRefusedNotLooped) {
+  // The schedule would never catch up with an infinite time: replay must
+  // refuse the record rather than hang.
+  const std::string dir = MakeTempDir();
+  std::vector<std::string> bodies = CreateAndStart();
+  internal::JournalRecord advance;
+  advance.sequence = 3;
+  advance.kind = internal::JournalRecord::Kind::kAdvance;
+  advance.time = absl::InfiniteFuture();
+  bodies.push_back(internal::EncodeJournalRecord(advance));
+  WriteBytes(dir + "/j", FramedJournal(bodies));
+  absl::StatusOr<Recovery> r = Recover("", dir + "/j");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("record 3 (advance) cannot be applied"));
+  EXPECT_THAT(r.status().message(), HasSubstr("finite"));
+
+  Engine engine;
+  ASSERT_TRUE(engine.CreateExperiment(BinaryConfig()).ok());
+  EXPECT_EQ(engine.Start("checkout", absl::InfinitePast()).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(engine.Start("checkout", kStart).ok());
+  EXPECT_EQ(engine.Advance(absl::InfiniteFuture()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(BadJournalTest, ABooleanOtherThanZeroOrOneIsCorrupt) {
+  const std::string dir = MakeTempDir();
+  std::vector<std::string> bodies = CreateAndStart();
+  internal::JournalRecord exposure;
+  exposure.sequence = 3;
+  exposure.kind = internal::JournalRecord::Kind::kExposure;
+  exposure.experiment = "checkout";
+  exposure.unit = "u";
+  exposure.time = kStart;
+  std::string body = internal::EncodeJournalRecord(exposure);
+  // The archive's endianness byte, sequence, kind, experiment, unit, time
+  // (kind byte, seconds, nanos), then the has-unit-start flag.
+  const size_t flag = 1 + 8 + 1 + (8 + 8) + (8 + 1) + (1 + 8 + 8);
+  ASSERT_EQ(body[flag], 0);
+  body[flag] = 2;
+  bodies.push_back(body);
+  WriteBytes(dir + "/j", FramedJournal(bodies));
+  absl::StatusOr<JournalContents> c = InspectJournal(dir + "/j");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->records, 2);
+  EXPECT_EQ(c->dropped_records, 1);
+  EXPECT_THAT(c->dropped_reason, HasSubstr("bad boolean 2"));
 }
 
 TEST(JournalTest, BatchedRecordsAppearAfterFlush) {

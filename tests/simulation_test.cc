@@ -183,7 +183,8 @@ TEST(SimulationTest, PinnedUnitsNeverMove) {
       kClearWinner, {{"returning_share = 0.2", "returning_share = 0.4\npin_unit_start = true"}});
   Scenario scenario = Parse(pinned);
   scenario.replicates = 3;
-  const PolicySummary& thompson = Policy(RunAndSummarize(scenario, 2), "thompson");
+  const Summary summary = RunAndSummarize(scenario, 2);
+  const PolicySummary& thompson = Policy(summary, "thompson");
   EXPECT_GT(thompson.tv_bound.mean, 0);
   EXPECT_EQ(thompson.moved_share.mean, 0);
   EXPECT_EQ(thompson.ever_moved_share.mean, 0);
