@@ -39,7 +39,8 @@ seed = 1
 replicates = 1
 horizon = "7d"
 [traffic]
-units_per_hour = )toml", static_cast<double>(units) / 168.0, R"toml(
+units_per_hour = )toml",
+                                        static_cast<double>(units) / 168.0, R"toml(
 daily_amplitude = 0.3
 peak_hour = 15
 [conversion]
@@ -82,8 +83,8 @@ void BM_SimulateThompsonHourly(benchmark::State& state) {
     benchmark::DoNotOptimize(outcome->regret);
   }
   state.SetItemsProcessed(units);
-  state.counters["units"] = static_cast<double>(units) /
-                            static_cast<double>(state.iterations());
+  state.counters["units"] =
+      static_cast<double>(units) / static_cast<double>(state.iterations());
 }
 
 }  // namespace

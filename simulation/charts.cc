@@ -15,10 +15,11 @@ namespace allot::sim {
 namespace {
 
 // Colour-blind-safe palette (Okabe-Ito, then Tableau); cycles past ten.
-constexpr const char* kColors[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00",
-                                   "#CC79A7", "#56B4E9", "#F0E442", "#000000",
-                                   "#8C564B", "#7F7F7F"};
-const char* Color(size_t i) { return kColors[i % (sizeof(kColors) / sizeof(kColors[0]))]; }
+constexpr const char* kColors[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",
+                                   "#56B4E9", "#F0E442", "#000000", "#8C564B", "#7F7F7F"};
+const char* Color(size_t i) {
+  return kColors[i % (sizeof(kColors) / sizeof(kColors[0]))];
+}
 
 constexpr double kWidth = 760;
 constexpr double kLeft = 70;    // room for y tick labels
@@ -29,11 +30,20 @@ std::string Escape(absl::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -42,15 +52,16 @@ std::string Escape(absl::string_view s) {
 std::string Num(double v) { return absl::StrFormat("%.2f", v); }
 
 std::string Header(double height, absl::string_view title) {
-  return absl::StrCat(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"", Num(kWidth),
-      "\" height=\"", Num(height), "\" viewBox=\"0 0 ", Num(kWidth), " ",
-      Num(height), "\" font-family=\"sans-serif\" font-size=\"12\">\n",
-      "<title>", Escape(title), "</title>\n",
-      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      "<text x=\"", Num(kWidth / 2), "\" y=\"22\" text-anchor=\"middle\" "
-      "font-size=\"15\">", Escape(title), "</text>\n");
+  return absl::StrCat("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+                      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"", Num(kWidth),
+                      "\" height=\"", Num(height), "\" viewBox=\"0 0 ", Num(kWidth), " ",
+                      Num(height), "\" font-family=\"sans-serif\" font-size=\"12\">\n",
+                      "<title>", Escape(title), "</title>\n",
+                      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+                      "<text x=\"", Num(kWidth / 2),
+                      "\" y=\"22\" text-anchor=\"middle\" "
+                      "font-size=\"15\">",
+                      Escape(title), "</text>\n");
 }
 
 // Tick positions: 1, 2 or 5 times a power of ten, about `target` of them.
@@ -87,13 +98,13 @@ std::string Axes(const TimeAxis& time, double top, double height, double y_max,
   const double bottom = top + height;
   for (double v : Ticks(y_max, 4)) {
     const double y = bottom - height * v / y_max;
-    absl::StrAppend(&s, "<line x1=\"", Num(kLeft), "\" y1=\"", Num(y), "\" x2=\"",
-                    Num(kLeft + kPlotWidth), "\" y2=\"", Num(y),
-                    "\" stroke=\"#dddddd\"/>\n<text x=\"", Num(kLeft - 6),
-                    "\" y=\"", Num(y + 4), "\" text-anchor=\"end\">",
-                    percent ? absl::StrFormat("%.0f%%", 100 * v)
-                            : absl::StrFormat("%g", v),
-                    "</text>\n");
+    absl::StrAppend(
+        &s, "<line x1=\"", Num(kLeft), "\" y1=\"", Num(y), "\" x2=\"",
+        Num(kLeft + kPlotWidth), "\" y2=\"", Num(y),
+        "\" stroke=\"#dddddd\"/>\n<text x=\"", Num(kLeft - 6), "\" y=\"", Num(y + 4),
+        "\" text-anchor=\"end\">",
+        percent ? absl::StrFormat("%.0f%%", 100 * v) : absl::StrFormat("%g", v),
+        "</text>\n");
   }
   for (double v : Ticks(time.hours / time.Unit(), 7)) {
     const double x = time.X(v * time.Unit());
@@ -120,18 +131,18 @@ std::string Legend(const std::vector<std::string>& names, double top) {
   const double x = kLeft + kPlotWidth + 16;
   for (size_t i = 0; i < names.size(); ++i) {
     const double y = top + 18 * static_cast<double>(i);
-    absl::StrAppend(&s, "<rect x=\"", Num(x), "\" y=\"", Num(y), "\" width=\"12\" "
-                    "height=\"12\" fill=\"", Color(i), "\"/>\n<text x=\"",
-                    Num(x + 18), "\" y=\"", Num(y + 10), "\">", Escape(names[i]),
-                    "</text>\n");
+    absl::StrAppend(&s, "<rect x=\"", Num(x), "\" y=\"", Num(y),
+                    "\" width=\"12\" "
+                    "height=\"12\" fill=\"",
+                    Color(i), "\"/>\n<text x=\"", Num(x + 18), "\" y=\"", Num(y + 10),
+                    "\">", Escape(names[i]), "</text>\n");
   }
   return s;
 }
 
 }  // namespace
 
-std::string WeightsChartSvg(const Scenario& scenario,
-                            const ReplicateOutcome& replicate) {
+std::string WeightsChartSvg(const Scenario& scenario, const ReplicateOutcome& replicate) {
   constexpr double kPanel = 150;
   constexpr double kGap = 70;
   constexpr double kTop = 50;
@@ -148,29 +159,32 @@ std::string WeightsChartSvg(const Scenario& scenario,
     const double bottom = top + kPanel;
     const std::vector<EpochRecord>& epochs = replicate.policies[p].epochs;
     absl::StrAppend(&svg, "<text x=\"", Num(kLeft), "\" y=\"", Num(top - 8),
-                    "\" font-weight=\"bold\">",
-                    Escape(scenario.policies[p].name), "</text>\n");
+                    "\" font-weight=\"bold\">", Escape(scenario.policies[p].name),
+                    "</text>\n");
     // Each arm is a band between the cumulative weights of the arms before
     // it and including it, held constant through each epoch.
     for (size_t a = 0; a < arms.size(); ++a) {
       std::string upper, lower;
       for (size_t e = 0; e < epochs.size(); ++e) {
         const double start = static_cast<double>(epochs[e].time_us) / kMicrosPerHour;
-        const double end = e + 1 < epochs.size()
-                               ? static_cast<double>(epochs[e + 1].time_us) / kMicrosPerHour
-                               : time.hours;
+        const double end =
+            e + 1 < epochs.size()
+                ? static_cast<double>(epochs[e + 1].time_us) / kMicrosPerHour
+                : time.hours;
         double below = 0;
         for (size_t b = 0; b < a; ++b) below += epochs[e].weights[b];
         const double above = below + epochs[e].weights[a];
         const double y_hi = bottom - kPanel * above;
         const double y_lo = bottom - kPanel * below;
-        absl::StrAppend(&upper, Num(time.X(start)), ",", Num(y_hi), " ",
-                        Num(time.X(end)), ",", Num(y_hi), " ");
-        lower = absl::StrCat(Num(time.X(end)), ",", Num(y_lo), " ",
-                             Num(time.X(start)), ",", Num(y_lo), " ", lower);
+        absl::StrAppend(&upper, Num(time.X(start)), ",", Num(y_hi), " ", Num(time.X(end)),
+                        ",", Num(y_hi), " ");
+        lower = absl::StrCat(Num(time.X(end)), ",", Num(y_lo), " ", Num(time.X(start)),
+                             ",", Num(y_lo), " ", lower);
       }
-      absl::StrAppend(&svg, "<polygon fill=\"", Color(a), "\" fill-opacity=\"0.85\" "
-                      "points=\"", upper, lower, "\"/>\n");
+      absl::StrAppend(&svg, "<polygon fill=\"", Color(a),
+                      "\" fill-opacity=\"0.85\" "
+                      "points=\"",
+                      upper, lower, "\"/>\n");
     }
     absl::StrAppend(&svg, Axes(time, top, kPanel, 1.0, true, "traffic share"));
   }
@@ -183,9 +197,9 @@ std::string RegretChartSvg(const Scenario& scenario, const Summary& summary) {
   constexpr double kPlot = 320;
   const double height = kTop + kPlot + 60;
   const TimeAxis time(summary.horizon_hours);
-  std::string svg = Header(
-      height, absl::StrCat(scenario.name, ": mean cumulative regret over ",
-                           summary.replicates, " replicates"));
+  std::string svg =
+      Header(height, absl::StrCat(scenario.name, ": mean cumulative regret over ",
+                                  summary.replicates, " replicates"));
   double y_max = 0;
   std::vector<std::string> names;
   for (const PolicySummary& p : summary.policies) {
@@ -202,8 +216,8 @@ std::string RegretChartSvg(const Scenario& scenario, const Summary& summary) {
     const std::vector<double>& curve = summary.policies[p].mean_regret_curve;
     std::string points = absl::StrCat(Num(time.X(0)), ",", Num(bottom));
     for (size_t j = 0; j < curve.size(); ++j) {
-      const double h = time.hours * static_cast<double>(j + 1) /
-                       static_cast<double>(curve.size());
+      const double h =
+          time.hours * static_cast<double>(j + 1) / static_cast<double>(curve.size());
       absl::StrAppend(&points, " ", Num(time.X(h)), ",",
                       Num(bottom - kPlot * curve[j] / y_max));
     }

@@ -22,8 +22,7 @@ namespace allot::sim {
 // Returns an SVG document with one stacked-area panel per policy: the share
 // of traffic each arm held over time in `replicate` (its epochs' weights).
 // REQUIRES: `replicate` comes from RunScenario(scenario, ...).
-std::string WeightsChartSvg(const Scenario& scenario,
-                            const ReplicateOutcome& replicate);
+std::string WeightsChartSvg(const Scenario& scenario, const ReplicateOutcome& replicate);
 
 // Returns an SVG document with one line per policy: mean cumulative regret
 // over replicates against time.

@@ -16,8 +16,8 @@
 #include "absl/strings/string_view.h"
 #include "allot/engine.h"
 #include "allot/policy.h"
-#include "allot/weights.h"
 #include "allot/status_macros.h"
+#include "allot/weights.h"
 
 namespace allot::sim {
 namespace {
@@ -52,7 +52,7 @@ struct UnitMemory {
   std::vector<uint8_t> last_arm;
   std::vector<uint8_t> moved;
   std::vector<uint32_t> last_epoch;  // the epoch in force at the last visit
-  std::vector<int64_t> first_us;  // only with pin_unit_start
+  std::vector<int64_t> first_us;     // only with pin_unit_start
 };
 
 // The truth in force, recomputed when time leaves its stretch.
@@ -154,10 +154,9 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
     } else if (outcome_us != kNever && outcome_us <= arrival_us) {
       const Pending p = pending_.top();
       pending_.pop();
-      ALLOT_RETURN_IF_ERROR(engine_
-                                .RecordOutcome(config_.id, name_.Of(p.unit),
-                                               At(p.time_us), p.value)
-                                .status());
+      ALLOT_RETURN_IF_ERROR(
+          engine_.RecordOutcome(config_.id, name_.Of(p.unit), At(p.time_us), p.value)
+              .status());
     } else if (more) {
       ALLOT_RETURN_IF_ERROR(Serve(arrival));
       if (++batch == kProgressBatch && units_done != nullptr) {
@@ -179,10 +178,10 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
   out_.share_best = static_cast<double>(best_exposures_) / exposures;
   out_.ever_moved_share = static_cast<double>(moved_units_) / exposures;
   if (judged_reports_ > 0) {
-    out_.simpson_wrong_share = static_cast<double>(simpson_wrong_) /
-                               static_cast<double>(judged_reports_);
-    out_.pooled_wrong_share = static_cast<double>(pooled_wrong_) /
-                              static_cast<double>(judged_reports_);
+    out_.simpson_wrong_share =
+        static_cast<double>(simpson_wrong_) / static_cast<double>(judged_reports_);
+    out_.pooled_wrong_share =
+        static_cast<double>(pooled_wrong_) / static_cast<double>(judged_reports_);
   }
   for (size_t e = 1; e < returning_in_epoch_.size(); ++e) {
     if (returning_in_epoch_[e] > 0) {
@@ -218,8 +217,8 @@ void PolicyRun::Observe(const ReallocationReport& report) {
   const int truly_best = truth_.At(t_us).best_arm;
   bool past_burn_in = !report.arms.empty();
   for (const ArmReport& arm : report.arms) {
-    past_burn_in = past_burn_in && arm.units > 0 &&
-                   arm.units >= config_.schedule.min_units_per_arm;
+    past_burn_in =
+        past_burn_in && arm.units > 0 && arm.units >= config_.schedule.min_units_per_arm;
   }
   if (past_burn_in && truly_best >= 0) {
     const bool higher = config_.direction == Direction::kHigherIsBetter;
@@ -250,8 +249,7 @@ void PolicyRun::Observe(const ReallocationReport& report) {
 
 absl::Status PolicyRun::Serve(const Arrival& a) {
   while (next_sample_ < kRegretCurvePoints &&
-         a.time_us * kRegretCurvePoints >=
-             world_.horizon_us() * (next_sample_ + 1)) {
+         a.time_us * kRegretCurvePoints >= world_.horizon_us() * (next_sample_ + 1)) {
     out_.regret_curve.push_back(out_.regret);
     ++next_sample_;
   }
@@ -305,8 +303,7 @@ absl::Status PolicyRun::Serve(const Arrival& a) {
 
 }  // namespace
 
-absl::StatusOr<PolicyOutcome> RunPolicy(const World& world, int policy,
-                                        int replicate,
+absl::StatusOr<PolicyOutcome> RunPolicy(const World& world, int policy, int replicate,
                                         std::atomic<int64_t>* units_done) {
   const Scenario& scenario = world.scenario();
   const PolicySpec& spec = scenario.policies[static_cast<size_t>(policy)];
@@ -315,14 +312,14 @@ absl::StatusOr<PolicyOutcome> RunPolicy(const World& world, int policy,
   absl::Status status = run.Run(units_done);
   if (!status.ok()) {
     return absl::Status(status.code(),
-                        absl::StrCat("replicate ", replicate, ", policy \"",
-                                     spec.name, "\": ", status.message()));
+                        absl::StrCat("replicate ", replicate, ", policy \"", spec.name,
+                                     "\": ", status.message()));
   }
   return run.TakeOutcome();
 }
 
-absl::StatusOr<std::vector<ReplicateOutcome>> RunScenario(
-    const Scenario& scenario, const RunOptions& options) {
+absl::StatusOr<std::vector<ReplicateOutcome>> RunScenario(const Scenario& scenario,
+                                                          const RunOptions& options) {
   ALLOT_RETURN_IF_ERROR(ValidateScenario(scenario));
   if (options.threads < 1) {
     return absl::InvalidArgumentError(

@@ -97,15 +97,14 @@ struct RunOptions {
 // Runs policy `policy` of the scenario on `world` (replicate `replicate`)
 // through a fresh Engine. Errors: whatever the engine returns (a bug: the
 // scenario was validated), prefixed with the replicate and policy.
-absl::StatusOr<PolicyOutcome> RunPolicy(const World& world, int policy,
-                                        int replicate,
+absl::StatusOr<PolicyOutcome> RunPolicy(const World& world, int policy, int replicate,
                                         std::atomic<int64_t>* units_done = nullptr);
 
 // Runs every policy on replicates [0, scenario.replicates). Errors:
 // InvalidArgument as ValidateScenario or when threads < 1; otherwise as
 // RunPolicy (the error of the lowest failing replicate).
-absl::StatusOr<std::vector<ReplicateOutcome>> RunScenario(
-    const Scenario& scenario, const RunOptions& options);
+absl::StatusOr<std::vector<ReplicateOutcome>> RunScenario(const Scenario& scenario,
+                                                          const RunOptions& options);
 
 }  // namespace allot::sim
 

@@ -1,5 +1,7 @@
 // Copyright 2026 The allot Authors.
 
+#include "simulation/scenario.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -9,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
-#include "simulation/scenario.h"
 
 namespace allot::sim {
 namespace {
@@ -30,17 +31,16 @@ absl::Status RenameField(const absl::Status& status, absl::string_view from,
 }
 
 absl::Status ValidateTruth(absl::string_view mean_path, absl::string_view sd_path,
-                           double mean, double sd, MetricKind metric,
-                           double max_weekly) {
+                           double mean, double sd, MetricKind metric, double max_weekly) {
   if (metric == MetricKind::kBinary) {
     if (!(mean >= 0 && mean <= 1)) {
       return FieldError(mean_path, absl::StrCat("must be in [0, 1], got ", mean));
     }
     if (mean * max_weekly > 1) {
-      return FieldError(mean_path,
-                        absl::StrCat("times the largest seasonality.weekly factor (",
-                                     max_weekly, ") must be at most 1, got ",
-                                     mean * max_weekly));
+      return FieldError(
+          mean_path,
+          absl::StrCat("times the largest seasonality.weekly factor (", max_weekly,
+                       ") must be at most 1, got ", mean * max_weekly));
     }
     return absl::OkStatus();
   }
@@ -61,9 +61,9 @@ absl::Status ValidateArms(const Scenario& s) {
   for (size_t i = 0; i < s.arms.size(); ++i) {
     const ArmTruth& arm = s.arms[i];
     const std::string prefix = absl::StrCat("arms[", i, "]");
-    ALLOT_RETURN_IF_ERROR(ValidateTruth(
-        absl::StrCat(prefix, binary ? ".rate" : ".mean"), absl::StrCat(prefix, ".sd"),
-        arm.mean, arm.sd, metric, max_weekly));
+    ALLOT_RETURN_IF_ERROR(ValidateTruth(absl::StrCat(prefix, binary ? ".rate" : ".mean"),
+                                        absl::StrCat(prefix, ".sd"), arm.mean, arm.sd,
+                                        metric, max_weekly));
     absl::Duration previous = absl::ZeroDuration();
     for (size_t j = 0; j < arm.changes.size(); ++j) {
       const ArmChange& change = arm.changes[j];
@@ -78,10 +78,10 @@ absl::Status ValidateArms(const Scenario& s) {
                          allot::FormatDuration(change.at)));
       }
       previous = change.at;
-      ALLOT_RETURN_IF_ERROR(ValidateTruth(
-          absl::StrCat(change_prefix, binary ? ".rate" : ".mean"),
-          absl::StrCat(change_prefix, ".sd"), change.mean, change.sd, metric,
-          max_weekly));
+      ALLOT_RETURN_IF_ERROR(
+          ValidateTruth(absl::StrCat(change_prefix, binary ? ".rate" : ".mean"),
+                        absl::StrCat(change_prefix, ".sd"), change.mean, change.sd,
+                        metric, max_weekly));
     }
   }
   return absl::OkStatus();
@@ -96,15 +96,16 @@ absl::Status ValidateScenario(const Scenario& s) {
                                                  "], got ", s.replicates));
   }
   if (s.horizon <= absl::ZeroDuration() || s.horizon > kMaxHorizon) {
-    return FieldError("horizon", absl::StrCat("must be > 0 and at most ",
-                                              allot::FormatDuration(kMaxHorizon), ", got ",
-                                              allot::FormatDuration(s.horizon)));
+    return FieldError(
+        "horizon",
+        absl::StrCat("must be > 0 and at most ", allot::FormatDuration(kMaxHorizon),
+                     ", got ", allot::FormatDuration(s.horizon)));
   }
   const TrafficConfig& t = s.traffic;
   if (!(t.units_per_hour > 0 && t.units_per_hour <= kMaxUnitsPerHour)) {
     return FieldError("traffic.units_per_hour",
-                      absl::StrCat("must be > 0 and at most ", kMaxUnitsPerHour,
-                                   ", got ", t.units_per_hour));
+                      absl::StrCat("must be > 0 and at most ", kMaxUnitsPerHour, ", got ",
+                                   t.units_per_hour));
   }
   if (!(t.daily_amplitude >= 0 && t.daily_amplitude <= 1)) {
     return FieldError("traffic.daily_amplitude",
@@ -120,10 +121,10 @@ absl::Status ValidateScenario(const Scenario& s) {
   }
   const ConversionConfig& c = s.conversion;
   if (c.delay_mean < absl::ZeroDuration() || c.delay_mean > kMaxHorizon) {
-    return FieldError("conversion.delay_mean",
-                      absl::StrCat("must be >= 0 and at most ",
-                                   allot::FormatDuration(kMaxHorizon), ", got ",
-                                   allot::FormatDuration(c.delay_mean)));
+    return FieldError(
+        "conversion.delay_mean",
+        absl::StrCat("must be >= 0 and at most ", allot::FormatDuration(kMaxHorizon),
+                     ", got ", allot::FormatDuration(c.delay_mean)));
   }
   if (c.delay == DelayKind::kLognormal) {
     if (c.delay_mean <= absl::ZeroDuration()) {
@@ -138,20 +139,19 @@ absl::Status ValidateScenario(const Scenario& s) {
                             : absl::StrCat("must be in (0, 10], got ", c.delay_sigma));
     }
   } else if (c.delay_sigma != 0) {
-    return FieldError("conversion.delay_sigma",
-                      absl::StrCat("is only used with delay = \"lognormal\", got ",
-                                   c.delay_sigma));
+    return FieldError(
+        "conversion.delay_sigma",
+        absl::StrCat("is only used with delay = \"lognormal\", got ", c.delay_sigma));
   }
   for (int d = 0; d < 7; ++d) {
     if (!std::isfinite(s.weekly[d]) || !(s.weekly[d] >= 0)) {
       return FieldError("seasonality.weekly",
-                        absl::StrCat("factors must be finite and >= 0, got ",
-                                     s.weekly[d], " at index ", d));
+                        absl::StrCat("factors must be finite and >= 0, got ", s.weekly[d],
+                                     " at index ", d));
     }
   }
   if (s.arms.size() != s.experiment.arms.size()) {
-    return FieldError("arms", absl::StrCat("has ", s.arms.size(),
-                                           " true rates for ",
+    return FieldError("arms", absl::StrCat("has ", s.arms.size(), " true rates for ",
                                            s.experiment.arms.size(), " arms"));
   }
   if (absl::Status e = ValidateExperimentConfig(s.experiment); !e.ok()) {
@@ -165,11 +165,12 @@ absl::Status ValidateScenario(const Scenario& s) {
   for (size_t i = 0; i < s.policies.size(); ++i) {
     const PolicySpec& p = s.policies[i];
     const std::string prefix = absl::StrCat("policies[", i, "]");
-    if (p.name.empty()) return FieldError(absl::StrCat(prefix, ".name"), "must not be empty");
+    if (p.name.empty())
+      return FieldError(absl::StrCat(prefix, ".name"), "must not be empty");
     if (!names.insert(p.name).second) {
-      return FieldError(absl::StrCat(prefix, ".name"),
-                        absl::StrCat("\"", p.name,
-                                     "\" is already the name of another policy"));
+      return FieldError(
+          absl::StrCat(prefix, ".name"),
+          absl::StrCat("\"", p.name, "\" is already the name of another policy"));
     }
     ALLOT_RETURN_IF_ERROR(RenameField(ValidateExperimentConfig(p.config), "policy.",
                                       absl::StrCat(prefix, ".")));

@@ -32,9 +32,9 @@ namespace allot::sim {
 // hour being the UTC hour of day (the simulation starts on a Monday at 00:00
 // UTC).
 struct TrafficConfig {
-  double units_per_hour = 0;    // required, > 0
-  double daily_amplitude = 0;   // in [0, 1]
-  double peak_hour = 0;         // in [0, 24)
+  double units_per_hour = 0;   // required, > 0
+  double daily_amplitude = 0;  // in [0, 1]
+  double peak_hour = 0;        // in [0, 24)
   // Share of arrivals, in [0, 1), that are earlier units coming back (drawn
   // uniformly among the units seen so far).
   double returning_share = 0;
@@ -80,10 +80,10 @@ inline constexpr int kMaxHorizonDays = 3650;
 inline constexpr double kMaxUnitsPerHour = 1e9;
 
 struct Scenario {
-  std::string name;     // required, non-empty
-  std::string source;   // the file it came from (for messages)
-  uint64_t seed = 0;    // required
-  int replicates = 100; // > 0
+  std::string name;                               // required, non-empty
+  std::string source;                             // the file it came from (for messages)
+  uint64_t seed = 0;                              // required
+  int replicates = 100;                           // > 0
   absl::Duration horizon = absl::ZeroDuration();  // required, > 0
   TrafficConfig traffic;
   ConversionConfig conversion;

@@ -1,7 +1,5 @@
 // Copyright 2026 The allot Authors.
 
-#include "simulation/scenario.h"
-
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -13,6 +11,7 @@
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "experiment_toml.h"
+#include "simulation/scenario.h"
 
 namespace allot::sim {
 namespace {
@@ -69,8 +68,7 @@ void SetExperimentLines(const toml::table& table, FieldLines& lines) {
 
 absl::Status ReadTraffic(const toml::node& node, TrafficConfig& traffic,
                          FieldLines& lines) {
-  ALLOT_ASSIGN_OR_RETURN(const toml::table* table,
-                         ReadTable(node, "traffic", lines));
+  ALLOT_ASSIGN_OR_RETURN(const toml::table* table, ReadTable(node, "traffic", lines));
   bool has_rate = false;
   for (auto&& [key, value] : *table) {
     const std::string path = absl::StrCat("traffic.", Key(key));
@@ -96,8 +94,7 @@ absl::Status ReadTraffic(const toml::node& node, TrafficConfig& traffic,
 
 absl::Status ReadConversion(const toml::node& node, ConversionConfig& conversion,
                             FieldLines& lines) {
-  ALLOT_ASSIGN_OR_RETURN(const toml::table* table,
-                         ReadTable(node, "conversion", lines));
+  ALLOT_ASSIGN_OR_RETURN(const toml::table* table, ReadTable(node, "conversion", lines));
   for (auto&& [key, value] : *table) {
     const std::string path = absl::StrCat("conversion.", Key(key));
     lines.Set(path, value);
@@ -108,9 +105,9 @@ absl::Status ReadConversion(const toml::node& node, ConversionConfig& conversion
       } else if (kind == "lognormal") {
         conversion.delay = DelayKind::kLognormal;
       } else {
-        return lines.Error(value, path,
-                           absl::StrCat("must be \"exponential\" or \"lognormal\", got \"",
-                                        kind, "\""));
+        return lines.Error(
+            value, path,
+            absl::StrCat("must be \"exponential\" or \"lognormal\", got \"", kind, "\""));
       }
     } else if (key == "delay_mean") {
       ALLOT_ASSIGN_OR_RETURN(conversion.delay_mean, ReadDuration(value, path, lines));
@@ -122,28 +119,25 @@ absl::Status ReadConversion(const toml::node& node, ConversionConfig& conversion
   }
   // A missing sigma is reported at the delay kind that needs it.
   if (!table->contains("delay_sigma")) {
-    lines.Set("conversion.delay_sigma", table->contains("delay")
-                                            ? *table->get("delay")
-                                            : node);
+    lines.Set("conversion.delay_sigma",
+              table->contains("delay") ? *table->get("delay") : node);
   }
   return absl::OkStatus();
 }
 
 absl::Status ReadSeasonality(const toml::node& node, Scenario& scenario,
                              FieldLines& lines) {
-  ALLOT_ASSIGN_OR_RETURN(const toml::table* table,
-                         ReadTable(node, "seasonality", lines));
+  ALLOT_ASSIGN_OR_RETURN(const toml::table* table, ReadTable(node, "seasonality", lines));
   for (auto&& [key, value] : *table) {
     const std::string path = absl::StrCat("seasonality.", Key(key));
     lines.Set(path, value);
     if (key != "weekly") return Unknown(value, path, lines);
     const toml::array* weekly = value.as_array();
     if (weekly == nullptr || weekly->size() != 7) {
-      return lines.Error(
-          value, path,
-          absl::StrCat("must list 7 factors, Monday first, got ",
-                       weekly == nullptr ? std::string("a non-array")
-                                         : absl::StrCat(weekly->size())));
+      return lines.Error(value, path,
+                         absl::StrCat("must list 7 factors, Monday first, got ",
+                                      weekly == nullptr ? std::string("a non-array")
+                                                        : absl::StrCat(weekly->size())));
     }
     for (size_t d = 0; d < 7; ++d) {
       ALLOT_ASSIGN_OR_RETURN(scenario.weekly[d],
@@ -161,9 +155,8 @@ struct MeanFields {
 };
 
 absl::Status ReadMeanField(const toml::node& value, absl::string_view key,
-                           absl::string_view path, MetricKind metric,
-                           double& mean, double& sd, MeanFields& seen,
-                           const FieldLines& lines) {
+                           absl::string_view path, MetricKind metric, double& mean,
+                           double& sd, MeanFields& seen, const FieldLines& lines) {
   if (key == "rate") {
     if (metric != MetricKind::kBinary) {
       return lines.Error(value, path,
@@ -227,11 +220,10 @@ absl::Status ReadChanges(const toml::node& node, absl::string_view prefix,
       return lines.Error(change_node, absl::StrCat(change_prefix, ".at"), "is required");
     }
     if (!seen.has_mean && !seen.has_sd) {
-      return lines.Error(change_node,
-                         absl::StrCat(change_prefix, metric == MetricKind::kBinary
-                                                         ? ".rate"
-                                                         : ".mean"),
-                         "is required");
+      return lines.Error(
+          change_node,
+          absl::StrCat(change_prefix, metric == MetricKind::kBinary ? ".rate" : ".mean"),
+          "is required");
     }
     parsed.mean = mean;
     parsed.sd = sd;
@@ -240,8 +232,8 @@ absl::Status ReadChanges(const toml::node& node, absl::string_view prefix,
   return absl::OkStatus();
 }
 
-absl::Status ReadArms(const toml::node& node, MetricKind metric,
-                      Scenario& scenario, FieldLines& lines) {
+absl::Status ReadArms(const toml::node& node, MetricKind metric, Scenario& scenario,
+                      FieldLines& lines) {
   const toml::array* arms = node.as_array();
   if (arms == nullptr) {
     return lines.Error(node, "arms", "must be an array of tables ([[arms]])");
@@ -249,8 +241,7 @@ absl::Status ReadArms(const toml::node& node, MetricKind metric,
   for (size_t i = 0; i < arms->size(); ++i) {
     const std::string prefix = absl::StrCat("arms[", i, "]");
     const toml::node& arm_node = *arms->get(i);
-    ALLOT_ASSIGN_OR_RETURN(const toml::table* table,
-                           ReadTable(arm_node, prefix, lines));
+    ALLOT_ASSIGN_OR_RETURN(const toml::table* table, ReadTable(arm_node, prefix, lines));
     lines.Set(prefix, arm_node);
     ArmTruth arm;
     bool has_id = false;
@@ -265,8 +256,8 @@ absl::Status ReadArms(const toml::node& node, MetricKind metric,
       } else if (key == "weight") {
         ALLOT_ASSIGN_OR_RETURN(arm.weight, ReadNumber(value, path, lines));
       } else if (IsMeanKey(Key(key))) {
-        ALLOT_RETURN_IF_ERROR(ReadMeanField(value, Key(key), path, metric,
-                                            arm.mean, arm.sd, seen, lines));
+        ALLOT_RETURN_IF_ERROR(
+            ReadMeanField(value, Key(key), path, metric, arm.mean, arm.sd, seen, lines));
       } else if (key == "changes") {
         changes = &value;  // read after the arm's own mean, which it starts from
       } else {
@@ -275,26 +266,24 @@ absl::Status ReadArms(const toml::node& node, MetricKind metric,
     }
     if (!has_id) return lines.Error(arm_node, absl::StrCat(prefix, ".id"), "is required");
     if (!seen.has_mean) {
-      return lines.Error(arm_node,
-                         absl::StrCat(prefix, metric == MetricKind::kBinary
-                                                  ? ".rate"
-                                                  : ".mean"),
-                         "is required");
+      return lines.Error(
+          arm_node,
+          absl::StrCat(prefix, metric == MetricKind::kBinary ? ".rate" : ".mean"),
+          "is required");
     }
     if (metric == MetricKind::kContinuous && !seen.has_sd) {
       return lines.Error(arm_node, absl::StrCat(prefix, ".sd"), "is required");
     }
     if (changes != nullptr) {
-      ALLOT_RETURN_IF_ERROR(ReadChanges(*changes, absl::StrCat(prefix, ".changes"),
-                                        metric, arm, lines));
+      ALLOT_RETURN_IF_ERROR(
+          ReadChanges(*changes, absl::StrCat(prefix, ".changes"), metric, arm, lines));
     }
     scenario.arms.push_back(std::move(arm));
   }
   return absl::OkStatus();
 }
 
-absl::Status ReadPolicies(const toml::node& node, Scenario& scenario,
-                          FieldLines& lines) {
+absl::Status ReadPolicies(const toml::node& node, Scenario& scenario, FieldLines& lines) {
   const toml::array* policies = node.as_array();
   if (policies == nullptr || policies->empty()) {
     return lines.Error(node, "policies",
@@ -317,9 +306,9 @@ absl::Status ReadPolicies(const toml::node& node, Scenario& scenario,
     lines.Set(name_path, *name);
     ALLOT_ASSIGN_OR_RETURN(spec.name, ReadString(*name, name_path, lines));
     if (!spec.name.empty() && !names.insert(spec.name).second) {
-      return lines.Error(*name, name_path,
-                         absl::StrCat("\"", spec.name,
-                                      "\" is already the name of another policy"));
+      return lines.Error(
+          *name, name_path,
+          absl::StrCat("\"", spec.name, "\" is already the name of another policy"));
     }
     ALLOT_RETURN_IF_ERROR(
         internal::ReadPolicyTable(*table, prefix, {"name"}, spec.config, lines));
@@ -361,8 +350,8 @@ absl::StatusOr<Scenario> ParseScenarioToml(absl::string_view text,
     return absl::InvalidArgumentError(absl::StrCat(source, ":1: ", field, " ", what));
   };
   static constexpr absl::string_view kKnown[] = {
-      "name",        "seed",       "replicates", "horizon", "traffic",
-      "conversion",  "seasonality", "experiment", "arms",   "policies"};
+      "name",       "seed",        "replicates", "horizon", "traffic",
+      "conversion", "seasonality", "experiment", "arms",    "policies"};
   for (auto&& [key, node] : table) {
     lines.Set(Key(key), node);
     if (std::find(std::begin(kKnown), std::end(kKnown), Key(key)) == std::end(kKnown)) {
@@ -377,7 +366,8 @@ absl::StatusOr<Scenario> ParseScenarioToml(absl::string_view text,
   }
   if (const toml::node* n = table.get("seed")) {
     ALLOT_ASSIGN_OR_RETURN(int64_t seed, ReadInteger(*n, "seed", lines));
-    if (seed < 0) return lines.Error(*n, "seed", absl::StrCat("must be >= 0, got ", seed));
+    if (seed < 0)
+      return lines.Error(*n, "seed", absl::StrCat("must be >= 0, got ", seed));
     scenario.seed = static_cast<uint64_t>(seed);
   } else {
     return top_error("seed", "is required");
@@ -408,8 +398,8 @@ absl::StatusOr<Scenario> ParseScenarioToml(absl::string_view text,
     ALLOT_ASSIGN_OR_RETURN(const toml::table* experiment,
                            ReadTable(*n, "experiment", lines));
     ALLOT_RETURN_IF_ERROR(InExperiment(
-        internal::ReadExperimentTable(*experiment, internal::ArmsTable::kIgnore,
-                                      {}, scenario.experiment, lines),
+        internal::ReadExperimentTable(*experiment, internal::ArmsTable::kIgnore, {},
+                                      scenario.experiment, lines),
         source));
     SetExperimentLines(*experiment, lines);
   }

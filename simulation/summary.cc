@@ -128,8 +128,7 @@ Estimate MeanWithInterval(absl::Span<const double> values) {
   return e;
 }
 
-Summary Summarize(const Scenario& scenario,
-                  absl::Span<const ReplicateOutcome> outcomes) {
+Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> outcomes) {
   Summary summary;
   summary.scenario = scenario.name;
   summary.seed = scenario.seed;
@@ -142,8 +141,8 @@ Summary Summarize(const Scenario& scenario,
     PolicySummary s;
     s.name = scenario.policies[p].name;
     s.kind = std::string(PolicyKindName(scenario.policies[p].config.policy.kind));
-    std::vector<double> regret, conversions, lift, share_best, moved, tv, ever,
-        hours, simpson, pooled;
+    std::vector<double> regret, conversions, lift, share_best, moved, tv, ever, hours,
+        simpson, pooled;
     int64_t correct = 0, wrong = 0, srm = 0;
     s.mean_regret_curve.assign(kRegretCurvePoints, 0.0);
     for (const ReplicateOutcome& r : outcomes) {
@@ -151,8 +150,7 @@ Summary Summarize(const Scenario& scenario,
       const double base = r.policies[static_cast<size_t>(scenario.baseline)].conversions;
       regret.push_back(o.regret);
       conversions.push_back(o.conversions);
-      lift.push_back(base != 0 ? (o.conversions - base) / std::abs(base)
-                               : std::nan(""));
+      lift.push_back(base != 0 ? (o.conversions - base) / std::abs(base) : std::nan(""));
       share_best.push_back(o.share_best);
       moved.push_back(o.moved_share);
       tv.push_back(o.tv_bound);
@@ -258,34 +256,30 @@ std::string SummaryMarkdown(const Summary& s) {
       "## %s\n\n%d replicates, seed %d, horizon %s; means over replicates with "
       "95%% intervals.\n\n",
       s.scenario, s.replicates, s.seed, Amount(s.horizon_hours) + "h");
-  absl::StrAppend(
-      &md, "| policy | regret | ", s.binary ? "conversions" : "total value",
-      " | vs fixed | on best arm | moved | TV bound | ever moved | hours to "
-      "winner | correct winner | wrong winner | SRM alarms |\n",
-      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  absl::StrAppend(&md, "| policy | regret | ", s.binary ? "conversions" : "total value",
+                  " | vs fixed | on best arm | moved | TV bound | ever moved | hours to "
+                  "winner | correct winner | wrong winner | SRM alarms |\n",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const PolicySummary& p : s.policies) {
     std::string hours = Cell(p.time_to_winner_hours, Amount);
     if (p.replicates_without_winner > 0) {
       absl::StrAppend(&hours, " (", p.replicates_without_winner, " none)");
     }
-    absl::StrAppend(&md, "| ", PolicyLabel(p), " | ", Cell(p.regret, Amount),
-                    " | ", Cell(p.conversions, Amount), " | ",
-                    PercentCell(p.lift_vs_fixed, true), " | ",
-                    PercentCell(p.share_best, false), " | ",
-                    Amount(p.moved_share.mean), " | ", Amount(p.tv_bound.mean),
-                    " | ", Percent(p.ever_moved_share.mean), " | ", hours, " | ",
-                    Percent(p.winner_correct_rate), " | ",
-                    Percent(p.wrong_winner_rate), " | ",
-                    Percent(p.srm_alarm_rate), " |\n");
+    absl::StrAppend(
+        &md, "| ", PolicyLabel(p), " | ", Cell(p.regret, Amount), " | ",
+        Cell(p.conversions, Amount), " | ", PercentCell(p.lift_vs_fixed, true), " | ",
+        PercentCell(p.share_best, false), " | ", Amount(p.moved_share.mean), " | ",
+        Amount(p.tv_bound.mean), " | ", Percent(p.ever_moved_share.mean), " | ", hours,
+        " | ", Percent(p.winner_correct_rate), " | ", Percent(p.wrong_winner_rate), " | ",
+        Percent(p.srm_alarm_rate), " |\n");
   }
-  absl::StrAppend(
-      &md, "\nregret: expected ", s.binary ? "conversions" : "value",
-      " lost against the best arm of each moment; vs fixed: relative "
-      "difference from the ",
-      s.baseline,
-      " baseline on the same traffic; moved: sum over reallocations of the "
-      "share of returning units whose arm changed; TV bound: sum of the "
-      "total-variation distances between consecutive weights.\n\n");
+  absl::StrAppend(&md, "\nregret: expected ", s.binary ? "conversions" : "value",
+                  " lost against the best arm of each moment; vs fixed: relative "
+                  "difference from the ",
+                  s.baseline,
+                  " baseline on the same traffic; moved: sum over reallocations of the "
+                  "share of returning units whose arm changed; TV bound: sum of the "
+                  "total-variation distances between consecutive weights.\n\n");
   absl::StrAppend(&md,
                   "Share of reports (past burn-in) whose leading arm is not the "
                   "truly best one, by estimate:\n\n"
@@ -312,14 +306,12 @@ std::string EpochsCsv(const Scenario& scenario,
     for (size_t p = 0; p < outcomes[r].policies.size(); ++p) {
       const std::string policy = CsvField(scenario.policies[p].name);
       for (const EpochRecord& e : outcomes[r].policies[p].epochs) {
-        absl::StrAppend(
-            &csv, r, ",", policy, ",", e.epoch, ",",
-            FormatRfc3339(SimulationStart() + absl::Microseconds(e.time_us)), ",",
-            CsvNumber(static_cast<double>(e.time_us) / kMicrosPerHour));
+        absl::StrAppend(&csv, r, ",", policy, ",", e.epoch, ",",
+                        FormatRfc3339(SimulationStart() + absl::Microseconds(e.time_us)),
+                        ",", CsvNumber(static_cast<double>(e.time_us) / kMicrosPerHour));
         for (double w : e.weights) absl::StrAppend(&csv, ",", CsvNumber(w));
         for (size_t a = 0; a < e.weights.size(); ++a) {
-          absl::StrAppend(&csv, ",",
-                          a < e.p_best.size() ? CsvNumber(e.p_best[a]) : "");
+          absl::StrAppend(&csv, ",", a < e.p_best.size() ? CsvNumber(e.p_best[a]) : "");
         }
         csv += "\n";
       }

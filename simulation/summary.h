@@ -63,15 +63,14 @@ struct Summary {
   uint64_t seed = 0;
   int replicates = 0;
   double horizon_hours = 0;
-  bool binary = true;  // binary metric (conversions) or continuous (values)
+  bool binary = true;    // binary metric (conversions) or continuous (values)
   std::string baseline;  // the fixed baseline's name
   std::vector<PolicySummary> policies;  // the scenario's order
 };
 
 // Returns the summary of `outcomes` (one per replicate, in replicate order).
 // REQUIRES: outcomes come from RunScenario(scenario, ...).
-Summary Summarize(const Scenario& scenario,
-                  absl::Span<const ReplicateOutcome> outcomes);
+Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> outcomes);
 
 // Returns summary.json: {"scenario", "seed", "replicates", "horizon_hours",
 // "baseline", "policies": {NAME: {"kind", "units", "exposures", "regret",

@@ -47,8 +47,7 @@ World::World(const Scenario& scenario, int replicate)
     : scenario_(scenario),
       seed_(MixSeed(scenario.seed, static_cast<uint64_t>(replicate))),
       horizon_us_(absl::ToInt64Microseconds(scenario.horizon)),
-      higher_is_better_(scenario.experiment.direction ==
-                        Direction::kHigherIsBetter) {
+      higher_is_better_(scenario.experiment.direction == Direction::kHigherIsBetter) {
   const TrafficConfig& t = scenario.traffic;
   keep_by_minute_.resize(kMinutesPerDay + 1);
   for (int m = 0; m <= kMinutesPerDay; ++m) {
@@ -121,8 +120,7 @@ bool ArrivalStream::Next(Arrival& out) {
   const Scenario& s = world_.scenario_;
   const TrafficConfig& traffic = s.traffic;
   const double peak_rate = traffic.units_per_hour * (1 + traffic.daily_amplitude);
-  const double horizon_hours =
-      static_cast<double>(world_.horizon_us_) / kMicrosPerHour;
+  const double horizon_hours = static_cast<double>(world_.horizon_us_) / kMicrosPerHour;
   boost::random::exponential_distribution<double> gap(peak_rate);
   boost::random::uniform_01<double> uniform;
   // Thinning: candidates at the peak rate, each kept with the ratio of the
@@ -133,14 +131,14 @@ bool ArrivalStream::Next(Arrival& out) {
     if (traffic.daily_amplitude == 0) break;
     if (uniform(rng_) < world_.KeepAt(hours_)) break;
   }
-  out.time_us = std::min(world_.horizon_us_ - 1,
-                         static_cast<int64_t>(hours_ * kMicrosPerHour));
+  out.time_us =
+      std::min(world_.horizon_us_ - 1, static_cast<int64_t>(hours_ * kMicrosPerHour));
   if (traffic.returning_share > 0 && new_units_ > 0 &&
       uniform(rng_) < traffic.returning_share) {
     out.returning = true;
-    out.unit = std::min(new_units_ - 1,
-                        static_cast<int64_t>(uniform(rng_) *
-                                             static_cast<double>(new_units_)));
+    out.unit =
+        std::min(new_units_ - 1,
+                 static_cast<int64_t>(uniform(rng_) * static_cast<double>(new_units_)));
     return true;
   }
   out.returning = false;

@@ -4,6 +4,8 @@
 // shipped scenarios, and an error naming file, line and field for each bad
 // input.
 
+#include "simulation/scenario.h"
+
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -13,7 +15,6 @@
 #include "allot/policy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "simulation/scenario.h"
 
 namespace allot::sim {
 namespace {
@@ -130,7 +131,8 @@ id = "b"
 rate = 0.2
 [[policies]]
 name = "t"
-)toml", kSource);
+)toml",
+                                                 kSource);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->replicates, 100);
   EXPECT_EQ(s->traffic.daily_amplitude, 0);
@@ -144,10 +146,10 @@ name = "t"
 }
 
 TEST(ScenarioTest, ListedFixedPolicyIsTheBaseline) {
-  absl::StatusOr<Scenario> s = ParseScenarioToml(
-      With("name = \"thompson\"\nkind = \"thompson\"",
-           "name = \"even-split\"\nkind = \"fixed\""),
-      kSource);
+  absl::StatusOr<Scenario> s =
+      ParseScenarioToml(With("name = \"thompson\"\nkind = \"thompson\"",
+                             "name = \"even-split\"\nkind = \"fixed\""),
+                        kSource);
   ASSERT_TRUE(s.ok()) << s.status();
   ASSERT_EQ(s->policies.size(), 2u);
   EXPECT_EQ(s->baseline, 0);
@@ -155,8 +157,8 @@ TEST(ScenarioTest, ListedFixedPolicyIsTheBaseline) {
 }
 
 TEST(ScenarioTest, AddedBaselineAvoidsATakenName) {
-  absl::StatusOr<Scenario> s = ParseScenarioToml(
-      With("name = \"thompson\"", "name = \"fixed\""), kSource);
+  absl::StatusOr<Scenario> s =
+      ParseScenarioToml(With("name = \"thompson\"", "name = \"fixed\""), kSource);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->policies[s->baseline].name, "fixed-split");
 }
@@ -190,7 +192,8 @@ mean = 1.4
 sd = 0.4
 [[policies]]
 name = "t"
-)toml", kSource);
+)toml",
+                                                 kSource);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->experiment.metric, MetricKind::kContinuous);
   EXPECT_EQ(s->experiment.direction, Direction::kLowerIsBetter);
@@ -259,8 +262,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "s.toml:4: horizon must be > 0"},
         BadCase{"NegativeHorizon", "horizon = \"14d\"", "horizon = \"-1h\"",
                 "s.toml:4: horizon must be > 0"},
-        BadCase{"UnknownPolicyKind", "kind = \"epsilon_greedy\"",
-                "kind = \"ucb\"",
+        BadCase{"UnknownPolicyKind", "kind = \"epsilon_greedy\"", "kind = \"ucb\"",
                 "s.toml:38: policies[1].kind must be thompson, top_two_thompson, "
                 "epsilon_greedy or fixed, got \"ucb\""},
         BadCase{"DuplicatePolicyName", "name = \"eps-0.1\"", "name = \"thompson\"",
@@ -294,8 +296,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "s.toml:9: traffic.returning_share must be in [0, 1), got 1"},
         BadCase{"WrongType", "units_per_hour = 500", "units_per_hour = \"many\"",
                 "s.toml:6: traffic.units_per_hour must be a number"},
-        BadCase{"MalformedToml", "seed = 42", "seed = = 42",
-                "s.toml:2:"}),
+        BadCase{"MalformedToml", "seed = 42", "seed = = 42", "s.toml:2:"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 
 TEST(ScenarioTest, MissingRequiredTopLevelFields) {
@@ -324,13 +325,15 @@ sd = 1
 [[policies]]
 name = "t"
 )toml");
-  EXPECT_THAT(std::string(status.message()), StartsWith("s.toml:7: arms[0].sd is required"));
+  EXPECT_THAT(std::string(status.message()),
+              StartsWith("s.toml:7: arms[0].sd is required"));
 }
 
 TEST(ScenarioTest, ValidateScenarioNamesTheField) {
   Scenario s = *ParseScenarioToml(kValid, kSource);
   s.replicates = 0;
-  EXPECT_THAT(std::string(ValidateScenario(s).message()), StartsWith("replicates must be"));
+  EXPECT_THAT(std::string(ValidateScenario(s).message()),
+              StartsWith("replicates must be"));
   s = *ParseScenarioToml(kValid, kSource);
   s.baseline = 0;  // thompson, not a fixed policy
   EXPECT_THAT(std::string(ValidateScenario(s).message()),

@@ -164,11 +164,11 @@ TEST(SimulationTest, ThompsonBeatsTheFixedSplitOnAClearWinner) {
 TEST(SimulationTest, FalseWinnersAndSampleRatioAlarmsAreRareOnAA) {
   // Two identical arms: any winner is a false one. 40 replicates; a true
   // false-winner rate of 5% would give 2 of 40 on average.
-  const std::string aa = absl::StrReplaceAll(
-      kClearWinner, {{"rate = 0.08", "rate = 0.10"},
-                     {"[[arms]]\nid = \"c\"\nrate = 0.15\n", ""},
-                     {"replicates = 20", "replicates = 40"},
-                     {"horizon = \"4d\"", "horizon = \"7d\""}});
+  const std::string aa =
+      absl::StrReplaceAll(kClearWinner, {{"rate = 0.08", "rate = 0.10"},
+                                         {"[[arms]]\nid = \"c\"\nrate = 0.15\n", ""},
+                                         {"replicates = 20", "replicates = 40"},
+                                         {"horizon = \"4d\"", "horizon = \"7d\""}});
   const Summary summary = RunAndSummarize(Parse(aa), 2);
   for (const PolicySummary& p : summary.policies) {
     EXPECT_LT(p.wrong_winner_rate, 0.05) << p.name;
@@ -180,7 +180,8 @@ TEST(SimulationTest, FalseWinnersAndSampleRatioAlarmsAreRareOnAA) {
 
 TEST(SimulationTest, PinnedUnitsNeverMove) {
   const std::string pinned = absl::StrReplaceAll(
-      kClearWinner, {{"returning_share = 0.2", "returning_share = 0.4\npin_unit_start = true"}});
+      kClearWinner,
+      {{"returning_share = 0.2", "returning_share = 0.4\npin_unit_start = true"}});
   Scenario scenario = Parse(pinned);
   scenario.replicates = 3;
   const Summary summary = RunAndSummarize(scenario, 2);

@@ -3,6 +3,8 @@
 // Tests of the summary (means and intervals, JSON, Markdown, CSV) and of the
 // SVG charts, on a tiny run.
 
+#include "simulation/summary.h"
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -14,7 +16,6 @@
 #include "simulation/charts.h"
 #include "simulation/runner.h"
 #include "simulation/scenario.h"
-#include "simulation/summary.h"
 
 namespace allot::sim {
 namespace {
@@ -58,7 +59,8 @@ id = "b<2>"
 rate = 0.2
 [[policies]]
 name = "thompson"
-)toml", "tiny.toml");
+)toml",
+                                                   "tiny.toml");
     ASSERT_TRUE(s.ok()) << s.status();
     scenario_ = *std::move(s);
     absl::StatusOr<std::vector<ReplicateOutcome>> o =
@@ -85,9 +87,9 @@ TEST_F(SummaryOutputTest, JsonHasEveryFigure) {
   ASSERT_TRUE(policies.HasMember("thompson"));
   ASSERT_TRUE(policies.HasMember("fixed"));
   const auto& t = policies["thompson"];
-  for (const char* key : {"regret", "conversions", "lift_vs_fixed", "share_best",
-                          "moved_share", "tv_bound", "ever_moved_share",
-                          "time_to_winner_hours"}) {
+  for (const char* key :
+       {"regret", "conversions", "lift_vs_fixed", "share_best", "moved_share", "tv_bound",
+        "ever_moved_share", "time_to_winner_hours"}) {
     ASSERT_TRUE(t.HasMember(key)) << key;
     EXPECT_TRUE(t[key].HasMember("mean")) << key;
     EXPECT_EQ(t[key]["ci95"].Size(), 2u) << key;

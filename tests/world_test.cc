@@ -3,6 +3,8 @@
 // Tests of the simulated world: arrivals in order and at the expected rate,
 // the same stream every time, returning units, true rates over time.
 
+#include "simulation/world.h"
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -11,7 +13,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simulation/scenario.h"
-#include "simulation/world.h"
 
 namespace allot::sim {
 namespace {
@@ -71,7 +72,9 @@ TEST(WorldTest, ArrivalsComeInOrderAtTheExpectedRate) {
   int64_t returning = 0;
   int64_t peak = 0, trough = 0;
   for (size_t i = 0; i < arrivals.size(); ++i) {
-    if (i > 0) EXPECT_LE(arrivals[i - 1].time_us, arrivals[i].time_us);
+    if (i > 0) {
+      EXPECT_LE(arrivals[i - 1].time_us, arrivals[i].time_us);
+    }
     EXPECT_LT(arrivals[i].time_us, world.horizon_us());
     returning += arrivals[i].returning;
     const int64_t hour = arrivals[i].time_us / kMicrosPerHour % 24;

@@ -77,9 +77,9 @@ absl::Status RunSimulate(const SimulateArgs& args) {
   ALLOT_ASSIGN_OR_RETURN(sim::Scenario scenario, sim::LoadScenarioFile(args.scenario));
   if (args.replicates.has_value()) {
     if (*args.replicates < 1 || *args.replicates > sim::kMaxReplicates) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--replicates must be in [1, ", sim::kMaxReplicates,
-                       "], got ", *args.replicates));
+      return absl::InvalidArgumentError(absl::StrCat("--replicates must be in [1, ",
+                                                     sim::kMaxReplicates, "], got ",
+                                                     *args.replicates));
     }
     scenario.replicates = *args.replicates;
   }
@@ -119,8 +119,8 @@ absl::Status RunSimulate(const SimulateArgs& args) {
   ALLOT_RETURN_IF_ERROR(WriteFile(out / "summary.md", markdown));
   ALLOT_RETURN_IF_ERROR(
       WriteFile(out / "epochs.csv", sim::EpochsCsv(scenario, *outcomes)));
-  ALLOT_RETURN_IF_ERROR(WriteFile(out / "weights.svg",
-                                  sim::WeightsChartSvg(scenario, outcomes->front())));
+  ALLOT_RETURN_IF_ERROR(
+      WriteFile(out / "weights.svg", sim::WeightsChartSvg(scenario, outcomes->front())));
   ALLOT_RETURN_IF_ERROR(
       WriteFile(out / "regret.svg", sim::RegretChartSvg(scenario, summary)));
   std::cout << markdown;

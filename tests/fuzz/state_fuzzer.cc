@@ -16,7 +16,8 @@
 // Every input must end in a Status: no crash, no sanitizer report and no
 // huge allocation (libFuzzer's -rss_limit_mb and -malloc_limit_mb).
 //
-//   build-fuzz/tests/fuzz/state_fuzzer -runs=20000 tests/fuzz/corpus
+//   mkdir -p build-fuzz/corpus  # new inputs go to the first directory
+//   build-fuzz/state_fuzzer -runs=20000 -max_len=4096 build-fuzz/corpus tests/fuzz/corpus
 
 #include <stdlib.h>
 #include <unistd.h>
