@@ -47,14 +47,28 @@ std::string ReadBytes(const std::string& path) {
 }
 
 // Where the journals go: tmpfs when there is one, so that fdatasync per
-// record is cheap; the logic under test is the same.
-std::string ScratchRoot(bool* tmpfs) {
-  *tmpfs = ::access("/dev/shm", W_OK) == 0;
-  std::string root = absl::StrCat(*tmpfs ? "/dev/shm" : ::testing::TempDir(),
-                                  "/allot_crash.XXXXXX");
-  EXPECT_NE(::mkdtemp(root.data()), nullptr) << root;
-  return root;
-}
+// record is cheap; the logic under test is the same. Removed at the end.
+class ScratchRoot {
+ public:
+  ScratchRoot() {
+    tmpfs_ = ::access("/dev/shm", W_OK) == 0;
+    path_ = absl::StrCat(tmpfs_ ? "/dev/shm" : ::testing::TempDir(),
+                         "/allot_crash.XXXXXX");
+    EXPECT_NE(::mkdtemp(path_.data()), nullptr) << path_;
+  }
+  ~ScratchRoot() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchRoot(const ScratchRoot&) = delete;
+  ScratchRoot& operator=(const ScratchRoot&) = delete;
+  const std::string& path() const { return path_; }
+  bool tmpfs() const { return tmpfs_; }
+
+ private:
+  std::string path_;
+  bool tmpfs_ = false;
+};
 
 std::string SnapshotBytes(const Engine& engine, const std::string& path) {
   EXPECT_TRUE(WriteSnapshot(engine, path).ok());
@@ -146,6 +160,7 @@ std::vector<Event> MakeStream(uint64_t seed, int n) {
   std::vector<std::pair<std::string, std::string>> units;
   absl::Time t = kStart;
   absl::Time next_advance = kStart + absl::Minutes(5);
+  bool stopped = false;
   while (static_cast<int>(events.size()) < n) {
     const int i = static_cast<int>(events.size());
     t += absl::Seconds(static_cast<int64_t>(uniform(0, 10)));
@@ -154,8 +169,9 @@ std::vector<Event> MakeStream(uint64_t seed, int n) {
     if (t >= next_advance) {
       events.push_back({Event::kAdvance, "", "", t});
       next_advance += absl::Minutes(5);
-    } else if (i == n * 9 / 10) {
+    } else if (!stopped && i >= n * 9 / 10) {
       events.push_back({Event::kStop, "latency", "", t});
+      stopped = true;
     } else if (r < 0.45 || units.empty()) {
       Event e{Event::kAssign, experiment, absl::StrCat("u", i), t};
       if (uniform(0, 1) < 0.1) e.unit_start = t - absl::Minutes(20);
@@ -255,8 +271,9 @@ void KillAndRecover(const std::vector<Event>& events, const std::string& dir,
 
 TEST(JournalCrashTest, RecoveryAfterSigkillIsExactlyTheJournaledState) {
   const auto began = std::chrono::steady_clock::now();
-  bool tmpfs = false;
-  const std::string root = ScratchRoot(&tmpfs);
+  const ScratchRoot scratch;
+  const std::string& root = scratch.path();
+  const bool tmpfs = scratch.tmpfs();
   // Without tmpfs every record costs a real fdatasync; a shorter stream
   // keeps the test under a minute.
   const int num_events = tmpfs ? 3000 : 800;
@@ -304,6 +321,14 @@ TEST(JournalCrashTest, RecoveryAfterSigkillIsExactlyTheJournaledState) {
       ASSERT_LE(records[k + 1], records[k] + 1) << "one record per event at most";
       take(records[k + 1]);
     }
+    // The stream goes through several reallocations and the stop.
+    absl::StatusOr<std::vector<ReallocationReport>> reports =
+        engine.Reports("checkout");
+    ASSERT_TRUE(reports.ok());
+    EXPECT_GE(std::count_if(reports->begin(), reports->end(),
+                            [](const ReallocationReport& r) { return r.reallocated; }),
+              5);
+    EXPECT_EQ(*engine.State("latency"), ExperimentState::kStopped);
   }
 
   std::printf("kill points (target event -> progress seen -> records N):\n");
@@ -328,7 +353,6 @@ TEST(JournalCrashTest, RecoveryAfterSigkillIsExactlyTheJournaledState) {
   }
   // Most kills must land mid-stream, or the test proves little.
   EXPECT_GE(killed, kKillPoints * 3 / 4);
-  std::filesystem::remove_all(root);
   const double seconds = std::chrono::duration<double>(
                              std::chrono::steady_clock::now() - began).count();
   std::printf("%d kill points over %d events (%s), %d mid-stream, %.1f s\n",

@@ -37,15 +37,28 @@ using ::testing::Pair;
 
 const absl::Time kStart = absl::FromUnixSeconds(1767225600);  // 2026-01-01
 
-// A fresh directory per test, on tmpfs when there is one: the tests append
-// thousands of records, each fdatasync'ed, which tmpfs makes free.
-std::string MakeTempDir() {
-  const std::string root =
-      ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : ::testing::TempDir();
-  std::string dir = root + "/journal_test.XXXXXX";
-  EXPECT_NE(::mkdtemp(dir.data()), nullptr) << dir;
-  return dir;
-}
+// A fresh directory per test (ctest runs cases in parallel processes), on
+// tmpfs when there is one: the tests append thousands of records, each
+// fdatasync'ed, which tmpfs makes free. Removed when the test ends.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const std::string root =
+        ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : ::testing::TempDir();
+    path_ = root + "/journal_test.XXXXXX";
+    EXPECT_NE(::mkdtemp(path_.data()), nullptr) << path_;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -162,6 +175,7 @@ std::vector<Event> MakeStream(uint64_t seed, int n) {
   std::vector<std::pair<std::string, std::string>> units;
   absl::Time t = kStart;
   absl::Time next_advance = kStart + absl::Minutes(5);
+  bool stopped = false;
   for (int i = 0; i < n; ++i) {
     t += absl::Seconds(static_cast<int64_t>(uniform(0, 20)));
     const std::string experiment = uniform(0, 1) < 0.6 ? "checkout" : "latency";
@@ -169,8 +183,9 @@ std::vector<Event> MakeStream(uint64_t seed, int n) {
     if (t >= next_advance) {
       events.push_back({Event::kAdvance, "", "", t});
       next_advance += absl::Minutes(5);
-    } else if (i == n * 8 / 10) {
+    } else if (!stopped && i >= n * 8 / 10) {
       events.push_back({Event::kStop, "latency", "", t});
+      stopped = true;
     } else if (r < 0.45 || units.empty()) {
       Event e{Event::kAssign, experiment, absl::StrCat("u", i), t};
       if (uniform(0, 1) < 0.1) e.unit_start = t - absl::Minutes(30);
@@ -206,7 +221,8 @@ std::unique_ptr<Journal> OpenOrDie(const std::string& path,
 }
 
 TEST(JournalTest, OpenCreatesAHeader) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   {
     std::unique_ptr<Journal> j = OpenOrDie(path);
@@ -227,14 +243,16 @@ TEST(JournalTest, OpenCreatesAHeader) {
 }
 
 TEST(JournalTest, OpenInAMissingDirectoryNamesTheFile) {
-  const std::string path = MakeTempDir() + "/no/such/j";
+  const ScratchDir scratch;
+  const std::string path = scratch.path() + "/no/such/j";
   absl::StatusOr<std::unique_ptr<Journal>> j = Journal::Open(path);
   EXPECT_EQ(j.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(j.status().message(), HasSubstr(path));
 }
 
 TEST(JournalTest, ReplayRebuildsTheSameState) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   const std::vector<Event> events = MakeStream(1, 2000);
   std::unique_ptr<Journal> journal = OpenOrDie(path);
@@ -255,7 +273,8 @@ TEST(JournalTest, ReplayRebuildsTheSameState) {
 }
 
 TEST(JournalTest, RecoverFromASnapshotReplaysOnlyLaterRecords) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/j", snapshot = dir + "/s";
   const std::vector<Event> events = MakeStream(2, 2000);
   std::unique_ptr<Journal> journal = OpenOrDie(path);
@@ -286,7 +305,8 @@ TEST(JournalTest, RecoverFromASnapshotReplaysOnlyLaterRecords) {
 }
 
 TEST(JournalTest, RecoverWithoutFilesGivesAnEmptyEngine) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   absl::StatusOr<Recovery> r = Recover(dir + "/no-snapshot", dir + "/no-journal");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(r->from_snapshot);
@@ -298,7 +318,8 @@ TEST(JournalTest, RecoverWithoutFilesGivesAnEmptyEngine) {
 }
 
 TEST(JournalTest, AppendingContinuesAfterRecovery) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   const std::vector<Event> events = MakeStream(3, 1000);
   const size_t half = events.size() / 2;
@@ -338,7 +359,7 @@ TEST(JournalTest, AppendingContinuesAfterRecovery) {
 class TornJournalTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    dir_ = scratch_.path();
     events_ = MakeStream(4, 600);
     const std::string path = dir_ + "/full.journal";
     std::unique_ptr<Journal> journal = OpenOrDie(path);
@@ -421,6 +442,7 @@ class TornJournalTest : public ::testing::Test {
     RunEvents(engine, events_, i, events_.size());
   }
 
+  ScratchDir scratch_;
   std::string dir_;
   std::vector<Event> events_;
   std::unique_ptr<Engine> engine_;
@@ -495,7 +517,8 @@ void ExpectJournalRefused(const std::string& path, absl::StatusCode code,
 }
 
 TEST(BadJournalTest, Refusals) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   ASSERT_NE(OpenOrDie(path), nullptr);
   const std::string header = ReadBytes(path);
@@ -524,7 +547,8 @@ TEST(BadJournalTest, Refusals) {
 }
 
 TEST(BadJournalTest, AJournalOfAnotherStateIsRefused) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::vector<Event> events = MakeStream(5, 300);
   // A snapshot of an engine that already has the experiments, and a journal
   // that creates them again.
@@ -585,7 +609,8 @@ std::vector<std::string> CreateAndStart() {
 TEST(BadJournalTest, AnAdvanceToInfinityIsRefusedNotLooped) {
   // The schedule would never catch up with an infinite time: replay must
   // refuse the record rather than hang.
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   std::vector<std::string> bodies = CreateAndStart();
   internal::JournalRecord advance;
   advance.sequence = 3;
@@ -608,7 +633,8 @@ TEST(BadJournalTest, AnAdvanceToInfinityIsRefusedNotLooped) {
 }
 
 TEST(BadJournalTest, ABooleanOtherThanZeroOrOneIsCorrupt) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   std::vector<std::string> bodies = CreateAndStart();
   internal::JournalRecord exposure;
   exposure.sequence = 3;
@@ -632,7 +658,8 @@ TEST(BadJournalTest, ABooleanOtherThanZeroOrOneIsCorrupt) {
 }
 
 TEST(JournalTest, BatchedRecordsAppearAfterFlush) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   const std::vector<Event> events = MakeStream(6, 200);
   std::unique_ptr<Journal> journal = OpenOrDie(
@@ -659,7 +686,8 @@ TEST(JournalTest, BatchedRecordsAppearAfterFlush) {
 }
 
 TEST(JournalTest, BatchedRecordsAppearAfterTheInterval) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   std::unique_ptr<Journal> journal = OpenOrDie(
       path, {.flush = FlushPolicy::kBatched,
@@ -681,7 +709,8 @@ TEST(JournalTest, BatchedRecordsAppearAfterTheInterval) {
 }
 
 TEST(JournalTest, EveryRecordPolicyWritesBeforeReturning) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   std::unique_ptr<Journal> journal = OpenOrDie(path);
   Engine engine({.journal = journal.get()});
@@ -694,7 +723,8 @@ TEST(JournalTest, EveryRecordPolicyWritesBeforeReturning) {
 }
 
 TEST(JournalTest, BatchIntervalMustBeInRange) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   for (absl::Duration d : {absl::ZeroDuration(), absl::Milliseconds(-1),
                            absl::Minutes(2), absl::InfiniteDuration()}) {
     SCOPED_TRACE(absl::FormatDuration(d));
@@ -707,7 +737,8 @@ TEST(JournalTest, BatchIntervalMustBeInRange) {
 }
 
 TEST(JournalTest, InspectCountsRecordsByKind) {
-  const std::string dir = MakeTempDir();
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   std::unique_ptr<Journal> journal = OpenOrDie(path);
   Engine engine({.journal = journal.get()});

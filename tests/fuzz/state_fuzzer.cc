@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -43,12 +44,16 @@ namespace {
 constexpr double kMaxGridPoints = 2000;
 
 // A scratch directory for this process, on tmpfs when there is one
-// (snapshots are fsync'ed).
+// (snapshots are fsync'ed), removed when the fuzzer exits.
 const std::string& ScratchDir() {
   static const std::string* const dir = [] {
     const char* root = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     auto* d = new std::string(std::string(root) + "/allot_state_fuzzer.XXXXXX");
     if (::mkdtemp(d->data()) == nullptr) ::abort();
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(ScratchDir(), ignored);
+    });
     return d;
   }();
   return *dir;
