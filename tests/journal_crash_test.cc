@@ -34,41 +34,16 @@
 #include "allot/journal.h"
 #include "allot/snapshot.h"
 #include "gtest/gtest.h"
+#include "tests/scratch_files.h"
 
 namespace allot {
 namespace {
 
+using test::ReadBytes;
+using test::ScratchDir;
+
 const absl::Time kStart = absl::FromUnixSeconds(1767225600);  // 2026-01-01
 constexpr int kKillPoints = 60;
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Where the journals go: tmpfs when there is one, so that fdatasync per
-// record is cheap; the logic under test is the same. Removed at the end.
-class ScratchRoot {
- public:
-  ScratchRoot() {
-    tmpfs_ = ::access("/dev/shm", W_OK) == 0;
-    path_ = absl::StrCat(tmpfs_ ? "/dev/shm" : ::testing::TempDir(),
-                         "/allot_crash.XXXXXX");
-    EXPECT_NE(::mkdtemp(path_.data()), nullptr) << path_;
-  }
-  ~ScratchRoot() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchRoot(const ScratchRoot&) = delete;
-  ScratchRoot& operator=(const ScratchRoot&) = delete;
-  const std::string& path() const { return path_; }
-  bool tmpfs() const { return tmpfs_; }
-
- private:
-  std::string path_;
-  bool tmpfs_ = false;
-};
 
 std::string SnapshotBytes(const Engine& engine, const std::string& path) {
   EXPECT_TRUE(WriteSnapshot(engine, path).ok());
@@ -271,7 +246,7 @@ void KillAndRecover(const std::vector<Event>& events, const std::string& dir,
 
 TEST(JournalCrashTest, RecoveryAfterSigkillIsExactlyTheJournaledState) {
   const auto began = std::chrono::steady_clock::now();
-  const ScratchRoot scratch;
+  const ScratchDir scratch("allot_crash");
   const std::string& root = scratch.path();
   const bool tmpfs = scratch.tmpfs();
   // Without tmpfs every record costs a real fdatasync; a shorter stream

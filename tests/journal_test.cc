@@ -28,48 +28,19 @@
 #include "state_codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/scratch_files.h"
 
 namespace allot {
 namespace {
+
+using test::ReadBytes;
+using test::ScratchDir;
+using test::WriteBytes;
 
 using ::testing::HasSubstr;
 using ::testing::Pair;
 
 const absl::Time kStart = absl::FromUnixSeconds(1767225600);  // 2026-01-01
-
-// A fresh directory per test (ctest runs cases in parallel processes), on
-// tmpfs when there is one: the tests append thousands of records, each
-// fdatasync'ed, which tmpfs makes free. Removed when the test ends.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const std::string root =
-        ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : ::testing::TempDir();
-    path_ = root + "/journal_test.XXXXXX";
-    EXPECT_NE(::mkdtemp(path_.data()), nullptr) << path_;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
 
 // The snapshot bytes of `engine`: equal state, equal bytes.
 std::string SnapshotBytes(const Engine& engine, const std::string& dir) {
@@ -221,7 +192,7 @@ std::unique_ptr<Journal> OpenOrDie(const std::string& path,
 }
 
 TEST(JournalTest, OpenCreatesAHeader) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   {
@@ -243,7 +214,7 @@ TEST(JournalTest, OpenCreatesAHeader) {
 }
 
 TEST(JournalTest, OpenInAMissingDirectoryNamesTheFile) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string path = scratch.path() + "/no/such/j";
   absl::StatusOr<std::unique_ptr<Journal>> j = Journal::Open(path);
   EXPECT_EQ(j.status().code(), absl::StatusCode::kNotFound);
@@ -251,7 +222,7 @@ TEST(JournalTest, OpenInAMissingDirectoryNamesTheFile) {
 }
 
 TEST(JournalTest, ReplayRebuildsTheSameState) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   const std::vector<Event> events = MakeStream(1, 2000);
@@ -273,7 +244,7 @@ TEST(JournalTest, ReplayRebuildsTheSameState) {
 }
 
 TEST(JournalTest, RecoverFromASnapshotReplaysOnlyLaterRecords) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   const std::string path = dir + "/j", snapshot = dir + "/s";
   const std::vector<Event> events = MakeStream(2, 2000);
@@ -305,7 +276,7 @@ TEST(JournalTest, RecoverFromASnapshotReplaysOnlyLaterRecords) {
 }
 
 TEST(JournalTest, RecoverWithoutFilesGivesAnEmptyEngine) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   absl::StatusOr<Recovery> r = Recover(dir + "/no-snapshot", dir + "/no-journal");
   ASSERT_TRUE(r.ok()) << r.status();
@@ -318,7 +289,7 @@ TEST(JournalTest, RecoverWithoutFilesGivesAnEmptyEngine) {
 }
 
 TEST(JournalTest, AppendingContinuesAfterRecovery) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   const std::vector<Event> events = MakeStream(3, 1000);
@@ -517,7 +488,7 @@ void ExpectJournalRefused(const std::string& path, absl::StatusCode code,
 }
 
 TEST(BadJournalTest, Refusals) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   ASSERT_NE(OpenOrDie(path), nullptr);
@@ -547,7 +518,7 @@ TEST(BadJournalTest, Refusals) {
 }
 
 TEST(BadJournalTest, AJournalOfAnotherStateIsRefused) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   const std::vector<Event> events = MakeStream(5, 300);
   // A snapshot of an engine that already has the experiments, and a journal
@@ -609,7 +580,7 @@ std::vector<std::string> CreateAndStart() {
 TEST(BadJournalTest, AnAdvanceToInfinityIsRefusedNotLooped) {
   // The schedule would never catch up with an infinite time: replay must
   // refuse the record rather than hang.
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   std::vector<std::string> bodies = CreateAndStart();
   internal::JournalRecord advance;
@@ -633,7 +604,7 @@ TEST(BadJournalTest, AnAdvanceToInfinityIsRefusedNotLooped) {
 }
 
 TEST(BadJournalTest, ABooleanOtherThanZeroOrOneIsCorrupt) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   std::vector<std::string> bodies = CreateAndStart();
   internal::JournalRecord exposure;
@@ -658,7 +629,7 @@ TEST(BadJournalTest, ABooleanOtherThanZeroOrOneIsCorrupt) {
 }
 
 TEST(JournalTest, BatchedRecordsAppearAfterFlush) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   const std::vector<Event> events = MakeStream(6, 200);
@@ -686,7 +657,7 @@ TEST(JournalTest, BatchedRecordsAppearAfterFlush) {
 }
 
 TEST(JournalTest, BatchedRecordsAppearAfterTheInterval) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   std::unique_ptr<Journal> journal = OpenOrDie(
@@ -709,7 +680,7 @@ TEST(JournalTest, BatchedRecordsAppearAfterTheInterval) {
 }
 
 TEST(JournalTest, EveryRecordPolicyWritesBeforeReturning) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   std::unique_ptr<Journal> journal = OpenOrDie(path);
@@ -723,7 +694,7 @@ TEST(JournalTest, EveryRecordPolicyWritesBeforeReturning) {
 }
 
 TEST(JournalTest, BatchIntervalMustBeInRange) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   for (absl::Duration d : {absl::ZeroDuration(), absl::Milliseconds(-1),
                            absl::Minutes(2), absl::InfiniteDuration()}) {
@@ -737,7 +708,7 @@ TEST(JournalTest, BatchIntervalMustBeInRange) {
 }
 
 TEST(JournalTest, InspectCountsRecordsByKind) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   std::unique_ptr<Journal> journal = OpenOrDie(path);

@@ -26,44 +26,18 @@
 #include "file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/scratch_files.h"
 
 namespace allot {
 namespace {
 
+using test::ReadBytes;
+using test::ScratchDir;
+using test::WriteBytes;
+
 using ::testing::HasSubstr;
 
 const absl::Time kStart = absl::FromUnixSeconds(1767225600);  // 2026-01-01
-
-// A fresh directory per test (ctest runs cases in parallel processes),
-// removed when the test ends.
-class ScratchDir {
- public:
-  ScratchDir() {
-    path_ = ::testing::TempDir() + "/snapshot_test.XXXXXX";
-    EXPECT_NE(::mkdtemp(path_.data()), nullptr) << path_;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
 
 // Writes a snapshot of each engine and expects the files to be identical.
 void ExpectSameSnapshot(const Engine& a, const Engine& b, const std::string& dir) {
@@ -292,7 +266,7 @@ std::string Observe(const Engine& engine, absl::string_view id) {
 }
 
 TEST(SnapshotTest, RestoreContinuesBitForBitLikeAnUninterruptedRun) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("snapshot_test");
   const std::string& dir = scratch.path();
   const std::vector<Event> events = MakeStream(/*seed=*/20260101, 4000);
   const size_t half = events.size() / 2;
@@ -356,7 +330,7 @@ TEST(SnapshotTest, RestoreContinuesBitForBitLikeAnUninterruptedRun) {
 }
 
 TEST(SnapshotTest, SnapshotsOfEqualStateAreByteIdentical) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("snapshot_test");
   const std::string& dir = scratch.path();
   const std::vector<Event> events = MakeStream(7, 1500);
   Engine a, b;
@@ -369,7 +343,7 @@ TEST(SnapshotTest, SnapshotsOfEqualStateAreByteIdentical) {
 }
 
 TEST(SnapshotTest, EmptyEngineRoundTrips) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("snapshot_test");
   const std::string& dir = scratch.path();
   Engine engine;
   ASSERT_TRUE(WriteSnapshot(engine, dir + "/empty.snapshot").ok());
@@ -380,7 +354,7 @@ TEST(SnapshotTest, EmptyEngineRoundTrips) {
 }
 
 TEST(SnapshotTest, CreatedButNotStartedExperimentRoundTrips) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("snapshot_test");
   const std::string& dir = scratch.path();
   Engine engine;
   ASSERT_TRUE(engine.CreateExperiment(CheckoutConfig()).ok());
@@ -394,7 +368,7 @@ TEST(SnapshotTest, CreatedButNotStartedExperimentRoundTrips) {
 }
 
 TEST(SnapshotTest, ApplicationDataRoundTrips) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("snapshot_test");
   const std::string& dir = scratch.path();
   Engine engine;
   SetUpEngine(engine);
@@ -413,7 +387,7 @@ TEST(SnapshotTest, ApplicationDataRoundTrips) {
 }
 
 TEST(SnapshotTest, WriteIntoAMissingDirectoryFailsAndWritesNothing) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("snapshot_test");
   const std::string& dir = scratch.path();
   Engine engine;
   const std::string path = dir + "/no/such/dir/engine.snapshot";
@@ -425,7 +399,7 @@ TEST(SnapshotTest, WriteIntoAMissingDirectoryFailsAndWritesNothing) {
 }
 
 TEST(SnapshotTest, AtomicWriteLeavesOnlyTheTarget) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("snapshot_test");
   const std::string& dir = scratch.path();
   Engine engine;
   SetUpEngine(engine);
@@ -439,7 +413,7 @@ TEST(SnapshotTest, AtomicWriteLeavesOnlyTheTarget) {
 }
 
 TEST(SnapshotTest, InspectReportsTheContents) {
-  const ScratchDir scratch;
+  const ScratchDir scratch("snapshot_test");
   const std::string& dir = scratch.path();
   const std::vector<Event> events = MakeStream(3, 3000);
   Engine engine;
