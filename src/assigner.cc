@@ -6,6 +6,8 @@
 #include <cmath>
 #include <utility>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "allot/hash.h"
 #include "allot/status_macros.h"
@@ -46,6 +48,10 @@ Assigner::Assigner(const AllocationHistory& history,
     : salt_(history.salt()),
       arm_ids_(history.arm_ids()),
       options_(options),
+      arm_hasher_(std::make_unique<internal::MessageHasher>(
+          static_cast<char>(HashPurpose::kArm), history.salt())),
+      holdout_hasher_(std::make_unique<internal::MessageHasher>(
+          static_cast<char>(HashPurpose::kHoldout), history.salt())),
       history_(history) {
   internal::MutexLock lock(&mu_);
   std::vector<BucketTable> tables = history.BuildTables();
@@ -60,54 +66,86 @@ Assigner::~Assigner() = default;
 
 void Assigner::AppendEntry(std::unique_ptr<EpochEntry> entry) {
   const int64_t index = count_.load(std::memory_order_relaxed);
-  auto& chunk = chunks_[index >> kChunkBits];
-  if (chunk == nullptr) {
-    chunk = std::make_unique<std::unique_ptr<const EpochEntry>[]>(kChunkSize);
-  }
-  chunk[index & (kChunkSize - 1)] = std::move(entry);
+  std::unique_ptr<Chunk>& chunk = chunks_[index >> kChunkBits];
+  if (chunk == nullptr) chunk = std::make_unique<Chunk>();
+  const int64_t slot = index & (kChunkSize - 1);
+  chunk->starts[slot] = entry->start;
+  chunk->entries[slot] = std::move(entry);
   count_.store(index + 1, std::memory_order_release);
+  latest_.store(chunk->entries[slot].get(), std::memory_order_release);
 }
 
 const Assigner::EpochEntry& Assigner::Entry(int64_t epoch) const {
-  return *chunks_[epoch >> kChunkBits][epoch & (kChunkSize - 1)];
+  return *chunks_[epoch >> kChunkBits]->entries[epoch & (kChunkSize - 1)];
 }
+
+namespace {
+
+// Returns the last index i < n with starts[i] <= at, or 0 when there is none.
+// Branch-free: the loop runs log2(n) times whatever the answer.
+int64_t LastStartedAt(const absl::Time* starts, int64_t n, absl::Time at) {
+  const absl::Time* base = starts;
+  while (n > 1) {
+    const int64_t half = n / 2;
+    base = base[half] <= at ? base + half : base;
+    n -= half;
+  }
+  return base - starts;
+}
+
+}  // namespace
 
 int64_t Assigner::EpochAt(absl::Time at, int64_t count) const {
   // The last epoch starting at or before `at`; epoch 0 before the first.
-  int64_t lo = 0, hi = count;  // invariant: answer in [lo, hi)
-  while (hi - lo > 1) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    if (Entry(mid).start <= at) {
-      lo = mid;
+  // Most lookups are for a recent time: try the latest epoch first.
+  const int64_t last = count - 1;
+  const Chunk& last_chunk = *chunks_[last >> kChunkBits];
+  if (last_chunk.starts[last & (kChunkSize - 1)] <= at) return last;
+  // The chunk holding the answer: the last whose first epoch started by `at`.
+  int64_t chunk = 0;  // invariant: the answer is in [chunk, hi)
+  for (int64_t hi = (last >> kChunkBits) + 1; hi - chunk > 1;) {
+    const int64_t mid = chunk + (hi - chunk) / 2;
+    if (chunks_[mid]->starts[0] <= at) {
+      chunk = mid;
     } else {
       hi = mid;
     }
   }
-  return lo;
+  const int64_t first = chunk << kChunkBits;
+  return first + LastStartedAt(chunks_[chunk]->starts,
+                               std::min(kChunkSize, count - first), at);
 }
 
-Assignment Assigner::AssignIn(absl::string_view unit,
-                              const EpochEntry& entry) const {
+// Inlined into Assign and AssignAt: the result is built in place.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Assignment Assigner::AssignIn(
+    absl::string_view unit, const EpochEntry& entry) const {
   if (options_.holdout > 0 &&
-      UnitInterval(internal::InlineUnitHash(HashPurpose::kHoldout, salt_, unit)) <
+      UnitInterval(holdout_hasher_->Hash64(unit)) <
           options_.holdout) {
     return {options_.baseline_arm, entry.number, 1.0, true};
   }
   const int arm =
-      entry.table.ArmOf(
-      BucketOf(internal::InlineUnitHash(HashPurpose::kArm, salt_, unit)));
+      entry.table.ArmOf(BucketOf(arm_hasher_->Hash64(unit)));
   return {arm, entry.number, entry.weights[arm], false};
 }
 
+namespace {
+
+// ValidateUnit's checks, inline; the error is built out of line.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool UnitIsValid(absl::string_view unit) {
+  return !unit.empty() && unit.size() <= kMaxUnitBytes;
+}
+
+}  // namespace
+
 absl::StatusOr<Assignment> Assigner::Assign(absl::string_view unit) const {
-  ALLOT_RETURN_IF_ERROR(ValidateUnit(unit));
-  const int64_t count = count_.load(std::memory_order_acquire);
-  return AssignIn(unit, Entry(count - 1));
+  if (ABSL_PREDICT_FALSE(!UnitIsValid(unit))) return ValidateUnit(unit);
+  return AssignIn(unit, *latest_.load(std::memory_order_acquire));
 }
 
 absl::StatusOr<Assignment> Assigner::AssignAt(absl::string_view unit,
                                               absl::Time at) const {
-  ALLOT_RETURN_IF_ERROR(ValidateUnit(unit));
+  if (ABSL_PREDICT_FALSE(!UnitIsValid(unit))) return ValidateUnit(unit);
   const int64_t count = count_.load(std::memory_order_acquire);
   return AssignIn(unit, Entry(EpochAt(at, count)));
 }

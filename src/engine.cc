@@ -153,7 +153,7 @@ absl::StatusOr<Assignment> Engine::Assign(absl::string_view experiment,
   bool new_exposure = false;
   ALLOT_ASSIGN_OR_RETURN(Assignment a,
                          runtime->Assign(unit, now, unit_start, &new_exposure));
-  if (new_exposure) {
+  if (new_exposure && journal_ != nullptr) {
     JournalRecord record = Record(JournalRecord::Kind::kExposure, experiment, now);
     record.unit = std::string(unit);
     record.unit_start = unit_start;
@@ -169,10 +169,12 @@ absl::StatusOr<OutcomeDisposition> Engine::RecordOutcome(
   OrderLock order(&order_mu_, journaling_.load(std::memory_order_acquire));
   ALLOT_ASSIGN_OR_RETURN(OutcomeDisposition d,
                          runtime->RecordOutcome(unit, time, value));
-  JournalRecord record = Record(JournalRecord::Kind::kOutcome, experiment, time);
-  record.unit = std::string(unit);
-  record.value = value;
-  ALLOT_RETURN_IF_ERROR(AppendToJournal(record));
+  if (journal_ != nullptr) {
+    JournalRecord record = Record(JournalRecord::Kind::kOutcome, experiment, time);
+    record.unit = std::string(unit);
+    record.value = value;
+    ALLOT_RETURN_IF_ERROR(AppendToJournal(record));
+  }
   return d;
 }
 

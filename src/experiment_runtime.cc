@@ -72,6 +72,7 @@ ExperimentRuntime::ExperimentRuntime(const ExperimentConfig& config,
       policy_(std::move(policy)),
       fallback_arm_(ArmIndexOr(config, config.fallback, 0)),
       baseline_arm_(ArmIndexOr(config, config.baseline, -1)),
+      fingerprint_(config.EffectiveSalt()),
       ledger_(config.metric, config.schedule.conversion_window,
               static_cast<int>(config.arms.size())) {}
 
@@ -158,7 +159,7 @@ absl::StatusOr<Assignment> ExperimentRuntime::Assign(
       unit_start.has_value() &&
       *unit_start + config_.schedule.conversion_window <= now;
   Ledger::Exposure exposure =
-      ledger_.Expose(FingerprintUnit(config_.EffectiveSalt(), unit), now,
+      ledger_.Expose(fingerprint_.Of(unit), now,
                      !stopped && !long_started, assign);
   Assignment a = exposure.assignment;
   *new_exposure =
@@ -187,7 +188,7 @@ absl::StatusOr<OutcomeDisposition> ExperimentRuntime::RecordOutcome(
   ALLOT_RETURN_IF_ERROR(CheckClock("outcome time", time));
   ALLOT_ASSIGN_OR_RETURN(
       OutcomeDisposition d,
-      ledger_.Record(FingerprintUnit(config_.EffectiveSalt(), unit), time, value));
+      ledger_.Record(fingerprint_.Of(unit), time, value));
   switch (d) {
     case OutcomeDisposition::kLate:
       late_.fetch_add(1, std::memory_order_relaxed);

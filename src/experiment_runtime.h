@@ -101,6 +101,7 @@ class ExperimentRuntime {
   std::atomic<int64_t> clock_us_{INT64_MIN};
   Mutex lifecycle_mu_;  // serializes Start and Stop
 
+  const UnitFingerprint fingerprint_;
   Ledger ledger_;
   std::atomic<int64_t> late_{0};
   std::atomic<int64_t> unknown_{0};

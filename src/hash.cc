@@ -10,7 +10,7 @@ namespace allot {
 
 uint64_t UnitHash(HashPurpose purpose, absl::string_view salt,
                   absl::string_view unit) {
-  return internal::InlineUnitHash(purpose, salt, unit);
+  return internal::MessageHasher(static_cast<char>(purpose), salt).Hash64(unit);
 }
 
 absl::Status ValidateSalt(absl::string_view salt) {

@@ -19,20 +19,13 @@ constexpr char kLedgerPurpose = 0x4C;  // 'L'
 
 }  // namespace
 
-UnitKey FingerprintUnit(absl::string_view salt, absl::string_view unit) {
-  XXH128_hash_t h;
-  if (3 + salt.size() + unit.size() <= kStackMessageBytes) {
-    char message[kStackMessageBytes];
-    h = XXH3_128bits(message, WriteMessage(message, kLedgerPurpose, salt, unit));
-  } else {
-    XXH3_state_t state;
-    XXH3_INITSTATE(&state);
-    XXH3_128bits_reset(&state);
-    StreamMessage(kLedgerPurpose, salt, unit, [&](const char* data, size_t size) {
-      XXH3_128bits_update(&state, data, size);
-    });
-    h = XXH3_128bits_digest(&state);
-  }
+UnitFingerprint::UnitFingerprint(absl::string_view salt)
+    : hasher_(std::make_unique<MessageHasher>(kLedgerPurpose, salt)) {}
+
+UnitFingerprint::~UnitFingerprint() = default;
+
+UnitKey UnitFingerprint::Of(absl::string_view unit) const {
+  const XXH128_hash_t h = hasher_->Hash128(unit);
   return {h.high64, h.low64};
 }
 
@@ -42,10 +35,15 @@ Ledger::Ledger(MetricKind metric, absl::Duration window, int num_arms)
       num_arms_(num_arms) {}
 
 Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
-                                const std::function<Assignment()>& assign) {
+                                absl::FunctionRef<Assignment()> assign) {
   const int64_t now_us = absl::ToUnixMicros(now);
   Shard& shard = ShardOf(key);
   MutexLock lock(&shard.mu);
+  // A new unit misses in all three sets, each likely a cache miss in a large
+  // ledger: start the three loads together.
+  shard.open.prefetch(key);
+  shard.matured.prefetch(key.hi);
+  shard.matured_before.prefetch(key.hi);
   auto it = shard.open.find(key);
   if (it != shard.open.end()) {
     const OpenUnit& unit = *it;
@@ -70,6 +68,7 @@ Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
   unit.arm = static_cast<uint32_t>(a.arm);
   unit.flags = a.holdout ? OpenUnit::kHoldout : 0;
   shard.open.insert(unit);
+  AddToTimeline(shard, key, unit.exposure_s);
   if (!a.holdout) {
     if (shard.exposures.size() <= static_cast<size_t>(a.epoch)) {
       shard.exposures.resize(a.epoch + 1, std::vector<int64_t>(num_arms_));
@@ -77,6 +76,25 @@ Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
     ++shard.exposures[a.epoch][a.arm];
   }
   return {a, Visit::kNew};
+}
+
+void Ledger::AddToTimeline(Shard& shard, const UnitKey& key,
+                           uint32_t exposure_s) {
+  // Exposures come in time order but for threads racing each other, which
+  // puts a unit a few places late: move it back into place. One further out
+  // of order (a caller replaying old events) marks the timeline for sorting.
+  constexpr int kMaxMoves = 64;
+  std::deque<Exposed>& timeline = shard.timeline;
+  timeline.push_back({key, exposure_s});
+  size_t i = timeline.size() - 1;
+  for (int moves = 0; i > 0 && timeline[i - 1].exposure_s > exposure_s; ++moves) {
+    if (moves == kMaxMoves) {
+      shard.timeline_unsorted = true;
+      return;
+    }
+    std::swap(timeline[i - 1], timeline[i]);
+    --i;
+  }
 }
 
 bool Ledger::Find(const UnitKey& key, Assignment* out) const {
@@ -140,16 +158,37 @@ std::vector<OpenUnit> Ledger::TakeMatured(absl::Time now) {
       shard.matured_before = std::move(shard.matured);
       shard.matured.clear();
     }
-    for (auto it = shard.open.begin(); it != shard.open.end();) {
-      if (WindowEndUs(*it) <= now_us) {
-        matured.push_back(*it);
-        shard.matured.insert(it->key.hi);
-        shard.open.erase(it++);
-      } else {
-        ++it;
+    std::deque<Exposed>& timeline = shard.timeline;
+    if (shard.timeline_unsorted) {
+      std::stable_sort(timeline.begin(), timeline.end(),
+                       [](const Exposed& a, const Exposed& b) {
+                         return a.exposure_s < b.exposure_s;
+                       });
+      shard.timeline_unsorted = false;
+    }
+    // Each unit taken is a random slot of a large table: prefetch the slots
+    // of the units a few places ahead, so the cache misses overlap.
+    constexpr size_t kAhead = 8;
+    for (size_t i = 0; i < std::min(kAhead, timeline.size()); ++i) {
+      shard.open.prefetch(timeline[i].key);
+      shard.matured.prefetch(timeline[i].key.hi);
+    }
+    while (!timeline.empty() && WindowEndUs(timeline.front().exposure_s) <= now_us) {
+      if (timeline.size() > kAhead) {
+        shard.open.prefetch(timeline[kAhead].key);
+        shard.matured.prefetch(timeline[kAhead].key.hi);
       }
+      // Every timeline entry is an open unit.
+      auto it = shard.open.find(timeline.front().key);
+      matured.push_back(*it);
+      shard.matured.insert(it->key.hi);
+      shard.open.erase(it);
+      timeline.pop_front();
     }
   }
+  // Folding sums the outcomes. Binary outcomes sum exactly in any order;
+  // continuous ones are floating-point sums, which depend on the order.
+  if (metric_ == MetricKind::kBinary) return matured;
   std::sort(matured.begin(), matured.end(),
             [](const OpenUnit& a, const OpenUnit& b) {
               if (a.exposure_s != b.exposure_s) {
@@ -178,8 +217,9 @@ int64_t Ledger::MemoryBytes() const {
   int64_t bytes = 0;
   for (const Shard& shard : shards_) {
     ReaderMutexLock lock(&shard.mu);
-    // One slot and one control byte per unit of capacity.
-    bytes += static_cast<int64_t>(shard.open.capacity()) * (sizeof(OpenUnit) + 1);
+    // One slot and one control byte per unit of capacity, and the timeline.
+    bytes += static_cast<int64_t>(shard.open.capacity()) * (sizeof(OpenUnit) + 1) +
+             static_cast<int64_t>(shard.timeline.size()) * sizeof(Exposed);
   }
   return bytes;
 }
@@ -221,6 +261,8 @@ void Ledger::Import(const LedgerState& state) {
     Shard& shard = ShardOf(unit.key);
     MutexLock lock(&shard.mu);
     shard.open.insert(unit);
+    shard.timeline.push_back({unit.key, unit.exposure_s});
+    shard.timeline_unsorted = true;  // `state.open` is in key order
   }
   for (uint64_t hi : state.matured) {
     Shard& shard = shards_[hi % kShards];

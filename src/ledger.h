@@ -7,19 +7,23 @@
 // per-(epoch, arm) aggregates; its fingerprint is kept for one more window so
 // an outcome that arrives late is told apart from one for an unknown unit.
 //
-// Memory: sizeof(OpenUnit) = 32 bytes per open unit plus the hash table's
-// control byte, over its load factor (7/16 to 7/8 between resizes).
+// Memory per open unit: sizeof(OpenUnit) = 32 bytes plus the hash table's
+// control byte, over its load factor (7/16 to 7/8 between resizes), and 24
+// bytes for its place in exposure order.
 
 #ifndef ALLOT_SRC_LEDGER_H_
 #define ALLOT_SRC_LEDGER_H_
 
 #include <array>
 #include <cstdint>
-#include <functional>
+#include <deque>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "allot/assigner.h"
@@ -42,7 +46,18 @@ struct UnitKey {
   }
 };
 
-UnitKey FingerprintUnit(absl::string_view salt, absl::string_view unit);
+class MessageHasher;
+
+// Fingerprints the units of one experiment (salt).
+class UnitFingerprint {
+ public:
+  explicit UnitFingerprint(absl::string_view salt);
+  ~UnitFingerprint();
+  UnitKey Of(absl::string_view unit) const;
+
+ private:
+  std::unique_ptr<const MessageHasher> hasher_;  // purpose 'L'
+};
 
 struct LedgerState;
 
@@ -113,7 +128,7 @@ class Ledger {
   // recorded as an exposure at `now` under its epoch and arm, unless
   // `record` is false (a stopped experiment).
   Exposure Expose(const UnitKey& key, absl::Time now, bool record,
-                  const std::function<Assignment()>& assign);
+                  absl::FunctionRef<Assignment()> assign);
 
   // Returns the open unit's assignment, if any.
   bool Find(const UnitKey& key, Assignment* out) const;
@@ -124,8 +139,11 @@ class Ledger {
                                             double value);
 
   // Removes every unit whose window has closed by `now` (exposure + window
-  // <= now) and returns them sorted by (exposure time, key), so folding them
-  // is deterministic whatever order the events came in.
+  // <= now) and returns them. Costs O(units matured), not O(open units):
+  // units are kept in exposure order too. For a continuous metric they come
+  // sorted by (exposure time, key), so the floating-point sums they are
+  // folded into are the same whatever order the events came in; a binary
+  // metric's 0/1 outcomes sum exactly in any order, so they are not sorted.
   std::vector<OpenUnit> TakeMatured(absl::Time now);
 
   // Exposures so far outside the holdout, [epoch][arm].
@@ -140,23 +158,40 @@ class Ledger {
 
  private:
   static constexpr int kShards = 16;
+  // An open unit's place in exposure order.
+  struct Exposed {
+    UnitKey key;
+    uint32_t exposure_s;
+  };
   struct Shard {
     mutable Mutex mu;
     absl::flat_hash_set<OpenUnit, OpenUnitHash, OpenUnitEq> open ABSL_GUARDED_BY(mu);
+    // Every open unit once, by exposure time (ties in the order exposed),
+    // so maturing takes units from the front.
+    std::deque<Exposed> timeline ABSL_GUARDED_BY(mu);
+    // Set when an exposure came in too far out of order to be moved into
+    // place; the timeline is then sorted before the next maturing.
+    bool timeline_unsorted ABSL_GUARDED_BY(mu) = false;
     // Fingerprints (key.hi) of matured units, in two generations of one
     // window each; a unit's shard is fixed by key.hi.
     absl::flat_hash_set<uint64_t> matured ABSL_GUARDED_BY(mu);
     absl::flat_hash_set<uint64_t> matured_before ABSL_GUARDED_BY(mu);
     std::vector<std::vector<int64_t>> exposures ABSL_GUARDED_BY(mu);
   };
+  // Appends to the shard's timeline, keeping it in exposure order.
+  static void AddToTimeline(Shard& shard, const UnitKey& key, uint32_t exposure_s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   Shard& ShardOf(const UnitKey& key) { return shards_[key.hi % kShards]; }
   const Shard& ShardOf(const UnitKey& key) const {
     return shards_[key.hi % kShards];
   }
 
   // Microseconds since the origin at which `unit`'s window closes.
+  int64_t WindowEndUs(uint32_t exposure_s) const {
+    return origin_us_ + int64_t{exposure_s} * 1000000 + window_us_;
+  }
   int64_t WindowEndUs(const OpenUnit& unit) const {
-    return origin_us_ + int64_t{unit.exposure_s} * 1000000 + window_us_;
+    return WindowEndUs(unit.exposure_s);
   }
 
   const MetricKind metric_;

@@ -32,6 +32,9 @@
 #include "allot/bucket_table.h"
 
 namespace allot {
+namespace internal {
+class MessageHasher;
+}  // namespace internal
 
 // The answer for one unit.
 struct Assignment {
@@ -107,6 +110,12 @@ class Assigner {
   static constexpr int kChunkBits = 10;
   static constexpr int64_t kChunkSize = int64_t{1} << kChunkBits;
   static constexpr int64_t kMaxChunks = kMaxEpochs / kChunkSize;
+  // kChunkSize epochs: their start times side by side, so finding the epoch
+  // in force at a time is a binary search over one flat array.
+  struct Chunk {
+    absl::Time starts[kChunkSize];
+    std::unique_ptr<const EpochEntry> entries[kChunkSize];
+  };
 
   Assigner(const AllocationHistory& history, const AssignerOptions& options);
   void AppendEntry(std::unique_ptr<EpochEntry> entry)
@@ -118,13 +127,17 @@ class Assigner {
   const std::string salt_;
   const std::vector<std::string> arm_ids_;
   const AssignerOptions options_;
+  // Hash this salt's messages for the arm bucket and the holdout.
+  const std::unique_ptr<const internal::MessageHasher> arm_hasher_;
+  const std::unique_ptr<const internal::MessageHasher> holdout_hasher_;
 
-  // Epoch entries live in fixed-size chunks that never move or die before
-  // the assigner, so a reader that has loaded `count_` (acquire) can read
-  // every entry below it without a lock. Only Publish writes, under mu_,
-  // storing `count_` (release) after the entry is complete.
-  std::unique_ptr<std::unique_ptr<const EpochEntry>[]> chunks_[kMaxChunks];
+  // Epochs live in chunks that never move or die before the assigner, so a
+  // reader that has loaded `count_` (acquire) can read every epoch below it
+  // without a lock. Only Publish writes, under mu_, storing `count_` and
+  // `latest_` (release) after the epoch is complete.
+  std::unique_ptr<Chunk> chunks_[kMaxChunks];
   std::atomic<int64_t> count_{0};
+  std::atomic<const EpochEntry*> latest_{nullptr};
 
   mutable internal::Mutex mu_;
   AllocationHistory history_ ABSL_GUARDED_BY(mu_);
