@@ -17,6 +17,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "allot/engine.h"
 #include "allot/internal/mutex.h"
 #include "allot/metric.h"
+#include "huge_page_allocator.h"
 
 namespace allot::internal {
 
@@ -165,7 +167,9 @@ class Ledger {
   };
   struct Shard {
     mutable Mutex mu;
-    absl::flat_hash_set<OpenUnit, OpenUnitHash, OpenUnitEq> open ABSL_GUARDED_BY(mu);
+    absl::flat_hash_set<OpenUnit, OpenUnitHash, OpenUnitEq,
+                        HugePageAllocator<OpenUnit>>
+        open ABSL_GUARDED_BY(mu);
     // Every open unit once, by exposure time (ties in the order exposed),
     // so maturing takes units from the front.
     std::deque<Exposed> timeline ABSL_GUARDED_BY(mu);
@@ -174,8 +178,11 @@ class Ledger {
     bool timeline_unsorted ABSL_GUARDED_BY(mu) = false;
     // Fingerprints (key.hi) of matured units, in two generations of one
     // window each; a unit's shard is fixed by key.hi.
-    absl::flat_hash_set<uint64_t> matured ABSL_GUARDED_BY(mu);
-    absl::flat_hash_set<uint64_t> matured_before ABSL_GUARDED_BY(mu);
+    using Fingerprints =
+        absl::flat_hash_set<uint64_t, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
+                            HugePageAllocator<uint64_t>>;
+    Fingerprints matured ABSL_GUARDED_BY(mu);
+    Fingerprints matured_before ABSL_GUARDED_BY(mu);
     std::vector<std::vector<int64_t>> exposures ABSL_GUARDED_BY(mu);
   };
   // Appends to the shard's timeline, keeping it in exposure order.
