@@ -22,9 +22,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "benchmark/benchmark.h"
-#include "simulation/runner.h"
-#include "simulation/scenario.h"
-#include "simulation/world.h"
+#include "allot/simulation/runner.h"
+#include "allot/simulation/scenario.h"
+#include "allot/simulation/world.h"
 
 namespace allot::sim {
 namespace {

@@ -1,6 +1,6 @@
 // Copyright 2026 The allot Authors.
 
-#include "simulation/charts.h"
+#include "allot/simulation/charts.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "simulation/world.h"
+#include "allot/simulation/world.h"
 
 namespace allot::sim {
 namespace {

@@ -1,6 +1,6 @@
 // Copyright 2026 The allot Authors.
 
-#include "simulation/runner.h"
+#include "allot/simulation/runner.h"
 
 #include <algorithm>
 #include <charconv>

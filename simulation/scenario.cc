@@ -1,6 +1,6 @@
 // Copyright 2026 The allot Authors.
 
-#include "simulation/scenario.h"
+#include "allot/simulation/scenario.h"
 
 #include <algorithm>
 #include <cmath>

@@ -11,7 +11,7 @@
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "experiment_toml.h"
-#include "simulation/scenario.h"
+#include "allot/simulation/scenario.h"
 
 namespace allot::sim {
 namespace {

@@ -1,6 +1,6 @@
 // Copyright 2026 The allot Authors.
 
-#include "simulation/summary.h"
+#include "allot/simulation/summary.h"
 
 #include <cmath>
 #include <string>
@@ -13,7 +13,7 @@
 #include "boost/math/distributions/students_t.hpp"
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
-#include "simulation/world.h"
+#include "allot/simulation/world.h"
 
 namespace allot::sim {
 namespace {

@@ -1,6 +1,6 @@
 // Copyright 2026 The allot Authors.
 
-#include "simulation/world.h"
+#include "allot/simulation/world.h"
 
 #include <algorithm>
 #include <cmath>

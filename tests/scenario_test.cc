@@ -4,7 +4,7 @@
 // shipped scenarios, and an error naming file, line and field for each bad
 // input.
 
-#include "simulation/scenario.h"
+#include "allot/simulation/scenario.h"
 
 #include <string>
 

@@ -13,9 +13,9 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "simulation/runner.h"
-#include "simulation/scenario.h"
-#include "simulation/summary.h"
+#include "allot/simulation/runner.h"
+#include "allot/simulation/scenario.h"
+#include "allot/simulation/summary.h"
 
 namespace allot::sim {
 namespace {

@@ -3,7 +3,7 @@
 // Tests of the summary (means and intervals, JSON, Markdown, CSV) and of the
 // SVG charts, on a tiny run.
 
-#include "simulation/summary.h"
+#include "allot/simulation/summary.h"
 
 #include <cmath>
 #include <string>
@@ -13,9 +13,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
-#include "simulation/charts.h"
-#include "simulation/runner.h"
-#include "simulation/scenario.h"
+#include "allot/simulation/charts.h"
+#include "allot/simulation/runner.h"
+#include "allot/simulation/scenario.h"
 
 namespace allot::sim {
 namespace {

@@ -3,7 +3,7 @@
 // Tests of the simulated world: arrivals in order and at the expected rate,
 // the same stream every time, returning units, true rates over time.
 
-#include "simulation/world.h"
+#include "allot/simulation/world.h"
 
 #include <cmath>
 #include <string>
@@ -12,7 +12,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "simulation/scenario.h"
+#include "allot/simulation/scenario.h"
 
 namespace allot::sim {
 namespace {

@@ -22,11 +22,11 @@
 #include "absl/synchronization/notification.h"
 #include "allot/status_macros.h"
 #include "cli/commands.h"
-#include "simulation/charts.h"
-#include "simulation/runner.h"
-#include "simulation/scenario.h"
-#include "simulation/summary.h"
-#include "simulation/world.h"
+#include "allot/simulation/charts.h"
+#include "allot/simulation/runner.h"
+#include "allot/simulation/scenario.h"
+#include "allot/simulation/summary.h"
+#include "allot/simulation/world.h"
 
 namespace allot::cli {
 namespace {

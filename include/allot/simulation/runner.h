@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "simulation/scenario.h"
-#include "simulation/world.h"
+#include "allot/simulation/scenario.h"
+#include "allot/simulation/world.h"
 
 namespace allot::sim {
 

@@ -13,9 +13,9 @@
 
 #include <string>
 
-#include "simulation/runner.h"
-#include "simulation/scenario.h"
-#include "simulation/summary.h"
+#include "allot/simulation/runner.h"
+#include "allot/simulation/scenario.h"
+#include "allot/simulation/summary.h"
 
 namespace allot::sim {
 

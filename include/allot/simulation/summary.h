@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "simulation/runner.h"
-#include "simulation/scenario.h"
+#include "allot/simulation/runner.h"
+#include "allot/simulation/scenario.h"
 
 namespace allot::sim {
 

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "simulation/scenario.h"
+#include "allot/simulation/scenario.h"
 
 namespace allot::sim {
 
