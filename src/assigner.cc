@@ -82,7 +82,7 @@ const Assigner::EpochEntry& Assigner::Entry(int64_t epoch) const {
 namespace {
 
 // Returns the last index i < n with starts[i] <= at, or 0 when there is none.
-// Branch-free: the loop runs log2(n) times whatever the answer.
+// The loop runs about log2(n) times whatever the answer.
 int64_t LastStartedAt(const absl::Time* starts, int64_t n, absl::Time at) {
   const absl::Time* base = starts;
   while (n > 1) {

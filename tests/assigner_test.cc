@@ -2,6 +2,7 @@
 
 #include "allot/assigner.h"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -105,6 +106,35 @@ TEST(AssignerTest, StartBeforeTheExperimentUsesEpochZero) {
   EXPECT_EQ(assigner->AssignAt("u", kStart + absl::Hours(1))->epoch, 1);
   EXPECT_EQ(assigner->AssignAt("u", kStart + absl::Minutes(59))->epoch, 0);
   EXPECT_EQ(assigner->EpochAt(absl::InfiniteFuture()), 1);
+}
+
+// Epochs are stored in chunks of 1,024; 2,600 epochs span three, and the
+// epoch in force is found at, just before and between every start,
+// including across chunk boundaries. Epoch e starts e minutes after kStart.
+TEST(AssignerTest, EpochAtAcrossThousandsOfEpochs) {
+  std::unique_ptr<Assigner> assigner = NewAssigner();
+  const int epochs = 2600;
+  for (int e = 1; e < epochs; ++e) {
+    const double w = 0.1 + 0.8 * (e % 7) / 7.0;
+    ASSERT_TRUE(assigner->Publish(kStart + absl::Minutes(e), {w, 1 - w}).ok());
+  }
+  ASSERT_EQ(assigner->current_epoch(), epochs - 1);
+  EXPECT_EQ(assigner->EpochAt(kStart - absl::Hours(1)), 0);
+  EXPECT_EQ(assigner->EpochAt(absl::InfiniteFuture()), epochs - 1);
+  for (int e = 0; e < epochs; ++e) {
+    const absl::Time start = kStart + absl::Minutes(e);
+    ASSERT_EQ(assigner->EpochAt(start), e);
+    ASSERT_EQ(assigner->EpochAt(start + absl::Seconds(30)), e);
+    ASSERT_EQ(assigner->EpochAt(start - absl::Nanoseconds(1)), std::max(0, e - 1));
+    // AssignAt serves that epoch's table.
+    const std::string unit = absl::StrCat("user-", e);
+    const absl::StatusOr<Assignment> a = assigner->AssignAt(unit, start);
+    ASSERT_TRUE(a.ok());
+    ASSERT_EQ(a->epoch, e);
+    ASSERT_EQ(a->arm, assigner->TableOf(e).ArmOf(
+                          BucketOf(UnitHash(HashPurpose::kArm, "exp-salt", unit))));
+    ASSERT_EQ(a->propensity, assigner->WeightsOf(e)[a->arm]);
+  }
 }
 
 TEST(AssignerTest, HoldoutGetsBaselineAndNeverChanges) {
