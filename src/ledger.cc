@@ -44,22 +44,24 @@ Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
   shard.open.prefetch(key);
   shard.matured.prefetch(key.hi);
   shard.matured_before.prefetch(key.hi);
+  // While those loads are in flight: the assignment a new or matured unit
+  // gets (a hash and a table load), wasted only on a returning unit.
+  const Assignment a = assign();
   auto it = shard.open.find(key);
   if (it != shard.open.end()) {
     const OpenUnit& unit = *it;
     if (now_us < WindowEndUs(unit)) {
-      Assignment a;
-      a.arm = unit.arm;
-      a.epoch = unit.epoch;
-      a.holdout = (unit.flags & OpenUnit::kHoldout) != 0;
-      return {a, Visit::kReturning};
+      Assignment recorded;
+      recorded.arm = unit.arm;
+      recorded.epoch = unit.epoch;
+      recorded.holdout = (unit.flags & OpenUnit::kHoldout) != 0;
+      return {recorded, Visit::kReturning};
     }
-    return {assign(), Visit::kMatured};
+    return {a, Visit::kMatured};
   }
   if (shard.matured.contains(key.hi) || shard.matured_before.contains(key.hi)) {
-    return {assign(), Visit::kMatured};
+    return {a, Visit::kMatured};
   }
-  Assignment a = assign();
   if (!record) return {a, Visit::kNew};
   OpenUnit unit;
   unit.key = key;

@@ -2,6 +2,7 @@
 
 #include "allot/weights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -34,11 +35,18 @@ absl::StatusOr<std::vector<double>> NormalizeWeights(
     }
     sum += w;
   }
-  if (!(sum > 0) || !std::isfinite(sum)) {
+  if (!(sum > 0)) {
     return absl::InvalidArgumentError(
         absl::StrCat("weights must have a positive finite sum, got ", sum));
   }
   std::vector<double> normalized(weights.begin(), weights.end());
+  if (!std::isfinite(sum)) {
+    // Finite weights whose sum overflows (e.g. 1e308 twice): scale them by
+    // the largest first, which cannot overflow (at most kMaxArms).
+    const double largest = *std::max_element(normalized.begin(), normalized.end());
+    sum = 0;
+    for (double& w : normalized) sum += (w /= largest);
+  }
   // Dividing weights that already sum to 1 within rounding would move them by
   // an ulp; keeping them makes normalization idempotent, so weights read back
   // from a history or snapshot keep their bits. The bound is the rounding

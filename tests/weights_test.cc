@@ -133,6 +133,21 @@ TEST(NormalizeWeightsTest, RejectsInfinity) {
                 "weight of arm 0 must be a non-negative finite number, got -inf");
 }
 
+// Finite weights whose sum overflows are still a split: scaled by the
+// largest before they are summed.
+TEST(NormalizeWeightsTest, HugeWeightsWhoseSumOverflows) {
+  const double most = std::numeric_limits<double>::max();
+  absl::StatusOr<std::vector<double>> w = NormalizeWeights({1e308, 1e308});
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_THAT(*w, ElementsAre(0.5, 0.5));
+  w = NormalizeWeights({most, most, most, most});
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_THAT(*w, ElementsAre(0.25, 0.25, 0.25, 0.25));
+  w = NormalizeWeights({most, most / 4, 0}, ZeroWeights::kAllow);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_THAT(*w, ElementsAre(0.8, 0.2, 0));
+}
+
 TEST(NormalizeWeightsTest, RejectsAllZeroUnderAllow) {
   ExpectInvalid(NormalizeWeights({0, 0, 0}, ZeroWeights::kAllow).status(),
                 "weights must have a positive finite sum, got 0");
