@@ -162,6 +162,27 @@ absl::StatusOr<Assignment> Engine::Assign(absl::string_view experiment,
   return a;
 }
 
+absl::Status Engine::AssignBatch(absl::string_view experiment,
+                                 absl::Span<const AssignRequest> requests,
+                                 absl::Span<absl::StatusOr<Assignment>> results) {
+  if (results.size() != requests.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "AssignBatch needs one result per request: ", requests.size(),
+        " requests, ", results.size(), " results"));
+  }
+  ALLOT_ASSIGN_OR_RETURN(auto runtime, Find(experiment));
+  OrderLock order(&order_mu_, journaling_.load(std::memory_order_acquire));
+  runtime->AssignBatch(requests, results, [&](size_t i) {
+    if (journal_ == nullptr) return;
+    JournalRecord record =
+        Record(JournalRecord::Kind::kExposure, experiment, requests[i].now);
+    record.unit = std::string(requests[i].unit);
+    record.unit_start = requests[i].unit_start;
+    if (absl::Status s = AppendToJournal(record); !s.ok()) results[i] = s;
+  });
+  return absl::OkStatus();
+}
+
 absl::StatusOr<OutcomeDisposition> Engine::RecordOutcome(
     absl::string_view experiment, absl::string_view unit, absl::Time time,
     double value) {

@@ -3,6 +3,7 @@
 #include "experiment_runtime.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <utility>
 
@@ -131,6 +132,48 @@ absl::StatusOr<Assignment> ExperimentRuntime::Assign(
     std::optional<absl::Time> unit_start, bool* new_exposure) {
   *new_exposure = false;
   ALLOT_RETURN_IF_ERROR(ValidateUnit(unit));
+  return AssignValid(unit, fingerprint_.Of(unit), now, unit_start, new_exposure);
+}
+
+void ExperimentRuntime::AssignBatch(absl::Span<const AssignRequest> requests,
+                                    absl::Span<absl::StatusOr<Assignment>> results,
+                                    absl::FunctionRef<void(size_t)> new_exposure) {
+  // Units go through in chunks: fingerprint the chunk's valid units, then
+  // serve them in order while prefetching the ledger lines of the unit
+  // kAhead places on, so its cache misses overlap the work on the ones
+  // before it.
+  constexpr size_t kChunk = 64;
+  constexpr size_t kAhead = 16;
+  std::array<UnitKey, kChunk> keys;
+  std::array<bool, kChunk> valid;
+  for (size_t first = 0; first < requests.size(); first += kChunk) {
+    const size_t n = std::min(kChunk, requests.size() - first);
+    for (size_t j = 0; j < n; ++j) {
+      absl::Status s = ValidateUnit(requests[first + j].unit);
+      valid[j] = s.ok();
+      if (valid[j]) {
+        keys[j] = fingerprint_.Of(requests[first + j].unit);
+      } else {
+        results[first + j] = std::move(s);
+      }
+    }
+    for (size_t j = 0; j < std::min(kAhead, n); ++j) {
+      if (valid[j]) ledger_.Prefetch(keys[j]);
+    }
+    for (size_t j = 0; j < n; ++j) {
+      if (j + kAhead < n && valid[j + kAhead]) ledger_.Prefetch(keys[j + kAhead]);
+      if (!valid[j]) continue;
+      const AssignRequest& r = requests[first + j];
+      bool exposed = false;
+      results[first + j] = AssignValid(r.unit, keys[j], r.now, r.unit_start, &exposed);
+      if (exposed) new_exposure(first + j);
+    }
+  }
+}
+
+absl::StatusOr<Assignment> ExperimentRuntime::AssignValid(
+    absl::string_view unit, const UnitKey& key, absl::Time now,
+    std::optional<absl::Time> unit_start, bool* new_exposure) {
   if (state() == ExperimentState::kCreated) {
     return absl::FailedPreconditionError(
         absl::StrCat("experiment \"", config_.id, "\" is not started"));
@@ -159,8 +202,7 @@ absl::StatusOr<Assignment> ExperimentRuntime::Assign(
       unit_start.has_value() &&
       *unit_start + config_.schedule.conversion_window <= now;
   Ledger::Exposure exposure =
-      ledger_.Expose(fingerprint_.Of(unit), now,
-                     !stopped && !long_started, assign);
+      ledger_.Expose(key, now, !stopped && !long_started, assign);
   Assignment a = exposure.assignment;
   *new_exposure =
       exposure.visit == Ledger::Visit::kNew && !stopped && !long_started;
@@ -235,7 +277,8 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
   while (scheduler_->next_due() <= now) {
     const absl::Time due = scheduler_->next_due();
     scheduler_->Step();
-    Fold(ledger_.TakeMatured(due));
+    ledger_.TakeMatured(due, matured_);
+    Fold(matured_);
     if (due >= stop) continue;  // stopped: units mature, nothing reallocates
     ReallocationReport report = Evaluate(due, /*reallocate=*/true);
     if (report.reallocated) {

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "allot/assigner.h"
 #include "allot/engine.h"
 #include "allot/experiment_config.h"
@@ -43,6 +45,13 @@ class ExperimentRuntime {
   absl::StatusOr<Assignment> Assign(absl::string_view unit, absl::Time now,
                                     std::optional<absl::Time> unit_start,
                                     bool* new_exposure);
+  // Assigns each request as Assign would, in order, into results[i];
+  // calls new_exposure(i) right after request i recorded a new exposure.
+  // While it serves one unit, it starts loading the ledger lines of the
+  // units a few places ahead. REQUIRES: results.size() == requests.size().
+  void AssignBatch(absl::Span<const AssignRequest> requests,
+                   absl::Span<absl::StatusOr<Assignment>> results,
+                   absl::FunctionRef<void(size_t)> new_exposure);
   absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view unit,
                                                    absl::Time time, double value);
 
@@ -75,6 +84,11 @@ class ExperimentRuntime {
                     std::unique_ptr<Policy> policy);
 
   absl::Status CheckClock(absl::string_view what, absl::Time t) const;
+  // Assign for a valid unit whose fingerprint is `key`.
+  absl::StatusOr<Assignment> AssignValid(absl::string_view unit, const UnitKey& key,
+                                         absl::Time now,
+                                         std::optional<absl::Time> unit_start,
+                                         bool* new_exposure);
   void Fold(const std::vector<OpenUnit>& matured)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
   // Builds the report at `time`; with `reallocate`, runs the policy and
@@ -112,6 +126,8 @@ class ExperimentRuntime {
   std::vector<std::vector<Aggregate>> aggregates_ ABSL_GUARDED_BY(learn_mu_);
   Aggregate holdout_ ABSL_GUARDED_BY(learn_mu_);
   std::optional<Scheduler> scheduler_ ABSL_GUARDED_BY(learn_mu_);
+  // The units each maturing takes, kept so its memory is reused.
+  std::vector<OpenUnit> matured_ ABSL_GUARDED_BY(learn_mu_);
   std::vector<ReallocationReport> reports_ ABSL_GUARDED_BY(learn_mu_);
 };
 

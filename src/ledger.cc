@@ -34,22 +34,34 @@ Ledger::Ledger(MetricKind metric, absl::Duration window, int num_arms)
       window_us_(absl::ToInt64Microseconds(window)),
       num_arms_(num_arms) {}
 
+std::optional<size_t> Ledger::FindOpen(const Shard& shard, const UnitKey& key) {
+  const std::optional<uint32_t> position =
+      shard.index.Find(IndexKey(key), [&](uint32_t p) {
+        return shard.open[shard.open.IndexOf(p)].key == key;
+      });
+  if (!position.has_value()) return std::nullopt;
+  return shard.open.IndexOf(*position);
+}
+
+void Ledger::PrefetchIn(const Shard& shard, const UnitKey& key) {
+  shard.index.prefetch(IndexKey(key));
+  shard.matured.prefetch(key.hi);
+  shard.matured_before.prefetch(key.hi);
+}
+
 Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
                                 absl::FunctionRef<Assignment()> assign) {
   const int64_t now_us = absl::ToUnixMicros(now);
   Shard& shard = ShardOf(key);
   MutexLock lock(&shard.mu);
-  // A new unit misses in all three sets, each likely a cache miss in a large
-  // ledger: start the three loads together.
-  shard.open.prefetch(key);
-  shard.matured.prefetch(key.hi);
-  shard.matured_before.prefetch(key.hi);
+  // A new unit misses in the index and both matured sets, each likely a
+  // cache miss in a large ledger: start the loads together.
+  PrefetchIn(shard, key);
   // While those loads are in flight: the assignment a new or matured unit
   // gets (a hash and a table load), wasted only on a returning unit.
   const Assignment a = assign();
-  auto it = shard.open.find(key);
-  if (it != shard.open.end()) {
-    const OpenUnit& unit = *it;
+  if (const std::optional<size_t> i = FindOpen(shard, key)) {
+    const OpenUnit& unit = shard.open[*i];
     if (now_us < WindowEndUs(unit)) {
       Assignment recorded;
       recorded.arm = unit.arm;
@@ -69,8 +81,7 @@ Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
   unit.epoch = static_cast<uint32_t>(a.epoch);
   unit.arm = static_cast<uint32_t>(a.arm);
   unit.flags = a.holdout ? OpenUnit::kHoldout : 0;
-  shard.open.insert(unit);
-  AddToTimeline(shard, key, unit.exposure_s);
+  AddOpen(shard, unit);
   if (!a.holdout) {
     if (shard.exposures.size() <= static_cast<size_t>(a.epoch)) {
       shard.exposures.resize(a.epoch + 1, std::vector<int64_t>(num_arms_));
@@ -80,33 +91,59 @@ Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
   return {a, Visit::kNew};
 }
 
-void Ledger::AddToTimeline(Shard& shard, const UnitKey& key,
-                           uint32_t exposure_s) {
+void Ledger::AddOpen(Shard& shard, const OpenUnit& unit) {
+  ExposureOrder<OpenUnit>& open = shard.open;
+  open.push_back(unit);
+  size_t i = open.size() - 1;
+  shard.index.Insert(IndexKey(unit.key), open.PositionOf(i));
+  if (shard.open_unsorted) return;
   // Exposures come in time order but for threads racing each other, which
   // puts a unit a few places late: move it back into place. One further out
-  // of order (a caller replaying old events) marks the timeline for sorting.
+  // of order (a caller replaying old events) marks `open` for sorting.
   constexpr int kMaxMoves = 64;
-  std::deque<Exposed>& timeline = shard.timeline;
-  timeline.push_back({key, exposure_s});
-  size_t i = timeline.size() - 1;
-  for (int moves = 0; i > 0 && timeline[i - 1].exposure_s > exposure_s; ++moves) {
+  for (int moves = 0; i > 0 && open[i - 1].exposure_s > unit.exposure_s; ++moves) {
     if (moves == kMaxMoves) {
-      shard.timeline_unsorted = true;
+      shard.open_unsorted = true;
       return;
     }
-    std::swap(timeline[i - 1], timeline[i]);
+    const uint32_t earlier = open.PositionOf(i - 1);
+    const uint32_t later = open.PositionOf(i);
+    shard.index.Move(IndexKey(open[i - 1].key), earlier, later);
+    shard.index.Move(IndexKey(open[i].key), later, earlier);
+    std::swap(open[i - 1], open[i]);
     --i;
   }
+}
+
+void Ledger::SortOpen(Shard& shard) {
+  std::vector<OpenUnit> units = shard.open.ToVector();
+  std::stable_sort(units.begin(), units.end(),
+                   [](const OpenUnit& a, const OpenUnit& b) {
+                     return a.exposure_s < b.exposure_s;
+                   });
+  shard.open.Assign(units);
+  shard.index.clear();
+  for (size_t i = 0; i < units.size(); ++i) {
+    shard.index.Insert(IndexKey(units[i].key), shard.open.PositionOf(i));
+  }
+  shard.open_unsorted = false;
+}
+
+void Ledger::Prefetch(const UnitKey& key) const {
+  const Shard& shard = ShardOf(key);
+  ReaderMutexLock lock(&shard.mu);
+  PrefetchIn(shard, key);
 }
 
 bool Ledger::Find(const UnitKey& key, Assignment* out) const {
   const Shard& shard = ShardOf(key);
   ReaderMutexLock lock(&shard.mu);
-  auto it = shard.open.find(key);
-  if (it == shard.open.end()) return false;
-  out->arm = it->arm;
-  out->epoch = it->epoch;
-  out->holdout = (it->flags & OpenUnit::kHoldout) != 0;
+  const std::optional<size_t> i = FindOpen(shard, key);
+  if (!i.has_value()) return false;
+  const OpenUnit& unit = shard.open[*i];
+  out->arm = unit.arm;
+  out->epoch = unit.epoch;
+  out->holdout = (unit.flags & OpenUnit::kHoldout) != 0;
   return true;
 }
 
@@ -116,14 +153,15 @@ absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key,
   const int64_t time_us = absl::ToUnixMicros(time);
   Shard& shard = ShardOf(key);
   MutexLock lock(&shard.mu);
-  auto it = shard.open.find(key);
-  if (it == shard.open.end()) {
+  PrefetchIn(shard, key);
+  const std::optional<size_t> i = FindOpen(shard, key);
+  if (!i.has_value()) {
     if (shard.matured.contains(key.hi) || shard.matured_before.contains(key.hi)) {
       return OutcomeDisposition::kLate;
     }
     return OutcomeDisposition::kUnknownUnit;
   }
-  const OpenUnit& unit = *it;
+  OpenUnit& unit = shard.open[*i];
   const int64_t exposure_us = WindowEndUs(unit) - window_us_;
   if (time_us < exposure_us) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -142,7 +180,7 @@ absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key,
   return OutcomeDisposition::kCounted;
 }
 
-std::vector<OpenUnit> Ledger::TakeMatured(absl::Time now) {
+void Ledger::TakeMatured(absl::Time now, std::vector<OpenUnit>& matured) {
   const int64_t now_us = absl::ToUnixMicros(now);
   bool rotate = false;
   {
@@ -153,44 +191,45 @@ std::vector<OpenUnit> Ledger::TakeMatured(absl::Time now) {
       generation_start_us_ = now_us;
     }
   }
-  std::vector<OpenUnit> matured;
+  matured.clear();
   for (Shard& shard : shards_) {
     MutexLock lock(&shard.mu);
     if (rotate) {
-      shard.matured_before = std::move(shard.matured);
+      std::swap(shard.matured_before, shard.matured);
       shard.matured.clear();
     }
-    std::deque<Exposed>& timeline = shard.timeline;
-    if (shard.timeline_unsorted) {
-      std::stable_sort(timeline.begin(), timeline.end(),
-                       [](const Exposed& a, const Exposed& b) {
-                         return a.exposure_s < b.exposure_s;
-                       });
-      shard.timeline_unsorted = false;
-    }
-    // Each unit taken is a random slot of a large table: prefetch the slots
-    // of the units a few places ahead, so the cache misses overlap.
-    constexpr size_t kAhead = 8;
-    for (size_t i = 0; i < std::min(kAhead, timeline.size()); ++i) {
-      shard.open.prefetch(timeline[i].key);
-      shard.matured.prefetch(timeline[i].key.hi);
-    }
-    while (!timeline.empty() && WindowEndUs(timeline.front().exposure_s) <= now_us) {
-      if (timeline.size() > kAhead) {
-        shard.open.prefetch(timeline[kAhead].key);
-        shard.matured.prefetch(timeline[kAhead].key.hi);
+    if (shard.open_unsorted) SortOpen(shard);
+    // Units leave from the front, in sequence; each one's index slot and
+    // matured-set slot are random lines of large tables. Prefetch those of
+    // the units a few places ahead so the misses overlap, and the records
+    // further ahead still (written a window ago, they are out of cache, and
+    // the slots' addresses wait on them).
+    ExposureOrder<OpenUnit>& open = shard.open;
+    constexpr size_t kAhead = 16;
+    constexpr size_t kRecordsAhead = 96;
+    auto prefetch = [&](size_t i) {
+      if (i + kRecordsAhead < open.size()) __builtin_prefetch(&open[i + kRecordsAhead]);
+      if (i < open.size()) {
+        shard.index.prefetch(IndexKey(open[i].key));
+        shard.matured.prefetch_insert(open[i].key.hi);
       }
-      // Every timeline entry is an open unit.
-      auto it = shard.open.find(timeline.front().key);
-      matured.push_back(*it);
-      shard.matured.insert(it->key.hi);
-      shard.open.erase(it);
-      timeline.pop_front();
+    };
+    for (size_t i = 0; i < std::min(open.size(), kRecordsAhead); ++i) {
+      __builtin_prefetch(&open[i]);
+    }
+    for (size_t i = 0; i < kAhead; ++i) prefetch(i);
+    while (!open.empty() && WindowEndUs(open.front()) <= now_us) {
+      prefetch(kAhead);
+      const OpenUnit& unit = open.front();
+      matured.push_back(unit);
+      shard.matured.insert(unit.key.hi);
+      shard.index.Erase(IndexKey(unit.key), open.PositionOf(0));
+      open.pop_front();
     }
   }
   // Folding sums the outcomes. Binary outcomes sum exactly in any order;
   // continuous ones are floating-point sums, which depend on the order.
-  if (metric_ == MetricKind::kBinary) return matured;
+  if (metric_ == MetricKind::kBinary) return;
   std::sort(matured.begin(), matured.end(),
             [](const OpenUnit& a, const OpenUnit& b) {
               if (a.exposure_s != b.exposure_s) {
@@ -198,7 +237,6 @@ std::vector<OpenUnit> Ledger::TakeMatured(absl::Time now) {
               }
               return a.key < b.key;
             });
-  return matured;
 }
 
 std::vector<std::vector<int64_t>> Ledger::ExposureCounts() const {
@@ -219,9 +257,7 @@ int64_t Ledger::MemoryBytes() const {
   int64_t bytes = 0;
   for (const Shard& shard : shards_) {
     ReaderMutexLock lock(&shard.mu);
-    // One slot and one control byte per unit of capacity, and the timeline.
-    bytes += static_cast<int64_t>(shard.open.capacity()) * (sizeof(OpenUnit) + 1) +
-             static_cast<int64_t>(shard.timeline.size()) * sizeof(Exposed);
+    bytes += shard.open.MemoryBytes() + shard.index.MemoryBytes();
   }
   return bytes;
 }
@@ -240,12 +276,10 @@ LedgerState Ledger::Export() const {
   state.exposures = ExposureCounts();
   for (const Shard& shard : shards_) {
     ReaderMutexLock lock(&shard.mu);
-    state.open.insert(state.open.end(), shard.open.begin(), shard.open.end());
-    state.matured.insert(state.matured.end(), shard.matured.begin(),
-                         shard.matured.end());
-    state.matured_before.insert(state.matured_before.end(),
-                                shard.matured_before.begin(),
-                                shard.matured_before.end());
+    for (size_t i = 0; i < shard.open.size(); ++i) state.open.push_back(shard.open[i]);
+    shard.matured.ForEach([&](uint64_t hi) { state.matured.push_back(hi); });
+    shard.matured_before.ForEach(
+        [&](uint64_t hi) { state.matured_before.push_back(hi); });
   }
   std::sort(state.open.begin(), state.open.end(),
             [](const OpenUnit& a, const OpenUnit& b) { return a.key < b.key; });
@@ -259,12 +293,17 @@ LedgerState Ledger::Export() const {
 }
 
 void Ledger::Import(const LedgerState& state) {
-  for (const OpenUnit& unit : state.open) {
+  // `state.open` is in key order: each shard's units go in in exposure order
+  // (a stable sort, so ties stay in key order).
+  std::vector<OpenUnit> units = state.open;
+  std::stable_sort(units.begin(), units.end(),
+                   [](const OpenUnit& a, const OpenUnit& b) {
+                     return a.exposure_s < b.exposure_s;
+                   });
+  for (const OpenUnit& unit : units) {
     Shard& shard = ShardOf(unit.key);
     MutexLock lock(&shard.mu);
-    shard.open.insert(unit);
-    shard.timeline.push_back({unit.key, unit.exposure_s});
-    shard.timeline_unsorted = true;  // `state.open` is in key order
+    AddOpen(shard, unit);
   }
   for (uint64_t hi : state.matured) {
     Shard& shard = shards_[hi % kShards];

@@ -7,23 +7,23 @@
 // per-(epoch, arm) aggregates; its fingerprint is kept for one more window so
 // an outcome that arrives late is told apart from one for an unknown unit.
 //
-// Memory per open unit: sizeof(OpenUnit) = 32 bytes plus the hash table's
-// control byte, over its load factor (7/16 to 7/8 between resizes), and 24
-// bytes for its place in exposure order.
+// Each shard keeps its open units' records in exposure order (appended when
+// exposed, taken from the front when their windows close, so maturing reads
+// them in sequence) and finds a unit's record through a compact index of
+// fingerprints. Memory per open unit: its 32-byte record, and a 16-byte index
+// slot over the index's load factor (5/16 to 5/8 between resizes).
 
 #ifndef ALLOT_SRC_LEDGER_H_
 #define ALLOT_SRC_LEDGER_H_
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -31,7 +31,9 @@
 #include "allot/engine.h"
 #include "allot/internal/mutex.h"
 #include "allot/metric.h"
-#include "huge_page_allocator.h"
+#include "exposure_order.h"
+#include "fingerprint_set.h"
+#include "unit_index.h"
 
 namespace allot::internal {
 
@@ -64,35 +66,18 @@ class UnitFingerprint {
 struct LedgerState;
 
 // One open unit, 32 bytes. Exposure times are kept to the second (rounded
-// down) after the experiment's start; the fields an outcome updates are
-// mutable because the unit lives in a hash set keyed by `key`.
+// down) after the experiment's start.
 struct OpenUnit {
   UnitKey key;
-  mutable double outcome = 0;      // sum of counted outcome values
+  double outcome = 0;              // sum of counted outcome values
   uint32_t exposure_s = 0;         // exposure, whole seconds after the origin
   uint32_t epoch : 22 = 0;         // first-exposure epoch (< 2^22)
   uint32_t arm : 8 = 0;
-  mutable uint32_t flags : 2 = 0;
+  uint32_t flags : 2 = 0;
   static constexpr uint32_t kHoldout = 1;
   static constexpr uint32_t kConverted = 2;
 };
 static_assert(sizeof(OpenUnit) == 32);
-
-// The fingerprint is already uniform; use it as its own hash so iteration
-// order does not depend on the process's hash seed. Transparent, so the set
-// of open units is searched by key.
-struct OpenUnitHash {
-  using is_transparent = void;
-  size_t operator()(const UnitKey& k) const { return static_cast<size_t>(k.lo); }
-  size_t operator()(const OpenUnit& u) const { return (*this)(u.key); }
-};
-struct OpenUnitEq {
-  using is_transparent = void;
-  static const UnitKey& Key(const UnitKey& k) { return k; }
-  static const UnitKey& Key(const OpenUnit& u) { return u.key; }
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const { return Key(a) == Key(b); }
-};
 
 struct LedgerState {
   std::vector<OpenUnit> open;              // sorted by key
@@ -132,6 +117,11 @@ class Ledger {
   Exposure Expose(const UnitKey& key, absl::Time now, bool record,
                   absl::FunctionRef<Assignment()> assign);
 
+  // Starts loading the cache lines an Expose or Record of `key` reads, so
+  // that a caller who knows its next units (a batch) overlaps their cache
+  // misses. Changes nothing.
+  void Prefetch(const UnitKey& key) const;
+
   // Returns the open unit's assignment, if any.
   bool Find(const UnitKey& key, Assignment* out) const;
 
@@ -141,12 +131,14 @@ class Ledger {
                                             double value);
 
   // Removes every unit whose window has closed by `now` (exposure + window
-  // <= now) and returns them. Costs O(units matured), not O(open units):
-  // units are kept in exposure order too. For a continuous metric they come
-  // sorted by (exposure time, key), so the floating-point sums they are
-  // folded into are the same whatever order the events came in; a binary
-  // metric's 0/1 outcomes sum exactly in any order, so they are not sorted.
-  std::vector<OpenUnit> TakeMatured(absl::Time now);
+  // <= now) and puts them in `matured` (replacing its contents; its memory
+  // is reused, so a caller that keeps it allocates nothing). Costs O(units
+  // matured), not O(open units): units are kept in exposure order. For a
+  // continuous metric they come sorted by (exposure time, key), so the
+  // floating-point sums they are folded into are the same whatever order
+  // the events came in; a binary metric's 0/1 outcomes sum exactly in any
+  // order, so they are not sorted.
+  void TakeMatured(absl::Time now, std::vector<OpenUnit>& matured);
 
   // Exposures so far outside the holdout, [epoch][arm].
   std::vector<std::vector<int64_t>> ExposureCounts() const;
@@ -160,34 +152,36 @@ class Ledger {
 
  private:
   static constexpr int kShards = 16;
-  // An open unit's place in exposure order.
-  struct Exposed {
-    UnitKey key;
-    uint32_t exposure_s;
-  };
   struct Shard {
     mutable Mutex mu;
-    absl::flat_hash_set<OpenUnit, OpenUnitHash, OpenUnitEq,
-                        HugePageAllocator<OpenUnit>>
-        open ABSL_GUARDED_BY(mu);
     // Every open unit once, by exposure time (ties in the order exposed),
     // so maturing takes units from the front.
-    std::deque<Exposed> timeline ABSL_GUARDED_BY(mu);
+    ExposureOrder<OpenUnit> open ABSL_GUARDED_BY(mu);
+    // Each open unit's position in `open`.
+    UnitIndex index ABSL_GUARDED_BY(mu);
     // Set when an exposure came in too far out of order to be moved into
-    // place; the timeline is then sorted before the next maturing.
-    bool timeline_unsorted ABSL_GUARDED_BY(mu) = false;
+    // place; `open` is then sorted before the next maturing.
+    bool open_unsorted ABSL_GUARDED_BY(mu) = false;
     // Fingerprints (key.hi) of matured units, in two generations of one
     // window each; a unit's shard is fixed by key.hi.
-    using Fingerprints =
-        absl::flat_hash_set<uint64_t, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
-                            HugePageAllocator<uint64_t>>;
-    Fingerprints matured ABSL_GUARDED_BY(mu);
-    Fingerprints matured_before ABSL_GUARDED_BY(mu);
+    FingerprintSet matured ABSL_GUARDED_BY(mu);
+    FingerprintSet matured_before ABSL_GUARDED_BY(mu);
     std::vector<std::vector<int64_t>> exposures ABSL_GUARDED_BY(mu);
   };
-  // Appends to the shard's timeline, keeping it in exposure order.
-  static void AddToTimeline(Shard& shard, const UnitKey& key, uint32_t exposure_s)
+  static UnitIndex::Key IndexKey(const UnitKey& key) {
+    return UnitIndex::KeyOf(key.hi, key.lo);
+  }
+  // Where the open unit is in `open`, if it is open.
+  static std::optional<size_t> FindOpen(const Shard& shard, const UnitKey& key)
+      ABSL_SHARED_LOCKS_REQUIRED(shard.mu);
+  // Starts loading what a lookup of `key` reads.
+  static void PrefetchIn(const Shard& shard, const UnitKey& key)
+      ABSL_SHARED_LOCKS_REQUIRED(shard.mu);
+  // Appends a new open unit, keeping `open` in exposure order.
+  static void AddOpen(Shard& shard, const OpenUnit& unit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Sorts `open` by exposure time (stable) and re-points the index.
+  static void SortOpen(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   Shard& ShardOf(const UnitKey& key) { return shards_[key.hi % kShards]; }
   const Shard& ShardOf(const UnitKey& key) const {
     return shards_[key.hi % kShards];

@@ -485,6 +485,107 @@ TEST(EngineTest, StickinessOverALongRandomStream) {
   EXPECT_GT(checked, 1000);
 }
 
+// AssignBatch answers exactly what Assign called in order answers: new,
+// returning and repeated units (also within one batch and across the
+// batch's internal chunks of 64), pinned units, and requests that fail on
+// their own (an empty unit, a time before the last Advance), with the same
+// reports at the end.
+TEST(EngineTest, AssignBatchAnswersAsAssignInOrder) {
+  ExperimentConfig c = SmallConfig();
+  c.arms = {{"a", 1}, {"b", 1}, {"c", 2}};
+  c.schedule.min_units_per_arm = 0;
+  c.schedule.burn_in = absl::Hours(1);
+  std::unique_ptr<Engine> one_by_one = Started(c);
+  std::unique_ptr<Engine> batched = Started(c);
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0, 1);
+  int64_t seconds = 0;
+  int next_unit = 0;
+  int64_t compared = 0;
+  for (int hour = 1; hour <= 8; ++hour) {
+    // The requests of one stretch between Advance calls, in batches of
+    // 1 to 200.
+    while (seconds < 3600 * hour) {
+      const size_t size = 1 + static_cast<size_t>(u(rng) * 200);
+      std::vector<std::string> units;
+      std::vector<int64_t> times;  // non-decreasing across batches
+      std::vector<AssignRequest> requests;
+      units.reserve(size);
+      for (size_t i = 0; i < size; ++i) {
+        seconds += static_cast<int64_t>(u(rng) * 40);
+        times.push_back(seconds);
+        const double kind = u(rng);
+        if (kind < 0.6 || next_unit == 0) {
+          units.push_back(absl::StrCat("u", next_unit++));
+        } else if (kind < 0.98) {
+          units.push_back(absl::StrCat("u", static_cast<int>(u(rng) * next_unit)));
+        } else {
+          units.push_back("");  // refused on its own
+        }
+      }
+      for (size_t i = 0; i < size; ++i) {
+        AssignRequest r{units[i], At(absl::Seconds(times[i])), std::nullopt};
+        if (u(rng) < 0.2) r.unit_start = r.now - absl::Minutes(u(rng) * 300);
+        // Now and then a request from before the last Advance: refused.
+        if (u(rng) < 0.01) r.now = At(absl::Hours(hour - 1) - absl::Seconds(1));
+        requests.push_back(r);
+      }
+      std::vector<absl::StatusOr<Assignment>> results(size);
+      ASSERT_TRUE(batched->AssignBatch("exp", requests, absl::MakeSpan(results)).ok());
+      for (size_t i = 0; i < size; ++i) {
+        const absl::StatusOr<Assignment> a = one_by_one->Assign(
+            "exp", requests[i].unit, requests[i].now, requests[i].unit_start);
+        ASSERT_EQ(a.status(), results[i].status()) << "request " << i;
+        if (!a.ok()) continue;
+        EXPECT_EQ(a->arm, results[i]->arm);
+        EXPECT_EQ(a->epoch, results[i]->epoch);
+        EXPECT_EQ(a->propensity, results[i]->propensity);
+        EXPECT_EQ(a->holdout, results[i]->holdout);
+        ++compared;
+      }
+      // Outcomes after the whole batch (a unit refused or not recorded
+      // early in a batch may be exposed later in it), at the batch's end.
+      const absl::Time end = At(absl::Seconds(times.back()));
+      for (size_t i = 0; i < size; ++i) {
+        if (!results[i].ok() || u(rng) >= 0.1 + 0.05 * results[i]->arm) continue;
+        const absl::StatusOr<OutcomeDisposition> expected =
+            one_by_one->RecordOutcome("exp", requests[i].unit, end, 1);
+        const absl::StatusOr<OutcomeDisposition> got =
+            batched->RecordOutcome("exp", requests[i].unit, end, 1);
+        ASSERT_EQ(expected.status(), got.status());
+        if (expected.ok()) {
+          EXPECT_EQ(*expected, *got);
+        }
+      }
+    }
+    ASSERT_TRUE(one_by_one->Advance(At(absl::Hours(hour))).ok());
+    ASSERT_TRUE(batched->Advance(At(absl::Hours(hour))).ok());
+    EXPECT_EQ(*one_by_one->OpenUnits("exp"), *batched->OpenUnits("exp"));
+  }
+  EXPECT_GT(compared, 1000);
+  const std::string reports = ReportsToJson(*one_by_one->Reports("exp"));
+  EXPECT_THAT(reports, HasSubstr("\"reallocated\": true"));
+  EXPECT_EQ(reports, ReportsToJson(*batched->Reports("exp")));
+}
+
+TEST(EngineTest, AssignBatchRefusesAWrongSizeOrExperimentAndChangesNothing) {
+  std::unique_ptr<Engine> engine = Started(SmallConfig());
+  const std::vector<AssignRequest> requests = {
+      {"u1", At(absl::Minutes(1)), std::nullopt},
+      {"u2", At(absl::Minutes(1)), std::nullopt}};
+  std::vector<absl::StatusOr<Assignment>> one(1);
+  absl::Status s = engine->AssignBatch("exp", requests, absl::MakeSpan(one));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("2 requests, 1 results"));
+  std::vector<absl::StatusOr<Assignment>> two(2);
+  s = engine->AssignBatch("nope", requests, absl::MakeSpan(two));
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*engine->OpenUnits("exp"), 0);
+  // An empty batch is fine and does nothing.
+  EXPECT_TRUE(engine->AssignBatch("exp", {}, {}).ok());
+  EXPECT_EQ(*engine->OpenUnits("exp"), 0);
+}
+
 TEST(EngineTest, SameEventsGiveBitIdenticalReports) {
   auto run = [] {
     ExperimentConfig c = SmallConfig();

@@ -243,6 +243,50 @@ TEST(JournalTest, ReplayRebuildsTheSameState) {
             static_cast<uint64_t>(records));
 }
 
+// A batch of assignments is journaled as the same calls one by one would
+// be: runs of consecutive assignments of one experiment go through
+// AssignBatch, and the journal comes out byte for byte the same, and
+// replays to the same state.
+TEST(JournalTest, AssignBatchJournalsAsAssignInOrder) {
+  const ScratchDir scratch("journal_test");
+  const std::string& dir = scratch.path();
+  const std::vector<Event> events = MakeStream(3, 3000);
+  {
+    std::unique_ptr<Journal> journal = OpenOrDie(dir + "/one_by_one");
+    Engine engine({.journal = journal.get()});
+    RunEvents(engine, events, 0, events.size());
+  }
+  std::unique_ptr<Journal> journal = OpenOrDie(dir + "/batched");
+  Engine engine({.journal = journal.get()});
+  int batches = 0;
+  for (size_t i = 0; i < events.size();) {
+    size_t end = i;
+    while (end < events.size() && events[end].kind == Event::kAssign &&
+           events[end].experiment == events[i].experiment) {
+      ++end;
+    }
+    if (end == i) {
+      Apply(engine, events[i++]);
+      continue;
+    }
+    std::vector<AssignRequest> requests;
+    for (size_t j = i; j < end; ++j) {
+      requests.push_back({events[j].unit, events[j].time, events[j].unit_start});
+    }
+    std::vector<absl::StatusOr<Assignment>> results(requests.size());
+    ASSERT_TRUE(engine.AssignBatch(events[i].experiment, requests,
+                                   absl::MakeSpan(results)).ok());
+    batches += end - i > 1;
+    i = end;
+  }
+  EXPECT_GT(batches, 100);
+  ASSERT_TRUE(journal->Flush().ok());
+  EXPECT_EQ(ReadBytes(dir + "/batched"), ReadBytes(dir + "/one_by_one"));
+  absl::StatusOr<Recovery> r = Recover("", dir + "/batched");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(SnapshotBytes(*r->engine, dir), SnapshotBytes(engine, dir));
+}
+
 TEST(JournalTest, RecoverFromASnapshotReplaysOnlyLaterRecords) {
   const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
