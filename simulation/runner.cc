@@ -3,6 +3,7 @@
 #include "allot/simulation/runner.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <functional>
@@ -24,6 +25,9 @@ namespace {
 
 // How many arrivals a worker simulates between progress updates.
 constexpr int64_t kProgressBatch = 4096;
+
+// How many arrivals go to the engine in one AssignBatch call.
+constexpr size_t kBatch = 64;
 
 // An outcome waiting for its time.
 struct Pending {
@@ -100,7 +104,9 @@ class PolicyRun {
 
  private:
   absl::Status Advance(int64_t t_us);
-  absl::Status Serve(const Arrival& arrival);
+  // Assigns the batch of arrivals in one engine call, then serves each.
+  absl::Status ServeBatch();
+  void Serve(const Arrival& arrival, const Assignment& assignment);
   void Observe(const ReallocationReport& report);
 
   const World& world_;
@@ -111,6 +117,11 @@ class PolicyRun {
   const bool pin_;
   Engine engine_;
   UnitName name_;
+  // Arrivals waiting to be served together, with their requests and names.
+  std::vector<Arrival> batch_;
+  std::vector<AssignRequest> requests_;
+  std::vector<absl::StatusOr<Assignment>> results_;
+  std::array<UnitName, kBatch> batch_names_;
   UnitMemory units_;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
   int64_t epoch_ = 0;
@@ -141,34 +152,48 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
   ArrivalStream stream = world_.Arrivals();
   Arrival arrival;
   bool more = stream.Next(arrival);
-  int64_t batch = 0;
+  int64_t progress = 0;
   while (true) {
     const int64_t arrival_us = more ? arrival.time_us : kNever;
     const int64_t outcome_us = pending_.empty() ? kNever : pending_.top().time_us;
     const int64_t grid_us = next_grid_us <= horizon_us ? next_grid_us : kNever;
-    // At equal times: reallocate first (it is due before anyone is served at
-    // that moment), then deliver outcomes, then serve arrivals.
+    // A reallocation is due before anyone is served at its moment, and at
+    // equal times outcomes are delivered before arrivals are served. Between
+    // two reallocations, new units' arrivals are served in batches ahead of
+    // the outcomes due meanwhile: a new unit has no outcome yet, and the
+    // engine's answers for one unit do not depend on another's outcome, so
+    // this is what serving them in time order gives. A returning unit waits
+    // for the outcomes due before it (one of them may be its own, from an
+    // exposure it is about to repeat).
+    auto may_batch = [&](const Arrival& a, int64_t first_outcome_us) {
+      return a.time_us < grid_us && (!a.returning || a.time_us < first_outcome_us);
+    };
     if (grid_us != kNever && grid_us <= outcome_us && grid_us <= arrival_us) {
       ALLOT_RETURN_IF_ERROR(Advance(grid_us));
       next_grid_us += interval_us;
-    } else if (outcome_us != kNever && outcome_us <= arrival_us) {
+    } else if (more && may_batch(arrival, outcome_us)) {
+      batch_.clear();
+      while (more && batch_.size() < kBatch && may_batch(arrival, outcome_us)) {
+        batch_.push_back(arrival);
+        more = stream.Next(arrival);
+      }
+      ALLOT_RETURN_IF_ERROR(ServeBatch());
+      progress += static_cast<int64_t>(batch_.size());
+      if (progress >= kProgressBatch && units_done != nullptr) {
+        units_done->fetch_add(progress, std::memory_order_relaxed);
+        progress = 0;
+      }
+    } else if (outcome_us != kNever) {
       const Pending p = pending_.top();
       pending_.pop();
       ALLOT_RETURN_IF_ERROR(
           engine_.RecordOutcome(config_.id, name_.Of(p.unit), At(p.time_us), p.value)
               .status());
-    } else if (more) {
-      ALLOT_RETURN_IF_ERROR(Serve(arrival));
-      if (++batch == kProgressBatch && units_done != nullptr) {
-        units_done->fetch_add(batch, std::memory_order_relaxed);
-        batch = 0;
-      }
-      more = stream.Next(arrival);
     } else {
       break;
     }
   }
-  if (units_done != nullptr) units_done->fetch_add(batch, std::memory_order_relaxed);
+  if (units_done != nullptr) units_done->fetch_add(progress, std::memory_order_relaxed);
   ALLOT_RETURN_IF_ERROR(Advance(horizon_us));
   while (static_cast<int>(out_.regret_curve.size()) < kRegretCurvePoints) {
     out_.regret_curve.push_back(out_.regret);
@@ -247,18 +272,38 @@ void PolicyRun::Observe(const ReallocationReport& report) {
   moved_in_epoch_.resize(epoch_ + 1);
 }
 
-absl::Status PolicyRun::Serve(const Arrival& a) {
+absl::Status PolicyRun::ServeBatch() {
+  requests_.clear();
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    const Arrival& a = batch_[i];
+    AssignRequest r{batch_names_[i].Of(a.unit), At(a.time_us), std::nullopt};
+    if (pin_ && track_units_) {
+      // A unit's first arrival is its start; it may come back in this batch.
+      if (a.returning) {
+        r.unit_start = At(units_.first_us[a.unit]);
+      } else {
+        units_.first_us.push_back(a.time_us);
+      }
+    }
+    requests_.push_back(r);
+  }
+  results_.resize(batch_.size());
+  ALLOT_RETURN_IF_ERROR(
+      engine_.AssignBatch(config_.id, requests_, absl::MakeSpan(results_)));
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (!results_[i].ok()) return results_[i].status();
+    Serve(batch_[i], *results_[i]);
+  }
+  return absl::OkStatus();
+}
+
+void PolicyRun::Serve(const Arrival& a, const Assignment& assignment) {
   while (next_sample_ < kRegretCurvePoints &&
          a.time_us * kRegretCurvePoints >= world_.horizon_us() * (next_sample_ + 1)) {
     out_.regret_curve.push_back(out_.regret);
     ++next_sample_;
   }
   ++out_.arrivals;
-  std::optional<absl::Time> unit_start;
-  if (pin_ && a.returning) unit_start = At(units_.first_us[a.unit]);
-  ALLOT_ASSIGN_OR_RETURN(
-      Assignment assignment,
-      engine_.Assign(config_.id, name_.Of(a.unit), At(a.time_us), unit_start));
   const uint8_t arm = static_cast<uint8_t>(assignment.arm);
   if (a.returning) {
     // A reallocation's movement: of the units seen in the epoch before it
@@ -274,13 +319,12 @@ absl::Status PolicyRun::Serve(const Arrival& a) {
         ++moved_units_;
       }
     }
-    return absl::OkStatus();
+    return;
   }
   if (track_units_) {
     units_.last_arm.push_back(arm);
     units_.moved.push_back(0);
     units_.last_epoch.push_back(static_cast<uint32_t>(epoch_));
-    if (pin_) units_.first_us.push_back(a.time_us);
   }
   ++out_.exposures;
   const Truth& truth = truth_.At(a.time_us);
@@ -288,7 +332,7 @@ absl::Status PolicyRun::Serve(const Arrival& a) {
   best_exposures_ += truth.is_best[arm];
   double value = 0;
   if (config_.metric == MetricKind::kBinary) {
-    if (a.convert_draw >= truth.mean[arm]) return absl::OkStatus();
+    if (a.convert_draw >= truth.mean[arm]) return;
     value = 1;
   } else {
     value = truth.mean[arm] + truth.sd[arm] * a.value_draw;
@@ -298,7 +342,6 @@ absl::Status PolicyRun::Serve(const Arrival& a) {
   // Outcomes after the horizon never reach the engine; they still count
   // above, since the unit's conversion does not depend on when it is seen.
   if (outcome_us <= world_.horizon_us()) pending_.push({outcome_us, a.unit, value});
-  return absl::OkStatus();
 }
 
 }  // namespace
