@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "huge_page_allocator.h"
+#include "prefetch.h"
 
 namespace allot::internal {
 
@@ -37,13 +38,13 @@ class FingerprintSet {
 
   // Starts loading what a lookup of `fingerprint` reads first.
   void prefetch(uint64_t fingerprint) const {
-    if (!slots_.empty()) __builtin_prefetch(&filter_[FilterWord(fingerprint)]);
+    if (!slots_.empty()) PrefetchLine(&filter_[FilterWord(fingerprint)]);
   }
   // Starts loading what an insertion of `fingerprint` writes.
   void prefetch_insert(uint64_t fingerprint) const {
     if (!slots_.empty()) {
-      __builtin_prefetch(&slots_[Home(fingerprint)], 1);
-      __builtin_prefetch(&filter_[FilterWord(fingerprint)], 1);
+      PrefetchLine(&slots_[Home(fingerprint)]);
+      PrefetchLine(&filter_[FilterWord(fingerprint)]);
     }
   }
 

@@ -11,6 +11,7 @@
 #include "allot/time_format.h"
 
 #include "hash_internal.h"
+#include "prefetch.h"
 
 namespace allot::internal {
 namespace {
@@ -208,14 +209,14 @@ void Ledger::TakeMatured(absl::Time now, std::vector<OpenUnit>& matured) {
     constexpr size_t kAhead = 16;
     constexpr size_t kRecordsAhead = 96;
     auto prefetch = [&](size_t i) {
-      if (i + kRecordsAhead < open.size()) __builtin_prefetch(&open[i + kRecordsAhead]);
+      if (i + kRecordsAhead < open.size()) PrefetchLine(&open[i + kRecordsAhead]);
       if (i < open.size()) {
         shard.index.prefetch(IndexKey(open[i].key));
         shard.matured.prefetch_insert(open[i].key.hi);
       }
     };
     for (size_t i = 0; i < std::min(open.size(), kRecordsAhead); ++i) {
-      __builtin_prefetch(&open[i]);
+      PrefetchLine(&open[i]);
     }
     for (size_t i = 0; i < kAhead; ++i) prefetch(i);
     while (!open.empty() && WindowEndUs(open.front()) <= now_us) {

@@ -4,8 +4,8 @@
 // position in exposure order. Open addressing with linear probing over
 // 16-byte slots (the fingerprint's high half, 32 bits of its low half and
 // the position), at most 5/8 full, so a slot and the run it starts are
-// nearly always in the cache line the prefetch loads: a new unit costs one
-// line, and inserting it writes to that same line. Erasing shifts the rest
+// nearly always in the two cache lines the prefetch loads: a new unit costs
+// those, and inserting it writes to them. Erasing shifts the rest
 // of the run back (no tombstones, so probe runs never lengthen with churn).
 // The ledger keeps the unit's record itself in exposure order and checks
 // its whole fingerprint there. Not API.
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "huge_page_allocator.h"
+#include "prefetch.h"
 
 namespace allot::internal {
 
@@ -42,9 +43,10 @@ class UnitIndex {
   void prefetch(const Key& key) const {
     if (slots_.empty()) return;
     const Slot* home = &slots_[Home(key.hi)];
-    __builtin_prefetch(home);
-    // A run that starts in the last slot of a line goes on in the next one.
-    __builtin_prefetch(home + 1);
+    PrefetchLine(home);
+    // And the next line: a run from home (and the rest of its cluster,
+    // which an erase shifts back) often goes on into it.
+    PrefetchLine(home + 4);
   }
 
   // Calls `matches(position)` for each position held under `key` (one,
