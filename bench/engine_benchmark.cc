@@ -7,10 +7,12 @@
 //     --benchmark_report_aggregates_only=true
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "allot/engine.h"
 #include "benchmark/benchmark.h"
 
@@ -37,41 +39,71 @@ std::vector<std::string> Units(int n, absl::string_view prefix) {
   return units;
 }
 
-// A new unit per call: hash, fingerprint, ledger insert. Every 2^20 units
-// the experiment starts afresh (untimed), so the ledger stays realistic.
-void BM_EngineAssignNewUnit(benchmark::State& state) {
-  const std::vector<std::string> units = Units(1 << 20, "user-");
-  auto fresh = [] {
-    auto engine = std::make_unique<Engine>();
-    (void)engine->CreateExperiment(Config(3));
-    (void)engine->Start("exp", kStart);
-    return engine;
-  };
-  std::unique_ptr<Engine> engine = fresh();
-  size_t i = 0;
-  for (auto _ : state) {
-    if (i == units.size()) {
+std::unique_ptr<Engine> Started(const ExperimentConfig& c) {
+  auto engine = std::make_unique<Engine>();
+  (void)engine->CreateExperiment(c);
+  (void)engine->Start("exp", kStart);
+  return engine;
+}
+
+// New units in turn for an experiment that starts afresh (untimed) every
+// 2^20 units, so the ledger stays realistic.
+class NewUnits {
+ public:
+  NewUnits() : units_(Units(1 << 20, "user-")), engine_(Started(Config(3))) {}
+
+  // The engine to serve the next `n` units with.
+  Engine& EngineFor(benchmark::State& state, size_t n) {
+    if (next_ + n > units_.size()) {
       state.PauseTiming();
-      engine = fresh();
-      i = 0;
+      engine_ = Started(Config(3));
+      next_ = 0;
       state.ResumeTiming();
     }
-    benchmark::DoNotOptimize(engine->Assign("exp", units[i++], kStart));
+    return *engine_;
+  }
+  const std::string& Next() { return units_[next_++]; }
+
+ private:
+  std::vector<std::string> units_;
+  std::unique_ptr<Engine> engine_;
+  size_t next_ = 0;
+};
+
+// A new unit per call: hash, fingerprint, ledger insert.
+void BM_EngineAssignNewUnit(benchmark::State& state) {
+  NewUnits fresh;
+  for (auto _ : state) {
+    Engine& engine = fresh.EngineFor(state, 1);
+    benchmark::DoNotOptimize(engine.Assign("exp", fresh.Next(), kStart));
   }
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EngineAssignNewUnit);
 
+// The same new units, 64 to an AssignBatch call: per unit.
+void BM_EngineAssignBatchNewUnits(benchmark::State& state) {
+  constexpr size_t kBatch = 64;
+  NewUnits fresh;
+  std::vector<AssignRequest> requests(kBatch);
+  std::vector<absl::StatusOr<Assignment>> results(kBatch);
+  for (auto _ : state) {
+    Engine& engine = fresh.EngineFor(state, kBatch);
+    for (AssignRequest& r : requests) r = {fresh.Next(), kStart, std::nullopt};
+    benchmark::DoNotOptimize(engine.AssignBatch("exp", requests, absl::MakeSpan(results)));
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+BENCHMARK(BM_EngineAssignBatchNewUnits);
+
 // A returning unit inside its window: ledger lookup only.
 void BM_EngineAssignReturningUnit(benchmark::State& state) {
   const std::vector<std::string> units = Units(100000, "user-");
-  Engine engine;
-  (void)engine.CreateExperiment(Config(3));
-  (void)engine.Start("exp", kStart);
-  for (const std::string& u : units) (void)engine.Assign("exp", u, kStart);
+  std::unique_ptr<Engine> engine = Started(Config(3));
+  for (const std::string& u : units) (void)engine->Assign("exp", u, kStart);
   size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(engine.Assign("exp", units[i++ % units.size()], kStart));
+    benchmark::DoNotOptimize(engine->Assign("exp", units[i++ % units.size()], kStart));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -81,14 +113,12 @@ void BM_EngineRecordOutcome(benchmark::State& state) {
   const std::vector<std::string> units = Units(100000, "user-");
   ExperimentConfig c = Config(3);
   c.metric = MetricKind::kContinuous;
-  Engine engine;
-  (void)engine.CreateExperiment(c);
-  (void)engine.Start("exp", kStart);
-  for (const std::string& u : units) (void)engine.Assign("exp", u, kStart);
+  std::unique_ptr<Engine> engine = Started(c);
+  for (const std::string& u : units) (void)engine->Assign("exp", u, kStart);
   size_t i = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(
-        engine.RecordOutcome("exp", units[i++ % units.size()], kStart, 1.5));
+        engine->RecordOutcome("exp", units[i++ % units.size()], kStart, 1.5));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -105,9 +135,7 @@ void BM_EngineAdvance(benchmark::State& state) {
     state.PauseTiming();
     ExperimentConfig c = Config(3);
     c.schedule.conversion_window = absl::Hours(10);
-    auto engine = std::make_unique<Engine>();
-    (void)engine->CreateExperiment(c);
-    (void)engine->Start("exp", kStart);
+    std::unique_ptr<Engine> engine = Started(c);
     for (int i = 0; i < open; ++i) {
       // Exposures spread over 10 hours: a tenth mature at the grid point.
       const absl::Time t = kStart + absl::Seconds(36000.0 * i / open);

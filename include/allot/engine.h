@@ -126,7 +126,9 @@ class Engine {
   // per unit on a large ledger: each unit's cache misses are started while
   // the units before it are served. Errors: NotFound (unknown experiment),
   // InvalidArgument (`results` not the size of `requests`); then nothing
-  // changes. A request's own error is its result.
+  // changes. A request's own error is its result. Thread-safe like Assign:
+  // without a journal, other threads' calls may run between two requests
+  // of a batch; with one, the batch is journaled as one uninterrupted run.
   absl::Status AssignBatch(absl::string_view experiment,
                            absl::Span<const AssignRequest> requests,
                            absl::Span<absl::StatusOr<Assignment>> results);
