@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "allot/journal.h"
 #include "allot/status_macros.h"
@@ -172,14 +173,20 @@ absl::Status Engine::AssignBatch(absl::string_view experiment,
   }
   ALLOT_ASSIGN_OR_RETURN(auto runtime, Find(experiment));
   OrderLock order(&order_mu_, journaling_.load(std::memory_order_acquire));
+  // The new exposures, journaled in order once the batch is served (the
+  // order lock, exclusive while journaling, is held throughout).
+  const bool journaling = journal_ != nullptr;
+  absl::InlinedVector<size_t, 64> exposed;
   runtime->AssignBatch(requests, results, [&](size_t i) {
-    if (journal_ == nullptr) return;
+    if (journaling) exposed.push_back(i);
+  });
+  for (const size_t i : exposed) {
     JournalRecord record =
         Record(JournalRecord::Kind::kExposure, experiment, requests[i].now);
     record.unit = std::string(requests[i].unit);
     record.unit_start = requests[i].unit_start;
     if (absl::Status s = AppendToJournal(record); !s.ok()) results[i] = s;
-  });
+  }
   return absl::OkStatus();
 }
 

@@ -36,12 +36,23 @@ Ledger::Ledger(MetricKind metric, absl::Duration window, int num_arms)
       num_arms_(num_arms) {}
 
 std::optional<size_t> Ledger::FindOpen(const Shard& shard, const UnitKey& key) {
-  const std::optional<uint32_t> position =
-      shard.index.Find(IndexKey(key), [&](uint32_t p) {
-        return shard.open[shard.open.IndexOf(p)].key == key;
+  // The callback runs within this call, under the caller's lock; it gets
+  // the records by pointer, since lock analysis does not follow lambdas.
+  const std::optional<uint32_t> position = shard.index.Find(
+      IndexKey(key), [open = &shard.open, &key](uint32_t p) {
+        return (*open)[open->IndexOf(p)].key == key;
       });
   if (!position.has_value()) return std::nullopt;
   return shard.open.IndexOf(*position);
+}
+
+void Ledger::PrefetchMaturing(const Shard& shard, size_t i) {
+  const ExposureOrder<OpenUnit>& open = shard.open;
+  if (i + kRecordsAhead < open.size()) PrefetchLine(&open[i + kRecordsAhead]);
+  if (i < open.size()) {
+    shard.index.prefetch(IndexKey(open[i].key));
+    shard.matured.prefetch_insert(open[i].key.hi);
+  }
 }
 
 void Ledger::PrefetchIn(const Shard& shard, const UnitKey& key) {
@@ -200,27 +211,13 @@ void Ledger::TakeMatured(absl::Time now, std::vector<OpenUnit>& matured) {
       shard.matured.clear();
     }
     if (shard.open_unsorted) SortOpen(shard);
-    // Units leave from the front, in sequence; each one's index slot and
-    // matured-set slot are random lines of large tables. Prefetch those of
-    // the units a few places ahead so the misses overlap, and the records
-    // further ahead still (written a window ago, they are out of cache, and
-    // the slots' addresses wait on them).
     ExposureOrder<OpenUnit>& open = shard.open;
-    constexpr size_t kAhead = 16;
-    constexpr size_t kRecordsAhead = 96;
-    auto prefetch = [&](size_t i) {
-      if (i + kRecordsAhead < open.size()) PrefetchLine(&open[i + kRecordsAhead]);
-      if (i < open.size()) {
-        shard.index.prefetch(IndexKey(open[i].key));
-        shard.matured.prefetch_insert(open[i].key.hi);
-      }
-    };
     for (size_t i = 0; i < std::min(open.size(), kRecordsAhead); ++i) {
       PrefetchLine(&open[i]);
     }
-    for (size_t i = 0; i < kAhead; ++i) prefetch(i);
+    for (size_t i = 0; i < kMaturingAhead; ++i) PrefetchMaturing(shard, i);
     while (!open.empty() && WindowEndUs(open.front()) <= now_us) {
-      prefetch(kAhead);
+      PrefetchMaturing(shard, kMaturingAhead);
       const OpenUnit& unit = open.front();
       matured.push_back(unit);
       shard.matured.insert(unit.key.hi);

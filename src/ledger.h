@@ -177,6 +177,15 @@ class Ledger {
   // Starts loading what a lookup of `key` reads.
   static void PrefetchIn(const Shard& shard, const UnitKey& key)
       ABSL_SHARED_LOCKS_REQUIRED(shard.mu);
+  // Maturing takes units from the front of `open`, in sequence; each one's
+  // index slot and matured-set slot are random lines of large tables.
+  // Starts loading those of the unit `i` places from the front, and the
+  // record kRecordsAhead places on (written a window ago, it is out of
+  // cache, and the slots' addresses wait on it).
+  static constexpr size_t kMaturingAhead = 16;
+  static constexpr size_t kRecordsAhead = 96;
+  static void PrefetchMaturing(const Shard& shard, size_t i)
+      ABSL_SHARED_LOCKS_REQUIRED(shard.mu);
   // Appends a new open unit, keeping `open` in exposure order.
   static void AddOpen(Shard& shard, const OpenUnit& unit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
