@@ -54,10 +54,7 @@ class FingerprintSet {
       return;
     }
     if (2 * (size_ + 1) > slots_.size()) Rehash(std::max<size_t>(16, 2 * slots_.size()));
-    if (Place(fingerprint)) {
-      ++size_;
-      filter_[FilterWord(fingerprint)] |= FilterBits(fingerprint);
-    }
+    if (Place(fingerprint)) ++size_;
   }
 
   // Empties the set. Its slots are kept unless they are far more than its
@@ -95,12 +92,14 @@ class FingerprintSet {
     return static_cast<size_t>((fingerprint * 0x9E3779B97F4A7C15ull) >> shift_);
   }
 
-  // Puts a non-zero fingerprint in its slot; false when already present.
+  // Puts a non-zero fingerprint in its slot and the filter; false when
+  // already present.
   bool Place(uint64_t fingerprint) {
     for (size_t i = Home(fingerprint);; i = (i + 1) & mask_) {
       if (slots_[i] == fingerprint) return false;
       if (slots_[i] == 0) {
         slots_[i] = fingerprint;
+        filter_[FilterWord(fingerprint)] |= FilterBits(fingerprint);
         return true;
       }
     }
@@ -142,10 +141,7 @@ class FingerprintSet {
     Slots old = std::move(slots_);
     Resize(capacity);
     for (uint64_t s : old) {
-      if (s != 0) {
-        Place(s);
-        filter_[FilterWord(s)] |= FilterBits(s);
-      }
+      if (s != 0) Place(s);
     }
   }
 

@@ -35,6 +35,10 @@ Ledger::Ledger(MetricKind metric, absl::Duration window, int num_arms)
       window_us_(absl::ToInt64Microseconds(window)),
       num_arms_(num_arms) {}
 
+bool Ledger::ExposedEarlier(const OpenUnit& a, const OpenUnit& b) {
+  return a.exposure_s < b.exposure_s;
+}
+
 std::optional<size_t> Ledger::FindOpen(const Shard& shard, const UnitKey& key) {
   // The callback runs within this call, under the caller's lock; it gets
   // the records by pointer, since lock analysis does not follow lambdas.
@@ -129,10 +133,7 @@ void Ledger::AddOpen(Shard& shard, const OpenUnit& unit) {
 
 void Ledger::SortOpen(Shard& shard) {
   std::vector<OpenUnit> units = shard.open.ToVector();
-  std::stable_sort(units.begin(), units.end(),
-                   [](const OpenUnit& a, const OpenUnit& b) {
-                     return a.exposure_s < b.exposure_s;
-                   });
+  std::stable_sort(units.begin(), units.end(), ExposedEarlier);
   shard.open.Assign(units);
   shard.index.clear();
   for (size_t i = 0; i < units.size(); ++i) {
@@ -165,6 +166,8 @@ absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key,
   const int64_t time_us = absl::ToUnixMicros(time);
   Shard& shard = ShardOf(key);
   MutexLock lock(&shard.mu);
+  // An outcome after the window finds no open unit and reads the matured
+  // sets: start their loads along with the index's.
   PrefetchIn(shard, key);
   const std::optional<size_t> i = FindOpen(shard, key);
   if (!i.has_value()) {
@@ -294,10 +297,7 @@ void Ledger::Import(const LedgerState& state) {
   // `state.open` is in key order: each shard's units go in in exposure order
   // (a stable sort, so ties stay in key order).
   std::vector<OpenUnit> units = state.open;
-  std::stable_sort(units.begin(), units.end(),
-                   [](const OpenUnit& a, const OpenUnit& b) {
-                     return a.exposure_s < b.exposure_s;
-                   });
+  std::stable_sort(units.begin(), units.end(), ExposedEarlier);
   for (const OpenUnit& unit : units) {
     Shard& shard = ShardOf(unit.key);
     MutexLock lock(&shard.mu);

@@ -171,6 +171,8 @@ class Ledger {
   static UnitIndex::Key IndexKey(const UnitKey& key) {
     return UnitIndex::KeyOf(key.hi, key.lo);
   }
+  // Exposure order, for a stable sort (ties keep their order).
+  static bool ExposedEarlier(const OpenUnit& a, const OpenUnit& b);
   // Where the open unit is in `open`, if it is open.
   static std::optional<size_t> FindOpen(const Shard& shard, const UnitKey& key)
       ABSL_SHARED_LOCKS_REQUIRED(shard.mu);

@@ -22,7 +22,7 @@
 namespace allot::internal {
 namespace {
 
-// Finds `key` at `position` (the only entry for it in these tests).
+// Finds where `key` is (its only entry, in these tests).
 std::optional<uint32_t> FindIn(const UnitIndex& index, const UnitIndex::Key& key) {
   return index.Find(key, [](uint32_t) { return true; });
 }
