@@ -15,6 +15,7 @@ namespace {
 class FixedPolicy final : public Policy {
  public:
   PolicyKind kind() const override { return PolicyKind::kFixed; }
+  bool shaped() const override { return false; }
 
   absl::StatusOr<std::vector<double>> Target(
       const PolicyInput& input) const override {

@@ -9,7 +9,6 @@
 
 #include "absl/status/statusor.h"
 #include "allot/policy.h"
-#include "allot/posterior.h"
 #include "allot/status_macros.h"
 
 namespace allot {
@@ -22,7 +21,7 @@ class ThompsonPolicy final : public Policy {
   absl::StatusOr<std::vector<double>> Target(
       const PolicyInput& input) const override {
     ALLOT_RETURN_IF_ERROR(ValidatePolicyInput(input));
-    return ProbabilityBest(input.arms, input.direction, input.seed);
+    return std::vector<double>(input.p_best.begin(), input.p_best.end());
   }
 };
 

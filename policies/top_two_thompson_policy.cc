@@ -34,9 +34,7 @@ class TopTwoThompsonPolicy final : public Policy {
   absl::StatusOr<std::vector<double>> Target(
       const PolicyInput& input) const override {
     ALLOT_RETURN_IF_ERROR(ValidatePolicyInput(input));
-    ALLOT_ASSIGN_OR_RETURN(
-        std::vector<double> p,
-        ProbabilityBest(input.arms, input.direction, input.seed));
+    const absl::Span<const double> p = input.p_best;
     const size_t k = p.size();
     // others[j] = sum_{i != j} p_i, from prefix and suffix sums.
     std::vector<double> others(k, 0.0);

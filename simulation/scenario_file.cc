@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
-#include "experiment_toml.h"
+#include "config/experiment_toml.h"
 #include "allot/simulation/scenario.h"
 
 namespace allot::sim {

@@ -36,13 +36,6 @@ void BaseTruth(const ArmTruth& arm, int64_t t_us, double& mean, double& sd,
 
 }  // namespace
 
-uint64_t MixSeed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 World::World(const Scenario& scenario, int replicate)
     : scenario_(scenario),
       seed_(MixSeed(scenario.seed, static_cast<uint64_t>(replicate))),

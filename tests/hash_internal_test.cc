@@ -4,7 +4,7 @@
 // instead of copying them into one buffer; its values must be XXH3's over
 // the copied message exactly, for every split of every size.
 
-#include "hash_internal.h"
+#include "assignment/hash_internal.h"
 
 #include <memory>
 #include <random>

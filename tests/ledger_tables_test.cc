@@ -14,10 +14,10 @@
 #include <set>
 #include <vector>
 
-#include "exposure_order.h"
-#include "fingerprint_set.h"
+#include "ledger/exposure_order.h"
+#include "ledger/fingerprint_set.h"
 #include "gtest/gtest.h"
-#include "unit_index.h"
+#include "ledger/unit_index.h"
 
 namespace allot::internal {
 namespace {

@@ -4,7 +4,7 @@
 // out of order the exposures came. (Its behaviour is otherwise tested
 // through the engine in engine_test.cc.)
 
-#include "ledger.h"
+#include "ledger/ledger.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -50,11 +50,14 @@ struct Input {
       : arms(std::move(posteriors)),
         current(arms.size(), 1.0 / static_cast<double>(arms.size())),
         initial(current) {
+    // Malformed posteriors (tests of validation) have no P(best).
+    p_best = ProbabilityBest(arms, direction, /*seed=*/7)
+                 .value_or(std::vector<double>(arms.size(), 1.0 / arms.size()));
     input.arms = arms;
+    input.p_best = p_best;
     input.current_weights = current;
     input.initial_weights = initial;
     input.direction = direction;
-    input.seed = 7;
   }
   Input(const Input&) = delete;
   Input& operator=(const Input&) = delete;
@@ -62,6 +65,7 @@ struct Input {
   std::vector<ArmPosterior> arms;
   std::vector<double> current;
   std::vector<double> initial;
+  std::vector<double> p_best;
   PolicyInput input;
 };
 

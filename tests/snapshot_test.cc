@@ -23,7 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "allot/engine.h"
 #include "allot/report.h"
-#include "file_io.h"
+#include "durability/file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/scratch_files.h"

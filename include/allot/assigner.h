@@ -25,26 +25,17 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "allot/internal/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "allot/allocation_history.h"
 #include "allot/bucket_table.h"
+#include "allot/internal/mutex.h"
+#include "allot/types.h"
 
 namespace allot {
 namespace internal {
 class MessageHasher;
 }  // namespace internal
-
-// The answer for one unit.
-struct Assignment {
-  int arm = 0;         // index into the experiment's arms
-  int64_t epoch = 0;   // the epoch whose table gave the arm
-  // The probability that this arm was chosen: its weight in that epoch, or 1
-  // for a holdout unit (which always gets the baseline arm).
-  double propensity = 1.0;
-  bool holdout = false;
-};
 
 struct AssignerOptions {
   // Share of units, in [0, 1), kept on `baseline_arm` outside the bandit,

@@ -14,6 +14,10 @@
 //   absl::StatusOr<std::vector<allot::ReallocationReport>> reports =
 //       engine.Advance(later);
 //
+//   // A router keeps a handle: no lookup by id on its hot path.
+//   absl::StatusOr<allot::ExperimentHandle> h = engine.Handle("support-bot-model");
+//   a = h->Assign("conv-18", now);
+//
 // Time: each experiment keeps the time of its last Advance; events stamped
 // before it are refused as time going backward. Between two Advance calls,
 // events may arrive in any order (concurrent request threads). A
@@ -21,54 +25,41 @@
 // then, new units are served by the epoch in force, so a service calls
 // Advance on a timer (every minute, say) and replays call it in event order.
 
+// Errors and the journal: a call that returns an error has changed nothing,
+// with one exception. With a journal attached, a state change is made and
+// then its record appended; when that append fails (a full or failing disk)
+// the call returns DataLoss although its change took effect in memory, and
+// the engine fails closed: every later state-changing call returns
+// FailedPrecondition naming the journal error, so no state exists that the
+// journal cannot reproduce. Reads (Reports, History, OpenUnits, State) keep
+// working. Recover from the latest snapshot and the journal to go on.
+
 #ifndef ALLOT_ENGINE_H_
 #define ALLOT_ENGINE_H_
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
-#include "allot/internal/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "allot/allocation_history.h"
-#include "allot/assigner.h"
 #include "allot/experiment_config.h"
 #include "allot/report.h"
+#include "allot/types.h"
 
 namespace allot {
 
-// What happened to a reported outcome.
-enum class OutcomeDisposition {
-  kCounted,     // inside the unit's window: it counts
-  kLate,        // after the unit's window closed: tallied, not counted
-  kUnknownUnit, // no exposure of this unit is known: tallied, not counted
-  kDuplicate,   // a binary unit's second conversion: tallied, not counted
-};
-
-// An experiment's lifecycle.
-enum class ExperimentState { kCreated, kRunning, kStopped };
-
 class Journal;
-
-// One unit of a batch given to Engine::AssignBatch: what Assign takes.
-struct AssignRequest {
-  absl::string_view unit;
-  absl::Time now;
-  std::optional<absl::Time> unit_start;
-};
+class ExperimentHandle;
 
 namespace internal {
 class EngineAccess;
+class EngineImpl;
 class ExperimentRuntime;
-struct JournalRecord;
 }  // namespace internal
 
 struct EngineOptions {
@@ -104,9 +95,14 @@ class Engine {
   absl::Status Stop(absl::string_view experiment, absl::Time at);
 
   // Removes the experiment; its final report (figures as of the last grid
-  // point reached by Advance) stays available from Reports(). Errors:
-  // NotFound.
+  // point reached by Advance) stays available from Reports(). Handles to it
+  // answer NotFound from then on. Errors: NotFound.
   absl::Status Delete(absl::string_view experiment);
+
+  // Returns a handle to the experiment for a router's hot path: its Assign
+  // and RecordOutcome do what this engine's do, without looking the
+  // experiment up by id. Errors: NotFound.
+  absl::StatusOr<ExperimentHandle> Handle(absl::string_view experiment) const;
 
   // Returns the unit's arm. The first call for a unit records its exposure
   // at `now`; later calls within its conversion window return the same arm
@@ -163,43 +159,47 @@ class Engine {
   // into the aggregates at the next one). Errors: NotFound.
   absl::StatusOr<int64_t> OpenUnits(absl::string_view experiment) const;
 
+  // Returns the experiment's lifecycle state. Errors: NotFound.
   absl::StatusOr<ExperimentState> State(absl::string_view experiment) const;
 
   // Starts appending state changes to `journal` (after a recovery, say);
-  // nullptr stops journaling. The journal's next sequence number continues
-  // from the last record this engine applied.
+  // nullptr stops journaling. Records are numbered on from the last record
+  // this engine applied.
   void AttachJournal(Journal* journal);
 
  private:
   friend class internal::EngineAccess;
+  std::unique_ptr<internal::EngineImpl> impl_;
+};
 
-  // Appends a record when journaling; OK otherwise. REQUIRES: order_mu_
-  // held exclusively when journal_ is set.
-  absl::Status AppendToJournal(internal::JournalRecord& record)
-      ABSL_SHARED_LOCKS_REQUIRED(order_mu_);
+// One experiment of an engine, as a router keeps it: Assign, AssignBatch and
+// RecordOutcome behave exactly as the engine's calls of the same name for
+// this experiment (same answers, same journal records, same errors), but
+// find the experiment through the handle instead of by id. Cheap to copy.
+// Thread-safe. REQUIRES: the engine outlives the handle.
+class ExperimentHandle {
+ public:
+  // As Engine::Assign; NotFound once the experiment is deleted.
+  absl::StatusOr<Assignment> Assign(absl::string_view unit, absl::Time now,
+                                    std::optional<absl::Time> unit_start =
+                                        std::nullopt) const;
+  // As Engine::AssignBatch.
+  absl::Status AssignBatch(absl::Span<const AssignRequest> requests,
+                           absl::Span<absl::StatusOr<Assignment>> results) const;
+  // As Engine::RecordOutcome.
+  absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view unit,
+                                                   absl::Time time,
+                                                   double value) const;
+  // The experiment's id.
+  absl::string_view id() const;
 
-  absl::StatusOr<std::shared_ptr<internal::ExperimentRuntime>> Find(
-      absl::string_view experiment) const;
-
-  // Orders state changes against snapshots and the journal: shared by every
-  // state-changing call, exclusive for a snapshot; with a journal attached,
-  // exclusive for every state change, so records are in state order.
-  mutable internal::Mutex order_mu_;
-  Journal* journal_ ABSL_GUARDED_BY(order_mu_) = nullptr;
-  std::atomic<bool> journaling_{false};
-  // The sequence number of the last journal record applied.
-  uint64_t journal_sequence_ ABSL_GUARDED_BY(order_mu_) = 0;
-
-  // Serializes Advance calls; held across reallocations, which do not
-  // block Assign or RecordOutcome.
-  internal::Mutex advance_mu_;
-  absl::Time clock_ ABSL_GUARDED_BY(advance_mu_) = absl::InfinitePast();
-
-  mutable internal::Mutex mu_;
-  absl::btree_map<std::string, std::shared_ptr<internal::ExperimentRuntime>>
-      experiments_ ABSL_GUARDED_BY(mu_);
-  absl::btree_map<std::string, ReallocationReport> final_reports_
-      ABSL_GUARDED_BY(mu_);
+ private:
+  friend class internal::EngineImpl;
+  ExperimentHandle(internal::EngineImpl* engine,
+                   std::shared_ptr<internal::ExperimentRuntime> runtime)
+      : engine_(engine), runtime_(std::move(runtime)) {}
+  internal::EngineImpl* engine_;
+  std::shared_ptr<internal::ExperimentRuntime> runtime_;
 };
 
 }  // namespace allot

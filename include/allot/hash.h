@@ -75,6 +75,10 @@ inline double UnitInterval(uint64_t hash) {
 // than kMaxSaltBytes. An empty salt is valid.
 absl::Status ValidateSalt(absl::string_view salt);
 
+// Returns a well-mixed seed for stream `stream` of `seed` (splitmix64):
+// each reallocation's, or each simulated replicate's, reproducible draws.
+uint64_t MixSeed(uint64_t seed, uint64_t stream);
+
 // Returns OK, or InvalidArgument when the unit is empty or longer than
 // kMaxUnitBytes.
 absl::Status ValidateUnit(absl::string_view unit);

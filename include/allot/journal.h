@@ -23,22 +23,25 @@
 #ifndef ALLOT_JOURNAL_H_
 #define ALLOT_JOURNAL_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "allot/internal/mutex.h"
 
 namespace allot {
 
 class Engine;
+
+namespace internal {
+class EngineImpl;
+class JournalSink;
+class JournalWriter;
+}  // namespace internal
 
 // The journal file format this release writes and the newest it reads.
 inline constexpr uint32_t kJournalFormat = 1;
@@ -60,7 +63,7 @@ struct JournalOptions {
   absl::Duration batch_interval = absl::Milliseconds(10);
 };
 
-// Appends records to a journal file. Thread-safe.
+// A journal file that an engine appends its state changes to. Thread-safe.
 class Journal {
  public:
   // Opens `path` for appending, creating it with a header when missing.
@@ -74,38 +77,22 @@ class Journal {
 
   ~Journal();  // flushes
 
-  // Appends one encoded record (the engine calls this). Errors: DataLoss
-  // when writing or syncing fails.
-  absl::Status Append(absl::string_view body);
-
-  // Writes and syncs every buffered record.
+  // Writes and syncs every buffered record. Errors: DataLoss (or the
+  // system's reason) naming the file.
   absl::Status Flush();
 
-  // The sequence number the next record will get.
+  // The sequence number after the last record in the file (written or
+  // buffered); 1 for a new journal. The engine numbers records.
   uint64_t next_sequence() const;
-  // Sets the next sequence number (after a recovery or a snapshot).
-  void set_next_sequence(uint64_t sequence);
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const;
 
  private:
-  Journal(std::string path, int fd, const JournalOptions& options);
-  absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FlusherLoop();
-
-  const std::string path_;
-  const int fd_;
-  const JournalOptions options_;
-  mutable internal::Mutex mu_;
-  std::string buffer_ ABSL_GUARDED_BY(mu_);
-  absl::Time oldest_buffered_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;
-  // Wakes the flusher early when the journal closes, so closing does not
-  // wait out a batch interval.
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stop_ = false;  // guarded by stop_mu_
-  std::thread flusher_;
+  friend class internal::EngineImpl;
+  explicit Journal(std::unique_ptr<internal::JournalWriter> writer);
+  // Where the engine appends records.
+  internal::JournalSink* sink() const;
+  std::unique_ptr<internal::JournalWriter> writer_;
 };
 
 // What a journal file holds.

@@ -6,15 +6,19 @@
 //
 //   absl::StatusOr<std::unique_ptr<allot::Policy>> policy =
 //       allot::NewPolicy({.kind = allot::PolicyKind::kThompson});
+//   absl::StatusOr<std::vector<double>> p_best =
+//       allot::ProbabilityBest(posteriors, allot::Direction::kHigherIsBetter, 7);
 //   allot::PolicyInput input = {.arms = posteriors,
+//                               .p_best = *p_best,
 //                               .current_weights = current,
 //                               .initial_weights = initial,
-//                               .direction = allot::Direction::kHigherIsBetter,
-//                               .seed = 7};
+//                               .direction = allot::Direction::kHigherIsBetter};
 //   absl::StatusOr<std::vector<double>> target = (*policy)->Target(input);
-//   std::vector<double> next = allot::ShapeWeights(*target, current,
-//                                                  /*floor=*/0.01,
-//                                                  /*max_shift=*/1.0);
+//   std::vector<double> next =
+//       (*policy)->shaped() ? allot::ShapeWeights(*target, current,
+//                                                 /*floor=*/0.01,
+//                                                 /*max_shift=*/1.0)
+//                           : *target;
 
 #ifndef ALLOT_POLICY_H_
 #define ALLOT_POLICY_H_
@@ -56,19 +60,20 @@ absl::Status ValidatePolicyOptions(const PolicyOptions& options);
 // What a policy sees at a reallocation. The spans must outlive the call.
 struct PolicyInput {
   absl::Span<const ArmPosterior> arms;
+  // Each arm's posterior probability of being best: ProbabilityBest of
+  // `arms` and `direction`, computed once per reallocation (the report
+  // shows the same figures).
+  absl::Span<const double> p_best;
   // The weights in force now and those the experiment started with; both have
   // one entry per arm and sum to 1.
   absl::Span<const double> current_weights;
   absl::Span<const double> initial_weights;
   Direction direction = Direction::kHigherIsBetter;
-  // Seeds any Monte Carlo; the engine derives it from the experiment's seed
-  // and the epoch, so reallocations are reproducible.
-  uint64_t seed = 0;
 };
 
 // Returns OK when `input` is well formed: at least two arms, valid posteriors
-// (see ValidatePosteriors), and current and initial weights with one entry
-// per arm, each finite and >= 0, summing to 1 within 1e-6. Otherwise
+// (see ValidatePosteriors), and p_best, current and initial weights with one
+// entry per arm, each finite and >= 0, summing to 1 within 1e-6. Otherwise
 // InvalidArgument naming the field, the arm and the value. Every policy's
 // Target runs this first.
 absl::Status ValidatePolicyInput(const PolicyInput& input);
@@ -80,6 +85,11 @@ class Policy {
   virtual ~Policy() = default;
 
   virtual PolicyKind kind() const = 0;
+
+  // Whether the floor and the cap on movement (ShapeWeights) apply to the
+  // target. True for every policy but the fixed split, whose target is the
+  // weights themselves.
+  virtual bool shaped() const { return true; }
 
   // Returns the target weights, one per arm, non-negative and summing to 1,
   // before shaping. Errors: InvalidArgument when the input is malformed

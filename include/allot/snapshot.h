@@ -27,9 +27,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "allot/engine.h"
 
 namespace allot {
+
+class Engine;
 
 inline constexpr uint32_t kSnapshotFormat = 1;
 // Snapshots larger than this are refused as oversized.

@@ -121,15 +121,14 @@ absl::Status RunWeights(const WeightsArgs& args) {
   const std::vector<double> uniform(ids.size(), 1.0 / ids.size());
   PolicyInput input;
   input.arms = posteriors;
+  input.p_best = p_best;
   input.current_weights = uniform;
   input.initial_weights = uniform;
   input.direction = direction;
-  input.seed = args.seed;
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> target, policy->Target(input));
   const std::vector<double> weights =
-      options.kind == PolicyKind::kFixed
-          ? target
-          : ShapeWeights(target, uniform, args.floor, /*max_shift=*/1.0);
+      policy->shaped() ? ShapeWeights(target, uniform, args.floor, /*max_shift=*/1.0)
+                       : target;
 
   rapidjson::StringBuffer buffer;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);

@@ -19,7 +19,7 @@
 #include "allot/engine.h"
 #include "allot/journal.h"
 #include "allot/snapshot.h"
-#include "file_io.h"
+#include "durability/file_io.h"
 
 namespace {
 

@@ -36,8 +36,8 @@
 #include "allot/engine.h"
 #include "allot/journal.h"
 #include "allot/snapshot.h"
-#include "file_io.h"
-#include "state_codec.h"
+#include "durability/file_io.h"
+#include "durability/state_codec.h"
 
 namespace {
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "allot/hash.h"
 #include "allot/simulation/scenario.h"
 
 namespace allot::sim {
@@ -39,10 +40,6 @@ inline absl::Time SimulationStart() {
 }
 
 inline constexpr int64_t kMicrosPerHour = int64_t{3600} * 1000000;
-
-// Returns a well-mixed seed for stream `stream` of `seed` (splitmix64), so
-// replicates get independent generators whatever order they run in.
-uint64_t MixSeed(uint64_t seed, uint64_t stream);
 
 // One arrival. For a new unit, its draws (the same under every policy).
 struct Arrival {

@@ -1,0 +1,404 @@
+// Copyright 2026 The allot Authors.
+
+#include "durability/state_codec.h"
+
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cereal/archives/portable_binary.hpp"
+
+namespace allot::internal {
+namespace {
+
+// How many bytes are left to decode; every sequence length is checked
+// against it before anything is allocated.
+struct DecodeBudget {
+  std::istringstream* in = nullptr;
+  size_t size = 0;
+  size_t Remaining() const {
+    const auto pos = in->tellg();
+    return pos < 0 ? 0 : size - static_cast<size_t>(pos);
+  }
+};
+
+using OutArchive = cereal::PortableBinaryOutputArchive;
+
+// The input archive, carrying the decode budget.
+class InArchive : public cereal::PortableBinaryInputArchive {
+ public:
+  InArchive(std::istream& in, const DecodeBudget& budget)
+      : cereal::PortableBinaryInputArchive(in), budget_(budget) {}
+  const DecodeBudget& budget() const { return budget_; }
+
+ private:
+  DecodeBudget budget_;
+};
+
+// Thrown inside decoding only, caught by Decode*.
+struct CorruptInput : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+uint64_t LoadLength(InArchive& ar, size_t min_element_bytes) {
+  uint64_t n = 0;
+  ar(n);
+  const size_t remaining = ar.budget().Remaining();
+  if (n > remaining / std::max<size_t>(min_element_bytes, 1)) {
+    throw CorruptInput(absl::StrCat("a length of ", n, " exceeds the ",
+                                    remaining, " bytes left"));
+  }
+  return n;
+}
+
+// A bool is one byte on the wire; any value but 0 or 1 is corrupt (loading
+// it straight into a bool would be undefined behaviour).
+bool LoadBool(InArchive& ar) {
+  uint8_t v = 0;
+  ar(v);
+  if (v > 1) throw CorruptInput(absl::StrCat("bad boolean ", int{v}));
+  return v == 1;
+}
+
+void Save(OutArchive& ar, const Aggregate& g) { ar(g.n, g.sum, g.sum_sq); }
+void Load(InArchive& ar, Aggregate& g) { ar(g.n, g.sum, g.sum_sq); }
+
+void Save(OutArchive& ar, const OpenUnit& u) {
+  ar(u.key.hi, u.key.lo, u.outcome, u.exposure_s, uint32_t{u.epoch},
+     uint8_t(u.arm), uint8_t(u.flags));
+}
+void Load(InArchive& ar, OpenUnit& u) {
+  uint32_t epoch = 0;
+  uint8_t arm = 0, flags = 0;
+  ar(u.key.hi, u.key.lo, u.outcome, u.exposure_s, epoch, arm, flags);
+  if (epoch >= (1u << 22) || flags > 3) throw CorruptInput("bad open unit");
+  u.epoch = epoch;
+  u.arm = arm;
+  u.flags = flags;
+}
+
+// Declared up front so the sequence templates below find every overload.
+void Save(OutArchive& ar, const Epoch& e);
+void Load(InArchive& ar, Epoch& e);
+void Save(OutArchive& ar, const ArmReport& a);
+void Load(InArchive& ar, ArmReport& a);
+void Save(OutArchive& ar, const ReallocationReport& r);
+void Load(InArchive& ar, ReallocationReport& r);
+void Save(OutArchive& ar, const ExperimentRuntimeState& s);
+void Load(InArchive& ar, ExperimentRuntimeState& s);
+
+// Each Save(ar, x) has a Load(ar, x) that reads the same bytes back.
+void Save(OutArchive& ar, const std::string& s) {
+  ar(static_cast<uint64_t>(s.size()));
+  ar(cereal::binary_data(s.data(), s.size()));
+}
+void Load(InArchive& ar, std::string& s) {
+  s.resize(LoadLength(ar, 1));
+  ar(cereal::binary_data(s.data(), s.size()));
+}
+
+template <typename T>
+void Save(OutArchive& ar, const T& v)
+  requires std::is_arithmetic_v<T>
+{
+  ar(v);
+}
+template <typename T>
+void Load(InArchive& ar, T& v)
+  requires std::is_arithmetic_v<T>
+{
+  ar(v);
+}
+
+void Save(OutArchive& ar, absl::Time t) {
+  // 0: finite (seconds, nanoseconds); 1: infinite past; 2: infinite future.
+  if (t == absl::InfinitePast()) {
+    ar(uint8_t{1});
+  } else if (t == absl::InfiniteFuture()) {
+    ar(uint8_t{2});
+  } else {
+    const int64_t seconds = absl::ToUnixSeconds(t);
+    const int64_t nanos = absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds));
+    ar(uint8_t{0}, seconds, nanos);
+  }
+}
+void Load(InArchive& ar, absl::Time& t) {
+  uint8_t kind = 0;
+  ar(kind);
+  if (kind == 1) {
+    t = absl::InfinitePast();
+  } else if (kind == 2) {
+    t = absl::InfiniteFuture();
+  } else if (kind == 0) {
+    int64_t seconds = 0, nanos = 0;
+    ar(seconds, nanos);
+    if (nanos < 0 || nanos >= 1000000000) throw CorruptInput("bad nanoseconds");
+    t = absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
+  } else {
+    throw CorruptInput(absl::StrCat("bad time kind ", int{kind}));
+  }
+}
+
+void Save(OutArchive& ar, absl::Duration d) {
+  ar(absl::ToInt64Nanoseconds(d));
+}
+void Load(InArchive& ar, absl::Duration& d) {
+  int64_t nanos = 0;
+  ar(nanos);
+  d = absl::Nanoseconds(nanos);
+}
+
+template <typename T>
+void Save(OutArchive& ar, const std::vector<T>& v) {
+  ar(static_cast<uint64_t>(v.size()));
+  for (const T& x : v) Save(ar, x);
+}
+// The fewest bytes one encoded T takes: every type here starts with a
+// fixed-size field or a 64-bit length.
+template <typename T>
+constexpr size_t MinEncodedBytes() {
+  if constexpr (std::is_arithmetic_v<T>) return sizeof(T);
+  if constexpr (std::is_same_v<T, OpenUnit>) return 34;
+  if constexpr (std::is_same_v<T, Aggregate>) return 24;
+  return 8;
+}
+
+template <typename T>
+void Load(InArchive& ar, std::vector<T>& v) {
+  v.resize(LoadLength(ar, MinEncodedBytes<T>()));
+  for (T& x : v) Load(ar, x);
+}
+
+
+void Save(OutArchive& ar, const Epoch& e) {
+  ar(e.number);
+  Save(ar, e.start);
+  Save(ar, e.weights);
+}
+void Load(InArchive& ar, Epoch& e) {
+  ar(e.number);
+  Load(ar, e.start);
+  Load(ar, e.weights);
+}
+
+void Save(OutArchive& ar, const ExperimentConfig& c) {
+  Save(ar, c.id);
+  Save(ar, c.salt);
+  Save(ar, c.unit);
+  ar(static_cast<uint64_t>(c.arms.size()));
+  for (const ArmConfig& arm : c.arms) {
+    Save(ar, arm.id);
+    ar(arm.weight);
+  }
+  ar(c.holdout);
+  Save(ar, c.baseline);
+  Save(ar, c.fallback);
+  ar(static_cast<uint8_t>(c.metric), static_cast<uint8_t>(c.direction),
+     static_cast<uint8_t>(c.policy.kind), c.policy.epsilon, c.policy.top_two_beta,
+     c.floor, c.max_shift, c.seed, c.prior_alpha, c.prior_beta);
+  Save(ar, c.schedule.burn_in);
+  ar(c.schedule.min_units_per_arm);
+  Save(ar, c.schedule.interval);
+  Save(ar, c.schedule.conversion_window);
+}
+void Load(InArchive& ar, ExperimentConfig& c) {
+  Load(ar, c.id);
+  Load(ar, c.salt);
+  Load(ar, c.unit);
+  c.arms.resize(LoadLength(ar, 9));
+  for (ArmConfig& arm : c.arms) {
+    Load(ar, arm.id);
+    ar(arm.weight);
+  }
+  ar(c.holdout);
+  Load(ar, c.baseline);
+  Load(ar, c.fallback);
+  uint8_t metric = 0, direction = 0, kind = 0;
+  ar(metric, direction, kind, c.policy.epsilon, c.policy.top_two_beta, c.floor,
+     c.max_shift, c.seed, c.prior_alpha, c.prior_beta);
+  if (metric > 1 || direction > 1 || kind > 3) throw CorruptInput("bad enum");
+  c.metric = static_cast<MetricKind>(metric);
+  c.direction = static_cast<Direction>(direction);
+  c.policy.kind = static_cast<PolicyKind>(kind);
+  Load(ar, c.schedule.burn_in);
+  ar(c.schedule.min_units_per_arm);
+  Load(ar, c.schedule.interval);
+  Load(ar, c.schedule.conversion_window);
+}
+
+void Save(OutArchive& ar, const ArmReport& a) {
+  Save(ar, a.id);
+  ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean,
+     a.p_best, a.expected_loss, a.exposures);
+}
+void Load(InArchive& ar, ArmReport& a) {
+  Load(ar, a.id);
+  ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean,
+     a.p_best, a.expected_loss, a.exposures);
+}
+
+void Save(OutArchive& ar, const ReallocationReport& r) {
+  Save(ar, r.experiment);
+  ar(r.epoch);
+  Save(ar, r.time);
+  ar(r.reallocated);
+  Save(ar, r.reason);
+  Save(ar, r.weights_before);
+  Save(ar, r.weights_after);
+  Save(ar, r.arms);
+  ar(r.srm_p, r.late_outcomes, r.unknown_outcomes, r.duplicate_outcomes,
+     r.holdout_units, r.holdout_outcomes, r.winner);
+}
+void Load(InArchive& ar, ReallocationReport& r) {
+  Load(ar, r.experiment);
+  ar(r.epoch);
+  Load(ar, r.time);
+  r.reallocated = LoadBool(ar);
+  Load(ar, r.reason);
+  Load(ar, r.weights_before);
+  Load(ar, r.weights_after);
+  Load(ar, r.arms);
+  ar(r.srm_p, r.late_outcomes, r.unknown_outcomes, r.duplicate_outcomes,
+     r.holdout_units, r.holdout_outcomes, r.winner);
+}
+
+void Save(OutArchive& ar, const LedgerState& l) {
+  Save(ar, l.open);
+  Save(ar, l.matured);
+  Save(ar, l.matured_before);
+  Save(ar, l.exposures);
+  ar(l.generation_start_us);
+}
+void Load(InArchive& ar, LedgerState& l) {
+  Load(ar, l.open);
+  Load(ar, l.matured);
+  Load(ar, l.matured_before);
+  Load(ar, l.exposures);
+  ar(l.generation_start_us);
+}
+
+void Save(OutArchive& ar, const ExperimentRuntimeState& s) {
+  Save(ar, s.config);
+  ar(s.lifecycle);
+  Save(ar, s.start);
+  ar(s.stop_us, s.clock_us);
+  Save(ar, s.epochs);
+  Save(ar, s.ledger);
+  ar(s.late, s.unknown, s.duplicate);
+  Save(ar, s.aggregates);
+  Save(ar, s.holdout);
+  Save(ar, s.next_due);
+  Save(ar, s.reports);
+}
+void Load(InArchive& ar, ExperimentRuntimeState& s) {
+  Load(ar, s.config);
+  ar(s.lifecycle);
+  Load(ar, s.start);
+  ar(s.stop_us, s.clock_us);
+  Load(ar, s.epochs);
+  Load(ar, s.ledger);
+  ar(s.late, s.unknown, s.duplicate);
+  Load(ar, s.aggregates);
+  Load(ar, s.holdout);
+  Load(ar, s.next_due);
+  Load(ar, s.reports);
+}
+
+template <typename T, typename Fn>
+absl::StatusOr<T> Decode(absl::string_view bytes, absl::string_view what, Fn load) {
+  std::istringstream in(std::string(bytes), std::ios::binary);
+  DecodeBudget budget{&in, bytes.size()};
+  T value;
+  try {
+    InArchive ar(in, budget);
+    load(ar, value);
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat(what, " is corrupt: ", e.what()));
+  }
+  if (budget.Remaining() != 0) {
+    return absl::DataLossError(absl::StrCat(what, " has ", budget.Remaining(),
+                                            " unexpected trailing bytes"));
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string EncodeEngineState(const EngineState& state) {
+  std::ostringstream out(std::ios::binary);
+  {
+    OutArchive ar(out);
+    Save(ar, state.clock);
+    Save(ar, state.experiments);
+    Save(ar, state.final_reports);
+    ar(state.journal_sequence);
+    Save(ar, state.application_data);
+  }
+  return std::move(out).str();
+}
+
+absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
+  return Decode<EngineState>(bytes, "snapshot payload",
+                             [](InArchive& ar, EngineState& state) {
+                               Load(ar, state.clock);
+                               Load(ar, state.experiments);
+                               Load(ar, state.final_reports);
+                               ar(state.journal_sequence);
+                               Load(ar, state.application_data);
+                             });
+}
+
+std::string EncodeJournalRecord(const JournalRecord& r) {
+  std::ostringstream out(std::ios::binary);
+  {
+    OutArchive ar(out);
+    ar(r.sequence, static_cast<uint8_t>(r.kind));
+    Save(ar, r.experiment);
+    Save(ar, r.unit);
+    Save(ar, r.time);
+    ar(r.unit_start.has_value());
+    if (r.unit_start.has_value()) Save(ar, *r.unit_start);
+    ar(r.value);
+    if (r.kind == JournalRecord::Kind::kCreate) Save(ar, r.config);
+  }
+  return std::move(out).str();
+}
+
+absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {
+  return Decode<JournalRecord>(
+      bytes, "journal record", [](InArchive& ar, JournalRecord& r) {
+        uint8_t kind = 0;
+        ar(r.sequence, kind);
+        if (kind < 1 || kind > 7) {
+          throw CorruptInput(absl::StrCat("unknown record kind ", int{kind}));
+        }
+        r.kind = static_cast<JournalRecord::Kind>(kind);
+        Load(ar, r.experiment);
+        Load(ar, r.unit);
+        Load(ar, r.time);
+        if (LoadBool(ar)) {
+          absl::Time t;
+          Load(ar, t);
+          r.unit_start = t;
+        }
+        ar(r.value);
+        if (r.kind == JournalRecord::Kind::kCreate) Load(ar, r.config);
+      });
+}
+
+absl::string_view JournalKindName(JournalRecord::Kind kind) {
+  switch (kind) {
+    case JournalRecord::Kind::kCreate: return "create";
+    case JournalRecord::Kind::kStart: return "start";
+    case JournalRecord::Kind::kStop: return "stop";
+    case JournalRecord::Kind::kDelete: return "delete";
+    case JournalRecord::Kind::kExposure: return "exposure";
+    case JournalRecord::Kind::kOutcome: return "outcome";
+    case JournalRecord::Kind::kAdvance: return "advance";
+  }
+  return "unknown";
+}
+
+}  // namespace allot::internal

@@ -1,0 +1,55 @@
+// Copyright 2026 The allot Authors.
+//
+// The engine's whole state as plain values: what a snapshot holds and what a
+// restore rebuilds from. Every container is in a canonical order (units by
+// fingerprint, experiments by id), so two engines in the same state export
+// byte-identical snapshots.
+
+#ifndef ALLOT_SRC_RUNTIME_ENGINE_STATE_H_
+#define ALLOT_SRC_RUNTIME_ENGINE_STATE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "allot/allocation_history.h"
+#include "allot/experiment_config.h"
+#include "allot/report.h"
+#include "statistics/arm_estimates.h"
+#include "ledger/ledger.h"
+
+namespace allot::internal {
+
+struct ExperimentRuntimeState {
+  ExperimentConfig config;
+  int lifecycle = 0;  // ExperimentState
+  absl::Time start;
+  int64_t stop_us = INT64_MAX;
+  int64_t clock_us = INT64_MIN;
+  // The epochs published so far; empty before Start.
+  std::vector<Epoch> epochs;
+  LedgerState ledger;
+  int64_t late = 0;
+  int64_t unknown = 0;
+  int64_t duplicate = 0;
+  std::vector<std::vector<Aggregate>> aggregates;  // [epoch][arm]
+  Aggregate holdout;
+  absl::Time next_due;
+  std::vector<ReallocationReport> reports;
+};
+
+struct EngineState {
+  absl::Time clock = absl::InfinitePast();
+  std::vector<ExperimentRuntimeState> experiments;  // by id
+  std::vector<ReallocationReport> final_reports;    // by experiment id
+  // The journal sequence number of the last record this state includes.
+  uint64_t journal_sequence = 0;
+  // Free-form text an application stores with a snapshot (the replay
+  // command keeps its position in the event log here).
+  std::string application_data;
+};
+
+}  // namespace allot::internal
+
+#endif  // ALLOT_SRC_RUNTIME_ENGINE_STATE_H_

@@ -1,0 +1,227 @@
+// Copyright 2026 The allot Authors.
+
+#include "runtime/experiment_runtime.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "allot/hash.h"
+#include "allot/posterior.h"
+#include "allot/status_macros.h"
+#include "allot/time_format.h"
+#include "allot/weights.h"
+#include "statistics/sample_ratio.h"
+
+namespace allot::internal {
+namespace {
+
+int ArmIndexOr(const ExperimentConfig& config, const std::string& id,
+               int fallback) {
+  if (id.empty()) return fallback;
+  return FindArm(config.ArmIds(), id);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Create(
+    const ExperimentConfig& config) {
+  ALLOT_RETURN_IF_ERROR(ValidateExperimentConfig(config));
+  ALLOT_ASSIGN_OR_RETURN(std::unique_ptr<Policy> policy, NewPolicy(config.policy));
+  return std::unique_ptr<ExperimentRuntime>(
+      new ExperimentRuntime(config, std::move(policy)));
+}
+
+ExperimentRuntime::ExperimentRuntime(const ExperimentConfig& config,
+                                     std::unique_ptr<Policy> policy)
+    : config_(config),
+      arm_ids_(config.ArmIds()),
+      initial_weights_(*NormalizeWeights(config.InitialWeights())),
+      policy_(std::move(policy)),
+      fallback_arm_(ArmIndexOr(config, config.fallback, 0)),
+      baseline_arm_(ArmIndexOr(config, config.baseline, -1)),
+      fingerprint_(config.EffectiveSalt()),
+      ledger_(config.metric, config.schedule.conversion_window,
+              static_cast<int>(config.arms.size())) {}
+
+absl::Status ExperimentRuntime::Start(absl::Time at) {
+  MutexLock lock(&lifecycle_mu_);
+  if (state() != ExperimentState::kCreated) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("experiment \"", config_.id, "\" was already started"));
+  }
+  ALLOT_ASSIGN_OR_RETURN(
+      AllocationHistory history,
+      AllocationHistory::Create(config_.id, config_.EffectiveSalt(), arm_ids_,
+                                at, initial_weights_));
+  ALLOT_ASSIGN_OR_RETURN(
+      assigner_, Assigner::Create(history, {.holdout = config_.holdout,
+                                            .baseline_arm = baseline_arm_}));
+  start_ = at;
+  ledger_.set_origin(at);
+  {
+    MutexLock learn(&learn_mu_);
+    scheduler_.emplace(at, config_.schedule);
+  }
+  clock_us_.store(absl::ToUnixMicros(at), std::memory_order_release);
+  state_.store(static_cast<int>(ExperimentState::kRunning),
+               std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status ExperimentRuntime::Stop(absl::Time at) {
+  MutexLock lock(&lifecycle_mu_);
+  if (state() != ExperimentState::kRunning) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("experiment \"", config_.id, "\" is not running"));
+  }
+  ALLOT_RETURN_IF_ERROR(CheckClock("stop time", at));
+  stop_us_.store(absl::ToUnixMicros(at), std::memory_order_release);
+  state_.store(static_cast<int>(ExperimentState::kStopped),
+               std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status ExperimentRuntime::CheckClock(absl::string_view what,
+                                           absl::Time t) const {
+  const absl::Time clock = Clock();
+  if (t < clock) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "time going backward: ", what, " ", FormatRfc3339(t),
+        " is before the last advance of experiment \"", config_.id, "\" at ",
+        FormatRfc3339(clock)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Assignment> ExperimentRuntime::Assign(
+    absl::string_view unit, absl::Time now,
+    std::optional<absl::Time> unit_start, bool* new_exposure) {
+  *new_exposure = false;
+  ALLOT_RETURN_IF_ERROR(ValidateUnit(unit));
+  return AssignValid(unit, fingerprint_.Of(unit), now, unit_start, new_exposure);
+}
+
+void ExperimentRuntime::AssignBatch(absl::Span<const AssignRequest> requests,
+                                    absl::Span<absl::StatusOr<Assignment>> results,
+                                    absl::FunctionRef<void(size_t)> new_exposure) {
+  // Units go through in chunks: fingerprint the chunk's valid units, then
+  // serve them in order while prefetching the ledger lines of the unit
+  // kAhead places on, so its cache misses overlap the work on the ones
+  // before it.
+  constexpr size_t kChunk = 64;
+  constexpr size_t kAhead = 16;
+  std::array<UnitKey, kChunk> keys;
+  std::array<bool, kChunk> valid;
+  for (size_t first = 0; first < requests.size(); first += kChunk) {
+    const size_t n = std::min(kChunk, requests.size() - first);
+    for (size_t j = 0; j < n; ++j) {
+      absl::Status s = ValidateUnit(requests[first + j].unit);
+      valid[j] = s.ok();
+      if (valid[j]) {
+        keys[j] = fingerprint_.Of(requests[first + j].unit);
+      } else {
+        results[first + j] = std::move(s);
+      }
+    }
+    for (size_t j = 0; j < std::min(kAhead, n); ++j) {
+      if (valid[j]) ledger_.Prefetch(keys[j]);
+    }
+    for (size_t j = 0; j < n; ++j) {
+      if (j + kAhead < n && valid[j + kAhead]) ledger_.Prefetch(keys[j + kAhead]);
+      if (!valid[j]) continue;
+      const AssignRequest& r = requests[first + j];
+      bool exposed = false;
+      results[first + j] = AssignValid(r.unit, keys[j], r.now, r.unit_start, &exposed);
+      if (exposed) new_exposure(first + j);
+    }
+  }
+}
+
+absl::StatusOr<Assignment> ExperimentRuntime::AssignValid(
+    absl::string_view unit, const UnitKey& key, absl::Time now,
+    std::optional<absl::Time> unit_start, bool* new_exposure) {
+  if (state() == ExperimentState::kCreated) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("experiment \"", config_.id, "\" is not started"));
+  }
+  if (now < start_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "assignment time ", FormatRfc3339(now), " is before experiment \"",
+        config_.id, "\" started at ", FormatRfc3339(start_)));
+  }
+  ALLOT_RETURN_IF_ERROR(CheckClock("assignment time", now));
+  const bool stopped =
+      absl::ToUnixMicros(now) >= stop_us_.load(std::memory_order_acquire);
+  const absl::Time at = unit_start.has_value() ? std::min(*unit_start, now) : now;
+  const Assigner& assigner = *assigner_;
+  auto assign = [&]() -> Assignment {
+    if (stopped) {
+      return {fallback_arm_, assigner.EpochAt(now), 1.0, false};
+    }
+    // ValidateUnit passed above, so AssignAt cannot fail.
+    return *assigner.AssignAt(unit, at);
+  };
+  // A unit whose start (as the caller says) is a whole window ago is a
+  // returning unit the ledger has forgotten, not a new exposure: recording
+  // it again would count it twice in its pinned epoch.
+  const bool long_started =
+      unit_start.has_value() &&
+      *unit_start + config_.schedule.conversion_window <= now;
+  Ledger::Exposure exposure =
+      ledger_.Expose(key, now, !stopped && !long_started, assign);
+  Assignment a = exposure.assignment;
+  *new_exposure =
+      exposure.visit == Ledger::Visit::kNew && !stopped && !long_started;
+  if (exposure.visit == Ledger::Visit::kReturning) {
+    a.propensity = a.holdout ? 1.0 : assigner.WeightsOf(a.epoch)[a.arm];
+  }
+  return a;
+}
+
+absl::StatusOr<OutcomeDisposition> ExperimentRuntime::RecordOutcome(
+    absl::string_view unit, absl::Time time, double value) {
+  ALLOT_RETURN_IF_ERROR(ValidateUnit(unit));
+  if (!std::isfinite(value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("outcome value must be finite, got ", value));
+  }
+  if (config_.metric == MetricKind::kBinary && value != 0 && value != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "outcome value of a binary metric must be 0 or 1, got ", value));
+  }
+  if (state() == ExperimentState::kCreated) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("experiment \"", config_.id, "\" is not started"));
+  }
+  ALLOT_RETURN_IF_ERROR(CheckClock("outcome time", time));
+  ALLOT_ASSIGN_OR_RETURN(
+      OutcomeDisposition d,
+      ledger_.Record(fingerprint_.Of(unit), time, value));
+  switch (d) {
+    case OutcomeDisposition::kLate:
+      late_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case OutcomeDisposition::kUnknownUnit:
+      unknown_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case OutcomeDisposition::kDuplicate:
+      duplicate_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case OutcomeDisposition::kCounted:
+      break;
+  }
+  return d;
+}
+
+absl::StatusOr<AllocationHistory> ExperimentRuntime::History() const {
+  if (state() == ExperimentState::kCreated) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("experiment \"", config_.id, "\" is not started"));
+  }
+  return assigner_->history();
+}
+
+}  // namespace allot::internal

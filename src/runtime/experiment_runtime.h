@@ -1,0 +1,140 @@
+// Copyright 2026 The allot Authors.
+//
+// One experiment inside the engine: its assignment plane (an Assigner), its
+// ledger of open units, the aggregates of matured units, its schedule and
+// its reports. The Engine owns these and routes calls to them.
+
+#ifndef ALLOT_SRC_RUNTIME_EXPERIMENT_RUNTIME_H_
+#define ALLOT_SRC_RUNTIME_EXPERIMENT_RUNTIME_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "allot/assigner.h"
+#include "allot/experiment_config.h"
+#include "allot/types.h"
+#include "allot/internal/mutex.h"
+#include "allot/policy.h"
+#include "allot/report.h"
+#include "statistics/arm_estimates.h"
+#include "runtime/engine_state.h"
+#include "ledger/ledger.h"
+#include "runtime/scheduler.h"
+
+namespace allot::internal {
+
+// Thread-safe, as Engine.
+class ExperimentRuntime {
+ public:
+  // Errors: InvalidArgument as ValidateExperimentConfig.
+  static absl::StatusOr<std::unique_ptr<ExperimentRuntime>> Create(
+      const ExperimentConfig& config);
+
+  absl::Status Start(absl::Time at);
+  absl::Status Stop(absl::Time at);
+
+  // Sets *new_exposure when the call recorded a new exposure.
+  absl::StatusOr<Assignment> Assign(absl::string_view unit, absl::Time now,
+                                    std::optional<absl::Time> unit_start,
+                                    bool* new_exposure);
+  // Assigns each request as Assign would, in order, into results[i];
+  // calls new_exposure(i) right after request i recorded a new exposure.
+  // While it serves one unit, it starts loading the ledger lines of the
+  // units a few places ahead. REQUIRES: results.size() == requests.size().
+  void AssignBatch(absl::Span<const AssignRequest> requests,
+                   absl::Span<absl::StatusOr<Assignment>> results,
+                   absl::FunctionRef<void(size_t)> new_exposure);
+  absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view unit,
+                                                   absl::Time time, double value);
+
+  // Performs the reallocations due up to `now` and folds matured units.
+  // REQUIRES: `now` is not before the previous call.
+  std::vector<ReallocationReport> AdvanceTo(absl::Time now);
+
+  // Returns every report so far.
+  std::vector<ReallocationReport> Reports() const;
+  // Returns a report of the figures as of the last Advance, with no
+  // reallocation: what Delete keeps.
+  ReallocationReport FinalReport() const;
+
+  absl::StatusOr<AllocationHistory> History() const;
+  int64_t OpenUnits() const { return ledger_.open_units(); }
+  ExperimentState state() const {
+    return static_cast<ExperimentState>(state_.load(std::memory_order_acquire));
+  }
+  const ExperimentConfig& config() const { return config_; }
+  // Delete marks the runtime, so handles still holding it answer NotFound.
+  void MarkDeleted() { deleted_.store(true, std::memory_order_release); }
+  bool deleted() const { return deleted_.load(std::memory_order_acquire); }
+
+  // The whole state, and a runtime rebuilt from it. Errors (Import):
+  // InvalidArgument when the state is inconsistent (bad config, epochs,
+  // arms out of range).
+  ExperimentRuntimeState Export() const;
+  static absl::StatusOr<std::unique_ptr<ExperimentRuntime>> Import(
+      const ExperimentRuntimeState& state);
+
+ private:
+  ExperimentRuntime(const ExperimentConfig& config,
+                    std::unique_ptr<Policy> policy);
+
+  absl::Status CheckClock(absl::string_view what, absl::Time t) const;
+  // Assign for a valid unit whose fingerprint is `key`.
+  absl::StatusOr<Assignment> AssignValid(absl::string_view unit, const UnitKey& key,
+                                         absl::Time now,
+                                         std::optional<absl::Time> unit_start,
+                                         bool* new_exposure);
+  void Fold(const std::vector<OpenUnit>& matured)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
+  // Builds the report at `time`; with `reallocate`, runs the policy and
+  // publishes the new epoch when burn-in allows.
+  ReallocationReport Evaluate(absl::Time time, bool reallocate) const
+      ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
+  absl::Time Clock() const {
+    return absl::FromUnixMicros(clock_us_.load(std::memory_order_acquire));
+  }
+
+  const ExperimentConfig config_;
+  const std::vector<std::string> arm_ids_;
+  const std::vector<double> initial_weights_;  // normalized
+  const std::unique_ptr<Policy> policy_;
+  const int fallback_arm_;
+  const int baseline_arm_;
+
+  // Written once by Start before state_ turns kRunning (release); read only
+  // after observing that (acquire).
+  std::unique_ptr<Assigner> assigner_;
+  absl::Time start_;
+  std::atomic<int> state_{static_cast<int>(ExperimentState::kCreated)};
+  std::atomic<int64_t> stop_us_{INT64_MAX};
+  std::atomic<bool> deleted_{false};
+  std::atomic<int64_t> clock_us_{INT64_MIN};
+  Mutex lifecycle_mu_;  // serializes Start and Stop
+
+  const UnitFingerprint fingerprint_;
+  Ledger ledger_;
+  std::atomic<int64_t> late_{0};
+  std::atomic<int64_t> unknown_{0};
+  std::atomic<int64_t> duplicate_{0};
+
+  mutable Mutex learn_mu_;
+  // [epoch][arm], matured units outside the holdout.
+  std::vector<std::vector<Aggregate>> aggregates_ ABSL_GUARDED_BY(learn_mu_);
+  Aggregate holdout_ ABSL_GUARDED_BY(learn_mu_);
+  std::optional<Scheduler> scheduler_ ABSL_GUARDED_BY(learn_mu_);
+  // The units each maturing takes, kept so its memory is reused.
+  std::vector<OpenUnit> matured_ ABSL_GUARDED_BY(learn_mu_);
+  std::vector<ReallocationReport> reports_ ABSL_GUARDED_BY(learn_mu_);
+};
+
+}  // namespace allot::internal
+
+#endif  // ALLOT_SRC_RUNTIME_EXPERIMENT_RUNTIME_H_
