@@ -53,7 +53,7 @@ void BM_ProbabilityBestBeta(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ProbabilityBestBeta)->Arg(2)->Arg(4)->Arg(10)->Arg(32)->Arg(100);
+BENCHMARK(BM_ProbabilityBestBeta)->Arg(2)->Arg(4)->Arg(10)->Arg(32)->Arg(100)->Arg(256);
 
 void BM_ProbabilityBestNormal(benchmark::State& state) {
   const std::vector<ArmPosterior> arms =
@@ -65,7 +65,7 @@ void BM_ProbabilityBestNormal(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ProbabilityBestNormal)->Arg(2)->Arg(4)->Arg(10)->Arg(32)->Arg(100);
+BENCHMARK(BM_ProbabilityBestNormal)->Arg(2)->Arg(4)->Arg(10)->Arg(32)->Arg(100)->Arg(256);
 
 void BM_ExpectedLossBeta(benchmark::State& state) {
   const std::vector<ArmPosterior> arms =
@@ -77,7 +77,7 @@ void BM_ExpectedLossBeta(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ExpectedLossBeta)->Arg(10);
+BENCHMARK(BM_ExpectedLossBeta)->Arg(10)->Arg(100)->Arg(256);
 
 }  // namespace
 }  // namespace allot
