@@ -1,10 +1,10 @@
 // Copyright 2026 The allot Authors.
 //
-// Probability of being best and expected loss by number of arms. Up to
-// kMaxQuadratureArms (32) arms this times the quadrature; above it, Monte
-// Carlo. The arms model a real experiment: conversion rates close together
-// (8-10%) after 1,000-5,000 units each, so every arm can still be best and
-// none is pruned, the quadrature's worst case.
+// Probability of being best and expected loss by number of arms, all by
+// quadrature (time linear in the arms). The arms model a real experiment:
+// conversion rates close together (8-10%) after 1,000-5,000 units each, so
+// every arm can still be best and none is pruned, the quadrature's worst
+// case.
 //
 //   posterior_benchmark --benchmark_repetitions=5
 
