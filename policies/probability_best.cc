@@ -359,20 +359,22 @@ std::optional<double> Quadrature(absl::Span<const Arm> arms, double reference,
     start_panel = std::max(start_panel, first_panel[j]);
   }
 
-  // Densities and unnormalized CDFs at each arm's own nodes.
+  // Densities and unnormalized CDFs at each arm's nodes from start_panel on
+  // (every arm's window reaches it); earlier panels only add to the mass.
   std::vector<size_t> value_begin(k_arms + 1, 0);
   for (size_t j = 0; j < k_arms; ++j) {
-    value_begin[j + 1] =
-        value_begin[j] + (end_panel[j] - first_panel[j]) * kNodes;
+    value_begin[j + 1] = value_begin[j] + (end_panel[j] - start_panel) * kNodes;
   }
   std::vector<double> density(value_begin[k_arms]), cdf(value_begin[k_arms]);
   for (size_t j = 0; j < k_arms; ++j) {
     const Arm& arm = arms[j];
     const bool fast = arm.beta && !arm.precise;
     double running = 0.0;
+    double below[kNodes];  // densities on panels before start_panel
     for (size_t p = first_panel[j]; p < end_panel[j]; ++p) {
-      double* f = &density[value_begin[j] + (p - first_panel[j]) * kNodes];
-      double* cum = &cdf[value_begin[j] + (p - first_panel[j]) * kNodes];
+      const size_t stored = value_begin[j] + (p - start_panel) * kNodes;
+      double* f = p < start_panel ? below : &density[stored];
+      double* cum = p < start_panel ? nullptr : &cdf[stored];
       const size_t k0 = p * kNodes;
       for (int m = 0; m < kNodes; ++m) {
         const size_t k = k0 + m;
@@ -397,12 +399,9 @@ std::optional<double> Quadrature(absl::Span<const Arm> arms, double reference,
     // No mass on the nodes: an arm narrower than the doubles near it can
     // resolve. Monte Carlo draws it exactly.
     if (!(running > 0.0 && std::isfinite(running))) return std::nullopt;
-    // Normalize where the products will read.
+    // Normalize.
     const double inv_mass = 1.0 / running;
-    const size_t from =
-        value_begin[j] +
-        (std::max(start_panel, first_panel[j]) - first_panel[j]) * kNodes;
-    for (size_t v = from; v < value_begin[j + 1]; ++v) {
+    for (size_t v = value_begin[j]; v < value_begin[j + 1]; ++v) {
       density[v] *= inv_mass;
       cdf[v] = std::clamp(cdf[v] * inv_mass, 0.0, 1.0);
     }
@@ -420,7 +419,7 @@ std::optional<double> Quadrature(absl::Span<const Arm> arms, double reference,
     const size_t n = active.size();
     for (size_t q = 0; q < n; ++q) {
       const size_t j = active[q];
-      offset[q] = value_begin[j] + (p - first_panel[j]) * kNodes;
+      offset[q] = value_begin[j] + (p - start_panel) * kNodes;
     }
     for (int m = 0; m < kNodes; ++m) {
       prefix[0] = 1.0;
