@@ -53,7 +53,13 @@ void BM_ProbabilityBestBeta(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ProbabilityBestBeta)->Arg(2)->Arg(4)->Arg(10)->Arg(32)->Arg(100)->Arg(256);
+BENCHMARK(BM_ProbabilityBestBeta)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(10)
+    ->Arg(32)
+    ->Arg(100)
+    ->Arg(256);
 
 void BM_ProbabilityBestNormal(benchmark::State& state) {
   const std::vector<ArmPosterior> arms =
@@ -65,7 +71,13 @@ void BM_ProbabilityBestNormal(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ProbabilityBestNormal)->Arg(2)->Arg(4)->Arg(10)->Arg(32)->Arg(100)->Arg(256);
+BENCHMARK(BM_ProbabilityBestNormal)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(10)
+    ->Arg(32)
+    ->Arg(100)
+    ->Arg(256);
 
 void BM_ExpectedLossBeta(benchmark::State& state) {
   const std::vector<ArmPosterior> arms =

@@ -194,8 +194,9 @@ void KeepWindowOpen(Arm* arm) {
 // was off by 1.5e-5.
 double PanelScale(size_t k_arms) {
   if (k_arms < 3) return kPanelScale;
-  const double gumbel_sd = std::numbers::pi / std::sqrt(6.0) /
-                           std::sqrt(2.0 * std::log(static_cast<double>(k_arms)));
+  const double log_k = std::log(static_cast<double>(k_arms));
+  const double gumbel_sd =
+      std::numbers::pi / std::sqrt(6.0) / std::sqrt(2.0 * log_k);
   const double two_arm_sd = std::sqrt(1.0 - 1.0 / std::numbers::pi);
   return kPanelScale * std::min(1.0, gumbel_sd / two_arm_sd);
 }

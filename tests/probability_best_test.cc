@@ -611,7 +611,8 @@ std::vector<ArmPosterior> MixedArms(PosteriorFamily family, int k,
         arms.push_back(ArmPosterior::Beta(1, 30));
         continue;
       }
-      const double n = diffuse ? 20 + 280 * u(engine) : std::pow(10, 6 + u(engine));
+      const double n =
+          diffuse ? 20 + 280 * u(engine) : std::pow(10, 6 + u(engine));
       const double p = diffuse ? 0.04 + 0.03 * u(engine)
                                : 0.0895 + 0.001 * u(engine);
       arms.push_back(ArmPosterior::Beta(1 + p * n, 1 + (1 - p) * n));
@@ -670,8 +671,9 @@ TEST(ProbabilityBestTest, HundredsOfOverlappingArmsMatchBruteForce) {
   for (int k : {100, 256}) {
     for (PosteriorFamily family :
          {PosteriorFamily::kBeta, PosteriorFamily::kNormal}) {
-      const char* label =
-          family == PosteriorFamily::kBeta ? "overlapping Beta" : "overlapping Normal";
+      const char* label = family == PosteriorFamily::kBeta
+                              ? "overlapping Beta"
+                              : "overlapping Normal";
       for (Direction direction : {kHigher, kLower}) {
         CheckAgainstBruteForce(OverlappingArms(family, k, 41 + k), direction,
                                label);
