@@ -9,9 +9,11 @@
 //   absl::StatusOr<std::vector<double>> p_best = allot::ProbabilityBest(
 //       arms, allot::Direction::kHigherIsBetter, /*seed=*/1);
 //
-// Probability of being best is computed by deterministic numerical
-// integration, accurate to 1e-6, for up to kMaxQuadratureArms arms; above that
-// by seeded Monte Carlo (kMonteCarloDraws draws; standard error at most
+// Probability of being best and expected loss are computed by deterministic
+// numerical integration for any number of arms, accurate to 1e-6, in time
+// linear in the number of arms (2 to 3 ms for 256 arms). Only posteriors too
+// extreme to integrate on a grid fall back to seeded Monte Carlo
+// (kMonteCarloDraws draws; standard error at most
 // 0.5 / sqrt(kMonteCarloDraws)). The same inputs and seed always give
 // bit-identical results.
 
@@ -55,10 +57,7 @@ struct ArmPosterior {
   double Quantile(double q) const;
 };
 
-// Up to this many arms, ProbabilityBest and ExpectedLoss integrate
-// numerically; above it they use seeded Monte Carlo.
-inline constexpr int kMaxQuadratureArms = 32;
-// Monte Carlo draws used above kMaxQuadratureArms.
+// Monte Carlo draws used for posteriors too extreme to integrate on a grid.
 inline constexpr int kMonteCarloDraws = 100000;
 
 // Returns OK when every posterior is well formed (Beta: alpha, beta finite and
@@ -69,10 +68,10 @@ absl::Status ValidatePosteriors(absl::Span<const ArmPosterior> arms);
 
 // Returns, for each arm, the probability that its mean is the best (largest
 // for kHigherIsBetter, smallest for kLowerIsBetter). The result sums to 1.
-// `seed` is used only above kMaxQuadratureArms, and for posteriors too
-// extreme to integrate on a bounded grid (a standard deviation below the
-// spacing of doubles at its mean, Beta shapes below ~1e-10), which also fall
-// back to Monte Carlo. Arms that cannot be best (P < 1e-15) get exactly 0.
+// `seed` is used only for posteriors too extreme to integrate on a bounded
+// grid (a standard deviation below the spacing of doubles at its mean, Beta
+// shapes below ~1e-10), which fall back to Monte Carlo; otherwise the result
+// does not depend on it. Arms that cannot be best (P < 1e-15) get exactly 0.
 // Errors: InvalidArgument as ValidatePosteriors.
 absl::StatusOr<std::vector<double>> ProbabilityBest(
     absl::Span<const ArmPosterior> arms, Direction direction, uint64_t seed);

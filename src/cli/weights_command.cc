@@ -181,7 +181,8 @@ void AddWeightsCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--prior-beta", args->prior_beta, "Beta prior beta")
       ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Monte Carlo seed (more than 32 arms)")
+  cmd->add_option("--seed", args->seed,
+                  "Monte Carlo seed (only for posteriors too extreme to grid)")
       ->capture_default_str();
   cmd->add_option("--arm", args->arms,
                   "ID:N:SUCCESSES (beta) or ID:N:MEAN:VARIANCE (normal); repeat")
