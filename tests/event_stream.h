@@ -9,7 +9,7 @@
 // engine while it writes the stream.
 //
 //   const std::vector<EngineEvent> events = MakeEventStream(
-//       /*seed=*/1, 2000, {.experiments = {BinaryConfig(), ContinuousConfig()},
+//       /*seed=*/1, 2000, {.experiments = {BinaryConfig(), LatencyConfig()},
 //                          .start = kStart});
 //   for (const EngineEvent& e : events) (void)ApplyEvent(engine, e);
 
@@ -53,6 +53,23 @@ struct EngineEvent {
   double value;
   ExperimentConfig config;  // kCreate only
 };
+
+// "latency": a continuous, lower-is-better experiment under epsilon-greedy
+// with a short schedule (burn-in 30 min, interval 15 min, window 10 min,
+// 3 units per arm), the second experiment of the journal tests' streams.
+inline ExperimentConfig LatencyConfig() {
+  ExperimentConfig c;
+  c.id = "latency";
+  c.arms = {{"fast", 1}, {"slow", 1}};
+  c.metric = MetricKind::kContinuous;
+  c.direction = Direction::kLowerIsBetter;
+  c.policy.kind = PolicyKind::kEpsilonGreedy;
+  c.schedule.burn_in = absl::Minutes(30);
+  c.schedule.interval = absl::Minutes(15);
+  c.schedule.conversion_window = absl::Minutes(10);
+  c.schedule.min_units_per_arm = 3;
+  return c;
+}
 
 // Applies `e` and returns the engine's status (refused calls, which streams
 // have on purpose, change nothing).

@@ -64,20 +64,6 @@ ExperimentConfig BinaryConfig() {
   return c;
 }
 
-ExperimentConfig ContinuousConfig() {
-  ExperimentConfig c;
-  c.id = "latency";
-  c.arms = {{"fast", 1}, {"slow", 1}};
-  c.metric = MetricKind::kContinuous;
-  c.direction = Direction::kLowerIsBetter;
-  c.policy.kind = PolicyKind::kEpsilonGreedy;
-  c.schedule.burn_in = absl::Minutes(30);
-  c.schedule.interval = absl::Minutes(15);
-  c.schedule.conversion_window = absl::Minutes(10);
-  c.schedule.min_units_per_arm = 3;
-  return c;
-}
-
 using Event = test::EngineEvent;
 
 // Applies `e`; returns false only when the journal failed (a refused call,
@@ -92,7 +78,7 @@ bool Apply(Engine& engine, const Event& e) {
 // time (about 40 reallocations each), a stop at 90%.
 std::vector<Event> MakeStream(uint64_t seed, int n) {
   return test::MakeEventStream(seed, n - 4,
-                               {.experiments = {BinaryConfig(), ContinuousConfig()},
+                               {.experiments = {BinaryConfig(), test::LatencyConfig()},
                                 .start = kStart,
                                 .max_step_seconds = 10,
                                 .advance_every = absl::Minutes(5),

@@ -73,20 +73,6 @@ ExperimentConfig BinaryConfig() {
   return c;
 }
 
-ExperimentConfig ContinuousConfig() {
-  ExperimentConfig c;
-  c.id = "latency";
-  c.arms = {{"fast", 1}, {"slow", 1}};
-  c.metric = MetricKind::kContinuous;
-  c.direction = Direction::kLowerIsBetter;
-  c.policy.kind = PolicyKind::kEpsilonGreedy;
-  c.schedule.burn_in = absl::Minutes(30);
-  c.schedule.interval = absl::Minutes(15);
-  c.schedule.conversion_window = absl::Minutes(10);
-  c.schedule.min_units_per_arm = 3;
-  return c;
-}
-
 using Event = test::EngineEvent;
 
 // Applies `e`; a refused call (the stream has some on purpose) changes
@@ -101,7 +87,7 @@ using test::RunEvents;  // applies events [from, to)
 // "latency" is stopped at 80%.
 std::vector<Event> MakeStream(uint64_t seed, int n) {
   return test::MakeEventStream(seed, n,
-                               {.experiments = {BinaryConfig(), ContinuousConfig()},
+                               {.experiments = {BinaryConfig(), test::LatencyConfig()},
                                 .start = kStart,
                                 .max_step_seconds = 20,
                                 .advance_every = absl::Minutes(5),
@@ -682,7 +668,7 @@ TEST(JournalTest, InspectCountsRecordsByKind) {
   std::unique_ptr<Journal> journal = OpenOrDie(path);
   Engine engine({.journal = journal.get()});
   ASSERT_TRUE(engine.CreateExperiment(BinaryConfig()).ok());
-  ASSERT_TRUE(engine.CreateExperiment(ContinuousConfig()).ok());
+  ASSERT_TRUE(engine.CreateExperiment(test::LatencyConfig()).ok());
   ASSERT_TRUE(engine.Start("checkout", kStart).ok());
   ASSERT_TRUE(engine.Start("latency", kStart).ok());
   const absl::Time t = kStart + absl::Minutes(1);

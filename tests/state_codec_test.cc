@@ -47,28 +47,13 @@ ExperimentConfig CheckoutConfig() {
   return c;
 }
 
-ExperimentConfig LatencyConfig() {
-  ExperimentConfig c;
-  c.id = "latency";
-  c.arms = {{"fast", 1}, {"slow", 1}};
-  c.metric = MetricKind::kContinuous;
-  c.direction = Direction::kLowerIsBetter;
-  c.policy.kind = PolicyKind::kEpsilonGreedy;
-  c.policy.epsilon = 0.2;
-  c.schedule.burn_in = absl::Minutes(30);
-  c.schedule.interval = absl::Minutes(15);
-  c.schedule.conversion_window = absl::Minutes(10);
-  c.schedule.min_units_per_arm = 3;
-  return c;
-}
-
 // The state of an engine that went through a seeded stream: open and
 // matured units, several epochs, reports, a stopped experiment.
 EngineState BusyState() {
   Engine engine;
   for (const test::EngineEvent& e : test::MakeEventStream(
            /*seed=*/8, 1500,
-           {.experiments = {CheckoutConfig(), LatencyConfig()}, .start = kStart})) {
+           {.experiments = {CheckoutConfig(), test::LatencyConfig()}, .start = kStart})) {
     (void)test::ApplyEvent(engine, e);
   }
   EngineState state = EngineAccess::Export(engine);
