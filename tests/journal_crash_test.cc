@@ -23,7 +23,6 @@
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -34,6 +33,7 @@
 #include "allot/journal.h"
 #include "allot/snapshot.h"
 #include "gtest/gtest.h"
+#include "tests/event_stream.h"
 #include "tests/scratch_files.h"
 
 namespace allot {
@@ -64,109 +64,25 @@ ExperimentConfig BinaryConfig() {
   return c;
 }
 
-ExperimentConfig ContinuousConfig() {
-  ExperimentConfig c;
-  c.id = "latency";
-  c.arms = {{"fast", 1}, {"slow", 1}};
-  c.metric = MetricKind::kContinuous;
-  c.direction = Direction::kLowerIsBetter;
-  c.policy.kind = PolicyKind::kEpsilonGreedy;
-  c.schedule.burn_in = absl::Minutes(30);
-  c.schedule.interval = absl::Minutes(15);
-  c.schedule.conversion_window = absl::Minutes(10);
-  c.schedule.min_units_per_arm = 3;
-  return c;
-}
-
-struct Event {
-  enum Kind { kCreate, kStart, kAssign, kOutcome, kAdvance, kStop };
-  Event(Kind kind, std::string experiment, std::string unit = "",
-        absl::Time time = absl::InfinitePast(), double value = 0)
-      : kind(kind), experiment(std::move(experiment)), unit(std::move(unit)),
-        time(time), value(value) {}
-  Kind kind;
-  std::string experiment;
-  std::string unit;
-  absl::Time time;
-  double value;
-  std::optional<absl::Time> unit_start;
-};
+using Event = test::EngineEvent;
 
 // Applies `e`; returns false only when the journal failed (a refused call,
 // which the stream has on purpose, changes nothing and is fine).
 bool Apply(Engine& engine, const Event& e) {
-  absl::Status s;
-  switch (e.kind) {
-    case Event::kCreate:
-      s = engine.CreateExperiment(e.experiment == "checkout" ? BinaryConfig()
-                                                             : ContinuousConfig());
-      break;
-    case Event::kStart:
-      s = engine.Start(e.experiment, e.time);
-      break;
-    case Event::kAssign:
-      s = engine.Assign(e.experiment, e.unit, e.time, e.unit_start).status();
-      break;
-    case Event::kOutcome:
-      s = engine.RecordOutcome(e.experiment, e.unit, e.time, e.value).status();
-      break;
-    case Event::kAdvance:
-      s = engine.Advance(e.time).status();
-      break;
-    case Event::kStop:
-      s = engine.Stop(e.experiment, e.time);
-      break;
-  }
-  return s.code() != absl::StatusCode::kDataLoss;
+  return test::ApplyEvent(engine, e).code() != absl::StatusCode::kDataLoss;
 }
 
-// `n` events over two experiments: creates and starts, new, pinned and
-// returning units, outcomes (some late, unknown or refused), an advance
-// every 5 minutes of event time (about 40 reallocations each), a stop.
+// `n` events: the creates and starts of two experiments, then seeded events (see
+// tests/event_stream.h): new, pinned and returning units, outcomes (some
+// late, duplicated, unknown or refused), an advance every 5 minutes of event
+// time (about 40 reallocations each), a stop at 90%.
 std::vector<Event> MakeStream(uint64_t seed, int n) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&rng](double lo, double hi) {
-    return std::uniform_real_distribution<double>(lo, hi)(rng);
-  };
-  std::vector<Event> events = {{Event::kCreate, "checkout"},
-                               {Event::kCreate, "latency"},
-                               {Event::kStart, "checkout", "", kStart},
-                               {Event::kStart, "latency", "", kStart}};
-  std::vector<std::pair<std::string, std::string>> units;
-  absl::Time t = kStart;
-  absl::Time next_advance = kStart + absl::Minutes(5);
-  bool stopped = false;
-  while (static_cast<int>(events.size()) < n) {
-    const int i = static_cast<int>(events.size());
-    t += absl::Seconds(static_cast<int64_t>(uniform(0, 10)));
-    const std::string experiment = uniform(0, 1) < 0.6 ? "checkout" : "latency";
-    const double r = uniform(0, 1);
-    if (t >= next_advance) {
-      events.push_back({Event::kAdvance, "", "", t});
-      next_advance += absl::Minutes(5);
-    } else if (!stopped && i >= n * 9 / 10) {
-      events.push_back({Event::kStop, "latency", "", t});
-      stopped = true;
-    } else if (r < 0.45 || units.empty()) {
-      Event e{Event::kAssign, experiment, absl::StrCat("u", i), t};
-      if (uniform(0, 1) < 0.1) e.unit_start = t - absl::Minutes(20);
-      units.emplace_back(experiment, e.unit);
-      events.push_back(std::move(e));
-    } else if (r < 0.55) {
-      const auto& [x, u] = units[rng() % units.size()];
-      events.push_back({Event::kAssign, x, u, t});
-    } else if (r < 0.95) {
-      const auto& [x, u] = units[rng() % units.size()];
-      const double value = x == "checkout" ? (uniform(0, 1) < 0.3 ? 1 : 0)
-                                           : uniform(50, 150);
-      events.push_back({Event::kOutcome, x, u, t, value});
-    } else if (r < 0.98) {
-      events.push_back({Event::kOutcome, experiment, absl::StrCat("ghost", i), t, 1});
-    } else {
-      events.push_back({Event::kOutcome, "checkout", "", t, 1});  // refused
-    }
-  }
-  return events;
+  return test::MakeEventStream(seed, n - 4,
+                               {.experiments = {BinaryConfig(), test::LatencyConfig()},
+                                .start = kStart,
+                                .max_step_seconds = 10,
+                                .advance_every = absl::Minutes(5),
+                                .stop_second_at = 0.9});
 }
 
 // The child: applies the stream with a journal flushed per record and

@@ -14,8 +14,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <optional>
-#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -28,6 +26,7 @@
 #include "durability/state_codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/event_stream.h"
 #include "tests/scratch_files.h"
 
 namespace allot {
@@ -74,114 +73,25 @@ ExperimentConfig BinaryConfig() {
   return c;
 }
 
-ExperimentConfig ContinuousConfig() {
-  ExperimentConfig c;
-  c.id = "latency";
-  c.arms = {{"fast", 1}, {"slow", 1}};
-  c.metric = MetricKind::kContinuous;
-  c.direction = Direction::kLowerIsBetter;
-  c.policy.kind = PolicyKind::kEpsilonGreedy;
-  c.schedule.burn_in = absl::Minutes(30);
-  c.schedule.interval = absl::Minutes(15);
-  c.schedule.conversion_window = absl::Minutes(10);
-  c.schedule.min_units_per_arm = 3;
-  return c;
-}
+using Event = test::EngineEvent;
 
-// Engine calls, journaled as they change state.
-struct Event {
-  enum Kind { kCreate, kStart, kAssign, kOutcome, kAdvance, kStop, kDelete };
-  Event(Kind kind, std::string experiment, std::string unit = "",
-        absl::Time time = absl::InfinitePast(), double value = 0)
-      : kind(kind), experiment(std::move(experiment)), unit(std::move(unit)),
-        time(time), value(value) {}
-  Kind kind;
-  std::string experiment;
-  std::string unit;
-  absl::Time time;
-  double value;
-  std::optional<absl::Time> unit_start;
-};
+// Applies `e`; a refused call (the stream has some on purpose) changes
+// nothing and writes no record.
+void Apply(Engine& engine, const Event& e) { (void)test::ApplyEvent(engine, e); }
 
-void Apply(Engine& engine, const Event& e) {
-  switch (e.kind) {
-    case Event::kCreate:
-      (void)engine.CreateExperiment(e.experiment == "checkout" ? BinaryConfig()
-                                                               : ContinuousConfig());
-      break;
-    case Event::kStart:
-      (void)engine.Start(e.experiment, e.time);
-      break;
-    case Event::kAssign:
-      (void)engine.Assign(e.experiment, e.unit, e.time, e.unit_start);
-      break;
-    case Event::kOutcome:
-      (void)engine.RecordOutcome(e.experiment, e.unit, e.time, e.value);
-      break;
-    case Event::kAdvance:
-      (void)engine.Advance(e.time);
-      break;
-    case Event::kStop:
-      (void)engine.Stop(e.experiment, e.time);
-      break;
-    case Event::kDelete:
-      (void)engine.Delete(e.experiment);
-      break;
-  }
-}
+using test::RunEvents;  // applies events [from, to)
 
-// Creates and starts both experiments, then `n` seeded events: new, pinned
-// and returning units, outcomes (some late, unknown or invalid), advances
-// every 5 minutes; "latency" is stopped at 80%. Ends with an advance, so
-// the last record is known.
+// Creates and starts both experiments, then `n` seeded events (see
+// tests/event_stream.h): new, pinned and returning units, outcomes (some
+// late, duplicated, unknown or invalid), advances every 5 minutes;
+// "latency" is stopped at 80%.
 std::vector<Event> MakeStream(uint64_t seed, int n) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&rng](double lo, double hi) {
-    return std::uniform_real_distribution<double>(lo, hi)(rng);
-  };
-  std::vector<Event> events = {{Event::kCreate, "checkout"},
-                               {Event::kCreate, "latency"},
-                               {Event::kStart, "checkout", "", kStart},
-                               {Event::kStart, "latency", "", kStart}};
-  std::vector<std::pair<std::string, std::string>> units;
-  absl::Time t = kStart;
-  absl::Time next_advance = kStart + absl::Minutes(5);
-  bool stopped = false;
-  for (int i = 0; i < n; ++i) {
-    t += absl::Seconds(static_cast<int64_t>(uniform(0, 20)));
-    const std::string experiment = uniform(0, 1) < 0.6 ? "checkout" : "latency";
-    const double r = uniform(0, 1);
-    if (t >= next_advance) {
-      events.push_back({Event::kAdvance, "", "", t});
-      next_advance += absl::Minutes(5);
-    } else if (!stopped && i >= n * 8 / 10) {
-      events.push_back({Event::kStop, "latency", "", t});
-      stopped = true;
-    } else if (r < 0.45 || units.empty()) {
-      Event e{Event::kAssign, experiment, absl::StrCat("u", i), t};
-      if (uniform(0, 1) < 0.1) e.unit_start = t - absl::Minutes(30);
-      units.emplace_back(experiment, e.unit);
-      events.push_back(std::move(e));
-    } else if (r < 0.55) {
-      const auto& [x, u] = units[rng() % units.size()];
-      events.push_back({Event::kAssign, x, u, t});
-    } else if (r < 0.95) {
-      const auto& [x, u] = units[rng() % units.size()];
-      const double value = x == "checkout" ? (uniform(0, 1) < 0.3 ? 1 : 0)
-                                           : uniform(50, 150);
-      events.push_back({Event::kOutcome, x, u, t, value});
-    } else if (r < 0.98) {
-      events.push_back({Event::kOutcome, experiment, absl::StrCat("ghost", i), t, 1});
-    } else {
-      events.push_back({Event::kOutcome, "checkout", "", t, 1});  // refused
-    }
-  }
-  events.push_back({Event::kAdvance, "", "", t + absl::Minutes(1)});
-  return events;
-}
-
-void RunEvents(Engine& engine, const std::vector<Event>& events, size_t from, size_t to) {
-  for (size_t i = from; i < to; ++i) Apply(engine, events[i]);
+  return test::MakeEventStream(seed, n,
+                               {.experiments = {BinaryConfig(), test::LatencyConfig()},
+                                .start = kStart,
+                                .max_step_seconds = 20,
+                                .advance_every = absl::Minutes(5),
+                                .stop_second_at = 0.8});
 }
 
 std::unique_ptr<Journal> OpenOrDie(const std::string& path,
@@ -758,7 +668,7 @@ TEST(JournalTest, InspectCountsRecordsByKind) {
   std::unique_ptr<Journal> journal = OpenOrDie(path);
   Engine engine({.journal = journal.get()});
   ASSERT_TRUE(engine.CreateExperiment(BinaryConfig()).ok());
-  ASSERT_TRUE(engine.CreateExperiment(ContinuousConfig()).ok());
+  ASSERT_TRUE(engine.CreateExperiment(test::LatencyConfig()).ok());
   ASSERT_TRUE(engine.Start("checkout", kStart).ok());
   ASSERT_TRUE(engine.Start("latency", kStart).ok());
   const absl::Time t = kStart + absl::Minutes(1);

@@ -9,13 +9,10 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +23,7 @@
 #include "durability/file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/event_stream.h"
 #include "tests/scratch_files.h"
 
 namespace allot {
@@ -106,145 +104,22 @@ void SetUpEngine(Engine& engine) {
   }
 }
 
-struct Event {
-  enum Kind { kAssign, kOutcome, kAdvance, kStop, kDelete };
-  Event(Kind kind, std::string experiment, std::string unit, absl::Time time,
-        std::optional<absl::Time> unit_start = std::nullopt, double value = 0)
-      : kind(kind), experiment(std::move(experiment)), unit(std::move(unit)),
-        time(time), unit_start(unit_start), value(value) {}
-  Kind kind;
-  std::string experiment;
-  std::string unit;
-  absl::Time time;
-  std::optional<absl::Time> unit_start;
-  double value;
-};
+using Event = test::EngineEvent;
+using test::RunEvents;
 
-// Applies `e` and describes the answer exactly (doubles by their bits).
-std::string Apply(Engine& engine, const Event& e) {
-  switch (e.kind) {
-    case Event::kAssign: {
-      absl::StatusOr<Assignment> a =
-          engine.Assign(e.experiment, e.unit, e.time, e.unit_start);
-      if (!a.ok()) return a.status().ToString();
-      return absl::StrCat("arm=", a->arm, " epoch=", a->epoch,
-                          " p=", std::bit_cast<uint64_t>(a->propensity),
-                          " holdout=", a->holdout);
-    }
-    case Event::kOutcome: {
-      absl::StatusOr<OutcomeDisposition> d =
-          engine.RecordOutcome(e.experiment, e.unit, e.time, e.value);
-      if (!d.ok()) return d.status().ToString();
-      return absl::StrCat("disposition=", static_cast<int>(*d));
-    }
-    case Event::kAdvance: {
-      absl::StatusOr<std::vector<ReallocationReport>> r = engine.Advance(e.time);
-      if (!r.ok()) return r.status().ToString();
-      return ReportsToJson(*r);
-    }
-    case Event::kStop:
-      return engine.Stop(e.experiment, e.time).ToString();
-    case Event::kDelete:
-      return engine.Delete(e.experiment).ToString();
-  }
-  return "";
-}
-
-// A seeded stream of `n` events over the three experiments: new, returning
-// and pinned units, outcomes inside and after the window, for unknown units
-// and duplicates, a few invalid calls, advances every 7 minutes through many
-// reallocations; "legacy" is deleted at 30% and "latency" stopped at 70%.
-// Outcomes depend on the arm, so the generator drives its own engine.
+// A seeded stream of `n` events over the three experiments after their
+// creates and starts (see tests/event_stream.h): advances every 7 minutes
+// through many reallocations; "legacy" is deleted at 30% and "latency"
+// stopped at 70%.
 std::vector<Event> MakeStream(uint64_t seed, int n) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&rng](double lo, double hi) {
-    return std::uniform_real_distribution<double>(lo, hi)(rng);
-  };
-  Engine scratch;
-  SetUpEngine(scratch);
-  struct Unit {
-    std::string experiment, id;
-    int arm;
-    bool converted = false;
-  };
-  std::vector<Unit> units;
-  std::vector<Event> events;
-  absl::Time t = kStart;
-  absl::Time next_advance = kStart + absl::Minutes(7);
-  bool legacy_alive = true;
-  bool latency_running = true;
-  int next_unit = 0;
-  auto emit = [&](Event e) {
-    if (e.kind == Event::kAssign) {
-      absl::StatusOr<Assignment> a =
-          scratch.Assign(e.experiment, e.unit, e.time, e.unit_start);
-      if (a.ok()) units.push_back({e.experiment, e.unit, a->arm});
-    } else {
-      Apply(scratch, e);
-    }
-    events.push_back(std::move(e));
-  };
-  while (static_cast<int>(events.size()) < n) {
-    const int i = static_cast<int>(events.size());
-    t += absl::Seconds(static_cast<int64_t>(uniform(0, 30)));
-    if (t >= next_advance) {
-      emit({Event::kAdvance, "", "", t});
-      next_advance += absl::Minutes(7);
-      continue;
-    }
-    if (legacy_alive && i >= n * 3 / 10) {
-      emit({Event::kDelete, "legacy", "", t});
-      legacy_alive = false;
-      continue;
-    }
-    if (latency_running && i >= n * 7 / 10) {
-      emit({Event::kStop, "latency", "", t});
-      latency_running = false;
-      continue;
-    }
-    const double r = uniform(0, 1);
-    const double which = uniform(0, 1);
-    std::string experiment = which < 0.6 ? "checkout" : "latency";
-    if (legacy_alive && which > 0.9) experiment = "legacy";
-    if (r < 0.40) {  // a new unit, sometimes pinned to an earlier start
-      Event e{Event::kAssign, experiment, absl::StrCat("u", next_unit++), t};
-      if (uniform(0, 1) < 0.1) {
-        e.unit_start = t - absl::Seconds(static_cast<int64_t>(uniform(0, 7200)));
-      }
-      emit(std::move(e));
-    } else if (r < 0.55 && !units.empty()) {  // a returning unit
-      const Unit& u = units[rng() % units.size()];
-      emit({Event::kAssign, u.experiment, u.id, t});
-    } else if (r < 0.93 && !units.empty()) {  // an outcome, maybe late
-      // Mostly a recent unit (inside its window), sometimes any unit.
-      const size_t recent = std::min<size_t>(units.size(), 100);
-      Unit& u = uniform(0, 1) < 0.8 ? units[units.size() - 1 - rng() % recent]
-                                    : units[rng() % units.size()];
-      Event e{Event::kOutcome, u.experiment, u.id, t};
-      if (u.experiment == "latency") {
-        e.value = (u.arm == 0 ? 80.0 : 100.0) + uniform(-20, 20);
-      } else {
-        const double rate = 0.15 + 0.1 * u.arm;
-        e.value = (u.converted || uniform(0, 1) < rate) ? 1 : 0;  // duplicates
-        u.converted = u.converted || e.value == 1;
-      }
-      emit(std::move(e));
-    } else if (r < 0.97) {  // an outcome for a unit never exposed
-      emit({Event::kOutcome, experiment, absl::StrCat("ghost", i), t, {}, 1});
-    } else if (r < 0.985) {  // invalid: refused, changes nothing
-      emit({Event::kAssign, experiment, "", t});
-    } else {  // invalid: a binary value of 2, or time before the last advance
-      emit({Event::kOutcome, "checkout", "u0", r < 0.99 ? t : kStart, {}, 2});
-    }
-  }
-  return events;
-}
-
-std::vector<std::string> RunEvents(Engine& engine, const std::vector<Event>& events,
-                             size_t from, size_t to) {
-  std::vector<std::string> answers;
-  for (size_t i = from; i < to; ++i) answers.push_back(Apply(engine, events[i]));
-  return answers;
+  return test::MakeEventStream(
+      seed, n,
+      {.experiments = {CheckoutConfig(), LatencyConfig(), LegacyConfig()},
+       .start = kStart,
+       .max_step_seconds = 30,
+       .advance_every = absl::Minutes(7),
+       .stop_second_at = 0.7,
+       .delete_third_at = 0.3});
 }
 
 // Everything observable about one experiment, as text.
@@ -271,8 +146,7 @@ TEST(SnapshotTest, RestoreContinuesBitForBitLikeAnUninterruptedRun) {
   const std::vector<Event> events = MakeStream(/*seed=*/20260101, 4000);
   const size_t half = events.size() / 2;
 
-  Engine original;
-  SetUpEngine(original);
+  Engine original;  // the stream's first events create and start
   RunEvents(original, events, 0, half);
   const std::string path = dir + "/half.snapshot";
   ASSERT_TRUE(WriteSnapshot(original, path).ok());
@@ -334,8 +208,6 @@ TEST(SnapshotTest, SnapshotsOfEqualStateAreByteIdentical) {
   const std::string& dir = scratch.path();
   const std::vector<Event> events = MakeStream(7, 1500);
   Engine a, b;
-  SetUpEngine(a);
-  SetUpEngine(b);
   RunEvents(a, events, 0, events.size());
   RunEvents(b, events, 0, events.size());
   ExpectSameSnapshot(a, b, dir);
@@ -417,7 +289,6 @@ TEST(SnapshotTest, InspectReportsTheContents) {
   const std::string& dir = scratch.path();
   const std::vector<Event> events = MakeStream(3, 3000);
   Engine engine;
-  SetUpEngine(engine);
   RunEvents(engine, events, 0, events.size());
   const std::string path = dir + "/s";
   ASSERT_TRUE(WriteSnapshot(engine, path, "app").ok());
@@ -454,8 +325,8 @@ class BadSnapshotTest : public ::testing::Test {
   void SetUp() override {
     dir_ = scratch_.path();
     Engine engine;
-    SetUpEngine(engine);
-    RunEvents(engine, MakeStream(1, 300), 0, 300);
+    const std::vector<Event> events = MakeStream(1, 300);
+    RunEvents(engine, events, 0, events.size());
     good_path_ = dir_ + "/good.snapshot";
     ASSERT_TRUE(WriteSnapshot(engine, good_path_).ok());
     good_ = ReadBytes(good_path_);

@@ -1,0 +1,107 @@
+// Copyright 2026 The allot Authors.
+//
+// End-to-end tests of `allot weights`: the JSON it prints for good input,
+// and the exit code and message for bad input.
+
+#include <cmath>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rapidjson/document.h"
+#include "tests/cli_run.h"
+#include "tests/scratch_files.h"
+
+namespace allot::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CliWeightsTest, BetaArmsGiveProbabilitiesWeightsAndIntervals) {
+  const ScratchDir scratch("cli_weights_test");
+  const CliResult r = RunCli(
+      {"weights", "--model", "beta", "--arm", "a:1000:100", "--arm", "b:1000:120"},
+      scratch.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  rapidjson::Document doc;
+  doc.Parse(r.out.c_str());
+  ASSERT_FALSE(doc.HasParseError()) << r.out;
+  ASSERT_TRUE(doc.HasMember("arms"));
+  const rapidjson::Value& arms = doc["arms"];
+  ASSERT_TRUE(arms.HasMember("a"));
+  ASSERT_TRUE(arms.HasMember("b"));
+  const rapidjson::Value& a = arms["a"];
+  const rapidjson::Value& b = arms["b"];
+  // P(best) is exact quadrature (accurate to 1e-6), so it sums to 1 within
+  // that; b converts more, so it is likelier best and gets more traffic.
+  EXPECT_NEAR(a["p_best"].GetDouble() + b["p_best"].GetDouble(), 1.0, 1e-6);
+  EXPECT_GT(b["p_best"].GetDouble(), 0.9);  // the README's example: 0.9232
+  EXPECT_NEAR(a["weight"].GetDouble() + b["weight"].GetDouble(), 1.0, 1e-9);
+  EXPECT_GT(b["weight"].GetDouble(), a["weight"].GetDouble());
+  // Thompson with the default floor 0.01: w = f + (1 - 2 f) p.
+  EXPECT_NEAR(a["weight"].GetDouble(), 0.01 + 0.98 * a["p_best"].GetDouble(), 1e-9);
+  // The posterior Beta(1 + 100, 1 + 900) has mean 101 / 1002, exactly.
+  EXPECT_DOUBLE_EQ(a["mean"].GetDouble(), 101.0 / 1002);
+  EXPECT_DOUBLE_EQ(b["mean"].GetDouble(), 121.0 / 1002);
+  ASSERT_TRUE(a["ci95"].IsArray());
+  EXPECT_LT(a["ci95"][0].GetDouble(), a["mean"].GetDouble());
+  EXPECT_GT(a["ci95"][1].GetDouble(), a["mean"].GetDouble());
+}
+
+TEST(CliWeightsTest, NormalArmsAndLowerIsBetter) {
+  const ScratchDir scratch("cli_weights_test");
+  const CliResult r = RunCli({"weights", "--model", "normal", "--direction", "lower",
+                              "--arm", "fast:400:80:100", "--arm", "slow:400:95:100"},
+                             scratch.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  rapidjson::Document doc;
+  doc.Parse(r.out.c_str());
+  ASSERT_FALSE(doc.HasParseError()) << r.out;
+  // 15 apart with standard errors of 0.5: fast is best beyond any doubt.
+  EXPECT_GT(doc["arms"]["fast"]["p_best"].GetDouble(), 0.999999);
+  EXPECT_EQ(doc["arms"]["fast"]["mean"].GetDouble(), 80);
+}
+
+TEST(CliWeightsTest, BadInputFailsWithAMessage) {
+  const ScratchDir scratch("cli_weights_test");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"--model", "beta", "--arm", "a:10:11", "--arm", "b:10:1"},
+       "--arm a:10:11: SUCCESSES must be in [0, N], got 11"},
+      {{"--model", "beta", "--arm", "a:10", "--arm", "b:10:1"},
+       "--arm a:10: expected ID:N:SUCCESSES for --model beta"},
+      {{"--model", "beta", "--arm", "a:ten:1", "--arm", "b:10:1"},
+       "N must be a finite number, got \"ten\""},
+      {{"--model", "gamma", "--arm", "a:10:1", "--arm", "b:10:1"},
+       "--model must be beta or normal, got \"gamma\""},
+      {{"--model", "normal", "--arm", "a:1:5:1", "--arm", "b:10:5:1"},
+       "a normal arm needs N >= 2 and VARIANCE > 0"},
+      {{"--model", "beta", "--direction", "sideways", "--arm", "a:10:1", "--arm",
+        "b:10:1"},
+       "--direction must be higher or lower"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"weights"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const CliResult r = RunCli(args, scratch.path());
+    EXPECT_EQ(r.exit_code, 1) << c.message;
+    EXPECT_EQ(r.out, "") << c.message;
+    EXPECT_THAT(r.err, HasSubstr("allot weights: " )) << c.message;
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+  }
+}
+
+TEST(CliWeightsTest, DuplicateArmIdsAreRefused) {
+  const ScratchDir scratch("cli_weights_test");
+  const CliResult r = RunCli(
+      {"weights", "--model", "beta", "--arm", "a:10:1", "--arm", "a:10:2"}, scratch.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("\"a\""));
+}
+
+}  // namespace
+}  // namespace allot::test
