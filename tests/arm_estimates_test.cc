@@ -10,7 +10,7 @@
 // (the arms are then mixed with different epoch shares); that is a known
 // issue being fixed separately, and this file must not pin its behaviour.
 
-#include "arm_estimates.h"
+#include "statistics/arm_estimates.h"
 
 #include <cmath>
 #include <vector>

@@ -5,7 +5,7 @@
 // freedom, degrees of freedom summed over epochs, the edge cases, and power
 // on a seeded stream that loses units of one arm.
 
-#include "sample_ratio.h"
+#include "statistics/sample_ratio.h"
 
 #include <cmath>
 #include <cstdint>

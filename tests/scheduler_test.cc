@@ -4,7 +4,7 @@
 // when there is no burn-in), stepping by the interval, resumable at a given
 // time; and the burn-in blocker's message.
 
-#include "scheduler.h"
+#include "runtime/scheduler.h"
 
 #include <string>
 #include <vector>

@@ -5,7 +5,7 @@
 // lying or random input is refused with DataLoss rather than a crash or a
 // huge allocation.
 
-#include "state_codec.h"
+#include "durability/state_codec.h"
 
 #include <bit>
 #include <cstdint>
@@ -18,8 +18,8 @@
 #include "absl/time/time.h"
 #include "allot/engine.h"
 #include "allot/experiment_config.h"
-#include "engine_access.h"
-#include "engine_state.h"
+#include "runtime/engine_access.h"
+#include "runtime/engine_state.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/event_stream.h"
