@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "allot/field_error.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 
@@ -17,18 +18,6 @@ namespace {
 
 const absl::Duration kMaxHorizon = absl::Hours(kMaxHorizonDays * 24);
 
-absl::Status FieldError(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, " ", what));
-}
-
-// Rewrites a message "FIELD ..." whose field starts with `from` to start
-// with `to` instead ("policy.epsilon" -> "policies[2].epsilon").
-absl::Status RenameField(const absl::Status& status, absl::string_view from,
-                         absl::string_view to) {
-  if (status.ok() || !absl::StartsWith(status.message(), from)) return status;
-  return absl::Status(status.code(),
-                      absl::StrCat(to, status.message().substr(from.size())));
-}
 
 absl::Status ValidateTruth(absl::string_view mean_path, absl::string_view sd_path,
                            double mean, double sd, MetricKind metric, double max_weekly) {
@@ -156,8 +145,8 @@ absl::Status ValidateScenario(const Scenario& s) {
   }
   if (absl::Status e = ValidateExperimentConfig(s.experiment); !e.ok()) {
     // Arms are top-level tables; every other field is in [experiment].
-    if (absl::StartsWith(e.message(), "arms")) return e;
-    return absl::Status(e.code(), absl::StrCat("experiment.", e.message()));
+    if (absl::StartsWith(ErrorField(e), "arms")) return e;
+    return RenameField(e, "", "experiment.");
   }
   ALLOT_RETURN_IF_ERROR(ValidateArms(s));
   if (s.policies.empty()) return FieldError("policies", "must not be empty");

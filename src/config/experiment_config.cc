@@ -6,15 +6,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "allot/field_error.h"
 #include "allot/hash.h"
 #include "allot/weights.h"
 
 namespace allot {
 namespace {
 
-absl::Status FieldError(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, " ", what));
-}
 
 bool IsArm(const ExperimentConfig& config, absl::string_view id) {
   for (const ArmConfig& arm : config.arms) {
@@ -91,7 +89,7 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
                                                config.fallback, "\""));
   }
   if (absl::Status s = ValidatePolicyOptions(config.policy); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("policy.", s.message()));
+    return RenameField(s, "", "policy.");
   }
   if (!std::isfinite(config.floor) || !(config.floor >= 0)) {
     return FieldError("policy.floor",

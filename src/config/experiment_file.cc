@@ -9,6 +9,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "allot/experiment_config.h"
+#include "allot/field_error.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "config/experiment_toml.h"
@@ -131,8 +132,7 @@ void FieldLines::Set(absl::string_view path, int64_t line) {
 absl::Status FieldLines::Locate(const absl::Status& status) const {
   if (status.ok()) return status;
   absl::string_view message = status.message();
-  absl::string_view field = message.substr(0, message.find(' '));
-  auto it = lines_.find(field);
+  auto it = lines_.find(ErrorField(status));
   if (it == lines_.end()) {
     return absl::Status(status.code(), absl::StrCat(source_, ": ", message));
   }

@@ -25,8 +25,9 @@ class FieldLines {
   explicit FieldLines(std::string source) : source_(std::move(source)) {}
   void Set(absl::string_view path, const toml::node& node);
   void Set(absl::string_view path, int64_t line);
-  // Returns `status` with "SOURCE:LINE: " before its message when the message
-  // starts with a known field path, "SOURCE: " otherwise.
+  // Returns `status` with "SOURCE:LINE: " before its message when it
+  // carries the path of a field read from the file (see field_error.h),
+  // "SOURCE: " otherwise.
   absl::Status Locate(const absl::Status& status) const;
   // Returns an InvalidArgument "SOURCE:LINE: PATH WHAT" at `node`.
   absl::Status Error(const toml::node& node, absl::string_view path,

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "allot/posterior.h"
+#include "allot/field_error.h"
 #include "allot/status_macros.h"
 
 namespace allot {
@@ -81,17 +82,17 @@ absl::StatusOr<PolicyKind> ParsePolicyKind(absl::string_view name) {
 absl::Status ValidatePolicyOptions(const PolicyOptions& options) {
   if (std::find(std::begin(kAllKinds), std::end(kAllKinds), options.kind) ==
       std::end(kAllKinds)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kind must be a known policy, got ", static_cast<int>(options.kind)));
+    return FieldError("kind", absl::StrCat("must be a known policy, got ",
+                                           static_cast<int>(options.kind)));
   }
   // Written so that NaN fails too.
   if (!(options.epsilon >= 0.0 && options.epsilon <= 1.0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("epsilon must be in [0, 1], got ", options.epsilon));
+    return FieldError("epsilon",
+                      absl::StrCat("must be in [0, 1], got ", options.epsilon));
   }
   if (!(options.top_two_beta >= 0.0 && options.top_two_beta <= 1.0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "top_two_beta must be in [0, 1], got ", options.top_two_beta));
+    return FieldError("top_two_beta",
+                      absl::StrCat("must be in [0, 1], got ", options.top_two_beta));
   }
   return absl::OkStatus();
 }
