@@ -81,6 +81,24 @@ void BM_EngineAssignNewUnit(benchmark::State& state) {
 }
 BENCHMARK(BM_EngineAssignNewUnit);
 
+// The same through an ExperimentHandle, as a router keeps one: no lookup by
+// id. The handle is taken again (untimed) when the engine starts afresh.
+void BM_HandleAssignNewUnit(benchmark::State& state) {
+  NewUnits fresh;
+  const Engine* engine = nullptr;
+  std::optional<ExperimentHandle> handle;
+  for (auto _ : state) {
+    Engine& e = fresh.EngineFor(state, 1);
+    if (&e != engine) {
+      engine = &e;
+      handle.emplace(*e.Handle("exp"));
+    }
+    benchmark::DoNotOptimize(handle->Assign(fresh.Next(), kStart));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_HandleAssignNewUnit);
+
 // The same new units, 64 to an AssignBatch call: per unit.
 void BM_EngineAssignBatchNewUnits(benchmark::State& state) {
   constexpr size_t kBatch = 64;
@@ -108,6 +126,19 @@ void BM_EngineAssignReturningUnit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EngineAssignReturningUnit);
+
+void BM_HandleAssignReturningUnit(benchmark::State& state) {
+  const std::vector<std::string> units = Units(100000, "user-");
+  std::unique_ptr<Engine> engine = Started(Config(3));
+  for (const std::string& u : units) (void)engine->Assign("exp", u, kStart);
+  const ExperimentHandle handle = *engine->Handle("exp");
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(handle.Assign(units[i++ % units.size()], kStart));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_HandleAssignReturningUnit);
 
 void BM_EngineRecordOutcome(benchmark::State& state) {
   const std::vector<std::string> units = Units(100000, "user-");

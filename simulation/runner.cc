@@ -144,8 +144,7 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
   out_.regret_curve.reserve(kRegretCurvePoints);
   const ScheduleConfig& schedule = config_.schedule;
   const int64_t interval_us = absl::ToInt64Microseconds(schedule.interval);
-  int64_t next_grid_us = absl::ToInt64Microseconds(
-      schedule.burn_in > absl::ZeroDuration() ? schedule.burn_in : schedule.interval);
+  int64_t next_grid_us = absl::ToInt64Microseconds(FirstReallocationDelay(schedule));
   const int64_t horizon_us = world_.horizon_us();
   constexpr int64_t kNever = INT64_MAX;
 

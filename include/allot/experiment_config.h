@@ -54,6 +54,11 @@ struct ScheduleConfig {
   absl::Duration conversion_window = absl::Hours(72);
 };
 
+// Returns how long after Start the first reallocation is due: the burn-in,
+// or one interval when there is none (epoch 0 needs some time). Later ones
+// are due every interval after it: the schedule's grid.
+absl::Duration FirstReallocationDelay(const ScheduleConfig& schedule);
+
 struct ExperimentConfig {
   std::string id;                 // required, non-empty
   std::string salt;               // default (empty): the id

@@ -25,7 +25,8 @@ struct ArmReport {
   int64_t units = 0;
   double outcomes = 0;
   // Simpson-safe estimate: per-epoch means mixed with each epoch's share of
-  // all matured units; with its 95% credible interval.
+  // all matured units (see statistics/arm_estimates.h); with the 95%
+  // credible interval of its posterior.
   double mean = 0;
   double ci95_low = 0;
   double ci95_high = 0;
@@ -64,8 +65,11 @@ struct ReallocationReport {
   // Matured holdout units and their outcomes (not part of the arms above).
   int64_t holdout_units = 0;
   double holdout_outcomes = 0;
-  // Index of the winning arm (P(best) >= 0.95 and expected loss below 1% of
-  // its mean), or -1 to continue.
+  // Index of the winning arm, or -1 to continue. A winner needs
+  // P(best) >= 0.999, an expected loss below 1% of its mean, and every other
+  // arm's expected loss at least that 1%: a rule tuned by simulation to keep
+  // false winners rare when every report is read (README, "The winner rule"); it
+  // is not an anytime-valid error guarantee.
   int winner = -1;
 };
 

@@ -134,4 +134,9 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
   return absl::OkStatus();
 }
 
+absl::Duration FirstReallocationDelay(const ScheduleConfig& schedule) {
+  return schedule.burn_in > absl::ZeroDuration() ? schedule.burn_in
+                                                 : schedule.interval;
+}
+
 }  // namespace allot

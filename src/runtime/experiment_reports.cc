@@ -20,8 +20,8 @@ namespace {
 // The decision, checked at every report. A winner needs P(best) >= 0.999
 // and an expected loss below the threshold of caring, 1% of its mean; and,
 // so that practically equal arms never produce one, every other arm's
-// expected loss must be at least that threshold. DESIGN's P(best) >= 0.95
-// is a single-look threshold: over the ~50 reports of a two-week A/A run it
+// expected loss must be at least that threshold. A P(best) >= 0.95 rule is
+// a single-look threshold: over the ~50 reports of a two-week A/A run it
 // named a false winner in 56% of replicates (examples/scenarios/aa.toml).
 constexpr double kWinnerPBest = 0.999;
 constexpr double kThresholdOfCaring = 0.01;

@@ -8,9 +8,7 @@ namespace allot::internal {
 
 Scheduler::Scheduler(absl::Time start, const ScheduleConfig& schedule)
     : interval_(schedule.interval),
-      next_due_(start + (schedule.burn_in > absl::ZeroDuration()
-                             ? schedule.burn_in
-                             : schedule.interval)) {}
+      next_due_(start + FirstReallocationDelay(schedule)) {}
 
 std::string BurnInBlocker(const std::vector<int64_t>& matured_units,
                           const std::vector<std::string>& arm_ids,
