@@ -38,9 +38,9 @@ std::vector<std::string> Keys() {
 }
 
 std::unique_ptr<Assigner> NewAssigner(int epochs, double holdout) {
-  AllocationHistory history = *AllocationHistory::Create(
-      "support-bot-model", "support-bot-model", {"small", "medium", "large"},
-      kStart, {1, 1, 1});
+  AllocationHistory history =
+      *AllocationHistory::Create("support-bot-model", "support-bot-model",
+                                 {"small", "medium", "large"}, kStart, {1, 1, 1});
   for (int e = 1; e < epochs; ++e) {
     const double w = 0.1 + 0.8 * (e % 10) / 10.0;
     (void)history.Append(kStart + absl::Hours(e), {w, (1 - w) / 2, (1 - w) / 2});
@@ -67,8 +67,8 @@ BENCHMARK(BM_HashAndTableLoad);
 void BM_MessageHashAndTableLoad(benchmark::State& state) {
   std::vector<std::string> messages;
   for (const std::string& key : Keys()) {
-    messages.push_back(absl::StrCat(std::string("\x01" "A", 2),
-                                    "support-bot-model", std::string(1, '\0'), key));
+    messages.push_back(absl::StrCat(std::string(1, '\x01'), "A", "support-bot-model",
+                                    std::string(1, '\0'), key));
   }
   const BucketTable table = *BucketTable::Initial({1, 1, 1});
   size_t i = 0;

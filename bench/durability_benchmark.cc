@@ -41,7 +41,9 @@ class ScratchDir {
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
   bool ok() const { return !path_.empty(); }
-  std::string File(absl::string_view name) const { return absl::StrCat(path_, "/", name); }
+  std::string File(absl::string_view name) const {
+    return absl::StrCat(path_, "/", name);
+  }
 
  private:
   std::string path_;
@@ -67,8 +69,7 @@ std::unique_ptr<Engine> EngineWithOpenUnits(int64_t units) {
   return engine;
 }
 
-void SetSizeCounters(benchmark::State& state, const std::string& path,
-                     int64_t units) {
+void SetSizeCounters(benchmark::State& state, const std::string& path, int64_t units) {
   const double bytes = static_cast<double>(std::filesystem::file_size(path));
   state.counters["bytes"] = bytes;
   state.counters["bytes_per_open_unit"] = bytes / static_cast<double>(units);
@@ -132,8 +133,8 @@ BENCHMARK(BM_SnapshotRestore)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-// JournalWriter::AppendBody (behind Journal) of a 72-byte body, about the size of the engine's record
-// of a new exposure. The journal starts afresh (untimed) every 2^20
+// JournalWriter::AppendBody (behind Journal) of a 72-byte body, about the size of the
+// engine's record of a new exposure. The journal starts afresh (untimed) every 2^20
 // records, so the file stays small.
 void BM_JournalAppend(benchmark::State& state, FlushPolicy flush) {
   ScratchDir dir;

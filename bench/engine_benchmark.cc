@@ -108,7 +108,8 @@ void BM_EngineAssignBatchNewUnits(benchmark::State& state) {
   for (auto _ : state) {
     Engine& engine = fresh.EngineFor(state, kBatch);
     for (AssignRequest& r : requests) r = {fresh.Next(), kStart, std::nullopt};
-    benchmark::DoNotOptimize(engine.AssignBatch("exp", requests, absl::MakeSpan(results)));
+    benchmark::DoNotOptimize(
+        engine.AssignBatch("exp", requests, absl::MakeSpan(results)));
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
@@ -180,7 +181,10 @@ void BM_EngineAdvance(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * open);
 }
-BENCHMARK(BM_EngineAdvance)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_EngineAdvance)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 
 }  // namespace

@@ -44,8 +44,7 @@ std::vector<ArmPosterior> NormalArms(int k) {
 }
 
 void BM_ProbabilityBestBeta(benchmark::State& state) {
-  const std::vector<ArmPosterior> arms =
-      BetaArms(static_cast<int>(state.range(0)));
+  const std::vector<ArmPosterior> arms = BetaArms(static_cast<int>(state.range(0)));
   uint64_t seed = 1;
   for (auto _ : state) {
     auto p_best = ProbabilityBest(arms, Direction::kHigherIsBetter, seed);
@@ -53,17 +52,10 @@ void BM_ProbabilityBestBeta(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ProbabilityBestBeta)
-    ->Arg(2)
-    ->Arg(4)
-    ->Arg(10)
-    ->Arg(32)
-    ->Arg(100)
-    ->Arg(256);
+BENCHMARK(BM_ProbabilityBestBeta)->Arg(2)->Arg(4)->Arg(10)->Arg(32)->Arg(100)->Arg(256);
 
 void BM_ProbabilityBestNormal(benchmark::State& state) {
-  const std::vector<ArmPosterior> arms =
-      NormalArms(static_cast<int>(state.range(0)));
+  const std::vector<ArmPosterior> arms = NormalArms(static_cast<int>(state.range(0)));
   uint64_t seed = 1;
   for (auto _ : state) {
     auto p_best = ProbabilityBest(arms, Direction::kHigherIsBetter, seed);
@@ -71,17 +63,10 @@ void BM_ProbabilityBestNormal(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ProbabilityBestNormal)
-    ->Arg(2)
-    ->Arg(4)
-    ->Arg(10)
-    ->Arg(32)
-    ->Arg(100)
-    ->Arg(256);
+BENCHMARK(BM_ProbabilityBestNormal)->Arg(2)->Arg(4)->Arg(10)->Arg(32)->Arg(100)->Arg(256);
 
 void BM_ExpectedLossBeta(benchmark::State& state) {
-  const std::vector<ArmPosterior> arms =
-      BetaArms(static_cast<int>(state.range(0)));
+  const std::vector<ArmPosterior> arms = BetaArms(static_cast<int>(state.range(0)));
   uint64_t seed = 1;
   for (auto _ : state) {
     auto loss = ExpectedLoss(arms, Direction::kHigherIsBetter, seed);

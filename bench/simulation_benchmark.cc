@@ -21,10 +21,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "benchmark/benchmark.h"
 #include "allot/simulation/runner.h"
 #include "allot/simulation/scenario.h"
 #include "allot/simulation/world.h"
+#include "benchmark/benchmark.h"
 
 namespace allot::sim {
 namespace {

@@ -22,8 +22,7 @@ class EpsilonGreedyPolicy final : public Policy {
 
   PolicyKind kind() const override { return PolicyKind::kEpsilonGreedy; }
 
-  absl::StatusOr<std::vector<double>> Target(
-      const PolicyInput& input) const override {
+  absl::StatusOr<std::vector<double>> Target(const PolicyInput& input) const override {
     ALLOT_RETURN_IF_ERROR(ValidatePolicyInput(input));
     const size_t k = input.arms.size();
     // Means are oriented so that larger is better. Ties are exact equality:

@@ -17,8 +17,7 @@ class FixedPolicy final : public Policy {
   PolicyKind kind() const override { return PolicyKind::kFixed; }
   bool shaped() const override { return false; }
 
-  absl::StatusOr<std::vector<double>> Target(
-      const PolicyInput& input) const override {
+  absl::StatusOr<std::vector<double>> Target(const PolicyInput& input) const override {
     ALLOT_RETURN_IF_ERROR(ValidatePolicyInput(input));
     return std::vector<double>(input.initial_weights.begin(),
                                input.initial_weights.end());
@@ -27,8 +26,6 @@ class FixedPolicy final : public Policy {
 
 }  // namespace
 
-std::unique_ptr<Policy> NewFixedPolicy() {
-  return std::make_unique<FixedPolicy>();
-}
+std::unique_ptr<Policy> NewFixedPolicy() { return std::make_unique<FixedPolicy>(); }
 
 }  // namespace allot

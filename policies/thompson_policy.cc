@@ -18,8 +18,7 @@ class ThompsonPolicy final : public Policy {
  public:
   PolicyKind kind() const override { return PolicyKind::kThompson; }
 
-  absl::StatusOr<std::vector<double>> Target(
-      const PolicyInput& input) const override {
+  absl::StatusOr<std::vector<double>> Target(const PolicyInput& input) const override {
     ALLOT_RETURN_IF_ERROR(ValidatePolicyInput(input));
     return std::vector<double>(input.p_best.begin(), input.p_best.end());
   }
@@ -27,8 +26,6 @@ class ThompsonPolicy final : public Policy {
 
 }  // namespace
 
-std::unique_ptr<Policy> NewThompsonPolicy() {
-  return std::make_unique<ThompsonPolicy>();
-}
+std::unique_ptr<Policy> NewThompsonPolicy() { return std::make_unique<ThompsonPolicy>(); }
 
 }  // namespace allot

@@ -31,8 +31,7 @@ class TopTwoThompsonPolicy final : public Policy {
 
   PolicyKind kind() const override { return PolicyKind::kTopTwoThompson; }
 
-  absl::StatusOr<std::vector<double>> Target(
-      const PolicyInput& input) const override {
+  absl::StatusOr<std::vector<double>> Target(const PolicyInput& input) const override {
     ALLOT_RETURN_IF_ERROR(ValidatePolicyInput(input));
     const absl::Span<const double> p = input.p_best;
     const size_t k = p.size();
@@ -72,8 +71,8 @@ class TopTwoThompsonPolicy final : public Policy {
  private:
   // Splits `share` over the arms other than `leader` with the best posterior
   // mean.
-  static void GiveToRunnerUp(const PolicyInput& input, size_t leader,
-                             double share, std::vector<double>* play) {
+  static void GiveToRunnerUp(const PolicyInput& input, size_t leader, double share,
+                             std::vector<double>* play) {
     const bool higher = input.direction == Direction::kHigherIsBetter;
     auto score = [&](size_t i) {
       return higher ? input.arms[i].Mean() : -input.arms[i].Mean();

@@ -18,7 +18,6 @@ namespace {
 
 const absl::Duration kMaxHorizon = absl::Hours(kMaxHorizonDays * 24);
 
-
 absl::Status ValidateTruth(absl::string_view mean_path, absl::string_view sd_path,
                            double mean, double sd, MetricKind metric, double max_weekly) {
   if (metric == MetricKind::kBinary) {

@@ -8,10 +8,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "allot/simulation/scenario.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "config/experiment_toml.h"
-#include "allot/simulation/scenario.h"
 
 namespace allot::sim {
 namespace {

@@ -9,11 +9,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "allot/policy.h"
+#include "allot/simulation/world.h"
 #include "allot/time_format.h"
 #include "boost/math/distributions/students_t.hpp"
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
-#include "allot/simulation/world.h"
 
 namespace allot::sim {
 namespace {

@@ -29,8 +29,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 absl::Time Utc(int year, int month, int day, int hour) {
-  return absl::FromCivil(absl::CivilHour(year, month, day, hour),
-                         absl::UTCTimeZone());
+  return absl::FromCivil(absl::CivilHour(year, month, day, hour), absl::UTCTimeZone());
 }
 
 const absl::Time kT0 = Utc(2026, 1, 1, 0);
@@ -46,17 +45,16 @@ constexpr char kContractExample[] = R"json(
 )json";
 
 AllocationHistory TwoArmHistory() {
-  absl::StatusOr<AllocationHistory> h = AllocationHistory::Create(
-      "support-bot-model", "support-bot-model", {"small", "large"}, kT0,
-      std::vector<double>{1, 1});
+  absl::StatusOr<AllocationHistory> h =
+      AllocationHistory::Create("support-bot-model", "support-bot-model",
+                                {"small", "large"}, kT0, std::vector<double>{1, 1});
   EXPECT_TRUE(h.ok()) << h.status();
   return *std::move(h);
 }
 
 // Expects `status` to be InvalidArgument with every one of `parts` in its
 // message.
-void ExpectInvalid(const absl::Status& status,
-                   std::initializer_list<std::string> parts) {
+void ExpectInvalid(const absl::Status& status, std::initializer_list<std::string> parts) {
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   for (const std::string& part : parts) {
@@ -87,8 +85,7 @@ void ExpectSameHistory(const AllocationHistory& a, const AllocationHistory& b) {
       uint64_t xb, yb;
       std::memcpy(&xb, &x, sizeof(x));
       std::memcpy(&yb, &y, sizeof(y));
-      EXPECT_EQ(xb, yb) << "epoch " << e << " arm " << i << ": " << x
-                        << " vs " << y;
+      EXPECT_EQ(xb, yb) << "epoch " << e << " arm " << i << ": " << x << " vs " << y;
     }
   }
 }
@@ -121,36 +118,35 @@ TEST(AllocationHistoryTest, CreateNormalizesEpochZero) {
 }
 
 TEST(AllocationHistoryTest, CreateRejectsEmptyExperimentId) {
-  ExpectInvalid(AllocationHistory::Create("", "salt", {"a", "b"}, kT0,
-                                          std::vector<double>{1, 1})
-                    .status(),
-                {"experiment id must not be empty"});
+  ExpectInvalid(
+      AllocationHistory::Create("", "salt", {"a", "b"}, kT0, std::vector<double>{1, 1})
+          .status(),
+      {"experiment id must not be empty"});
 }
 
 TEST(AllocationHistoryTest, CreateRejectsNulInSalt) {
-  ExpectInvalid(AllocationHistory::Create("exp", std::string("s\0alt", 5),
-                                          {"a", "b"}, kT0,
-                                          std::vector<double>{1, 1})
+  ExpectInvalid(AllocationHistory::Create("exp", std::string("s\0alt", 5), {"a", "b"},
+                                          kT0, std::vector<double>{1, 1})
                     .status(),
                 {"salt", "NUL"});
 }
 
 TEST(AllocationHistoryTest, CreateRejectsBadWeights) {
-  ExpectInvalid(AllocationHistory::Create("exp", "exp", {"a", "b"}, kT0,
-                                          std::vector<double>{1, 0})
-                    .status(),
-                {"weight of arm 1", "got 0"});
-  ExpectInvalid(AllocationHistory::Create("exp", "exp", {"a", "b"}, kT0,
-                                          std::vector<double>{-1, 2})
-                    .status(),
-                {"weight of arm 0", "got -1"});
+  ExpectInvalid(
+      AllocationHistory::Create("exp", "exp", {"a", "b"}, kT0, std::vector<double>{1, 0})
+          .status(),
+      {"weight of arm 1", "got 0"});
+  ExpectInvalid(
+      AllocationHistory::Create("exp", "exp", {"a", "b"}, kT0, std::vector<double>{-1, 2})
+          .status(),
+      {"weight of arm 0", "got -1"});
 }
 
 TEST(AllocationHistoryTest, CreateRejectsBadArmIds) {
-  ExpectInvalid(AllocationHistory::Create("exp", "exp", {"a", "a"}, kT0,
-                                          std::vector<double>{1, 1})
-                    .status(),
-                {"\"a\" appears twice"});
+  ExpectInvalid(
+      AllocationHistory::Create("exp", "exp", {"a", "a"}, kT0, std::vector<double>{1, 1})
+          .status(),
+      {"\"a\" appears twice"});
 }
 
 TEST(AllocationHistoryTest, CreateRejectsCountMismatch) {
@@ -200,12 +196,9 @@ TEST(AllocationHistoryTest, AppendRejectsBadWeightsAndLeavesHistoryUnchanged) {
   const std::string before = h.ToJson();
   ExpectInvalid(h.Append(kT1, std::vector<double>{1, 1, 1}),
                 {"one entry per arm (2), got 3"});
-  ExpectInvalid(h.Append(kT1, std::vector<double>{1}),
-                {"one entry per arm (2), got 1"});
-  ExpectInvalid(h.Append(kT1, std::vector<double>{-1, 2}),
-                {"weight of arm 0", "got -1"});
-  ExpectInvalid(h.Append(kT1, std::vector<double>{0, 0}),
-                {"positive finite sum"});
+  ExpectInvalid(h.Append(kT1, std::vector<double>{1}), {"one entry per arm (2), got 1"});
+  ExpectInvalid(h.Append(kT1, std::vector<double>{-1, 2}), {"weight of arm 0", "got -1"});
+  ExpectInvalid(h.Append(kT1, std::vector<double>{0, 0}), {"positive finite sum"});
   ExpectInvalid(h.Append(kT1, std::vector<double>{std::nan(""), 1}),
                 {"weight of arm 0", "got nan"});
   EXPECT_EQ(h.epochs().size(), 1u);
@@ -263,17 +256,15 @@ TEST(AllocationHistoryTest, BuildTablesReplaysBucketTableByHand) {
 TEST(AllocationHistoryTest, JsonRoundTripIsBitIdentical) {
   // Awkward doubles: thirds, 0.1 + 0.2, and a weight near the bottom of the
   // double range, all passed through normalization.
-  absl::StatusOr<AllocationHistory> h = AllocationHistory::Create(
-      "exp \"quoted\"", "salt\\with/escapes", {"a", "b", "c"}, kT0,
-      std::vector<double>{1.0 / 3, 1.0 / 3, 1.0 / 3});
+  absl::StatusOr<AllocationHistory> h =
+      AllocationHistory::Create("exp \"quoted\"", "salt\\with/escapes", {"a", "b", "c"},
+                                kT0, std::vector<double>{1.0 / 3, 1.0 / 3, 1.0 / 3});
   ASSERT_TRUE(h.ok()) << h.status();
   ASSERT_TRUE(h->Append(kT1, std::vector<double>{0.1 + 0.2, 0.1, 0.7}).ok());
   ASSERT_TRUE(h->Append(kT2, std::vector<double>{1e-300, 1, 1}).ok());
-  ASSERT_TRUE(h->Append(kT2 + absl::Milliseconds(1500),
-                        std::vector<double>{0.1, 0.2, 0.3})
-                  .ok());
-  ASSERT_TRUE(h->Append(kT2 + absl::Hours(6), std::vector<double>{0, 1e-17, 7})
-                  .ok());
+  ASSERT_TRUE(
+      h->Append(kT2 + absl::Milliseconds(1500), std::vector<double>{0.1, 0.2, 0.3}).ok());
+  ASSERT_TRUE(h->Append(kT2 + absl::Hours(6), std::vector<double>{0, 1e-17, 7}).ok());
 
   const std::string json = h->ToJson();
   absl::StatusOr<AllocationHistory> back = AllocationHistory::FromJson(json);
@@ -288,8 +279,7 @@ TEST(AllocationHistoryTest, JsonRoundTripOfManyRandomishWeights) {
   // Normalized weights rarely sum to exactly 1; reading them back must not
   // renormalize them by an ulp.
   absl::StatusOr<AllocationHistory> h = AllocationHistory::Create(
-      "exp", "exp", {"a", "b", "c", "d", "e"}, kT0,
-      std::vector<double>{1, 2, 3, 4, 5});
+      "exp", "exp", {"a", "b", "c", "d", "e"}, kT0, std::vector<double>{1, 2, 3, 4, 5});
   ASSERT_TRUE(h.ok()) << h.status();
   absl::Time t = kT0;
   uint64_t x = 88172645463325252ull;  // xorshift64, fixed seed
@@ -310,8 +300,7 @@ TEST(AllocationHistoryTest, JsonRoundTripOfManyRandomishWeights) {
 }
 
 TEST(AllocationHistoryTest, FromJsonReadsTheContractExample) {
-  absl::StatusOr<AllocationHistory> h =
-      AllocationHistory::FromJson(kContractExample);
+  absl::StatusOr<AllocationHistory> h = AllocationHistory::FromJson(kContractExample);
   ASSERT_TRUE(h.ok()) << h.status();
   EXPECT_EQ(h->experiment(), "support-bot-model");
   EXPECT_EQ(h->salt(), "support-bot-model");
@@ -360,22 +349,21 @@ TEST(AllocationHistoryTest, LaterEpochsMayListArmsInAnyOrder) {
 
 TEST(AllocationHistoryTest, FromJsonWithArmOrderRefusesOtherArms) {
   ExpectInvalid(AllocationHistory::FromJson(
-                    kContractExample,
-                    std::vector<std::string>{"small", "large", "xl"})
+                    kContractExample, std::vector<std::string>{"small", "large", "xl"})
                     .status(),
                 {"epochs[0].weights", "missing arm \"xl\""});
-  ExpectInvalid(AllocationHistory::FromJson(
-                    kContractExample, std::vector<std::string>{"small", "big"})
+  ExpectInvalid(AllocationHistory::FromJson(kContractExample,
+                                            std::vector<std::string>{"small", "big"})
                     .status(),
                 {"epochs[0].weights", "unknown arm \"large\""});
 }
 
 TEST(AllocationHistoryTest, FromJsonReadsTheShippedExample) {
-  absl::StatusOr<std::string> json = ReadFileToString(
-      ALLOT_SOURCE_DIR "/examples/histories/support-bot-model.json");
+  absl::StatusOr<std::string> json =
+      ReadFileToString(ALLOT_SOURCE_DIR "/examples/histories/support-bot-model.json");
   ASSERT_TRUE(json.ok()) << json.status();
-  absl::StatusOr<ExperimentConfig> config = LoadExperimentFile(
-      ALLOT_SOURCE_DIR "/examples/experiments/support-bot-model.toml");
+  absl::StatusOr<ExperimentConfig> config =
+      LoadExperimentFile(ALLOT_SOURCE_DIR "/examples/experiments/support-bot-model.toml");
   ASSERT_TRUE(config.ok()) << config.status();
   absl::StatusOr<AllocationHistory> h =
       AllocationHistory::FromJson(*json, config->ArmIds());
@@ -394,8 +382,7 @@ TEST(AllocationHistoryJsonTest, RefusesMalformedJsonWithOffset) {
                 {"allocation history: malformed JSON at offset 13: "});
   ExpectInvalid(AllocationHistory::FromJson(R"({"format": 1 "epochs": []})").status(),
                 {"allocation history: malformed JSON at offset 13: "});
-  ExpectInvalid(AllocationHistory::FromJson("").status(),
-                {"malformed JSON at offset 0"});
+  ExpectInvalid(AllocationHistory::FromJson("").status(), {"malformed JSON at offset 0"});
   ExpectInvalid(
       AllocationHistory::FromJson(ExampleWith("\"small\": 0.3", "\"small\" 0.3"))
           .status(),
@@ -410,39 +397,36 @@ TEST(AllocationHistoryJsonTest, RefusesNonObject) {
 }
 
 TEST(AllocationHistoryJsonTest, RefusesMissingTopLevelFields) {
-  ExpectInvalid(
-      AllocationHistory::FromJson(ExampleWith("\"format\": 1,", "")).status(),
-      {"document has no \"format\""});
+  ExpectInvalid(AllocationHistory::FromJson(ExampleWith("\"format\": 1,", "")).status(),
+                {"document has no \"format\""});
   ExpectInvalid(AllocationHistory::FromJson(
                     ExampleWith("\"experiment\": \"support-bot-model\",", ""))
                     .status(),
                 {"document has no \"experiment\""});
-  ExpectInvalid(AllocationHistory::FromJson(
-                    ExampleWith("\"salt\": \"support-bot-model\",", ""))
-                    .status(),
-                {"document has no \"salt\""});
-  ExpectInvalid(AllocationHistory::FromJson(
-                    R"({"format": 1, "experiment": "e", "salt": "e"})")
-                    .status(),
-                {"document has no \"epochs\""});
+  ExpectInvalid(
+      AllocationHistory::FromJson(ExampleWith("\"salt\": \"support-bot-model\",", ""))
+          .status(),
+      {"document has no \"salt\""});
+  ExpectInvalid(
+      AllocationHistory::FromJson(R"({"format": 1, "experiment": "e", "salt": "e"})")
+          .status(),
+      {"document has no \"epochs\""});
 }
 
 TEST(AllocationHistoryJsonTest, RefusesNewerFormat) {
   ExpectInvalid(
-      AllocationHistory::FromJson(ExampleWith("\"format\": 1", "\"format\": 2"))
-          .status(),
+      AllocationHistory::FromJson(ExampleWith("\"format\": 1", "\"format\": 2")).status(),
       {"format 2 is not supported", "format 1 to 1"});
 }
 
 TEST(AllocationHistoryJsonTest, RefusesFormatZeroAndNonInteger) {
   ExpectInvalid(
-      AllocationHistory::FromJson(ExampleWith("\"format\": 1", "\"format\": 0"))
-          .status(),
+      AllocationHistory::FromJson(ExampleWith("\"format\": 1", "\"format\": 0")).status(),
       {"format 0 is not supported"});
-  ExpectInvalid(AllocationHistory::FromJson(
-                    ExampleWith("\"format\": 1", "\"format\": \"1\""))
-                    .status(),
-                {"format must be an integer"});
+  ExpectInvalid(
+      AllocationHistory::FromJson(ExampleWith("\"format\": 1", "\"format\": \"1\""))
+          .status(),
+      {"format must be an integer"});
 }
 
 TEST(AllocationHistoryJsonTest, RefusesEmptyEpochs) {
@@ -454,12 +438,10 @@ TEST(AllocationHistoryJsonTest, RefusesEmptyEpochs) {
 
 TEST(AllocationHistoryJsonTest, RefusesMisnumberedEpoch) {
   ExpectInvalid(
-      AllocationHistory::FromJson(ExampleWith("\"epoch\": 1", "\"epoch\": 2"))
-          .status(),
+      AllocationHistory::FromJson(ExampleWith("\"epoch\": 1", "\"epoch\": 2")).status(),
       {"epochs[1].epoch must be 1"});
   ExpectInvalid(
-      AllocationHistory::FromJson(ExampleWith("\"epoch\": 0", "\"epoch\": 1"))
-          .status(),
+      AllocationHistory::FromJson(ExampleWith("\"epoch\": 0", "\"epoch\": 1")).status(),
       {"epochs[0].epoch must be 0"});
 }
 
@@ -476,29 +458,26 @@ TEST(AllocationHistoryJsonTest, RefusesStartNotIncreasing) {
 }
 
 TEST(AllocationHistoryJsonTest, RefusesStartNotRfc3339) {
-  ExpectInvalid(AllocationHistory::FromJson(
-                    ExampleWith("2026-01-02T06:00:00Z", "2026-01-02 06:00"))
-                    .status(),
-                {"epochs[1].start must be an RFC 3339 time",
-                 "got \"2026-01-02 06:00\""});
-  ExpectInvalid(AllocationHistory::FromJson(ExampleWith(
-                                                "\"2026-01-01T00:00:00Z\"", "0"))
-                    .status(),
-                {"epochs[0].start must be a string"});
+  ExpectInvalid(
+      AllocationHistory::FromJson(ExampleWith("2026-01-02T06:00:00Z", "2026-01-02 06:00"))
+          .status(),
+      {"epochs[1].start must be an RFC 3339 time", "got \"2026-01-02 06:00\""});
+  ExpectInvalid(
+      AllocationHistory::FromJson(ExampleWith("\"2026-01-01T00:00:00Z\"", "0")).status(),
+      {"epochs[0].start must be a string"});
 }
 
 TEST(AllocationHistoryJsonTest, RefusesUnknownArm) {
-  ExpectInvalid(AllocationHistory::FromJson(
-                    ExampleWith("{\"small\": 0.3, \"large\": 0.7}",
-                                "{\"small\": 0.3, \"huge\": 0.7}"))
-                    .status(),
-                {"epochs[1].weights names unknown arm \"huge\""});
+  ExpectInvalid(
+      AllocationHistory::FromJson(ExampleWith("{\"small\": 0.3, \"large\": 0.7}",
+                                              "{\"small\": 0.3, \"huge\": 0.7}"))
+          .status(),
+      {"epochs[1].weights names unknown arm \"huge\""});
 }
 
 TEST(AllocationHistoryJsonTest, RefusesMissingArm) {
   ExpectInvalid(AllocationHistory::FromJson(
-                    ExampleWith("{\"small\": 0.3, \"large\": 0.7}",
-                                "{\"small\": 1}"))
+                    ExampleWith("{\"small\": 0.3, \"large\": 0.7}", "{\"small\": 1}"))
                     .status(),
                 {"epochs[1].weights is missing arm \"large\""});
 }
@@ -509,11 +488,11 @@ TEST(AllocationHistoryJsonTest, RefusesDuplicateArmKey) {
                                 "{\"small\": 0.3, \"large\": 0.7, \"small\": 0.1}"))
                     .status(),
                 {"epochs[1].weights names arm \"small\" twice"});
-  ExpectInvalid(AllocationHistory::FromJson(
-                    ExampleWith("{\"small\": 0.5, \"large\": 0.5}",
-                                "{\"small\": 0.5, \"small\": 0.5}"))
-                    .status(),
-                {"epochs[0].weights names arm \"small\" twice"});
+  ExpectInvalid(
+      AllocationHistory::FromJson(ExampleWith("{\"small\": 0.5, \"large\": 0.5}",
+                                              "{\"small\": 0.5, \"small\": 0.5}"))
+          .status(),
+      {"epochs[0].weights names arm \"small\" twice"});
   // With the experiment's arm order, and a first value that is not a weight.
   ExpectInvalid(AllocationHistory::FromJson(
                     ExampleWith("{\"small\": 0.3, \"large\": 0.7}",
@@ -524,34 +503,32 @@ TEST(AllocationHistoryJsonTest, RefusesDuplicateArmKey) {
 }
 
 TEST(AllocationHistoryJsonTest, RefusesNegativeWeight) {
-  ExpectInvalid(AllocationHistory::FromJson(
-                    ExampleWith("\"large\": 0.7", "\"large\": -0.7"))
-                    .status(),
-                {"epochs[1]", "weight of arm 1", "got -0.7"});
+  ExpectInvalid(
+      AllocationHistory::FromJson(ExampleWith("\"large\": 0.7", "\"large\": -0.7"))
+          .status(),
+      {"epochs[1]", "weight of arm 1", "got -0.7"});
   // -1 must read as a bad weight too, not as a missing arm.
   const std::vector<std::string> order = {"small", "large"};
   for (absl::Span<const std::string> arm_order :
        {absl::Span<const std::string>(), absl::Span<const std::string>(order)}) {
     absl::Status status = AllocationHistory::FromJson(
-                              ExampleWith("\"large\": 0.7", "\"large\": -1"),
-                              arm_order)
+                              ExampleWith("\"large\": 0.7", "\"large\": -1"), arm_order)
                               .status();
     ExpectInvalid(status, {"epochs[1]", "weight of arm 1", "got -1"});
   }
 }
 
 TEST(AllocationHistoryJsonTest, RefusesStringWeight) {
-  ExpectInvalid(AllocationHistory::FromJson(
-                    ExampleWith("\"large\": 0.7", "\"large\": \"0.7\""))
-                    .status(),
-                {"epochs[1].weights.large must be a number"});
+  ExpectInvalid(
+      AllocationHistory::FromJson(ExampleWith("\"large\": 0.7", "\"large\": \"0.7\""))
+          .status(),
+      {"epochs[1].weights.large must be a number"});
 }
 
 TEST(AllocationHistoryJsonTest, RefusesZeroWeightInEpochZeroOnly) {
-  ExpectInvalid(AllocationHistory::FromJson(
-                    ExampleWith("\"large\": 0.5", "\"large\": 0"))
-                    .status(),
-                {"epochs[0]", "weight of arm 1", "positive", "got 0"});
+  ExpectInvalid(
+      AllocationHistory::FromJson(ExampleWith("\"large\": 0.5", "\"large\": 0")).status(),
+      {"epochs[0]", "weight of arm 1", "positive", "got 0"});
   // Later epochs may reach zero (a policy with floor 0).
   absl::StatusOr<AllocationHistory> h = AllocationHistory::FromJson(
       ExampleWith("{\"small\": 0.3, \"large\": 0.7}", "{\"small\": 0, \"large\": 1}"));
@@ -567,8 +544,7 @@ TEST(AllocationHistoryJsonTest, RefusesTooManyArmsWithoutQuadraticWork) {
   }
   const std::string json = absl::StrCat(
       R"({"format": 1, "experiment": "e", "salt": "e", "epochs": [)",
-      R"({"epoch": 0, "start": "2026-01-01T00:00:00Z", "weights": {)", weights,
-      "}}]}");
+      R"({"epoch": 0, "start": "2026-01-01T00:00:00Z", "weights": {)", weights, "}}]}");
   ExpectInvalid(AllocationHistory::FromJson(json).status(),
                 {"epochs[0].weights names more than 256 arms"});
 }

@@ -77,8 +77,8 @@ TEST(EstimateArmsTest, TwoEpochsMixPerEpochMeansAndUndoSimpsonsReversal) {
   //   b: 0.5 * 0.2 + 0.5 * 0.6 = 0.4     pooled 120/400 = 0.3
   // b is better within each epoch; pooling says a.
   const std::vector<ArmEstimate> est = EstimateArms(
-      {{Binary(100, 10), Binary(300, 60)}, {Binary(300, 150), Binary(100, 60)}},
-      2, MetricKind::kBinary);
+      {{Binary(100, 10), Binary(300, 60)}, {Binary(300, 150), Binary(100, 60)}}, 2,
+      MetricKind::kBinary);
   ASSERT_EQ(est.size(), 2u);
   EXPECT_NEAR(est[0].mean, 0.3, kTol);
   EXPECT_NEAR(est[1].mean, 0.4, kTol);
@@ -100,14 +100,14 @@ TEST(EstimateArmsTest, TwoEpochsMixPerEpochMeansAndUndoSimpsonsReversal) {
 TEST(EstimateArmsTest, EpochSharesFollowEpochSizes) {
   // Epoch 0 holds 100 units, epoch 1 300: shares 1/4 and 3/4.
   //   a: 0.25 * 0.2 + 0.75 * 0.4 = 0.35
-  const std::vector<ArmEstimate> est = EstimateArms(
-      {{Binary(50, 10), Binary(50, 5)}, {Binary(150, 60), Binary(150, 30)}}, 2,
-      MetricKind::kBinary);
+  const std::vector<ArmEstimate> est =
+      EstimateArms({{Binary(50, 10), Binary(50, 5)}, {Binary(150, 60), Binary(150, 30)}},
+                   2, MetricKind::kBinary);
   EXPECT_NEAR(est[0].mean, 0.35, kTol);
   EXPECT_NEAR(est[1].mean, 0.25 * 0.1 + 0.75 * 0.2, kTol);
   EXPECT_NEAR(est[0].effective_units, 1 / (0.0625 / 50 + 0.5625 / 150), 1e-9);
-  EXPECT_NEAR(est[0].variance_of_mean,
-              0.0625 * 0.2 * 0.8 / 50 + 0.5625 * 0.4 * 0.6 / 150, kTol);
+  EXPECT_NEAR(est[0].variance_of_mean, 0.0625 * 0.2 * 0.8 / 50 + 0.5625 * 0.4 * 0.6 / 150,
+              kTol);
 }
 
 TEST(EstimateArmsTest, ContinuousUsesPerEpochSampleVariances) {
@@ -115,8 +115,8 @@ TEST(EstimateArmsTest, ContinuousUsesPerEpochSampleVariances) {
   // Epoch 1: a {5, 7} (mean 6, var 2), b {4, 6, 8} (mean 6, var 4).
   // Five units each: shares 1/2.
   const std::vector<ArmEstimate> est = EstimateArms(
-      {{Values({1, 2, 3}), Values({2, 4})}, {Values({5, 7}), Values({4, 6, 8})}},
-      2, MetricKind::kContinuous);
+      {{Values({1, 2, 3}), Values({2, 4})}, {Values({5, 7}), Values({4, 6, 8})}}, 2,
+      MetricKind::kContinuous);
   EXPECT_NEAR(est[0].mean, 4, kTol);
   EXPECT_NEAR(est[1].mean, 4.5, kTol);
   EXPECT_NEAR(est[0].variance_of_mean, 0.25 * 1 / 3 + 0.25 * 2 / 2, kTol);
@@ -130,15 +130,14 @@ TEST(EstimateArmsTest, ContinuousUsesPerEpochSampleVariances) {
 TEST(EstimateArmsTest, ALoneUnitInAnEpochBorrowsThePooledVariance) {
   // a: epoch 0 {10}, epoch 1 {2, 4, 6}; epoch units 2 and 4 (b {0} and {0}).
   // Pooled variance of a {10, 2, 4, 6}: mean 5.5, (20.25+12.25+2.25+.25)/3.
-  const std::vector<ArmEstimate> est = EstimateArms(
-      {{Values({10}), Values({0})}, {Values({2, 4, 6}), Values({0})}}, 2,
-      MetricKind::kContinuous);
+  const std::vector<ArmEstimate> est =
+      EstimateArms({{Values({10}), Values({0})}, {Values({2, 4, 6}), Values({0})}}, 2,
+                   MetricKind::kContinuous);
   const double pooled_var = 35.0 / 3;
   const double s0 = 2.0 / 6, s1 = 4.0 / 6;
   EXPECT_NEAR(est[0].pooled_variance, pooled_var, 1e-9);
   EXPECT_NEAR(est[0].mean, s0 * 10 + s1 * 4, kTol);
-  EXPECT_NEAR(est[0].variance_of_mean, s0 * s0 * pooled_var / 1 + s1 * s1 * 4 / 3,
-              1e-9);
+  EXPECT_NEAR(est[0].variance_of_mean, s0 * s0 * pooled_var / 1 + s1 * s1 * 4 / 3, 1e-9);
 }
 
 TEST(PosteriorOfTest, BinaryWithOneEpochIsBetaOfConversionsAndFailures) {
@@ -165,8 +164,8 @@ TEST(PosteriorOfTest, BinaryWithoutUnitsIsThePrior) {
 
 TEST(PosteriorOfTest, BinaryWithSeveralEpochsUsesEffectiveUnits) {
   const std::vector<ArmEstimate> est = EstimateArms(
-      {{Binary(100, 10), Binary(300, 60)}, {Binary(300, 150), Binary(100, 60)}},
-      2, MetricKind::kBinary);
+      {{Binary(100, 10), Binary(300, 60)}, {Binary(300, 150), Binary(100, 60)}}, 2,
+      MetricKind::kBinary);
   // a: m = 0.3, n_eff = 300: Beta(1 + 90, 1 + 210).
   const ArmPosterior p = PosteriorOf(est[0], MetricKind::kBinary, Priors{});
   EXPECT_NEAR(p.a, 91, 1e-9);
@@ -175,8 +174,8 @@ TEST(PosteriorOfTest, BinaryWithSeveralEpochsUsesEffectiveUnits) {
 
 TEST(PosteriorOfTest, ContinuousCombinesTheNormalPriorWithTheData) {
   // {1, 2, 3, 4}: m = 2.5, variance of the mean 5/3 / 4 = 5/12.
-  const std::vector<ArmEstimate> est = EstimateArms(
-      {{Values({1, 2, 3, 4}), Values({0, 1})}}, 2, MetricKind::kContinuous);
+  const std::vector<ArmEstimate> est =
+      EstimateArms({{Values({1, 2, 3, 4}), Values({0, 1})}}, 2, MetricKind::kContinuous);
   ASSERT_NEAR(est[0].variance_of_mean, 5.0 / 12, kTol);
   // Near-flat default prior: the data alone, to ~1e-12 relative.
   ArmPosterior p = PosteriorOf(est[0], MetricKind::kContinuous, Priors{});
@@ -190,18 +189,17 @@ TEST(PosteriorOfTest, ContinuousCombinesTheNormalPriorWithTheData) {
 }
 
 TEST(PosteriorOfTest, ContinuousWithFewerThanTwoUnitsIsThePrior) {
-  const std::vector<ArmEstimate> est = EstimateArms(
-      {{Values({42}), Values({1, 2})}}, 2, MetricKind::kContinuous);
-  const ArmPosterior p =
-      PosteriorOf(est[0], MetricKind::kContinuous, {.normal_sd = 7});
+  const std::vector<ArmEstimate> est =
+      EstimateArms({{Values({42}), Values({1, 2})}}, 2, MetricKind::kContinuous);
+  const ArmPosterior p = PosteriorOf(est[0], MetricKind::kContinuous, {.normal_sd = 7});
   EXPECT_EQ(p.family, PosteriorFamily::kNormal);
   EXPECT_EQ(p.a, 0);
   EXPECT_EQ(p.b, 7);
 }
 
 TEST(PosteriorOfTest, ContinuousWithEqualValuesIsTightButNotAPoint) {
-  const std::vector<ArmEstimate> est = EstimateArms(
-      {{Values({5, 5, 5}), Values({1, 2})}}, 2, MetricKind::kContinuous);
+  const std::vector<ArmEstimate> est =
+      EstimateArms({{Values({5, 5, 5}), Values({1, 2})}}, 2, MetricKind::kContinuous);
   const ArmPosterior p = PosteriorOf(est[0], MetricKind::kContinuous, Priors{});
   EXPECT_EQ(p.a, 5);
   EXPECT_GT(p.b, 0);

@@ -21,8 +21,8 @@ using ::testing::HasSubstr;
 const absl::Time kStart = absl::FromUnixSeconds(1767225600);  // 2026-01-01
 
 AllocationHistory TwoArmHistory() {
-  return *AllocationHistory::Create("exp", "exp-salt", {"small", "large"},
-                                    kStart, {1, 1});
+  return *AllocationHistory::Create("exp", "exp-salt", {"small", "large"}, kStart,
+                                    {1, 1});
 }
 
 std::unique_ptr<Assigner> NewAssigner(const AssignerOptions& options = {}) {
@@ -88,8 +88,7 @@ TEST(AssignerTest, PinnedUnitsNeverMove) {
   const std::vector<std::vector<double>> weights = {
       {0.1, 0.9}, {0.9, 0.1}, {0.5, 0.5}, {0.01, 0.99}};
   for (size_t e = 0; e < weights.size(); ++e) {
-    ASSERT_TRUE(
-        assigner->Publish(kStart + absl::Hours(24 * (e + 1)), weights[e]).ok());
+    ASSERT_TRUE(assigner->Publish(kStart + absl::Hours(24 * (e + 1)), weights[e]).ok());
     for (int i = 0; i < 500; ++i) {
       absl::StatusOr<Assignment> a =
           assigner->AssignAt(absl::StrCat("c", i), kStart + absl::Hours(1));
@@ -138,8 +137,7 @@ TEST(AssignerTest, EpochAtAcrossThousandsOfEpochs) {
 }
 
 TEST(AssignerTest, HoldoutGetsBaselineAndNeverChanges) {
-  std::unique_ptr<Assigner> assigner =
-      NewAssigner({.holdout = 0.1, .baseline_arm = 1});
+  std::unique_ptr<Assigner> assigner = NewAssigner({.holdout = 0.1, .baseline_arm = 1});
   std::vector<bool> held;
   int count = 0;
   const int units = 50000;
@@ -173,10 +171,9 @@ TEST(AssignerTest, RefusesBadOptionsAndUnits) {
               HasSubstr("got 2"));
   std::unique_ptr<Assigner> assigner = NewAssigner();
   EXPECT_EQ(assigner->Assign("").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(assigner->AssignAt(std::string(kMaxUnitBytes + 1, 'x'), kStart)
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      assigner->AssignAt(std::string(kMaxUnitBytes + 1, 'x'), kStart).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST(AssignerTest, RefusedPublishChangesNothing) {
@@ -227,8 +224,7 @@ TEST(AssignerConcurrencyTest, ReadersSeeWholeEpochsWhileWriterPublishes) {
         ASSERT_TRUE(a.ok());
         ASSERT_GE(a->epoch, last_epoch);
         last_epoch = a->epoch;
-        const uint32_t bucket =
-            BucketOf(UnitHash(HashPurpose::kArm, "exp-salt", unit));
+        const uint32_t bucket = BucketOf(UnitHash(HashPurpose::kArm, "exp-salt", unit));
         ASSERT_EQ(a->arm, assigner->TableOf(a->epoch).ArmOf(bucket));
         ASSERT_EQ(a->propensity, assigner->WeightsOf(a->epoch)[a->arm]);
         // Pinned reads of old epochs stay valid while new ones appear.

@@ -17,8 +17,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-double WeightTotalVariation(const std::vector<double>& a,
-                            const std::vector<double>& b) {
+double WeightTotalVariation(const std::vector<double>& a, const std::vector<double>& b) {
   double tv = 0;
   for (size_t i = 0; i < a.size(); ++i) tv += std::abs(a[i] - b[i]);
   return tv / 2;
@@ -26,8 +25,7 @@ double WeightTotalVariation(const std::vector<double>& a,
 
 // Checks a reallocation from `before` (weights `w0`) to `after` (`w1`).
 void ExpectMinimalMove(const BucketTable& before, const BucketTable& after,
-                       const std::vector<double>& w0,
-                       const std::vector<double>& w1) {
+                       const std::vector<double>& w0, const std::vector<double>& w1) {
   const int k = before.num_arms();
   // Only arms that lost buckets give, only arms that gained receive.
   for (uint32_t b = 0; b < kNumBuckets; ++b) {
@@ -45,10 +43,8 @@ void ExpectMinimalMove(const BucketTable& before, const BucketTable& after,
   // ...which is within max(1, K / 2) / B of the distance between the weights:
   // each count is within one bucket of w * B.
   const double moved =
-      double{static_cast<double>(BucketTable::MovedBuckets(before, after))} /
-      kNumBuckets;
-  EXPECT_NEAR(moved, WeightTotalVariation(w0, w1),
-              std::max(1.0, k / 2.0) / kNumBuckets);
+      double{static_cast<double>(BucketTable::MovedBuckets(before, after))} / kNumBuckets;
+  EXPECT_NEAR(moved, WeightTotalVariation(w0, w1), std::max(1.0, k / 2.0) / kNumBuckets);
 }
 
 TEST(BucketCountsTest, LargestRemainderSumsToBuckets) {
@@ -97,22 +93,18 @@ TEST(BucketTableTest, WeightsAreNormalized) {
 }
 
 TEST(BucketTableTest, RefusesBadWeights) {
-  EXPECT_THAT(BucketTable::Initial({1}).status().message(),
-              HasSubstr("at least 2 arms"));
+  EXPECT_THAT(BucketTable::Initial({1}).status().message(), HasSubstr("at least 2 arms"));
   EXPECT_THAT(BucketTable::Initial({1, NAN}).status().message(),
               HasSubstr("weight of arm 1"));
-  EXPECT_THAT(BucketTable::Initial({1, -1}).status().message(),
-              HasSubstr("got -1"));
-  EXPECT_THAT(BucketTable::Initial(std::vector<double>(kMaxArms + 1, 1.0))
-                  .status()
-                  .message(),
-              HasSubstr("at most 256 arms, got 257"));
+  EXPECT_THAT(BucketTable::Initial({1, -1}).status().message(), HasSubstr("got -1"));
+  EXPECT_THAT(
+      BucketTable::Initial(std::vector<double>(kMaxArms + 1, 1.0)).status().message(),
+      HasSubstr("at most 256 arms, got 257"));
   absl::StatusOr<BucketTable> t = BucketTable::Initial({1, 1});
   ASSERT_TRUE(t.ok());
   EXPECT_THAT(t->Reallocate({1, 1, 1}).status().message(),
               HasSubstr("one weight per arm (2), got 3"));
-  EXPECT_THAT(t->Reallocate({0, 0}).status().message(),
-              HasSubstr("positive finite sum"));
+  EXPECT_THAT(t->Reallocate({0, 0}).status().message(), HasSubstr("positive finite sum"));
 }
 
 TEST(BucketTableTest, ReallocationMovesOnlyTheTotalVariation) {
@@ -141,8 +133,7 @@ TEST(BucketTableTest, LosingArmGivesUpTakenBucketsBeforeItsOwn) {
   // Arm 1 takes buckets from arm 0, then loses weight to arm 2: it must hand
   // over the buckets it took (their units were already moved once), keeping
   // its own first block intact.
-  std::vector<double> w0 = {0.4, 0.3, 0.3}, w1 = {0.2, 0.5, 0.3},
-                      w2 = {0.2, 0.3, 0.5};
+  std::vector<double> w0 = {0.4, 0.3, 0.3}, w1 = {0.2, 0.5, 0.3}, w2 = {0.2, 0.3, 0.5};
   absl::StatusOr<BucketTable> t0 = BucketTable::Initial(w0);
   absl::StatusOr<BucketTable> t1 = t0->Reallocate(w1);
   absl::StatusOr<BucketTable> t2 = t1->Reallocate(w2);

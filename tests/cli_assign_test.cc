@@ -37,7 +37,8 @@ weight = 1
 )toml";
 
 // Epoch 0 splits evenly; epoch 1 moves 40% of all units from small to large.
-constexpr char kHistory[] = R"json({"format": 1, "experiment": "cli-exp", "salt": "cli-exp",
+constexpr char kHistory[] =
+    R"json({"format": 1, "experiment": "cli-exp", "salt": "cli-exp",
  "epochs": [
    {"epoch": 0, "start": "2026-01-01T00:00:00Z", "weights": {"small": 0.5, "large": 0.5}},
    {"epoch": 1, "start": "2026-01-02T06:00:00Z", "weights": {"small": 0.1, "large": 0.9}}]}
@@ -116,8 +117,7 @@ class CliAssignTest : public ::testing::Test {
   }
 
   // Runs `allot assign ARGS` with `input` on standard input.
-  CliResult Assign(const std::vector<std::string>& args,
-                   const std::string& input) {
+  CliResult Assign(const std::vector<std::string>& args, const std::string& input) {
     const std::string in = Write("stdin.txt", input);
     const std::string out = absl::StrCat(dir_, "/stdout.txt");
     const std::string err = absl::StrCat(dir_, "/stderr.txt");
@@ -139,14 +139,14 @@ class CliAssignTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_THAT(r.err, IsEmpty());
     std::vector<Line> lines = ParseOutput(r.out);
-    EXPECT_EQ(lines.size(), static_cast<size_t>(std::count(
-                                input.begin(), input.end(), '\n')));
+    EXPECT_EQ(lines.size(),
+              static_cast<size_t>(std::count(input.begin(), input.end(), '\n')));
     return lines;
   }
 
   // Runs and expects a failure with a message on stderr containing `what`.
-  void ExpectFailure(const std::vector<std::string>& args,
-                     const std::string& input, const std::string& what) {
+  void ExpectFailure(const std::vector<std::string>& args, const std::string& input,
+                     const std::string& what) {
     CliResult r = Assign(args, input);
     EXPECT_NE(r.exit_code, 0);
     EXPECT_THAT(r.err, HasSubstr(what));
@@ -164,8 +164,7 @@ TEST_F(CliAssignTest, PrintsOneTabSeparatedLinePerUnit) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<Line> lines = ParseOutput(r.out);
   ASSERT_EQ(lines.size(), 4u);
-  const std::vector<std::string> units = {"user-1", "user-2", "conv-7f3a9c",
-                                          "user-1"};
+  const std::vector<std::string> units = {"user-1", "user-2", "conv-7f3a9c", "user-1"};
   for (size_t i = 0; i < lines.size(); ++i) {
     EXPECT_EQ(lines[i].unit, units[i]);
     EXPECT_THAT(lines[i].arm, ::testing::AnyOf("small", "large"));
@@ -200,14 +199,12 @@ TEST_F(CliAssignTest, SameInputGivesIdenticalOutput) {
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(first.out, second.out);
   // Each line depends on its unit alone, not on what came before it.
-  CliResult alone =
-      Assign({"--experiment", exp, "--history", history}, "user-1999\n");
+  CliResult alone = Assign({"--experiment", exp, "--history", history}, "user-1999\n");
   EXPECT_TRUE(absl::EndsWith(first.out, alone.out)) << alone.out;
 }
 
 TEST_F(CliAssignTest, SplitsRoughlyByWeight) {
-  std::vector<Line> lines =
-      AssignOk({"--experiment", ExperimentFile()}, Units(0, 10000));
+  std::vector<Line> lines = AssignOk({"--experiment", ExperimentFile()}, Units(0, 10000));
   int small = 0;
   for (const Line& l : lines) small += l.arm == "small";
   // Binomial(10000, 0.5): sd = 50; 5 sigma = 250.
@@ -216,8 +213,7 @@ TEST_F(CliAssignTest, SplitsRoughlyByWeight) {
 
 TEST_F(CliAssignTest, HistoryUsesTheLatestEpoch) {
   std::vector<Line> lines = AssignOk(
-      {"--experiment", ExperimentFile(), "--history", HistoryFile()},
-      Units(0, 1000));
+      {"--experiment", ExperimentFile(), "--history", HistoryFile()}, Units(0, 1000));
   int small = 0;
   for (const Line& l : lines) {
     EXPECT_EQ(l.epoch, 1);
@@ -237,17 +233,15 @@ TEST_F(CliAssignTest, AtUsesTheEpochInForceThen) {
   for (const char* at : {kInEpoch0, "2026-01-01T00:00:00Z", kBeforeEpoch0}) {
     SCOPED_TRACE(at);
     for (const Line& l :
-         AssignOk({"--experiment", exp, "--history", history, "--at", at},
-                  input)) {
+         AssignOk({"--experiment", exp, "--history", history, "--at", at}, input)) {
       EXPECT_EQ(l.epoch, 0);
       EXPECT_EQ(l.propensity, 0.5);
     }
   }
   const std::vector<Line> at_start = AssignOk(
-      {"--experiment", exp, "--history", history, "--at", "2026-01-02T06:00:00Z"},
-      input);
-  const std::vector<Line> later = AssignOk(
-      {"--experiment", exp, "--history", history, "--at", kInEpoch1}, input);
+      {"--experiment", exp, "--history", history, "--at", "2026-01-02T06:00:00Z"}, input);
+  const std::vector<Line> later =
+      AssignOk({"--experiment", exp, "--history", history, "--at", kInEpoch1}, input);
   ASSERT_EQ(at_start.size(), latest.size());
   ASSERT_EQ(later.size(), latest.size());
   for (size_t i = 0; i < latest.size(); ++i) {
@@ -262,8 +256,7 @@ TEST_F(CliAssignTest, UnitStartPinsUnitsToTheirEpoch) {
   const std::string history = HistoryFile();
   const std::string input = Units(0, 200);
   const std::vector<Line> epoch0 =
-      AssignOk({"--experiment", exp, "--history", history, "--at", kInEpoch0},
-               input);
+      AssignOk({"--experiment", exp, "--history", history, "--at", kInEpoch0}, input);
   const std::vector<Line> epoch1 =
       AssignOk({"--experiment", exp, "--history", history}, input);
   ASSERT_EQ(epoch0.size(), 200u);
@@ -282,10 +275,10 @@ TEST_F(CliAssignTest, UnitStartPinsUnitsToTheirEpoch) {
   };
 
   const std::string starts =
-      absl::StrCat(moved, "\t", kInEpoch0, "\n", moved, "\t", kInEpoch1, "\n",
-                   moved, "\t", kBeforeEpoch0, "\n");
-  std::vector<Line> pinned = AssignOk(
-      {"--experiment", exp, "--history", history, "--unit-start"}, starts);
+      absl::StrCat(moved, "\t", kInEpoch0, "\n", moved, "\t", kInEpoch1, "\n", moved,
+                   "\t", kBeforeEpoch0, "\n");
+  std::vector<Line> pinned =
+      AssignOk({"--experiment", exp, "--history", history, "--unit-start"}, starts);
   ASSERT_EQ(pinned.size(), 3u);
   // Started in epoch 0: keeps its epoch-0 arm although its bucket moved.
   EXPECT_EQ(pinned[0].unit, moved);
@@ -303,8 +296,8 @@ TEST_F(CliAssignTest, UnitStartPinsUnitsToTheirEpoch) {
   // Every unit started in epoch 0 gets exactly its epoch-0 answer.
   std::string all;
   for (const Line& l : epoch0) absl::StrAppend(&all, l.unit, "\t", kInEpoch0, "\n");
-  std::vector<Line> all_pinned = AssignOk(
-      {"--experiment", exp, "--history", history, "--unit-start"}, all);
+  std::vector<Line> all_pinned =
+      AssignOk({"--experiment", exp, "--history", history, "--unit-start"}, all);
   ASSERT_EQ(all_pinned.size(), epoch0.size());
   for (size_t i = 0; i < epoch0.size(); ++i) {
     EXPECT_EQ(all_pinned[i].arm, epoch0[i].arm) << epoch0[i].unit;
@@ -350,8 +343,8 @@ TEST_F(CliAssignTest, ShippedExamplesWork) {
   const std::string history = root + "/examples/histories/support-bot-model.json";
   const std::string starts = ReadAll(root + "/examples/units/sample-starts.tsv");
   ASSERT_FALSE(starts.empty());
-  std::vector<Line> lines = AssignOk(
-      {"--experiment", exp, "--history", history, "--unit-start"}, starts);
+  std::vector<Line> lines =
+      AssignOk({"--experiment", exp, "--history", history, "--unit-start"}, starts);
   std::map<int64_t, int> per_epoch;
   for (const Line& l : lines) {
     ++per_epoch[l.epoch];
@@ -363,17 +356,16 @@ TEST_F(CliAssignTest, ShippedExamplesWork) {
   EXPECT_GE(lines.size(), 10u);
   EXPECT_EQ(per_epoch.size(), 3u) << "sample starts should cover all 3 epochs";
   // And the plain form with the shipped prompt-variants experiment.
-  std::vector<Line> plain = AssignOk(
-      {"--experiment", root + "/examples/experiments/prompt-variants.toml"},
-      Units(0, 30));
+  std::vector<Line> plain =
+      AssignOk({"--experiment", root + "/examples/experiments/prompt-variants.toml"},
+               Units(0, 30));
   for (const Line& l : plain) EXPECT_NEAR(l.propensity, 1.0 / 3, 1e-15);
 }
 
 // --- Errors -------------------------------------------------------------------
 
 TEST_F(CliAssignTest, MissingExperimentFile) {
-  ExpectFailure({"--experiment", dir_ + "/nope.toml"}, "user-1\n",
-                "nope.toml");
+  ExpectFailure({"--experiment", dir_ + "/nope.toml"}, "user-1\n", "nope.toml");
 }
 
 TEST_F(CliAssignTest, MissingExperimentFlag) {
@@ -385,8 +377,8 @@ TEST_F(CliAssignTest, MissingExperimentFlag) {
 TEST_F(CliAssignTest, BadToml) {
   const std::string exp = Write("bad.toml", "id = \"x\"\n[[arms]\nid = \"a\"\n");
   ExpectFailure({"--experiment", exp}, "user-1\n", "bad.toml:2:");
-  const std::string invalid = Write(
-      "invalid.toml", "id = \"x\"\n[[arms]]\nid = \"a\"\nweight = -2\n");
+  const std::string invalid =
+      Write("invalid.toml", "id = \"x\"\n[[arms]]\nid = \"a\"\nweight = -2\n");
   ExpectFailure({"--experiment", invalid}, "user-1\n", "invalid.toml:");
 }
 
@@ -395,9 +387,9 @@ TEST_F(CliAssignTest, HistoryOfAnotherExperiment) {
   other.replace(other.find("\"experiment\": \"cli-exp\""),
                 std::string("\"experiment\": \"cli-exp\"").size(),
                 "\"experiment\": \"other-exp\"");
-  ExpectFailure({"--experiment", ExperimentFile(), "--history",
-                 Write("other.json", other)},
-                "user-1\n", "experiment \"other-exp\" does not match");
+  ExpectFailure(
+      {"--experiment", ExperimentFile(), "--history", Write("other.json", other)},
+      "user-1\n", "experiment \"other-exp\" does not match");
 }
 
 TEST_F(CliAssignTest, HistoryWithOtherArms) {
@@ -405,30 +397,28 @@ TEST_F(CliAssignTest, HistoryWithOtherArms) {
   for (size_t at; (at = other.find("\"large\"")) != std::string::npos;) {
     other.replace(at, 7, "\"huge\"");
   }
-  ExpectFailure({"--experiment", ExperimentFile(), "--history",
-                 Write("arms.json", other)},
-                "user-1\n", "unknown arm \"huge\"");
+  ExpectFailure(
+      {"--experiment", ExperimentFile(), "--history", Write("arms.json", other)},
+      "user-1\n", "unknown arm \"huge\"");
 }
 
 TEST_F(CliAssignTest, HistoryWithMismatchedSalt) {
   std::string salted = kHistory;
   salted.replace(salted.find("\"salt\": \"cli-exp\""),
-                 std::string("\"salt\": \"cli-exp\"").size(),
-                 "\"salt\": \"cli-exp-v2\"");
-  ExpectFailure({"--experiment", ExperimentFile(), "--history",
-                 Write("salted.json", salted)},
-                "user-1\n", "salt \"cli-exp-v2\" does not match");
+                 std::string("\"salt\": \"cli-exp\"").size(), "\"salt\": \"cli-exp-v2\"");
+  ExpectFailure(
+      {"--experiment", ExperimentFile(), "--history", Write("salted.json", salted)},
+      "user-1\n", "salt \"cli-exp-v2\" does not match");
 }
 
 TEST_F(CliAssignTest, MalformedHistoryJson) {
   const std::string history = Write("broken.json", "{\"format\": 1, \"epochs\": [");
-  ExpectFailure({"--experiment", ExperimentFile(), "--history", history},
-                "user-1\n", "broken.json: allocation history: malformed JSON");
+  ExpectFailure({"--experiment", ExperimentFile(), "--history", history}, "user-1\n",
+                "broken.json: allocation history: malformed JSON");
 }
 
 TEST_F(CliAssignTest, MissingHistoryFile) {
-  ExpectFailure({"--experiment", ExperimentFile(), "--history",
-                 dir_ + "/absent.json"},
+  ExpectFailure({"--experiment", ExperimentFile(), "--history", dir_ + "/absent.json"},
                 "user-1\n", "absent.json");
 }
 
@@ -440,21 +430,20 @@ TEST_F(CliAssignTest, EmptyUnitLineNamesIt) {
 TEST_F(CliAssignTest, BadUnitStartLine) {
   const std::string exp = ExperimentFile();
   const std::string history = HistoryFile();
-  ExpectFailure({"--experiment", exp, "--history", history, "--unit-start"},
-                "user-1\n", "stdin:1:");
+  ExpectFailure({"--experiment", exp, "--history", history, "--unit-start"}, "user-1\n",
+                "stdin:1:");
   ExpectFailure({"--experiment", exp, "--history", history, "--unit-start"},
                 absl::StrCat("user-1\t", kInEpoch0, "\nuser-2\tlast tuesday\n"),
                 "stdin:2: unit start must be an RFC 3339 time");
   ExpectFailure({"--experiment", exp, "--history", history, "--unit-start"},
                 absl::StrCat("user-1\t", kInEpoch0, "\textra\n"), "stdin:1:");
   ExpectFailure({"--experiment", exp, "--history", history, "--unit-start"},
-                absl::StrCat("\t", kInEpoch0, "\n"),
-                "stdin:1: unit must not be empty");
+                absl::StrCat("\t", kInEpoch0, "\n"), "stdin:1: unit must not be empty");
 }
 
 TEST_F(CliAssignTest, BadAt) {
-  ExpectFailure({"--experiment", ExperimentFile(), "--at", "tomorrow"},
-                "user-1\n", "--at must be an RFC 3339 time");
+  ExpectFailure({"--experiment", ExperimentFile(), "--at", "tomorrow"}, "user-1\n",
+                "--at must be an RFC 3339 time");
 }
 
 }  // namespace

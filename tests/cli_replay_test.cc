@@ -31,8 +31,8 @@ std::vector<std::string> Lines(const std::string& text) {
 // Replays `events` into `out`, expecting success.
 CliResult ReplayOk(const std::string& events, const std::string& out,
                    const std::vector<std::string>& extra, const std::string& dir) {
-  std::vector<std::string> args = {"replay", "--experiment", kExperiment,
-                                   "--events", events, "--out", out};
+  std::vector<std::string> args = {"replay", "--experiment", kExperiment, "--events",
+                                   events,   "--out",        out};
   args.insert(args.end(), extra.begin(), extra.end());
   CliResult r = RunCli(args, dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -50,8 +50,8 @@ TEST(CliReplayTest, WritesReportsAssignmentsAndHistory) {
   ASSERT_GT(assign_rows, 1000);
 
   const CliResult r = ReplayOk(kEvents, out, {}, scratch.path());
-  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("replayed ", num_rows, " of ", num_rows,
-                                            " events")));
+  EXPECT_THAT(
+      r.out, HasSubstr(absl::StrCat("replayed ", num_rows, " of ", num_rows, " events")));
 
   rapidjson::Document reports;
   reports.Parse(ReadBytes(out + "/reports.json").c_str());
@@ -61,10 +61,10 @@ TEST(CliReplayTest, WritesReportsAssignmentsAndHistory) {
   int reallocated = 0;
   for (const rapidjson::Value& report : reports.GetArray()) {
     EXPECT_STREQ(report["experiment"].GetString(), "support-bot-model");
-    for (const char* key : {"epoch", "time", "reallocated", "reason", "weights_before",
-                            "weights_after", "arms", "srm_p", "late_outcomes",
-                            "unknown_outcomes", "duplicate_outcomes", "holdout_units",
-                            "holdout_outcomes", "winner"}) {
+    for (const char* key :
+         {"epoch", "time", "reallocated", "reason", "weights_before", "weights_after",
+          "arms", "srm_p", "late_outcomes", "unknown_outcomes", "duplicate_outcomes",
+          "holdout_units", "holdout_outcomes", "winner"}) {
       EXPECT_TRUE(report.HasMember(key)) << key;
     }
     reallocated += report["reallocated"].GetBool();

@@ -52,8 +52,8 @@ name = "thompson"
 kind = "thompson"
 )toml";
 
-const char* const kOutputs[] = {"summary.json", "summary.md", "epochs.csv",
-                                "weights.svg", "regret.svg"};
+const char* const kOutputs[] = {"summary.json", "summary.md", "epochs.csv", "weights.svg",
+                                "regret.svg"};
 
 TEST(CliSimulateTest, WritesEveryOutputTheSameForOneAndTwoThreads) {
   const ScratchDir scratch("cli_simulate_test");
@@ -61,10 +61,10 @@ TEST(CliSimulateTest, WritesEveryOutputTheSameForOneAndTwoThreads) {
   WriteBytes(dir + "/tiny.toml", kScenario);
   std::string stdout_by_threads[2];
   for (int threads : {1, 2}) {
-    const CliResult r = RunCli({"simulate", dir + "/tiny.toml", "--out",
-                                dir + "/t" + std::to_string(threads), "--seed", "5",
-                                "--threads", std::to_string(threads)},
-                               dir);
+    const CliResult r = RunCli(
+        {"simulate", dir + "/tiny.toml", "--out", dir + "/t" + std::to_string(threads),
+         "--seed", "5", "--threads", std::to_string(threads)},
+        dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     stdout_by_threads[threads - 1] = r.out;
   }
@@ -89,10 +89,10 @@ TEST(CliSimulateTest, TheSeedChangesTheRun) {
   const std::string& dir = scratch.path();
   WriteBytes(dir + "/tiny.toml", kScenario);
   for (const char* seed : {"5", "6"}) {
-    const CliResult r = RunCli({"simulate", dir + "/tiny.toml", "--out",
-                                dir + "/s" + seed, "--seed", seed, "--threads", "2",
-                                "--replicates", "2"},
-                               dir);
+    const CliResult r =
+        RunCli({"simulate", dir + "/tiny.toml", "--out", dir + "/s" + seed, "--seed",
+                seed, "--threads", "2", "--replicates", "2"},
+               dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   EXPECT_NE(ReadBytes(dir + "/s5/epochs.csv"), ReadBytes(dir + "/s6/epochs.csv"));
@@ -102,9 +102,8 @@ TEST(CliSimulateTest, BadArgumentsFailWithAMessage) {
   const ScratchDir scratch("cli_simulate_test");
   const std::string& dir = scratch.path();
   WriteBytes(dir + "/tiny.toml", kScenario);
-  CliResult r = RunCli({"simulate", dir + "/tiny.toml", "--out", dir + "/o",
-                        "--threads", "0"},
-                       dir);
+  CliResult r = RunCli(
+      {"simulate", dir + "/tiny.toml", "--out", dir + "/o", "--threads", "0"}, dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("--threads must be >= 1, got 0"));
   r = RunCli({"simulate", dir + "/missing.toml", "--out", dir + "/o"}, dir);

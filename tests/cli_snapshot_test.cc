@@ -22,11 +22,12 @@ using ::testing::StartsWith;
 // Replays the shipped support-bot log with --snapshot; returns its path.
 std::string ReplaySnapshot(const std::string& dir) {
   const std::string path = dir + "/replay.snapshot";
-  const CliResult r = RunCli(
-      {"replay", "--experiment", SourcePath("examples/experiments/support-bot-model.toml"),
-       "--events", SourcePath("examples/events/support-bot-model.csv"), "--out",
-       dir + "/out", "--snapshot", path},
-      dir);
+  const CliResult r =
+      RunCli({"replay", "--experiment",
+              SourcePath("examples/experiments/support-bot-model.toml"), "--events",
+              SourcePath("examples/events/support-bot-model.csv"), "--out", dir + "/out",
+              "--snapshot", path},
+             dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return path;
 }
@@ -72,7 +73,8 @@ TEST(CliSnapshotTest, ACorruptSnapshotIsAClearError) {
   // Cut short, and not a snapshot at all.
   WriteBytes(dir + "/truncated.snapshot", good.substr(0, good.size() - 7));
   WriteBytes(dir + "/garbage.snapshot", "GARBAGE!not a snapshot, just text\n");
-  for (const char* name : {"flipped.snapshot", "truncated.snapshot", "garbage.snapshot"}) {
+  for (const char* name :
+       {"flipped.snapshot", "truncated.snapshot", "garbage.snapshot"}) {
     const std::string path = absl::StrCat(dir, "/", name);
     const CliResult r = RunCli({"snapshot", "inspect", path}, dir);
     EXPECT_EQ(r.exit_code, 1) << name;  // an error, not a crash (which is -1)

@@ -19,9 +19,9 @@ using ::testing::HasSubstr;
 
 TEST(CliWeightsTest, BetaArmsGiveProbabilitiesWeightsAndIntervals) {
   const ScratchDir scratch("cli_weights_test");
-  const CliResult r = RunCli(
-      {"weights", "--model", "beta", "--arm", "a:1000:100", "--arm", "b:1000:120"},
-      scratch.path());
+  const CliResult r =
+      RunCli({"weights", "--model", "beta", "--arm", "a:1000:100", "--arm", "b:1000:120"},
+             scratch.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   rapidjson::Document doc;
@@ -90,15 +90,16 @@ TEST(CliWeightsTest, BadInputFailsWithAMessage) {
     const CliResult r = RunCli(args, scratch.path());
     EXPECT_EQ(r.exit_code, 1) << c.message;
     EXPECT_EQ(r.out, "") << c.message;
-    EXPECT_THAT(r.err, HasSubstr("allot weights: " )) << c.message;
+    EXPECT_THAT(r.err, HasSubstr("allot weights: ")) << c.message;
     EXPECT_THAT(r.err, HasSubstr(c.message));
   }
 }
 
 TEST(CliWeightsTest, DuplicateArmIdsAreRefused) {
   const ScratchDir scratch("cli_weights_test");
-  const CliResult r = RunCli(
-      {"weights", "--model", "beta", "--arm", "a:10:1", "--arm", "a:10:2"}, scratch.path());
+  const CliResult r =
+      RunCli({"weights", "--model", "beta", "--arm", "a:10:1", "--arm", "a:10:2"},
+             scratch.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("\"a\""));
 }

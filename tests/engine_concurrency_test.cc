@@ -55,7 +55,8 @@ TEST(EngineConcurrencyTest, TotalsAreExactAfterParallelTraffic) {
                                   std::nullopt});
             }
             std::vector<absl::StatusOr<Assignment>> results(kBatch), again(kBatch);
-            ASSERT_TRUE(engine.AssignBatch("exp", requests, absl::MakeSpan(results)).ok());
+            ASSERT_TRUE(
+                engine.AssignBatch("exp", requests, absl::MakeSpan(results)).ok());
             // Returning visits are not new exposures.
             ASSERT_TRUE(engine.AssignBatch("exp", requests, absl::MakeSpan(again)).ok());
             for (int j = 0; j < kBatch; ++j) {

@@ -396,14 +396,12 @@ TEST(EngineTest, StopServesTheFallbackAndKeepsExposedUnits) {
   ASSERT_TRUE(engine->Delete("exp").ok());
   EXPECT_EQ(engine->Assign("exp", "u1", At(absl::Hours(11))).status().code(),
             absl::StatusCode::kNotFound);
-  absl::StatusOr<std::vector<ReallocationReport>> final_report =
-      engine->Reports("exp");
+  absl::StatusOr<std::vector<ReallocationReport>> final_report = engine->Reports("exp");
   ASSERT_TRUE(final_report.ok());
   ASSERT_EQ(final_report->size(), 1u);
   EXPECT_EQ((*final_report)[0].reason, "final report");
   EXPECT_EQ((*final_report)[0].arms[0].units + (*final_report)[0].arms[1].units, 200);
-  EXPECT_EQ((*final_report)[0].arms[0].outcomes + (*final_report)[0].arms[1].outcomes,
-            1);
+  EXPECT_EQ((*final_report)[0].arms[0].outcomes + (*final_report)[0].arms[1].outcomes, 1);
   EXPECT_EQ(engine->Delete("exp").code(), absl::StatusCode::kNotFound);
 }
 

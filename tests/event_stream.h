@@ -41,10 +41,13 @@ struct EngineEvent {
   enum Kind { kCreate, kStart, kAssign, kOutcome, kAdvance, kStop, kDelete };
   EngineEvent(Kind kind, std::string experiment, std::string unit = "",
               absl::Time time = absl::InfinitePast(),
-              std::optional<absl::Time> unit_start = std::nullopt,
-              double value = 0)
-      : kind(kind), experiment(std::move(experiment)), unit(std::move(unit)),
-        time(time), unit_start(unit_start), value(value) {}
+              std::optional<absl::Time> unit_start = std::nullopt, double value = 0)
+      : kind(kind),
+        experiment(std::move(experiment)),
+        unit(std::move(unit)),
+        time(time),
+        unit_start(unit_start),
+        value(value) {}
   Kind kind;
   std::string experiment;
   std::string unit;

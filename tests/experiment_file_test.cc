@@ -149,8 +149,8 @@ TEST(ExperimentFileTest, ParsesEveryShippedExample) {
 }
 
 TEST(ExperimentFileTest, ShippedSupportBotModelIsTheContractExample) {
-  absl::StatusOr<ExperimentConfig> c = LoadExperimentFile(
-      ALLOT_SOURCE_DIR "/examples/experiments/support-bot-model.toml");
+  absl::StatusOr<ExperimentConfig> c =
+      LoadExperimentFile(ALLOT_SOURCE_DIR "/examples/experiments/support-bot-model.toml");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->id, "support-bot-model");
   EXPECT_EQ(c->EffectiveSalt(), "support-bot-model");
@@ -166,8 +166,7 @@ TEST(ExperimentFileTest, LoadMissingFileIsNotFound) {
       LoadExperimentFile(::testing::TempDir() + "/no/such/experiment.toml");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(c.status().message()),
-              HasSubstr("no/such/experiment.toml"));
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("no/such/experiment.toml"));
 }
 
 TEST(ExperimentFileTest, LoadNamesThePathInErrors) {
@@ -180,8 +179,7 @@ TEST(ExperimentFileTest, LoadNamesThePathInErrors) {
   std::remove(path.c_str());
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(c.status().message()),
-              StartsWith(path + ":6: arms[1].weight"));
+  EXPECT_THAT(std::string(c.status().message()), StartsWith(path + ":6: arms[1].weight"));
 }
 
 // A bad experiment file: its text, with the offending line marked "# <-"
@@ -217,9 +215,9 @@ TEST_P(BadExperimentFileTest, NamesLineAndField) {
   absl::StatusOr<ExperimentConfig> c = ParseExperimentToml(bad.text, kSource);
   ASSERT_FALSE(c.ok()) << bad.text;
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(c.status().message()),
-              StartsWith(absl::StrCat(kSource, ":", MarkedLine(bad.text), ": ",
-                                      bad.message)))
+  EXPECT_THAT(
+      std::string(c.status().message()),
+      StartsWith(absl::StrCat(kSource, ":", MarkedLine(bad.text), ": ", bad.message)))
       << bad.text;
 }
 
@@ -229,7 +227,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"MissingId",
                 "unit = \"user\"\n[[arms]]\nid = \"a\"\n[[arms]]\nid = \"b\"\n",
                 "id is required"},
-        BadFile{"EmptyId", "id = \"\"  # <-\n[[arms]]\nid = \"a\"\n[[arms]]\nid = \"b\"\n",
+        BadFile{"EmptyId",
+                "id = \"\"  # <-\n[[arms]]\nid = \"a\"\n[[arms]]\nid = \"b\"\n",
                 "id must not be empty"},
         BadFile{"OneArm", "id = \"exp\"\n[[arms]]  # <-\nid = \"a\"\n",
                 "arms must list 2 to 256 arms, got 1"},
@@ -251,51 +250,44 @@ INSTANTIATE_TEST_SUITE_P(
                 "holdout must be in [0, 1), got -0.1"},
         BadFile{"HoldoutWithoutBaseline", With("holdout = 0.05  # <-\n"),
                 "baseline is required when holdout > 0"},
-        BadFile{"BaselineNotAnArm",
-                With("holdout = 0.05\nbaseline = \"c\"  # <-\n"),
+        BadFile{"BaselineNotAnArm", With("holdout = 0.05\nbaseline = \"c\"  # <-\n"),
                 "baseline must name an arm, got \"c\""},
         BadFile{"FallbackNotAnArm", With("fallback = \"z\"  # <-\n"),
                 "fallback must name an arm, got \"z\""},
         BadFile{"MetricKind", With("", "[metric]\nkind = \"ternary\"  # <-\n"),
                 "metric.kind must be \"binary\" or \"continuous\", got \"ternary\""},
-        BadFile{"MetricDirection",
-                With("", "[metric]\ndirection = \"up\"  # <-\n"),
+        BadFile{"MetricDirection", With("", "[metric]\ndirection = \"up\"  # <-\n"),
                 "metric.direction must be \"higher\" or \"lower\", got \"up\""},
         BadFile{"PolicyKind", With("", "[policy]\nkind = \"ucb\"  # <-\n"),
                 "policy.kind must be thompson, top_two_thompson, "
                 "epsilon_greedy or fixed, got \"ucb\""},
         BadFile{"PolicyEpsilon",
-                With("", "[policy]\nkind = \"epsilon_greedy\"\n"
-                         "epsilon = 1.5  # <-\n"),
+                With("",
+                     "[policy]\nkind = \"epsilon_greedy\"\n"
+                     "epsilon = 1.5  # <-\n"),
                 "policy.epsilon must be in [0, 1], got 1.5"},
-        BadFile{"PolicyTopTwoBeta",
-                With("", "[policy]\ntop_two_beta = 2  # <-\n"),
+        BadFile{"PolicyTopTwoBeta", With("", "[policy]\ntop_two_beta = 2  # <-\n"),
                 "policy.top_two_beta"},
         BadFile{"PolicyFloor", With("", "[policy]\nfloor = -0.1  # <-\n"),
                 "policy.floor must be a finite number >= 0, got -0.1"},
-        BadFile{"PolicyMaxShift",
-                With("", "[policy]\nmax_shift = 1.5  # <-\n"),
+        BadFile{"PolicyMaxShift", With("", "[policy]\nmax_shift = 1.5  # <-\n"),
                 "policy.max_shift must be in [0, 1], got 1.5"},
         BadFile{"PolicySeed", With("", "[policy]\nseed = -1  # <-\n"),
                 "policy.seed must be >= 0, got -1"},
-        BadFile{"PolicyPriorAlpha",
-                With("", "[policy]\nprior_alpha = 0  # <-\n"),
+        BadFile{"PolicyPriorAlpha", With("", "[policy]\nprior_alpha = 0  # <-\n"),
                 "policy.prior_alpha must be a positive finite number, got 0"},
-        BadFile{"ScheduleInterval",
-                With("", "[schedule]\ninterval = \"0s\"  # <-\n"),
+        BadFile{"ScheduleInterval", With("", "[schedule]\ninterval = \"0s\"  # <-\n"),
                 "schedule.interval must be a finite duration > 0, got 0"},
         BadFile{"ScheduleConversionWindow",
                 With("", "[schedule]\nconversion_window = \"-1h\"  # <-\n"),
                 "schedule.conversion_window must be a finite duration > 0, "
                 "got -1h"},
-        BadFile{"ScheduleBurnIn",
-                With("", "[schedule]\nburn_in = \"soon\"  # <-\n"),
+        BadFile{"ScheduleBurnIn", With("", "[schedule]\nburn_in = \"soon\"  # <-\n"),
                 "schedule.burn_in must be a duration like"},
         BadFile{"ScheduleMinUnits",
                 With("", "[schedule]\nmin_units_per_arm = -5  # <-\n"),
                 "schedule.min_units_per_arm must be >= 0, got -5"},
-        BadFile{"ScheduleIntervalNotString",
-                With("", "[schedule]\ninterval = 6  # <-\n"),
+        BadFile{"ScheduleIntervalNotString", With("", "[schedule]\ninterval = 6  # <-\n"),
                 "schedule.interval must be a string"},
         BadFile{"UnknownTopLevelKey", With("colour = \"blue\"  # <-\n"),
                 "colour is not a known field"},

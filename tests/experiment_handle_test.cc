@@ -61,8 +61,7 @@ TEST(ExperimentHandleTest, AnswersAsTheEngineByIdOverAStream) {
     EXPECT_EQ(a->propensity, b->propensity) << i;
     if (i % 3 == 0) {
       const double value = (a->arm == 1) == (i % 2 == 0) ? 1 : 0;
-      absl::StatusOr<OutcomeDisposition> x =
-          by_id.RecordOutcome("exp", unit, now, value);
+      absl::StatusOr<OutcomeDisposition> x = by_id.RecordOutcome("exp", unit, now, value);
       absl::StatusOr<OutcomeDisposition> y = handle->RecordOutcome(unit, now, value);
       ASSERT_TRUE(x.ok() && y.ok());
       EXPECT_EQ(*x, *y) << i;
@@ -120,9 +119,8 @@ TEST(ExperimentHandleTest, AnswersNotFoundOnceDeletedAndChangesNothing) {
   ASSERT_TRUE(copy.Assign("u1", kStart).ok());
   ASSERT_TRUE(engine.Delete("exp").ok());
   const std::string final_report = ReportsToJson(*engine.Reports("exp"));
-  for (const absl::Status& s :
-       {handle->Assign("u2", kStart).status(),
-        handle->RecordOutcome("u1", kStart, 1).status()}) {
+  for (const absl::Status& s : {handle->Assign("u2", kStart).status(),
+                                handle->RecordOutcome("u1", kStart, 1).status()}) {
     EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
     EXPECT_THAT(s.message(), HasSubstr("\"exp\""));
   }
@@ -132,8 +130,7 @@ TEST(ExperimentHandleTest, AnswersNotFoundOnceDeletedAndChangesNothing) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(ReportsToJson(*engine.Reports("exp")), final_report);
   // A new experiment of the same id is refused (the final report keeps it).
-  EXPECT_EQ(engine.CreateExperiment(Config()).code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(engine.CreateExperiment(Config()).code(), absl::StatusCode::kAlreadyExists);
 }
 
 }  // namespace

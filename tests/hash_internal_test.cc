@@ -37,8 +37,8 @@ TEST(MessageHasherTest, EqualsXxh3OfTheWholeMessage) {
     const std::string salt = RandomBytes(rng, salt_size, /*allow_nul=*/false);
     for (char purpose : {'A', 'H', 'L'}) {
       const MessageHasher hasher(purpose, salt);
-      const std::string head = absl::StrCat(std::string{'\x01', purpose}, salt,
-                                            std::string(1, '\0'));
+      const std::string head =
+          absl::StrCat(std::string{'\x01', purpose}, salt, std::string(1, '\0'));
       ASSERT_EQ(hasher.head(), head);
       for (size_t unit_size = 0; unit_size <= 300; ++unit_size) {
         const std::string unit = RandomBytes(rng, unit_size, /*allow_nul=*/true);
@@ -47,8 +47,10 @@ TEST(MessageHasherTest, EqualsXxh3OfTheWholeMessage) {
             << "salt " << salt_size << " bytes, unit " << unit_size << " bytes";
         const XXH128_hash_t want = XXH3_128bits(message.data(), message.size());
         const XXH128_hash_t got = hasher.Hash128(unit);
-        ASSERT_EQ(got.low64, want.low64) << "salt " << salt_size << ", unit " << unit_size;
-        ASSERT_EQ(got.high64, want.high64) << "salt " << salt_size << ", unit " << unit_size;
+        ASSERT_EQ(got.low64, want.low64)
+            << "salt " << salt_size << ", unit " << unit_size;
+        ASSERT_EQ(got.high64, want.high64)
+            << "salt " << salt_size << ", unit " << unit_size;
         direct += unit_size >= 8 && message.size() > 16 && message.size() <= 128;
       }
     }

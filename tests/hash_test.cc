@@ -34,30 +34,128 @@ struct Golden {
 
 std::vector<Golden> GoldenVectors() {
   return {
-    {std::string("support-bot-model", 17), std::string("user-0", 6), 0x7a57ed06a47ac0b6ull, 0x89112e3845015fddull},
-    {std::string("support-bot-model", 17), std::string("user-1", 6), 0x4b8bfe3c67f2c841ull, 0x4ddedca7c4acdb7full},
-    {std::string("support-bot-model", 17), std::string("user-999999", 11), 0x06298c5166baa484ull, 0x0f822ee5bd337dfaull},
-    {std::string("support-bot-model", 17), std::string("conv-7f3a9c", 11), 0x832d6b75e8601428ull, 0x74e64af77a4ca199ull},
-    {std::string("", 0), std::string("user-0", 6), 0xb77a9c975538ad44ull, 0x7f889914b5d420d1ull},
-    {std::string("", 0), std::string("a", 1), 0xbd493cc3a9212649ull, 0xaa9b81840fdf2c97ull},
-    {std::string("exp", 3), std::string("a", 1), 0xff2c5404c72e53ebull, 0x147d61d50378e7acull},
-    {std::string("exp", 3), std::string("b", 1), 0xe741bfc1b2a156c0ull, 0x321cffd0eb35631full},
-    {std::string("exp", 3), std::string("", 0), 0x6bc9c0153ec5c695ull, 0xa2c9c9ec38fdbc97ull},
-    {std::string("exp", 3), std::string("\x00""", 1), 0x3333cc5abf388017ull, 0x1d5a188412cfbb6dull},
-    {std::string("exp", 3), std::string("\xff""\xfe""\x00""\x01""", 4), 0xd41c6095a957528full, 0xc9fc727421faeefaull},
-    {std::string("prompt-test", 11), std::string("\xe7""\x94""\xa8""\xe6""\x88""\xb7""-42", 9), 0x7c44b9536824273eull, 0xbeb0855527ea5a51ull},
-    {std::string("prompt-test", 11), std::string("caf\xc3""\xa9""-\xc3""\xbc""-\xf0""\x9f""\x9a""\x80""", 13), 0x996093405d48fa44ull, 0x680258043a350b37ull},
-    {std::string("\xd0""\xbc""\xd0""\xbe""\xd0""\xb4""\xd0""\xb5""\xd0""\xbb""\xd1""\x8c""", 12), std::string("\xd0""\xbf""\xd0""\xbe""\xd0""\xbb""\xd1""\x8c""\xd0""\xb7""\xd0""\xbe""\xd0""\xb2""\xd0""\xb0""\xd1""\x82""\xd0""\xb5""\xd0""\xbb""\xd1""\x8c""-1", 26), 0x16a51bf50129db44ull, 0xb34677437e93f357ull},
-    {std::string("retrieval-k", 11), std::string(1024, 'x'), 0xfd0caa1cbe2f57fdull, 0x3a310045b4d23c65ull},
-    {std::string("retrieval-k", 11), AllBytes(4), 0x4d53b61e5c1f028cull, 0x8be62da478af6ee5ull},
-    {std::string("s", 1), std::string("1234567890123456789012345678901234567890", 40), 0xd2d8eb72cc085daeull, 0xcf4ef4dd790ee872ull},
-    {std::string("a-much-longer-salt-for-an-experiment-with-a-long-name-v2", 56), std::string("account:42:workflow:9", 21), 0xcee7fa31f0e16886ull, 0xfbbc0abe0898c394ull},
-    {std::string("exp", 3), std::string(" leading and trailing spaces ", 29), 0x6616adb588600613ull, 0xd74d61d9f9b39a92ull},
-    {std::string("exp", 3), std::string("tab\x09""here", 8), 0x081a73c087535b9aull, 0x3c28c91c1f5e0b66ull},
-    {std::string("salt-\xe2""\x9c""\x93""", 8), std::string("u", 1), 0x5ad9f801e4240727ull, 0x5ed57b3788d2d77cull},
-    {std::string("exp", 3), std::string(250, 'x'), 0xcfa981db81337e68ull, 0x765c5e4e0002968aull},
-    {std::string("exp", 3), std::string(251, 'x'), 0xf3bc8e40be3c5d97ull, 0xca76fe90213dbc46ull},
-    {std::string("exp", 3), std::string("user-") + std::string(300, '9'), 0xc60fcecd3221e103ull, 0xa470bc19974af274ull},
+      {std::string("support-bot-model", 17), std::string("user-0", 6),
+       0x7a57ed06a47ac0b6ull, 0x89112e3845015fddull},
+      {std::string("support-bot-model", 17), std::string("user-1", 6),
+       0x4b8bfe3c67f2c841ull, 0x4ddedca7c4acdb7full},
+      {std::string("support-bot-model", 17), std::string("user-999999", 11),
+       0x06298c5166baa484ull, 0x0f822ee5bd337dfaull},
+      {std::string("support-bot-model", 17), std::string("conv-7f3a9c", 11),
+       0x832d6b75e8601428ull, 0x74e64af77a4ca199ull},
+      {std::string("", 0), std::string("user-0", 6), 0xb77a9c975538ad44ull,
+       0x7f889914b5d420d1ull},
+      {std::string("", 0), std::string("a", 1), 0xbd493cc3a9212649ull,
+       0xaa9b81840fdf2c97ull},
+      {std::string("exp", 3), std::string("a", 1), 0xff2c5404c72e53ebull,
+       0x147d61d50378e7acull},
+      {std::string("exp", 3), std::string("b", 1), 0xe741bfc1b2a156c0ull,
+       0x321cffd0eb35631full},
+      {std::string("exp", 3), std::string("", 0), 0x6bc9c0153ec5c695ull,
+       0xa2c9c9ec38fdbc97ull},
+      {std::string("exp", 3),
+       std::string("\x00"
+                   "",
+                   1),
+       0x3333cc5abf388017ull, 0x1d5a188412cfbb6dull},
+      {std::string("exp", 3),
+       std::string("\xff"
+                   "\xfe"
+                   "\x00"
+                   "\x01"
+                   "",
+                   4),
+       0xd41c6095a957528full, 0xc9fc727421faeefaull},
+      {std::string("prompt-test", 11),
+       std::string("\xe7"
+                   "\x94"
+                   "\xa8"
+                   "\xe6"
+                   "\x88"
+                   "\xb7"
+                   "-42",
+                   9),
+       0x7c44b9536824273eull, 0xbeb0855527ea5a51ull},
+      {std::string("prompt-test", 11),
+       std::string("caf\xc3"
+                   "\xa9"
+                   "-\xc3"
+                   "\xbc"
+                   "-\xf0"
+                   "\x9f"
+                   "\x9a"
+                   "\x80"
+                   "",
+                   13),
+       0x996093405d48fa44ull, 0x680258043a350b37ull},
+      {std::string("\xd0"
+                   "\xbc"
+                   "\xd0"
+                   "\xbe"
+                   "\xd0"
+                   "\xb4"
+                   "\xd0"
+                   "\xb5"
+                   "\xd0"
+                   "\xbb"
+                   "\xd1"
+                   "\x8c"
+                   "",
+                   12),
+       std::string("\xd0"
+                   "\xbf"
+                   "\xd0"
+                   "\xbe"
+                   "\xd0"
+                   "\xbb"
+                   "\xd1"
+                   "\x8c"
+                   "\xd0"
+                   "\xb7"
+                   "\xd0"
+                   "\xbe"
+                   "\xd0"
+                   "\xb2"
+                   "\xd0"
+                   "\xb0"
+                   "\xd1"
+                   "\x82"
+                   "\xd0"
+                   "\xb5"
+                   "\xd0"
+                   "\xbb"
+                   "\xd1"
+                   "\x8c"
+                   "-1",
+                   26),
+       0x16a51bf50129db44ull, 0xb34677437e93f357ull},
+      {std::string("retrieval-k", 11), std::string(1024, 'x'), 0xfd0caa1cbe2f57fdull,
+       0x3a310045b4d23c65ull},
+      {std::string("retrieval-k", 11), AllBytes(4), 0x4d53b61e5c1f028cull,
+       0x8be62da478af6ee5ull},
+      {std::string("s", 1), std::string("1234567890123456789012345678901234567890", 40),
+       0xd2d8eb72cc085daeull, 0xcf4ef4dd790ee872ull},
+      {std::string("a-much-longer-salt-for-an-experiment-with-a-long-name-v2", 56),
+       std::string("account:42:workflow:9", 21), 0xcee7fa31f0e16886ull,
+       0xfbbc0abe0898c394ull},
+      {std::string("exp", 3), std::string(" leading and trailing spaces ", 29),
+       0x6616adb588600613ull, 0xd74d61d9f9b39a92ull},
+      {std::string("exp", 3),
+       std::string("tab\x09"
+                   "here",
+                   8),
+       0x081a73c087535b9aull, 0x3c28c91c1f5e0b66ull},
+      {std::string("salt-\xe2"
+                   "\x9c"
+                   "\x93"
+                   "",
+                   8),
+       std::string("u", 1), 0x5ad9f801e4240727ull, 0x5ed57b3788d2d77cull},
+      {std::string("exp", 3), std::string(250, 'x'), 0xcfa981db81337e68ull,
+       0x765c5e4e0002968aull},
+      {std::string("exp", 3), std::string(251, 'x'), 0xf3bc8e40be3c5d97ull,
+       0xca76fe90213dbc46ull},
+      {std::string("exp", 3), std::string("user-") + std::string(300, '9'),
+       0xc60fcecd3221e103ull, 0xa470bc19974af274ull},
   };
 }
 
@@ -65,8 +163,8 @@ TEST(HashTest, MatchesGoldenVectors) {
   const std::vector<Golden> vectors = GoldenVectors();
   ASSERT_GE(vectors.size(), 20u);
   for (const Golden& g : vectors) {
-    SCOPED_TRACE(absl::StrCat("salt size ", g.salt.size(), ", unit size ",
-                              g.unit.size()));
+    SCOPED_TRACE(
+        absl::StrCat("salt size ", g.salt.size(), ", unit size ", g.unit.size()));
     EXPECT_EQ(UnitHash(HashPurpose::kArm, g.salt, g.unit), g.arm_hash);
     EXPECT_EQ(UnitHash(HashPurpose::kHoldout, g.salt, g.unit), g.holdout_hash);
   }
@@ -132,12 +230,11 @@ double ChiSquare(const std::vector<int64_t>& observed,
 TEST(HashTest, BucketsOfSequentialIdsAreUniform) {
   std::vector<int64_t> counts(kNumBuckets);
   for (int i = 0; i < kUniformityUnits; ++i) {
-    ++counts[BucketOf(UnitHash(HashPurpose::kArm, "support-bot-model",
-                               absl::StrCat("user-", i)))];
+    ++counts[BucketOf(
+        UnitHash(HashPurpose::kArm, "support-bot-model", absl::StrCat("user-", i)))];
   }
   const double expected = double{kUniformityUnits} / kNumBuckets;
-  const double chi2 =
-      ChiSquare(counts, std::vector<double>(kNumBuckets, expected));
+  const double chi2 = ChiSquare(counts, std::vector<double>(kNumBuckets, expected));
   const double df = kNumBuckets - 1;
   const double sd = std::sqrt(2 * df);
   EXPECT_GT(chi2, df - 5 * sd);
@@ -152,8 +249,8 @@ TEST(HashTest, ArmsOfSequentialIdsFollowWeights) {
   ASSERT_TRUE(table.ok());
   std::vector<int64_t> counts(3);
   for (int i = 0; i < kUniformityUnits; ++i) {
-    ++counts[table->ArmOf(BucketOf(UnitHash(
-        HashPurpose::kArm, "support-bot-model", absl::StrCat("user-", i))))];
+    ++counts[table->ArmOf(BucketOf(
+        UnitHash(HashPurpose::kArm, "support-bot-model", absl::StrCat("user-", i))))];
   }
   std::vector<double> expected(3);
   for (int a = 0; a < 3; ++a) {

@@ -82,13 +82,15 @@ TEST(JournalConcurrencyTest, RecoveryEqualsTheLiveEngineAfterParallelTraffic) {
               requests.push_back({units[i - first], stamp(i), std::nullopt});
             }
             std::vector<absl::StatusOr<Assignment>> results(kBatch);
-            ASSERT_TRUE(engine.AssignBatch("exp", requests, absl::MakeSpan(results)).ok());
+            ASSERT_TRUE(
+                engine.AssignBatch("exp", requests, absl::MakeSpan(results)).ok());
             for (int j = 0; j < kBatch; ++j) {
               ASSERT_TRUE(results[j].ok()) << results[j].status();
               exposures.fetch_add(1);
               if ((first + j) % 4 == 0) {
-                ASSERT_TRUE(engine.RecordOutcome("exp", units[j],
-                                                 requests[j].now + absl::Seconds(1), 1)
+                ASSERT_TRUE(engine
+                                .RecordOutcome("exp", units[j],
+                                               requests[j].now + absl::Seconds(1), 1)
                                 .ok());
                 outcomes.fetch_add(1);
               }

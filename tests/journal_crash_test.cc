@@ -127,8 +127,8 @@ void KillAndRecover(const std::vector<Event>& events, const std::string& dir,
   uint32_t message = 0;
   size_t have = 0;  // bytes of `message` read so far
   while (kp.progress < kp.target) {
-    const ssize_t n = ::read(fds[0], reinterpret_cast<char*>(&message) + have,
-                             sizeof(message) - have);
+    const ssize_t n =
+        ::read(fds[0], reinterpret_cast<char*>(&message) + have, sizeof(message) - have);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the child ended
     have += static_cast<size_t>(n);
@@ -213,8 +213,7 @@ TEST(JournalCrashTest, RecoveryAfterSigkillIsExactlyTheJournaledState) {
       take(records[k + 1]);
     }
     // The stream goes through several reallocations and the stop.
-    absl::StatusOr<std::vector<ReallocationReport>> reports =
-        engine.Reports("checkout");
+    absl::StatusOr<std::vector<ReallocationReport>> reports = engine.Reports("checkout");
     ASSERT_TRUE(reports.ok());
     EXPECT_GE(std::count_if(reports->begin(), reports->end(),
                             [](const ReallocationReport& r) { return r.reallocated; }),
@@ -228,8 +227,7 @@ TEST(JournalCrashTest, RecoveryAfterSigkillIsExactlyTheJournaledState) {
     const KillPoint& kp = kills[i];
     SCOPED_TRACE(absl::StrCat("kill point ", i, " at event ", kp.target));
     std::printf("  %2zu: %4d -> %4lld -> %4lld%s%s\n", i, kp.target,
-                static_cast<long long>(kp.progress),
-                static_cast<long long>(kp.records),
+                static_cast<long long>(kp.progress), static_cast<long long>(kp.records),
                 kp.dropped ? " (torn tail dropped)" : "",
                 kp.killed ? "" : " (child finished first)");
     killed += kp.killed;
@@ -244,10 +242,10 @@ TEST(JournalCrashTest, RecoveryAfterSigkillIsExactlyTheJournaledState) {
   }
   // Most kills must land mid-stream, or the test proves little.
   EXPECT_GE(killed, kKillPoints * 3 / 4);
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - began).count();
-  std::printf("%d kill points over %d events (%s), %d mid-stream, %.1f s\n",
-              kKillPoints, num_events, tmpfs ? "tmpfs" : "disk", killed, seconds);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  std::printf("%d kill points over %d events (%s), %d mid-stream, %.1f s\n", kKillPoints,
+              num_events, tmpfs ? "tmpfs" : "disk", killed, seconds);
 }
 
 }  // namespace

@@ -83,8 +83,7 @@ TEST(JournalFailureTest, AFailedWriteFailsTheEngineClosedUntilRecovered) {
        {engine.Assign("exp", "u3", kStart + absl::Minutes(2)).status(),
         engine.RecordOutcome("exp", "u1", kStart + absl::Minutes(2), 1).status(),
         engine.Advance(kStart + absl::Hours(2)).status(),
-        engine.Stop("exp", kStart + absl::Hours(2)),
-        engine.Delete("exp"),
+        engine.Stop("exp", kStart + absl::Hours(2)), engine.Delete("exp"),
         engine.CreateExperiment([] {
           ExperimentConfig c = Config();
           c.id = "other";

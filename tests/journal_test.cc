@@ -184,8 +184,8 @@ TEST(JournalTest, AssignBatchJournalsAsAssignInOrder) {
       requests.push_back({events[j].unit, events[j].time, events[j].unit_start});
     }
     std::vector<absl::StatusOr<Assignment>> results(requests.size());
-    ASSERT_TRUE(engine.AssignBatch(events[i].experiment, requests,
-                                   absl::MakeSpan(results)).ok());
+    ASSERT_TRUE(
+        engine.AssignBatch(events[i].experiment, requests, absl::MakeSpan(results)).ok());
     batches += end - i > 1;
     i = end;
   }
@@ -360,8 +360,7 @@ class TornJournalTest : public ::testing::Test {
         scratch, {.flush = FlushPolicy::kBatched, .batch_interval = absl::Minutes(1)});
     Engine counter({.journal = j.get()});
     size_t i = 0;
-    while (i < events_.size() &&
-           static_cast<int64_t>(j->next_sequence()) - 1 < bad) {
+    while (i < events_.size() && static_cast<int64_t>(j->next_sequence()) - 1 < bad) {
       Apply(counter, events_[i++]);
     }
     RunEvents(engine, events_, i, events_.size());
@@ -380,8 +379,7 @@ class TornJournalTest : public ::testing::Test {
 TEST_F(TornJournalTest, CutsOfOneToElevenBytesDropTheLastRecord) {
   for (size_t cut = 1; cut <= 11; ++cut) {
     SCOPED_TRACE(absl::StrCat("cut ", cut));
-    ExpectRecoversUpTo(full_.substr(0, full_.size() - cut), records_ - 1,
-                       "torn record");
+    ExpectRecoversUpTo(full_.substr(0, full_.size() - cut), records_ - 1, "torn record");
   }
 }
 
@@ -389,8 +387,7 @@ TEST_F(TornJournalTest, CutInsideTheLastRecordHeader) {
   const size_t last = offsets_.back();
   for (size_t keep : {size_t{1}, size_t{4}, size_t{11}}) {
     SCOPED_TRACE(absl::StrCat("keep ", keep));
-    ExpectRecoversUpTo(full_.substr(0, last + keep), records_ - 1,
-                       "torn record header");
+    ExpectRecoversUpTo(full_.substr(0, last + keep), records_ - 1, "torn record header");
   }
   ExpectRecoversUpTo(full_.substr(0, last + 12), records_ - 1, "torn record");
   const size_t middle = last + (full_.size() - last) / 2;
@@ -615,8 +612,7 @@ TEST(JournalTest, BatchedRecordsAppearAfterTheInterval) {
   const std::string& dir = scratch.path();
   const std::string path = dir + "/j";
   std::unique_ptr<Journal> journal = OpenOrDie(
-      path, {.flush = FlushPolicy::kBatched,
-             .batch_interval = absl::Milliseconds(20)});
+      path, {.flush = FlushPolicy::kBatched, .batch_interval = absl::Milliseconds(20)});
   ASSERT_NE(journal, nullptr);
   Engine engine({.journal = journal.get()});
   ASSERT_TRUE(engine.CreateExperiment(BinaryConfig()).ok());
@@ -650,11 +646,11 @@ TEST(JournalTest, EveryRecordPolicyWritesBeforeReturning) {
 TEST(JournalTest, BatchIntervalMustBeInRange) {
   const ScratchDir scratch("journal_test");
   const std::string& dir = scratch.path();
-  for (absl::Duration d : {absl::ZeroDuration(), absl::Milliseconds(-1),
-                           absl::Minutes(2), absl::InfiniteDuration()}) {
+  for (absl::Duration d : {absl::ZeroDuration(), absl::Milliseconds(-1), absl::Minutes(2),
+                           absl::InfiniteDuration()}) {
     SCOPED_TRACE(absl::FormatDuration(d));
-    absl::StatusOr<std::unique_ptr<Journal>> j = Journal::Open(
-        dir + "/j", {.flush = FlushPolicy::kBatched, .batch_interval = d});
+    absl::StatusOr<std::unique_ptr<Journal>> j =
+        Journal::Open(dir + "/j", {.flush = FlushPolicy::kBatched, .batch_interval = d});
     EXPECT_EQ(j.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(j.status().message(), HasSubstr("batch_interval"));
   }
@@ -678,7 +674,7 @@ TEST(JournalTest, InspectCountsRecordsByKind) {
   ASSERT_TRUE(engine.Assign("checkout", "u1", t).ok());  // returning: no record
   ASSERT_TRUE(engine.RecordOutcome("checkout", "u1", t, 1).ok());
   ASSERT_TRUE(engine.RecordOutcome("checkout", "nobody", t, 1).ok());  // unknown
-  ASSERT_FALSE(engine.RecordOutcome("checkout", "u1", t, 7).ok());  // no record
+  ASSERT_FALSE(engine.RecordOutcome("checkout", "u1", t, 7).ok());     // no record
   ASSERT_TRUE(engine.Advance(t + absl::Minutes(1)).ok());
   ASSERT_TRUE(engine.Stop("latency", t + absl::Minutes(2)).ok());
   ASSERT_TRUE(engine.Delete("latency").ok());
@@ -688,10 +684,9 @@ TEST(JournalTest, InspectCountsRecordsByKind) {
   EXPECT_EQ(c->first_sequence, 1u);
   EXPECT_EQ(c->last_sequence, 12u);
   EXPECT_THAT(c->records_by_kind,
-              ::testing::ElementsAre(Pair("create", 2), Pair("start", 2),
-                                     Pair("stop", 1), Pair("delete", 1),
-                                     Pair("exposure", 3), Pair("outcome", 2),
-                                     Pair("advance", 1)));
+              ::testing::ElementsAre(Pair("create", 2), Pair("start", 2), Pair("stop", 1),
+                                     Pair("delete", 1), Pair("exposure", 3),
+                                     Pair("outcome", 2), Pair("advance", 1)));
   EXPECT_EQ(c->dropped_records, 0);
   EXPECT_EQ(c->good_bytes, static_cast<int64_t>(std::filesystem::file_size(path)));
 }

@@ -14,9 +14,9 @@
 #include <set>
 #include <vector>
 
+#include "gtest/gtest.h"
 #include "ledger/exposure_order.h"
 #include "ledger/fingerprint_set.h"
-#include "gtest/gtest.h"
 #include "ledger/unit_index.h"
 
 namespace allot::internal {

@@ -40,8 +40,10 @@ TEST(LedgerTest, BytesPerOpenUnit) {
     worst = std::max(worst, per_unit);
     ++points;
   }
-  std::printf("bytes per open unit over %d sizes from 10^4 to 10^6: mean %.1f, "
-              "worst %.1f\n", points, sum / points, worst);
+  std::printf(
+      "bytes per open unit over %d sizes from 10^4 to 10^6: mean %.1f, "
+      "worst %.1f\n",
+      points, sum / points, worst);
   EXPECT_EQ(sizeof(OpenUnit), 32u);
   EXPECT_LT(sum / points, 88.0);
   EXPECT_LT(worst, 100.0);
@@ -57,8 +59,7 @@ void ExpectMaturesInTimeOrder(std::vector<int> seconds, MetricKind metric) {
   const UnitFingerprint fingerprint("exp");
   for (size_t i = 0; i < seconds.size(); ++i) {
     ledger.Expose(fingerprint.Of(absl::StrCat("user-", i)),
-                  kStart + absl::Seconds(seconds[i]), true,
-                  [] { return Assignment{}; });
+                  kStart + absl::Seconds(seconds[i]), true, [] { return Assignment{}; });
   }
   std::sort(seconds.begin(), seconds.end());
   size_t taken = 0;
@@ -75,12 +76,11 @@ void ExpectMaturesInTimeOrder(std::vector<int> seconds, MetricKind metric) {
       EXPECT_LE(unit.exposure_s, static_cast<uint32_t>(3600 * (hour - 1)));
     }
     if (metric == MetricKind::kContinuous) {
-      EXPECT_TRUE(std::is_sorted(matured.begin(), matured.end(),
-                                 [](const OpenUnit& a, const OpenUnit& b) {
-                                   return a.exposure_s != b.exposure_s
-                                              ? a.exposure_s < b.exposure_s
-                                              : a.key < b.key;
-                                 }));
+      EXPECT_TRUE(std::is_sorted(
+          matured.begin(), matured.end(), [](const OpenUnit& a, const OpenUnit& b) {
+            return a.exposure_s != b.exposure_s ? a.exposure_s < b.exposure_s
+                                                : a.key < b.key;
+          }));
     }
     taken = due;
     EXPECT_EQ(ledger.open_units(), static_cast<int64_t>(seconds.size() - taken));

@@ -101,14 +101,13 @@ TEST(PolicyOptionsTest, RejectsTopTwoBetaOutsideUnitInterval) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(status.message(), HasSubstr("top_two_beta must be in [0, 1]"));
   }
-  const absl::Status status = ValidatePolicyOptions(
-      {.kind = PolicyKind::kTopTwoThompson, .top_two_beta = 1.01});
+  const absl::Status status =
+      ValidatePolicyOptions({.kind = PolicyKind::kTopTwoThompson, .top_two_beta = 1.01});
   EXPECT_EQ(status.message(), "top_two_beta must be in [0, 1], got 1.01");
 }
 
 TEST(PolicyOptionsTest, RejectsUnknownKind) {
-  const absl::Status status =
-      ValidatePolicyOptions({.kind = static_cast<PolicyKind>(9)});
+  const absl::Status status = ValidatePolicyOptions({.kind = static_cast<PolicyKind>(9)});
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("got 9"));
 }
@@ -163,13 +162,11 @@ TEST(PolicyTargetTest, EveryPolicyRejectsMalformedInput) {
     const std::vector<double> negative = {1.5, -0.5};
     input = good.input;
     input.current_weights = negative;
-    expect_rejected(input,
-                    "current_weights[1] must be finite and >= 0, got -0.5");
+    expect_rejected(input, "current_weights[1] must be finite and >= 0, got -0.5");
     const std::vector<double> nan = {kNaN, 0.5};
     input = good.input;
     input.initial_weights = nan;
-    expect_rejected(input,
-                    "initial_weights[0] must be finite and >= 0, got nan");
+    expect_rejected(input, "initial_weights[0] must be finite and >= 0, got nan");
     const std::vector<double> short_sum = {0.5, 0.4};
     input = good.input;
     input.current_weights = short_sum;
@@ -208,26 +205,22 @@ TEST(EpsilonGreedyPolicyTest, SplitsTiesAndHonoursDirection) {
   Input lower({ArmPosterior::Normal(3, 1), ArmPosterior::Normal(1, 5),
                ArmPosterior::Normal(2, 0.1)},
               Direction::kLowerIsBetter);
-  EXPECT_THAT(TargetOf(*NewEpsilonGreedyPolicy(0.3), lower.input),
-              Near({0.1, 0.8, 0.1}));
+  EXPECT_THAT(TargetOf(*NewEpsilonGreedyPolicy(0.3), lower.input), Near({0.1, 0.8, 0.1}));
 }
 
 TEST(TopTwoThompsonPolicyTest, MatchesItsFormula) {
   Input in({ArmPosterior::Beta(11, 91), ArmPosterior::Beta(21, 81),
             ArmPosterior::Beta(19, 83), ArmPosterior::Beta(15, 85)});
-  const std::vector<double> p =
-      *ProbabilityBest(in.arms, Direction::kHigherIsBetter, 7);
+  const std::vector<double> p = *ProbabilityBest(in.arms, Direction::kHigherIsBetter, 7);
   for (double beta : {0.0, 0.3, 0.5, 1.0}) {
-    const std::vector<double> target =
-        TargetOf(*NewTopTwoThompsonPolicy(beta), in.input);
+    const std::vector<double> target = TargetOf(*NewTopTwoThompsonPolicy(beta), in.input);
     ASSERT_EQ(target.size(), p.size());
     for (size_t i = 0; i < p.size(); ++i) {
       double challenger = 0.0;
       for (size_t j = 0; j < p.size(); ++j) {
         if (j != i) challenger += p[j] / (1 - p[j]);
       }
-      EXPECT_NEAR(target[i], beta * p[i] + (1 - beta) * p[i] * challenger,
-                  1e-12)
+      EXPECT_NEAR(target[i], beta * p[i] + (1 - beta) * p[i] * challenger, 1e-12)
           << "beta " << beta << " arm " << i;
     }
     EXPECT_NEAR(Sum(target), 1.0, 1e-14);
@@ -273,12 +266,10 @@ TEST(TopTwoThompsonPolicyTest, MatchesSimulatedProcedure) {
     }
     plays[played] += 1.0;
   }
-  const std::vector<double> target =
-      TargetOf(*NewTopTwoThompsonPolicy(kBeta), in.input);
+  const std::vector<double> target = TargetOf(*NewTopTwoThompsonPolicy(kBeta), in.input);
   for (size_t i = 0; i < plays.size(); ++i) {
     const double share = plays[i] / kPlays;
-    EXPECT_NEAR(target[i], share, 5 * std::sqrt(share * (1 - share) / kPlays))
-        << i;
+    EXPECT_NEAR(target[i], share, 5 * std::sqrt(share * (1 - share) / kPlays)) << i;
   }
 }
 
@@ -287,8 +278,7 @@ TEST(TopTwoThompsonPolicyTest, CertainLeaderPassesToTheRunnerUp) {
   // can never be; the runner-up by posterior mean is arm 2.
   Input in({ArmPosterior::Beta(1000, 1), ArmPosterior::Beta(1, 1000),
             ArmPosterior::Beta(1, 999)});
-  const std::vector<double> target =
-      TargetOf(*NewTopTwoThompsonPolicy(0.5), in.input);
+  const std::vector<double> target = TargetOf(*NewTopTwoThompsonPolicy(0.5), in.input);
   EXPECT_THAT(target, Near({0.5, 0.0, 0.5}));
   // Lower is better: now arms 1 and 2 lead; no NaN either way.
   Input lower({ArmPosterior::Beta(1000, 1), ArmPosterior::Beta(1, 1000),
@@ -302,8 +292,8 @@ TEST(TopTwoThompsonPolicyTest, CertainLeaderPassesToTheRunnerUp) {
 }
 
 TEST(FixedPolicyTest, ReturnsInitialWeights) {
-  Input in({ArmPosterior::Beta(1, 100), ArmPosterior::Beta(50, 50),
-            ArmPosterior::Beta(2, 3)});
+  Input in(
+      {ArmPosterior::Beta(1, 100), ArmPosterior::Beta(50, 50), ArmPosterior::Beta(2, 3)});
   in.initial = {0.5, 0.25, 0.25};
   in.input.initial_weights = in.initial;
   EXPECT_EQ(TargetOf(*NewFixedPolicy(), in.input), in.initial);
@@ -322,8 +312,7 @@ TEST(ShapeWeightsTest, UniformWhenFloorCoversEverything) {
   const std::vector<double> target = {1.0, 0.0, 0.0, 0.0};
   const std::vector<double> current = {0.25, 0.25, 0.25, 0.25};
   for (double floor : {0.25, 0.3, 1.0}) {
-    EXPECT_THAT(ShapeWeights(target, current, floor, 1.0), Near(current))
-        << floor;
+    EXPECT_THAT(ShapeWeights(target, current, floor, 1.0), Near(current)) << floor;
   }
 }
 
@@ -333,8 +322,7 @@ TEST(ShapeWeightsTest, CapMovesExactlyMaxShiftAlongTheLine) {
   const double floor = 0.01;
   const std::vector<double> floored = ShapeWeights(target, current, floor, 1);
   for (double cap : {0.0, 0.05, 0.3}) {
-    const std::vector<double> shaped =
-        ShapeWeights(target, current, floor, cap);
+    const std::vector<double> shaped = ShapeWeights(target, current, floor, cap);
     EXPECT_NEAR(TotalVariation(current, shaped), cap, 1e-14) << cap;
     EXPECT_NEAR(Sum(shaped), 1.0, 1e-15);
     // On the segment: shaped = current + s (floored - current), one s.

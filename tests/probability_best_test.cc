@@ -45,8 +45,8 @@ double LogBeta(double a, double b) {
 double EvanMillerProbabilityBBeatsA(double aa, double ba, int ab, double bb) {
   double total = 0.0;
   for (int i = 0; i < ab; ++i) {
-    total += std::exp(LogBeta(aa + i, ba + bb) - std::log(bb + i) -
-                      LogBeta(1.0 + i, bb) - LogBeta(aa, ba));
+    total += std::exp(LogBeta(aa + i, ba + bb) - std::log(bb + i) - LogBeta(1.0 + i, bb) -
+                      LogBeta(aa, ba));
   }
   return total;
 }
@@ -68,8 +68,8 @@ struct Reference {
 // (higher-is-better) or survival function (lower), both from Boost. On pieces
 // of two standard deviations the rule is exact to ~1e-13, so the error is the
 // 2e-14 tail cut off per arm.
-Reference GaussReference(const std::vector<ArmPosterior>& arms,
-                         Direction direction, double sd_per_piece = 2.0) {
+Reference GaussReference(const std::vector<ArmPosterior>& arms, Direction direction,
+                         double sd_per_piece = 2.0) {
   using Rule = boost::math::quadrature::gauss<double, 20>;
   const size_t k = arms.size();
   const bool beta = arms[0].family == PosteriorFamily::kBeta;
@@ -83,8 +83,7 @@ Reference GaussReference(const std::vector<ArmPosterior>& arms,
     }
     const int pieces = static_cast<int>(
         std::ceil((hi - lo) / (sd_per_piece * std::sqrt(arm.Variance()))));
-    for (int n = 0; n <= pieces; ++n)
-      cuts.push_back(lo + (hi - lo) * n / pieces);
+    for (int n = 0; n <= pieces; ++n) cuts.push_back(lo + (hi - lo) * n / pieces);
   }
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
@@ -230,8 +229,8 @@ struct MonteCarloReference {
 };
 
 // Plain Monte Carlo with the standard library's samplers.
-MonteCarloReference MonteCarlo(const std::vector<ArmPosterior>& arms,
-                               Direction direction, int draws, uint64_t seed) {
+MonteCarloReference MonteCarlo(const std::vector<ArmPosterior>& arms, Direction direction,
+                               int draws, uint64_t seed) {
   const size_t k = arms.size();
   std::mt19937_64 engine(seed);
   std::vector<std::gamma_distribution<double>> ga, gb;
@@ -281,16 +280,14 @@ double FiveSigma(double p, double draws) {
 
 std::vector<double> Best(const std::vector<ArmPosterior>& arms,
                          Direction direction = kHigher, uint64_t seed = 1) {
-  absl::StatusOr<std::vector<double>> p =
-      ProbabilityBest(arms, direction, seed);
+  absl::StatusOr<std::vector<double>> p = ProbabilityBest(arms, direction, seed);
   EXPECT_TRUE(p.ok()) << p.status();
   return p.ok() ? *p : std::vector<double>(arms.size(), -1.0);
 }
 
 std::vector<double> Loss(const std::vector<ArmPosterior>& arms,
                          Direction direction = kHigher, uint64_t seed = 1) {
-  absl::StatusOr<std::vector<double>> loss =
-      ExpectedLoss(arms, direction, seed);
+  absl::StatusOr<std::vector<double>> loss = ExpectedLoss(arms, direction, seed);
   EXPECT_TRUE(loss.ok()) << loss.status();
   return loss.ok() ? *loss : std::vector<double>(arms.size(), -1.0);
 }
@@ -330,8 +327,8 @@ TEST(ProbabilityBestTest, TwoNormalArmsMatchClosedForm) {
                         {5, 10, 5.5, 0.01},   {-3, 0.2, -2.9, 0.3},
                         {1e9, 1, 1e9 + 1, 2}, {0, 1e-8, 1e-8, 2e-8}};
   for (const Case& c : cases) {
-    const std::vector<double> p = Best(
-        {ArmPosterior::Normal(c.m1, c.s1), ArmPosterior::Normal(c.m2, c.s2)});
+    const std::vector<double> p =
+        Best({ArmPosterior::Normal(c.m1, c.s1), ArmPosterior::Normal(c.m2, c.s2)});
     const double second = Phi((c.m2 - c.m1) / std::hypot(c.s1, c.s2));
     EXPECT_NEAR(p[1], second, kQuadratureTolerance) << c.m1 << " " << c.m2;
     EXPECT_NEAR(p[0], 1 - second, kQuadratureTolerance) << c.m1;
@@ -405,8 +402,7 @@ TEST(ProbabilityBestTest, ThreeFiveAndTenArmsMatchMonteCarlo) {
       EXPECT_NEAR(p[i], mc.p_best[i],
                   FiveSigma(mc.p_best[i], kDraws) + kQuadratureTolerance)
           << "arm " << i << " of " << arms.size();
-      EXPECT_NEAR(loss[i], mc.loss[i],
-                  5 * mc.loss_std_error[i] + kQuadratureTolerance)
+      EXPECT_NEAR(loss[i], mc.loss[i], 5 * mc.loss_std_error[i] + kQuadratureTolerance)
           << "arm " << i << " of " << arms.size();
     }
   }
@@ -423,9 +419,9 @@ TEST(ProbabilityBestTest, LowerIsBetterMirrorsHigherIsBetter) {
   const std::vector<ArmPosterior> normal = {ArmPosterior::Normal(3, 1),
                                             ArmPosterior::Normal(2, 0.5),
                                             ArmPosterior::Normal(2.5, 2)};
-  const std::vector<ArmPosterior> normal_mirror = {
-      ArmPosterior::Normal(-3, 1), ArmPosterior::Normal(-2, 0.5),
-      ArmPosterior::Normal(-2.5, 2)};
+  const std::vector<ArmPosterior> normal_mirror = {ArmPosterior::Normal(-3, 1),
+                                                   ArmPosterior::Normal(-2, 0.5),
+                                                   ArmPosterior::Normal(-2.5, 2)};
   for (const auto& [arms, mirror] :
        {std::pair{beta, beta_mirror}, std::pair{normal, normal_mirror}}) {
     const std::vector<double> lower = Best(arms, kLower);
@@ -483,14 +479,13 @@ TEST(ProbabilityBestTest, ExtremePosteriorsStayFiniteAndSumToOne) {
 TEST(ProbabilityBestTest, ExtremeTwoArmCasesMatchClosedForms) {
   // Huge counts, where the log density is a difference of terms near 1e8.
   {
-    const std::vector<double> p = Best(
-        {ArmPosterior::Beta(1e8, 9e8), ArmPosterior::Beta(1.00005e8, 9e8)});
+    const std::vector<double> p =
+        Best({ArmPosterior::Beta(1e8, 9e8), ArmPosterior::Beta(1.00005e8, 9e8)});
     // At this size Beta is Normal to ~1e-4 relative in the tails; the means
     // differ by ~1.6 sd of the difference.
     const ArmPosterior a = ArmPosterior::Beta(1e8, 9e8);
     const ArmPosterior b = ArmPosterior::Beta(1.00005e8, 9e8);
-    const double z =
-        (b.Mean() - a.Mean()) / std::sqrt(a.Variance() + b.Variance());
+    const double z = (b.Mean() - a.Mean()) / std::sqrt(a.Variance() + b.Variance());
     EXPECT_NEAR(p[1], Phi(z), 1e-4);
   }
   // An arm far narrower than the spacing of doubles where it lies: best
@@ -517,16 +512,15 @@ TEST(ExpectedLossTest, TwoNormalArmsMatchClosedForm) {
   struct Case {
     double m1, s1, m2, s2;
   };
-  for (const Case& c : {Case{1, 1, 0, 2}, Case{0, 0.01, 0.001, 0.02},
-                        Case{100, 3, 90, 4}, Case{5, 1, 5, 1}}) {
+  for (const Case& c : {Case{1, 1, 0, 2}, Case{0, 0.01, 0.001, 0.02}, Case{100, 3, 90, 4},
+                        Case{5, 1, 5, 1}}) {
     const std::vector<ArmPosterior> arms = {ArmPosterior::Normal(c.m1, c.s1),
                                             ArmPosterior::Normal(c.m2, c.s2)};
     const double d = c.m1 - c.m2, t = std::hypot(c.s1, c.s2);
     const std::vector<double> loss = Loss(arms);
     const double scale = std::max(c.s1, c.s2);
     EXPECT_NEAR(loss[1], d * Phi(d / t) + t * PhiDensity(d / t), 1e-9 * scale);
-    EXPECT_NEAR(loss[0], -d * Phi(-d / t) + t * PhiDensity(d / t),
-                1e-9 * scale);
+    EXPECT_NEAR(loss[0], -d * Phi(-d / t) + t * PhiDensity(d / t), 1e-9 * scale);
     // Lower-is-better swaps the roles.
     const std::vector<double> lower = Loss(arms, kLower);
     EXPECT_NEAR(lower[0], loss[1], 1e-9 * scale);
@@ -537,15 +531,13 @@ TEST(ExpectedLossTest, TwoNormalArmsMatchClosedForm) {
 TEST(ExpectedLossTest, ManyArmsMatchIndependentQuadrature) {
   const std::vector<ArmPosterior> arms = {
       ArmPosterior::Beta(101, 1900), ArmPosterior::Beta(100, 1900),
-      ArmPosterior::Beta(2, 30), ArmPosterior::Beta(99, 1800),
-      ArmPosterior::Beta(1, 50)};
+      ArmPosterior::Beta(2, 30), ArmPosterior::Beta(99, 1800), ArmPosterior::Beta(1, 50)};
   for (Direction direction : {kHigher, kLower}) {
     const Reference ref = GaussReference(arms, direction);
     const std::vector<double> loss = Loss(arms, direction);
     for (size_t i = 0; i < arms.size(); ++i) {
-      const double expected = direction == kHigher
-                                  ? ref.expected_best - arms[i].Mean()
-                                  : arms[i].Mean() - ref.expected_best;
+      const double expected = direction == kHigher ? ref.expected_best - arms[i].Mean()
+                                                   : arms[i].Mean() - ref.expected_best;
       EXPECT_NEAR(loss[i], expected, 1e-8) << i;
     }
   }
@@ -555,8 +547,7 @@ TEST(ExpectedLossTest, ManyArmsMatchIndependentQuadrature) {
 
 // Arms like a real experiment's (the benchmark's): rates of 8-10% after
 // 1,000-5,000 units each, or means 9.9-10.1 with sds 0.05-0.1.
-std::vector<ArmPosterior> OverlappingArms(PosteriorFamily family, int k,
-                                          uint64_t seed) {
+std::vector<ArmPosterior> OverlappingArms(PosteriorFamily family, int k, uint64_t seed) {
   std::mt19937_64 engine(seed);
   std::uniform_real_distribution<double> units(1000, 5000), rate(0.08, 0.1);
   std::uniform_real_distribution<double> mean(9.9, 10.1), sd(0.05, 0.1);
@@ -599,8 +590,7 @@ std::vector<ArmPosterior> NearlyIdenticalArms(PosteriorFamily family, int k,
 // diffuse (Beta after 20 to 300 units or a Beta(1, 30) prior-like arm;
 // Normal sd 1 to 2), placed lower so that both kinds keep a real chance of
 // being best. Widths differ by up to ~2e4.
-std::vector<ArmPosterior> MixedArms(PosteriorFamily family, int k,
-                                    uint64_t seed) {
+std::vector<ArmPosterior> MixedArms(PosteriorFamily family, int k, uint64_t seed) {
   std::mt19937_64 engine(seed);
   std::uniform_real_distribution<double> u(0, 1);
   std::vector<ArmPosterior> arms;
@@ -611,10 +601,8 @@ std::vector<ArmPosterior> MixedArms(PosteriorFamily family, int k,
         arms.push_back(ArmPosterior::Beta(1, 30));
         continue;
       }
-      const double n =
-          diffuse ? 20 + 280 * u(engine) : std::pow(10, 6 + u(engine));
-      const double p = diffuse ? 0.04 + 0.03 * u(engine)
-                               : 0.0895 + 0.001 * u(engine);
+      const double n = diffuse ? 20 + 280 * u(engine) : std::pow(10, 6 + u(engine));
+      const double p = diffuse ? 0.04 + 0.03 * u(engine) : 0.0895 + 0.001 * u(engine);
       arms.push_back(ArmPosterior::Beta(1 + p * n, 1 + (1 - p) * n));
     } else {
       const double m = diffuse ? 7 + u(engine) : 10 + 1e-3 * (u(engine) - 0.5);
@@ -634,8 +622,8 @@ struct Errors {
 // Compares ProbabilityBest and ExpectedLoss on `arms` with the brute-force
 // reference: P(best) within kQuadratureTolerance, losses within 1e-8 of the
 // arms' largest sd, P(best) summing to 1 within 1e-9. Returns the errors.
-Errors CheckAgainstBruteForce(const std::vector<ArmPosterior>& arms,
-                              Direction direction, const char* label) {
+Errors CheckAgainstBruteForce(const std::vector<ArmPosterior>& arms, Direction direction,
+                              const char* label) {
   const Reference ref = BruteForceReference(arms, direction);
   // The reference is sound: only the cut tails, <= 2e-14 per arm, are lost.
   EXPECT_NEAR(Sum(ref.p_best), 1.0, 2e-14 * arms.size() + 1e-13) << label;
@@ -651,32 +639,29 @@ Errors CheckAgainstBruteForce(const std::vector<ArmPosterior>& arms,
   for (size_t i = 0; i < arms.size(); ++i) {
     EXPECT_NEAR(p[i], ref.p_best[i], kQuadratureTolerance)
         << label << ": arm " << i << " of " << arms.size();
-    const double expected = direction == kHigher
-                                ? ref.expected_best - arms[i].Mean()
-                                : arms[i].Mean() - ref.expected_best;
+    const double expected = direction == kHigher ? ref.expected_best - arms[i].Mean()
+                                                 : arms[i].Mean() - ref.expected_best;
     EXPECT_NEAR(loss[i], expected, 1e-8 * scale)
         << label << ": arm " << i << " of " << arms.size();
     errors.p_best = std::max(errors.p_best, std::fabs(p[i] - ref.p_best[i]));
     errors.loss = std::max(errors.loss, std::fabs(loss[i] - expected));
   }
   // Printed for the record (README's accuracy figures).
-  std::printf("%-28s K=%3zu %-6s max |P - ref| %.1e, max |loss - ref| %.1e, "
-              "|sum P - 1| %.1e\n",
-              label, arms.size(), direction == kHigher ? "higher" : "lower",
-              errors.p_best, errors.loss, errors.sum);
+  std::printf(
+      "%-28s K=%3zu %-6s max |P - ref| %.1e, max |loss - ref| %.1e, "
+      "|sum P - 1| %.1e\n",
+      label, arms.size(), direction == kHigher ? "higher" : "lower", errors.p_best,
+      errors.loss, errors.sum);
   return errors;
 }
 
 TEST(ProbabilityBestTest, HundredsOfOverlappingArmsMatchBruteForce) {
   for (int k : {100, 256}) {
-    for (PosteriorFamily family :
-         {PosteriorFamily::kBeta, PosteriorFamily::kNormal}) {
-      const char* label = family == PosteriorFamily::kBeta
-                              ? "overlapping Beta"
-                              : "overlapping Normal";
+    for (PosteriorFamily family : {PosteriorFamily::kBeta, PosteriorFamily::kNormal}) {
+      const char* label =
+          family == PosteriorFamily::kBeta ? "overlapping Beta" : "overlapping Normal";
       for (Direction direction : {kHigher, kLower}) {
-        CheckAgainstBruteForce(OverlappingArms(family, k, 41 + k), direction,
-                               label);
+        CheckAgainstBruteForce(OverlappingArms(family, k, 41 + k), direction, label);
       }
     }
   }
@@ -684,21 +669,17 @@ TEST(ProbabilityBestTest, HundredsOfOverlappingArmsMatchBruteForce) {
 
 TEST(ProbabilityBestTest, HundredsOfNearlyIdenticalArmsMatchBruteForce) {
   for (int k : {100, 256}) {
-    for (PosteriorFamily family :
-         {PosteriorFamily::kBeta, PosteriorFamily::kNormal}) {
-      const char* label = family == PosteriorFamily::kBeta
-                              ? "nearly identical Beta"
-                              : "nearly identical Normal";
-      CheckAgainstBruteForce(NearlyIdenticalArms(family, k, 43 + k), kHigher,
-                             label);
+    for (PosteriorFamily family : {PosteriorFamily::kBeta, PosteriorFamily::kNormal}) {
+      const char* label = family == PosteriorFamily::kBeta ? "nearly identical Beta"
+                                                           : "nearly identical Normal";
+      CheckAgainstBruteForce(NearlyIdenticalArms(family, k, 43 + k), kHigher, label);
     }
   }
 }
 
 TEST(ProbabilityBestTest, ConcentratedAndDiffuseArmsMatchBruteForce) {
   for (int k : {100, 256}) {
-    for (PosteriorFamily family :
-         {PosteriorFamily::kBeta, PosteriorFamily::kNormal}) {
+    for (PosteriorFamily family : {PosteriorFamily::kBeta, PosteriorFamily::kNormal}) {
       const char* label =
           family == PosteriorFamily::kBeta ? "mixed Beta" : "mixed Normal";
       for (Direction direction : {kHigher, kLower}) {
@@ -720,8 +701,7 @@ TEST(ExpectedLossTest, IdenticalNormalArmsMatchExpectedMaximum) {
     for (int n = 0; n <= kSteps; ++n) {
       const double x = -12 + n * h;
       const double weight = n == 0 || n == kSteps ? 1 : (n % 2 == 1 ? 4 : 2);
-      expected_max +=
-          weight * x * k * PhiDensity(x) * std::pow(Phi(x), k - 1) * h / 3;
+      expected_max += weight * x * k * PhiDensity(x) * std::pow(Phi(x), k - 1) * h / 3;
     }
     const std::vector<double> loss = Loss(arms);
     const std::vector<double> p = Best(arms);
@@ -729,8 +709,8 @@ TEST(ExpectedLossTest, IdenticalNormalArmsMatchExpectedMaximum) {
       EXPECT_NEAR(loss[i], expected_max, 1e-8) << k;
       EXPECT_NEAR(p[i], 1.0 / k, 1e-12) << k;
     }
-    std::printf("iid N(0,1) K=%3d E[max] %.12f, loss error %.1e\n", k,
-                expected_max, std::fabs(loss[0] - expected_max));
+    std::printf("iid N(0,1) K=%3d E[max] %.12f, loss error %.1e\n", k, expected_max,
+                std::fabs(loss[0] - expected_max));
   }
 }
 
@@ -788,8 +768,7 @@ TEST(ProbabilityBestTest, ShapesBelowOneMatchArcsineClosedForm) {
     double expected_max = 0.0;
     for (int n = 0; n < kSteps; ++n) {
       const double u = (n + 0.5) * h;
-      expected_max +=
-          h * (1 - std::pow(2 * u / std::numbers::pi, k)) * std::sin(2 * u);
+      expected_max += h * (1 - std::pow(2 * u / std::numbers::pi, k)) * std::sin(2 * u);
     }
     for (double loss : Loss(arms)) {
       EXPECT_NEAR(loss, expected_max - 0.5, 1e-8) << k;
@@ -799,8 +778,8 @@ TEST(ProbabilityBestTest, ShapesBelowOneMatchArcsineClosedForm) {
 
 TEST(ProbabilityBestTest, QuadratureIsDeterministic) {
   const std::vector<ArmPosterior> arms = {
-      ArmPosterior::Beta(30, 270), ArmPosterior::Beta(36, 264),
-      ArmPosterior::Beta(8, 50), ArmPosterior::Beta(31, 250)};
+      ArmPosterior::Beta(30, 270), ArmPosterior::Beta(36, 264), ArmPosterior::Beta(8, 50),
+      ArmPosterior::Beta(31, 250)};
   EXPECT_EQ(Best(arms, kHigher, 1), Best(arms, kHigher, 1));
   // The seed is not used by the quadrature.
   EXPECT_EQ(Best(arms, kHigher, 1), Best(arms, kHigher, 99));

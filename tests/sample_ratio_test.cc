@@ -52,21 +52,19 @@ TEST(SampleRatioPValueTest, UnequalSharesUseTheirExpectedCounts) {
 TEST(SampleRatioPValueTest, EpochsSumTheirStatisticsAndDegreesOfFreedom) {
   // Epoch 0: chi2 4 (1 df). Epoch 1: 25 vs 75 expected of 100, chi2 =
   // 5^2/25 + 5^2/75 = 4/3 (1 df). Together: 16/3 with 2 df.
-  const double two = SampleRatioPValue({{60, 40}, {30, 70}},
-                                       {{0.5, 0.5}, {0.25, 0.75}});
+  const double two = SampleRatioPValue({{60, 40}, {30, 70}}, {{0.5, 0.5}, {0.25, 0.75}});
   EXPECT_NEAR(two, Chi2Sf2(16.0 / 3), kRel * Chi2Sf2(16.0 / 3));
   // Adding a three-arm epoch (chi2 2, 2 df) gives 22/3 with 4 df.
-  const double three = SampleRatioPValue(
-      {{60, 40}, {30, 70}, {50, 30, 20}},
-      {{0.5, 0.5}, {0.25, 0.75}, {0.5, 0.25, 0.25}});
+  const double three = SampleRatioPValue({{60, 40}, {30, 70}, {50, 30, 20}},
+                                         {{0.5, 0.5}, {0.25, 0.75}, {0.5, 0.25, 0.25}});
   EXPECT_NEAR(three, Chi2Sf4(22.0 / 3), kRel * Chi2Sf4(22.0 / 3));
 }
 
 TEST(SampleRatioPValueTest, EpochsWithoutExposuresAddNothing) {
   const double alone = SampleRatioPValue({{60, 40}}, {{0.5, 0.5}});
-  EXPECT_EQ(SampleRatioPValue({{0, 0}, {60, 40}, {0, 0}},
-                              {{0.3, 0.7}, {0.5, 0.5}, {0.9, 0.1}}),
-            alone);
+  EXPECT_EQ(
+      SampleRatioPValue({{0, 0}, {60, 40}, {0, 0}}, {{0.3, 0.7}, {0.5, 0.5}, {0.9, 0.1}}),
+      alone);
 }
 
 TEST(SampleRatioPValueTest, ArmsWithZeroShareAndNoExposuresAddNoDf) {

@@ -26,8 +26,8 @@ class ScratchDir {
  public:
   explicit ScratchDir(const std::string& name = "allot_test") {
     tmpfs_ = ::access("/dev/shm", W_OK) == 0;
-    path_ = (tmpfs_ ? std::string("/dev/shm") : ::testing::TempDir()) + "/" +
-            name + ".XXXXXX";
+    path_ = (tmpfs_ ? std::string("/dev/shm") : ::testing::TempDir()) + "/" + name +
+            ".XXXXXX";
     EXPECT_NE(::mkdtemp(path_.data()), nullptr) << path_;
   }
   ~ScratchDir() {

@@ -11,11 +11,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "allot/simulation/runner.h"
 #include "allot/simulation/scenario.h"
 #include "allot/simulation/summary.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace allot::sim {
 namespace {

@@ -46,8 +46,7 @@ void ExpectSameSnapshot(const Engine& a, const Engine& b, const std::string& dir
   ASSERT_EQ(ba.size(), bb.size()) << "snapshot sizes differ";
   const auto diff = std::mismatch(ba.begin(), ba.end(), bb.begin());
   EXPECT_TRUE(diff.first == ba.end())
-      << "snapshots differ at byte " << (diff.first - ba.begin()) << " of "
-      << ba.size();
+      << "snapshots differ at byte " << (diff.first - ba.begin()) << " of " << ba.size();
 }
 
 ExperimentConfig CheckoutConfig() {  // binary, thompson, with a holdout
@@ -97,8 +96,7 @@ ExperimentConfig LegacyConfig() {  // deleted part way through
 const char* const kExperiments[] = {"checkout", "latency", "legacy"};
 
 void SetUpEngine(Engine& engine) {
-  for (const ExperimentConfig& c :
-       {CheckoutConfig(), LatencyConfig(), LegacyConfig()}) {
+  for (const ExperimentConfig& c : {CheckoutConfig(), LatencyConfig(), LegacyConfig()}) {
     ASSERT_TRUE(engine.CreateExperiment(c).ok());
     ASSERT_TRUE(engine.Start(c.id, kStart).ok());
   }
@@ -126,14 +124,13 @@ std::vector<Event> MakeStream(uint64_t seed, int n) {
 std::string Observe(const Engine& engine, absl::string_view id) {
   std::string out = absl::StrCat(id, "\n");
   absl::StatusOr<std::vector<ReallocationReport>> reports = engine.Reports(id);
-  absl::StrAppend(&out, reports.ok() ? ReportsToJson(*reports)
-                                     : reports.status().ToString(), "\n");
+  absl::StrAppend(
+      &out, reports.ok() ? ReportsToJson(*reports) : reports.status().ToString(), "\n");
   absl::StatusOr<AllocationHistory> history = engine.History(id);
-  absl::StrAppend(&out, history.ok() ? history->ToJson()
-                                     : history.status().ToString(), "\n");
-  absl::StatusOr<int64_t> open = engine.OpenUnits(id);
-  absl::StrAppend(&out, open.ok() ? absl::StrCat(*open) : open.status().ToString(),
+  absl::StrAppend(&out, history.ok() ? history->ToJson() : history.status().ToString(),
                   "\n");
+  absl::StatusOr<int64_t> open = engine.OpenUnits(id);
+  absl::StrAppend(&out, open.ok() ? absl::StrCat(*open) : open.status().ToString(), "\n");
   absl::StatusOr<ExperimentState> state = engine.State(id);
   absl::StrAppend(&out, state.ok() ? absl::StrCat(static_cast<int>(*state))
                                    : state.status().ToString());
@@ -172,8 +169,8 @@ TEST(SnapshotTest, RestoreContinuesBitForBitLikeAnUninterruptedRun) {
   EXPECT_GT(assigns, 500);
   // After the restore: late (1), unknown-unit (2) and duplicate (3)
   // outcomes, and refused calls, all answered alike.
-  for (const char* answer : {"disposition=1", "disposition=2", "disposition=3",
-                             "INVALID_ARGUMENT"}) {
+  for (const char* answer :
+       {"disposition=1", "disposition=2", "disposition=3", "INVALID_ARGUMENT"}) {
     EXPECT_TRUE(std::any_of(want.begin(), want.end(), [&](const std::string& a) {
       return a.find(answer) != std::string::npos;
     })) << answer;
@@ -185,8 +182,7 @@ TEST(SnapshotTest, RestoreContinuesBitForBitLikeAnUninterruptedRun) {
 
   // The stream must have exercised what it claims: reallocations on both
   // sides of the snapshot, a stop and a delete.
-  absl::StatusOr<std::vector<ReallocationReport>> reports =
-      original.Reports("checkout");
+  absl::StatusOr<std::vector<ReallocationReport>> reports = original.Reports("checkout");
   ASSERT_TRUE(reports.ok());
   int before = 0, after = 0;
   const absl::Time half_time = events[half].time;
@@ -310,8 +306,7 @@ TEST(SnapshotTest, InspectReportsTheContents) {
   EXPECT_EQ(c->experiments[1].id, "latency");
   EXPECT_EQ(c->experiments[1].state, "stopped");
   for (const SnapshotExperimentSummary& e : c->experiments) {
-    EXPECT_EQ(e.epochs,
-              static_cast<int64_t>(engine.History(e.id)->epochs().size()));
+    EXPECT_EQ(e.epochs, static_cast<int64_t>(engine.History(e.id)->epochs().size()));
     EXPECT_EQ(e.open_units, *engine.OpenUnits(e.id));
     EXPECT_EQ(e.reports, static_cast<int64_t>(engine.Reports(e.id)->size()));
     EXPECT_GT(e.epochs, 1) << e.id;
@@ -355,9 +350,7 @@ class BadSnapshotTest : public ::testing::Test {
   std::string good_;
 };
 
-TEST_F(BadSnapshotTest, GoodFileReads) {
-  EXPECT_TRUE(ReadSnapshot(good_path_).ok());
-}
+TEST_F(BadSnapshotTest, GoodFileReads) { EXPECT_TRUE(ReadSnapshot(good_path_).ok()); }
 
 TEST_F(BadSnapshotTest, MissingFileIsNotFound) {
   const std::string path = dir_ + "/missing.snapshot";
@@ -374,8 +367,7 @@ TEST_F(BadSnapshotTest, EmptyFile) {
 TEST_F(BadSnapshotTest, TruncatedInsideTheHeader) {
   for (size_t cut : {1, 7, 8, 12, 20, 31}) {
     SCOPED_TRACE(cut);
-    ExpectRefused(good_.substr(0, cut), absl::StatusCode::kDataLoss,
-                  "truncated header");
+    ExpectRefused(good_.substr(0, cut), absl::StatusCode::kDataLoss, "truncated header");
   }
 }
 
@@ -397,8 +389,7 @@ TEST_F(BadSnapshotTest, WrongMagic) {
   bytes.replace(0, 8, "NOTASNAP");
   ExpectRefused(bytes, absl::StatusCode::kDataLoss, "wrong magic");
   // A journal is not a snapshot.
-  ExpectRefused("ALLOTJNL" + good_.substr(8), absl::StatusCode::kDataLoss,
-                "wrong magic");
+  ExpectRefused("ALLOTJNL" + good_.substr(8), absl::StatusCode::kDataLoss, "wrong magic");
 }
 
 TEST_F(BadSnapshotTest, FutureFormatIsFailedPrecondition) {
@@ -478,12 +469,10 @@ TEST_F(BadSnapshotTest, CorruptPayloadWithAValidChecksum) {
     return file + payload;
   };
   const std::string payload = good_.substr(32);
-  ExpectRefused(wrap(payload.substr(0, payload.size() / 2)),
-                absl::StatusCode::kDataLoss, "corrupt");
-  ExpectRefused(wrap(payload + "xyz"), absl::StatusCode::kDataLoss,
-                "trailing bytes");
-  ExpectRefused(wrap(std::string(64, '\xff')), absl::StatusCode::kDataLoss,
+  ExpectRefused(wrap(payload.substr(0, payload.size() / 2)), absl::StatusCode::kDataLoss,
                 "corrupt");
+  ExpectRefused(wrap(payload + "xyz"), absl::StatusCode::kDataLoss, "trailing bytes");
+  ExpectRefused(wrap(std::string(64, '\xff')), absl::StatusCode::kDataLoss, "corrupt");
   ExpectRefused(wrap(""), absl::StatusCode::kDataLoss, "corrupt");
   ExpectRefused(wrap(wrap(payload)), absl::StatusCode::kDataLoss, "corrupt");
 }

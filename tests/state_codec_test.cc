@@ -18,10 +18,10 @@
 #include "absl/time/time.h"
 #include "allot/engine.h"
 #include "allot/experiment_config.h"
-#include "runtime/engine_access.h"
-#include "runtime/engine_state.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runtime/engine_access.h"
+#include "runtime/engine_state.h"
 #include "tests/event_stream.h"
 
 namespace allot::internal {

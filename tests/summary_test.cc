@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
-#include "rapidjson/document.h"
 #include "allot/simulation/charts.h"
 #include "allot/simulation/runner.h"
 #include "allot/simulation/scenario.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rapidjson/document.h"
 
 namespace allot::sim {
 namespace {

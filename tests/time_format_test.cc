@@ -18,11 +18,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-absl::Time Utc(int year, int month, int day, int hour, int minute,
-               int second) {
-  return absl::FromCivil(
-      absl::CivilSecond(year, month, day, hour, minute, second),
-      absl::UTCTimeZone());
+absl::Time Utc(int year, int month, int day, int hour, int minute, int second) {
+  return absl::FromCivil(absl::CivilSecond(year, month, day, hour, minute, second),
+                         absl::UTCTimeZone());
 }
 
 // Expects `text` to be refused as `field`, with both in the message.
@@ -66,9 +64,8 @@ TEST(ParseTimeTest, ReadsFractionalSeconds) {
 
 TEST(ParseTimeTest, RefusesBadTextNamingTheField) {
   for (const std::string text :
-       {"", "yesterday", "2026-01-02", "2026-01-02T06:00:00",
-        "2026-01-02 06:00:00Z x", "2026-13-02T06:00:00Z",
-        "2026-01-02T25:00:00Z", "2026-01-02T06:00:00+25:00",
+       {"", "yesterday", "2026-01-02", "2026-01-02T06:00:00", "2026-01-02 06:00:00Z x",
+        "2026-13-02T06:00:00Z", "2026-01-02T25:00:00Z", "2026-01-02T06:00:00+25:00",
         "1767333600", "infinite-future", "infinite-past"}) {
     ExpectRefused(ParseTime("epochs[1].start", text), "epochs[1].start", text);
   }
@@ -90,10 +87,9 @@ TEST(FormatRfc3339Test, WritesUtcWithZ) {
 
 TEST(FormatRfc3339Test, RoundTrips) {
   const absl::Time base = Utc(2026, 1, 1, 0, 0, 0);
-  for (absl::Time t :
-       {base, base + absl::Hours(30), base + absl::Nanoseconds(1),
-        base + absl::Milliseconds(123), base - absl::Hours(24 * 365 * 30),
-        Utc(1970, 1, 1, 0, 0, 0), Utc(2099, 12, 31, 23, 59, 59)}) {
+  for (absl::Time t : {base, base + absl::Hours(30), base + absl::Nanoseconds(1),
+                       base + absl::Milliseconds(123), base - absl::Hours(24 * 365 * 30),
+                       Utc(1970, 1, 1, 0, 0, 0), Utc(2099, 12, 31, 23, 59, 59)}) {
     const std::string text = FormatRfc3339(t);
     absl::StatusOr<absl::Time> back = ParseTime("t", text);
     ASSERT_TRUE(back.ok()) << text << ": " << back.status();
@@ -106,16 +102,11 @@ TEST(ParseDurationTest, ReadsGoStyleDurations) {
     std::string text;
     absl::Duration want;
   };
-  for (const Case& c : {Case{"24h", absl::Hours(24)},
-                        Case{"90m", absl::Minutes(90)},
-                        Case{"1h30m", absl::Minutes(90)},
-                        Case{"90s", absl::Seconds(90)},
-                        Case{"1.5h", absl::Minutes(90)},
-                        Case{"0s", absl::ZeroDuration()},
-                        Case{"-1h", -absl::Hours(1)},
-                        Case{"14d", absl::Hours(14 * 24)},
-                        Case{"0.5d", absl::Hours(12)},
-                        Case{" 72h ", absl::Hours(72)}}) {
+  for (const Case& c : {Case{"24h", absl::Hours(24)}, Case{"90m", absl::Minutes(90)},
+                        Case{"1h30m", absl::Minutes(90)}, Case{"90s", absl::Seconds(90)},
+                        Case{"1.5h", absl::Minutes(90)}, Case{"0s", absl::ZeroDuration()},
+                        Case{"-1h", -absl::Hours(1)}, Case{"14d", absl::Hours(14 * 24)},
+                        Case{"0.5d", absl::Hours(12)}, Case{" 72h ", absl::Hours(72)}}) {
     absl::StatusOr<absl::Duration> d = ParseDuration("schedule.interval", c.text);
     ASSERT_TRUE(d.ok()) << c.text << ": " << d.status();
     EXPECT_EQ(*d, c.want) << c.text;
@@ -123,11 +114,9 @@ TEST(ParseDurationTest, ReadsGoStyleDurations) {
 }
 
 TEST(ParseDurationTest, RefusesBadTextNamingTheField) {
-  for (const std::string text :
-       {"", "abc", "inf", "-inf", "12 parsecs", "24", "d", "nand", "infd",
-        "1e300d", "1h 30m", "h"}) {
-    ExpectRefused(ParseDuration("schedule.burn_in", text), "schedule.burn_in",
-                  text);
+  for (const std::string text : {"", "abc", "inf", "-inf", "12 parsecs", "24", "d",
+                                 "nand", "infd", "1e300d", "1h 30m", "h"}) {
+    ExpectRefused(ParseDuration("schedule.burn_in", text), "schedule.burn_in", text);
   }
 }
 
@@ -150,8 +139,7 @@ TEST(FormatDurationTest, RoundTrips) {
        {absl::Hours(24), absl::Hours(6), absl::Minutes(90), absl::Seconds(1),
         absl::Milliseconds(1500), absl::Nanoseconds(1), absl::Hours(14 * 24),
         absl::ZeroDuration(), -absl::Hours(1),
-        absl::Hours(1) + absl::Minutes(2) + absl::Seconds(3) +
-            absl::Microseconds(4)}) {
+        absl::Hours(1) + absl::Minutes(2) + absl::Seconds(3) + absl::Microseconds(4)}) {
     const std::string text = allot::FormatDuration(d);
     absl::StatusOr<absl::Duration> back = ParseDuration("d", text);
     ASSERT_TRUE(back.ok()) << text << ": " << back.status();

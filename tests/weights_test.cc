@@ -160,8 +160,7 @@ TEST(ValidateArmIdsTest, AcceptsTwoToMaxArmsUniqueIds) {
 }
 
 TEST(ValidateArmIdsTest, RejectsOneId) {
-  ExpectInvalid(ValidateArmIds({"only"}),
-                "an experiment needs at least 2 arms, got 1");
+  ExpectInvalid(ValidateArmIds({"only"}), "an experiment needs at least 2 arms, got 1");
 }
 
 TEST(ValidateArmIdsTest, RejectsMoreThanMaxArms) {

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "allot/simulation/scenario.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "allot/simulation/scenario.h"
 
 namespace allot::sim {
 namespace {

@@ -7,8 +7,10 @@
 //
 //   {"format": 1, "experiment": "support-bot-model", "salt": "support-bot-model",
 //    "epochs": [
-//      {"epoch": 0, "start": "2026-01-01T00:00:00Z", "weights": {"small": 0.5, "large": 0.5}},
-//      {"epoch": 1, "start": "2026-01-02T06:00:00Z", "weights": {"small": 0.3, "large": 0.7}}]}
+//      {"epoch": 0, "start": "2026-01-01T00:00:00Z", "weights": {"small": 0.5, "large":
+//      0.5}},
+//      {"epoch": 1, "start": "2026-01-02T06:00:00Z", "weights": {"small": 0.3, "large":
+//      0.7}}]}
 //
 // Epochs are numbered 0, 1, 2... with strictly increasing start times and
 // name every arm once. Doubles are written in their shortest round-trip form,
@@ -49,9 +51,11 @@ class AllocationHistory {
   // (normalized; positive). Errors: InvalidArgument naming the field, as
   // ValidateArmIds, ValidateSalt and NormalizeWeights, or when the experiment
   // id is empty or the counts of ids and weights differ.
-  static absl::StatusOr<AllocationHistory> Create(
-      std::string experiment, std::string salt, std::vector<std::string> arm_ids,
-      absl::Time start, absl::Span<const double> weights);
+  static absl::StatusOr<AllocationHistory> Create(std::string experiment,
+                                                  std::string salt,
+                                                  std::vector<std::string> arm_ids,
+                                                  absl::Time start,
+                                                  absl::Span<const double> weights);
 
   // Appends the next epoch. Weights are normalized and may be zero. Errors:
   // InvalidArgument when `start` is not after the last epoch's start (time

@@ -69,8 +69,7 @@ class Assigner {
   // Returns the unit's arm under the epoch in force at `at` (epoch 0 when
   // `at` is before the first epoch). Pass a unit's start time to pin it: its
   // answer then never changes. Errors: as Assign.
-  absl::StatusOr<Assignment> AssignAt(absl::string_view unit,
-                                      absl::Time at) const;
+  absl::StatusOr<Assignment> AssignAt(absl::string_view unit, absl::Time at) const;
 
   // Publishes the next epoch, starting at `start`. Errors: InvalidArgument as
   // AllocationHistory::Append; ResourceExhausted past kMaxEpochs. On error
@@ -109,8 +108,7 @@ class Assigner {
   };
 
   Assigner(const AllocationHistory& history, const AssignerOptions& options);
-  void AppendEntry(std::unique_ptr<EpochEntry> entry)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AppendEntry(std::unique_ptr<EpochEntry> entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const EpochEntry& Entry(int64_t epoch) const;
   int64_t EpochAt(absl::Time at, int64_t count) const;
   Assignment AssignIn(absl::string_view unit, const EpochEntry& entry) const;

@@ -110,10 +110,9 @@ class Engine {
   // at min(unit_start, now), so it never moves. Errors: NotFound (unknown
   // experiment), FailedPrecondition (not started, or `now` before its start),
   // InvalidArgument (empty or oversized unit, `now` before the last Advance).
-  absl::StatusOr<Assignment> Assign(absl::string_view experiment,
-                                    absl::string_view unit, absl::Time now,
-                                    std::optional<absl::Time> unit_start =
-                                        std::nullopt);
+  absl::StatusOr<Assignment> Assign(absl::string_view experiment, absl::string_view unit,
+                                    absl::Time now,
+                                    std::optional<absl::Time> unit_start = std::nullopt);
 
   // Assigns a batch of units of one experiment: results[i] is what
   // Assign(experiment, requests[i].unit, requests[i].now,
@@ -180,16 +179,15 @@ class Engine {
 class ExperimentHandle {
  public:
   // As Engine::Assign; NotFound once the experiment is deleted.
-  absl::StatusOr<Assignment> Assign(absl::string_view unit, absl::Time now,
-                                    std::optional<absl::Time> unit_start =
-                                        std::nullopt) const;
+  absl::StatusOr<Assignment> Assign(
+      absl::string_view unit, absl::Time now,
+      std::optional<absl::Time> unit_start = std::nullopt) const;
   // As Engine::AssignBatch.
   absl::Status AssignBatch(absl::Span<const AssignRequest> requests,
                            absl::Span<absl::StatusOr<Assignment>> results) const;
   // As Engine::RecordOutcome.
   absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view unit,
-                                                   absl::Time time,
-                                                   double value) const;
+                                                   absl::Time time, double value) const;
   // The experiment's id.
   absl::string_view id() const;
 

@@ -60,22 +60,22 @@ struct ScheduleConfig {
 absl::Duration FirstReallocationDelay(const ScheduleConfig& schedule);
 
 struct ExperimentConfig {
-  std::string id;                 // required, non-empty
-  std::string salt;               // default (empty): the id
-  std::string unit = "unit";      // label of what is randomized
-  std::vector<ArmConfig> arms;    // 2 to kMaxArms, unique ids
-  double holdout = 0.0;           // share in [0, 1)
-  std::string baseline;           // arm id; required when holdout > 0
-  std::string fallback;           // arm id; default (empty): the first arm
+  std::string id;               // required, non-empty
+  std::string salt;             // default (empty): the id
+  std::string unit = "unit";    // label of what is randomized
+  std::vector<ArmConfig> arms;  // 2 to kMaxArms, unique ids
+  double holdout = 0.0;         // share in [0, 1)
+  std::string baseline;         // arm id; required when holdout > 0
+  std::string fallback;         // arm id; default (empty): the first arm
 
   MetricKind metric = MetricKind::kBinary;
   Direction direction = Direction::kHigherIsBetter;
 
   PolicyOptions policy;
-  double floor = 0.01;            // additive floor, >= 0
-  double max_shift = 1.0;         // total variation cap per reallocation, in [0, 1]
-  uint64_t seed = 1;              // seeds Monte Carlo in policies
-  double prior_alpha = 1.0;       // Beta prior of binary metrics, > 0
+  double floor = 0.01;       // additive floor, >= 0
+  double max_shift = 1.0;    // total variation cap per reallocation, in [0, 1]
+  uint64_t seed = 1;         // seeds Monte Carlo in policies
+  double prior_alpha = 1.0;  // Beta prior of binary metrics, > 0
   double prior_beta = 1.0;
 
   ScheduleConfig schedule;

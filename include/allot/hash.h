@@ -58,8 +58,7 @@ enum class HashPurpose : uint8_t { kArm = 0x41, kHoldout = 0x48 };
 
 // Returns the version-1 hash of `unit` under `salt` for `purpose`, as laid out
 // above. REQUIRES: ValidateSalt(salt) is OK.
-uint64_t UnitHash(HashPurpose purpose, absl::string_view salt,
-                  absl::string_view unit);
+uint64_t UnitHash(HashPurpose purpose, absl::string_view salt, absl::string_view unit);
 
 // Returns the bucket, in [0, kNumBuckets), of an arm hash.
 inline uint32_t BucketOf(uint64_t arm_hash) {

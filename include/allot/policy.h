@@ -94,8 +94,7 @@ class Policy {
   // Returns the target weights, one per arm, non-negative and summing to 1,
   // before shaping. Errors: InvalidArgument when the input is malformed
   // (fewer than two arms, spans of different lengths, bad posteriors).
-  virtual absl::StatusOr<std::vector<double>> Target(
-      const PolicyInput& input) const = 0;
+  virtual absl::StatusOr<std::vector<double>> Target(const PolicyInput& input) const = 0;
 };
 
 // Returns a policy for `options`. Errors: InvalidArgument as
@@ -124,8 +123,8 @@ std::unique_ptr<Policy> NewFixedPolicy();
 // REQUIRES: target and current have the same size K >= 2 and sum to 1;
 // floor >= 0; 0 <= max_shift <= 1.
 std::vector<double> ShapeWeights(absl::Span<const double> target,
-                                 absl::Span<const double> current,
-                                 double floor, double max_shift);
+                                 absl::Span<const double> current, double floor,
+                                 double max_shift);
 
 // Returns the total-variation distance 0.5 * sum |a_i - b_i|.
 // REQUIRES: a.size() == b.size().

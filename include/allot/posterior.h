@@ -73,14 +73,14 @@ absl::Status ValidatePosteriors(absl::Span<const ArmPosterior> arms);
 // shapes below ~1e-10), which fall back to Monte Carlo; otherwise the result
 // does not depend on it. Arms that cannot be best (P < 1e-15) get exactly 0.
 // Errors: InvalidArgument as ValidatePosteriors.
-absl::StatusOr<std::vector<double>> ProbabilityBest(
-    absl::Span<const ArmPosterior> arms, Direction direction, uint64_t seed);
+absl::StatusOr<std::vector<double>> ProbabilityBest(absl::Span<const ArmPosterior> arms,
+                                                    Direction direction, uint64_t seed);
 
 // Returns, for each arm, the expected loss of choosing it: E[max_j mu_j - mu_i]
 // for kHigherIsBetter, E[mu_i - min_j mu_j] for kLowerIsBetter (>= 0).
 // Errors: as ProbabilityBest.
-absl::StatusOr<std::vector<double>> ExpectedLoss(
-    absl::Span<const ArmPosterior> arms, Direction direction, uint64_t seed);
+absl::StatusOr<std::vector<double>> ExpectedLoss(absl::Span<const ArmPosterior> arms,
+                                                 Direction direction, uint64_t seed);
 
 }  // namespace allot
 

@@ -19,12 +19,12 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing
 // function when it is not OK.
-#define ALLOT_RETURN_IF_ERROR(expr)                     \
-  do {                                                  \
-    ::absl::Status allot_status_internal_ = (expr);     \
-    if (!allot_status_internal_.ok()) {                 \
-      return allot_status_internal_;                    \
-    }                                                   \
+#define ALLOT_RETURN_IF_ERROR(expr)                 \
+  do {                                              \
+    ::absl::Status allot_status_internal_ = (expr); \
+    if (!allot_status_internal_.ok()) {             \
+      return allot_status_internal_;                \
+    }                                               \
   } while (false)
 
 #define ALLOT_INTERNAL_CONCAT_IMPL(a, b) a##b
@@ -33,8 +33,8 @@
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status from
 // the enclosing function, otherwise moves the value into `lhs`, which may be a
 // declaration (`auto x`) or an existing variable.
-#define ALLOT_ASSIGN_OR_RETURN(lhs, rexpr)                                   \
-  ALLOT_INTERNAL_ASSIGN_OR_RETURN(                                           \
+#define ALLOT_ASSIGN_OR_RETURN(lhs, rexpr) \
+  ALLOT_INTERNAL_ASSIGN_OR_RETURN(         \
       ALLOT_INTERNAL_CONCAT(allot_statusor_internal_, __LINE__), lhs, rexpr)
 
 #define ALLOT_INTERNAL_ASSIGN_OR_RETURN(statusor, lhs, rexpr) \

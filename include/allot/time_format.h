@@ -16,8 +16,7 @@ namespace allot {
 
 // Returns the time written in RFC 3339 (with a zone offset or Z; fractional
 // seconds allowed). Errors: InvalidArgument naming `field` and the text.
-absl::StatusOr<absl::Time> ParseTime(absl::string_view field,
-                                     absl::string_view text);
+absl::StatusOr<absl::Time> ParseTime(absl::string_view field, absl::string_view text);
 
 // Returns `t` in RFC 3339, UTC, with fractional seconds only when present.
 std::string FormatRfc3339(absl::Time t);

@@ -25,8 +25,7 @@ absl::Status HistoryError(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("allocation history: ", what));
 }
 
-absl::StatusOr<const rj::Value*> Member(const rj::Value& object,
-                                        absl::string_view where,
+absl::StatusOr<const rj::Value*> Member(const rj::Value& object, absl::string_view where,
                                         const char* name) {
   auto it = object.FindMember(name);
   if (it == object.MemberEnd()) {
@@ -35,8 +34,7 @@ absl::StatusOr<const rj::Value*> Member(const rj::Value& object,
   return &it->value;
 }
 
-absl::StatusOr<std::string> StringMember(const rj::Value& object,
-                                         absl::string_view where,
+absl::StatusOr<std::string> StringMember(const rj::Value& object, absl::string_view where,
                                          const char* name) {
   ALLOT_ASSIGN_OR_RETURN(const rj::Value* v, Member(object, where, name));
   if (!v->IsString()) {
@@ -47,9 +45,9 @@ absl::StatusOr<std::string> StringMember(const rj::Value& object,
 
 // Reads one epoch's {"arm": weight} object into `arm_order`'s order, or into
 // the object's own order when `arm_order` is empty (and fills it).
-absl::StatusOr<std::vector<double>> ReadWeights(
-    const rj::Value& object, absl::string_view where,
-    std::vector<std::string>& arm_order) {
+absl::StatusOr<std::vector<double>> ReadWeights(const rj::Value& object,
+                                                absl::string_view where,
+                                                std::vector<std::string>& arm_order) {
   if (!object.IsObject()) {
     return HistoryError(absl::StrCat(where, " must be an object of arm weights"));
   }
@@ -60,8 +58,7 @@ absl::StatusOr<std::vector<double>> ReadWeights(
   for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
     std::string id(it->name.GetString(), it->name.GetStringLength());
     if (!it->value.IsNumber()) {
-      return HistoryError(
-          absl::StrCat(where, ".", id, " must be a number"));
+      return HistoryError(absl::StrCat(where, ".", id, " must be a number"));
     }
     const double w = it->value.GetDouble();
     if (fill) {
@@ -70,8 +67,7 @@ absl::StatusOr<std::vector<double>> ReadWeights(
       }
       // Stop before the linear searches turn a huge object quadratic.
       if (arm_order.size() == static_cast<size_t>(kMaxArms)) {
-        return HistoryError(absl::StrCat(where, " names more than ", kMaxArms,
-                                         " arms"));
+        return HistoryError(absl::StrCat(where, " names more than ", kMaxArms, " arms"));
       }
       arm_order.push_back(std::move(id));
       named.push_back(true);
@@ -90,8 +86,7 @@ absl::StatusOr<std::vector<double>> ReadWeights(
   }
   for (size_t a = 0; a < weights.size(); ++a) {
     if (!named[a]) {
-      return HistoryError(
-          absl::StrCat(where, " is missing arm \"", arm_order[a], "\""));
+      return HistoryError(absl::StrCat(where, " is missing arm \"", arm_order[a], "\""));
     }
   }
   return weights;
@@ -105,18 +100,17 @@ absl::Status CheckArmOrder(const std::vector<std::string>& history_order,
   if (experiment_order.empty()) return absl::OkStatus();
   for (const std::string& id : history_order) {
     if (FindArm(experiment_order, id) < 0) {
-      return HistoryError(absl::StrCat("epochs[0].weights names unknown arm \"",
-                                       id, "\""));
+      return HistoryError(
+          absl::StrCat("epochs[0].weights names unknown arm \"", id, "\""));
     }
   }
   for (const std::string& id : experiment_order) {
     if (FindArm(history_order, id) < 0) {
-      return HistoryError(
-          absl::StrCat("epochs[0].weights is missing arm \"", id, "\""));
+      return HistoryError(absl::StrCat("epochs[0].weights is missing arm \"", id, "\""));
     }
   }
-  if (!std::equal(history_order.begin(), history_order.end(),
-                  experiment_order.begin(), experiment_order.end())) {
+  if (!std::equal(history_order.begin(), history_order.end(), experiment_order.begin(),
+                  experiment_order.end())) {
     return HistoryError(absl::StrCat(
         "epochs[0].weights lists the arms as ", absl::StrJoin(history_order, ", "),
         " but the experiment as ", absl::StrJoin(experiment_order, ", "),
@@ -137,8 +131,8 @@ absl::StatusOr<AllocationHistory> AllocationHistory::Create(
   ALLOT_RETURN_IF_ERROR(ValidateArmIds(arm_ids));
   if (weights.size() != arm_ids.size()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("weights must have one entry per arm (", arm_ids.size(),
-                     "), got ", weights.size()));
+        absl::StrCat("weights must have one entry per arm (", arm_ids.size(), "), got ",
+                     weights.size()));
   }
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> normalized,
                          NormalizeWeights(weights, ZeroWeights::kRefuse));
@@ -160,8 +154,8 @@ absl::Status AllocationHistory::Append(absl::Time start,
   }
   if (weights.size() != arm_ids_.size()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("weights must have one entry per arm (", arm_ids_.size(),
-                     "), got ", weights.size()));
+        absl::StrCat("weights must have one entry per arm (", arm_ids_.size(), "), got ",
+                     weights.size()));
   }
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> normalized,
                          NormalizeWeights(weights, ZeroWeights::kAllow));
@@ -170,9 +164,9 @@ absl::Status AllocationHistory::Append(absl::Time start,
 }
 
 int64_t AllocationHistory::EpochAt(absl::Time t) const {
-  auto it = std::upper_bound(
-      epochs_.begin(), epochs_.end(), t,
-      [](absl::Time time, const Epoch& e) { return time < e.start; });
+  auto it =
+      std::upper_bound(epochs_.begin(), epochs_.end(), t,
+                       [](absl::Time time, const Epoch& e) { return time < e.start; });
   if (it == epochs_.begin()) return 0;
   return std::prev(it)->number;
 }
@@ -192,12 +186,11 @@ std::string AllocationHistory::ToJson() const {
   std::ostringstream out;
   {
     cereal::JSONOutputArchive ar(
-        out, cereal::JSONOutputArchive::Options(
-                 /*precision=*/324,
-                 cereal::JSONOutputArchive::Options::IndentChar::space, 2));
+        out,
+        cereal::JSONOutputArchive::Options(
+            /*precision=*/324, cereal::JSONOutputArchive::Options::IndentChar::space, 2));
     ar(cereal::make_nvp("format", kHistoryFormat),
-       cereal::make_nvp("experiment", experiment_),
-       cereal::make_nvp("salt", salt_));
+       cereal::make_nvp("experiment", experiment_), cereal::make_nvp("salt", salt_));
     ar.setNextName("epochs");
     ar.startNode();
     ar.makeArray();
@@ -229,9 +222,8 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
   rj::Document doc;
   doc.Parse<rj::kParseFullPrecisionFlag>(json.data(), json.size());
   if (doc.HasParseError()) {
-    return HistoryError(absl::StrCat("malformed JSON at offset ",
-                                     doc.GetErrorOffset(), ": ",
-                                     rj::GetParseError_En(doc.GetParseError())));
+    return HistoryError(absl::StrCat("malformed JSON at offset ", doc.GetErrorOffset(),
+                                     ": ", rj::GetParseError_En(doc.GetParseError())));
   }
   if (!doc.IsObject()) return HistoryError("the document must be an object");
   ALLOT_ASSIGN_OR_RETURN(const rj::Value* format, Member(doc, "document", "format"));
@@ -239,7 +231,8 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
   if (format->GetInt64() > kHistoryFormat || format->GetInt64() < 1) {
     return HistoryError(absl::StrCat("format ", format->GetInt64(),
                                      " is not supported; this allot reads "
-                                     "format 1 to ", kHistoryFormat));
+                                     "format 1 to ",
+                                     kHistoryFormat));
   }
   AllocationHistory history;
   ALLOT_ASSIGN_OR_RETURN(history.experiment_,
@@ -257,13 +250,13 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
     if (!e.IsObject()) return HistoryError(absl::StrCat(where, " must be an object"));
     ALLOT_ASSIGN_OR_RETURN(const rj::Value* number, Member(e, where, "epoch"));
     if (!number->IsInt64() || number->GetInt64() != static_cast<int64_t>(i)) {
-      return HistoryError(absl::StrCat(where, ".epoch must be ", i,
-                                       " (epochs are numbered 0, 1, 2...)"));
+      return HistoryError(
+          absl::StrCat(where, ".epoch must be ", i, " (epochs are numbered 0, 1, 2...)"));
     }
     ALLOT_ASSIGN_OR_RETURN(std::string start_text, StringMember(e, where, "start"));
-    ALLOT_ASSIGN_OR_RETURN(absl::Time start,
-                           ParseTime(absl::StrCat("allocation history: ", where, ".start"),
-                                     start_text));
+    ALLOT_ASSIGN_OR_RETURN(
+        absl::Time start,
+        ParseTime(absl::StrCat("allocation history: ", where, ".start"), start_text));
     ALLOT_ASSIGN_OR_RETURN(const rj::Value* weights_value, Member(e, where, "weights"));
     ALLOT_ASSIGN_OR_RETURN(
         std::vector<double> weights,

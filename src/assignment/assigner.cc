@@ -25,26 +25,25 @@ struct Assigner::EpochEntry {
 absl::StatusOr<std::unique_ptr<Assigner>> Assigner::Create(
     const AllocationHistory& history, const AssignerOptions& options) {
   if (!(options.holdout >= 0 && options.holdout < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "holdout must be in [0, 1), got ", options.holdout));
+    return absl::InvalidArgumentError(
+        absl::StrCat("holdout must be in [0, 1), got ", options.holdout));
   }
   const int arms = static_cast<int>(history.arm_ids().size());
-  if (options.holdout > 0 &&
-      (options.baseline_arm < 0 || options.baseline_arm >= arms)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "baseline arm is required when holdout > 0 and must be an arm index "
-        "in [0, ", arms, "), got ", options.baseline_arm));
+  if (options.holdout > 0 && (options.baseline_arm < 0 || options.baseline_arm >= arms)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("baseline arm is required when holdout > 0 and must be an arm index "
+                     "in [0, ",
+                     arms, "), got ", options.baseline_arm));
   }
   if (static_cast<int64_t>(history.epochs().size()) > kMaxEpochs) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "a history holds at most ", kMaxEpochs, " epochs, got ",
-        history.epochs().size()));
+    return absl::ResourceExhaustedError(absl::StrCat("a history holds at most ",
+                                                     kMaxEpochs, " epochs, got ",
+                                                     history.epochs().size()));
   }
   return std::unique_ptr<Assigner>(new Assigner(history, options));
 }
 
-Assigner::Assigner(const AllocationHistory& history,
-                   const AssignerOptions& options)
+Assigner::Assigner(const AllocationHistory& history, const AssignerOptions& options)
     : salt_(history.salt()),
       arm_ids_(history.arm_ids()),
       options_(options),
@@ -57,8 +56,8 @@ Assigner::Assigner(const AllocationHistory& history,
   std::vector<BucketTable> tables = history.BuildTables();
   for (size_t e = 0; e < tables.size(); ++e) {
     const Epoch& epoch = history.epochs()[e];
-    AppendEntry(std::make_unique<EpochEntry>(EpochEntry{
-        epoch.number, epoch.start, epoch.weights, std::move(tables[e])}));
+    AppendEntry(std::make_unique<EpochEntry>(
+        EpochEntry{epoch.number, epoch.start, epoch.weights, std::move(tables[e])}));
   }
 }
 
@@ -112,20 +111,18 @@ int64_t Assigner::EpochAt(absl::Time at, int64_t count) const {
     }
   }
   const int64_t first = chunk << kChunkBits;
-  return first + LastStartedAt(chunks_[chunk]->starts,
-                               std::min(kChunkSize, count - first), at);
+  return first +
+         LastStartedAt(chunks_[chunk]->starts, std::min(kChunkSize, count - first), at);
 }
 
 // Inlined into Assign and AssignAt: the result is built in place.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline Assignment Assigner::AssignIn(
     absl::string_view unit, const EpochEntry& entry) const {
   if (options_.holdout > 0 &&
-      UnitInterval(holdout_hasher_->Hash64(unit)) <
-          options_.holdout) {
+      UnitInterval(holdout_hasher_->Hash64(unit)) < options_.holdout) {
     return {options_.baseline_arm, entry.number, 1.0, true};
   }
-  const int arm =
-      entry.table.ArmOf(BucketOf(arm_hasher_->Hash64(unit)));
+  const int arm = entry.table.ArmOf(BucketOf(arm_hasher_->Hash64(unit)));
   return {arm, entry.number, entry.weights[arm], false};
 }
 
@@ -150,8 +147,7 @@ absl::StatusOr<Assignment> Assigner::AssignAt(absl::string_view unit,
   return AssignIn(unit, Entry(EpochAt(at, count)));
 }
 
-absl::Status Assigner::Publish(absl::Time start,
-                               absl::Span<const double> weights) {
+absl::Status Assigner::Publish(absl::Time start, absl::Span<const double> weights) {
   internal::MutexLock lock(&mu_);
   const int64_t count = count_.load(std::memory_order_relaxed);
   if (count >= kMaxEpochs) {
@@ -160,8 +156,7 @@ absl::Status Assigner::Publish(absl::Time start,
   }
   ALLOT_RETURN_IF_ERROR(history_.Append(start, weights));
   const Epoch& epoch = history_.epochs().back();
-  absl::StatusOr<BucketTable> table =
-      Entry(count - 1).table.Reallocate(epoch.weights);
+  absl::StatusOr<BucketTable> table = Entry(count - 1).table.Reallocate(epoch.weights);
   // The weights were just validated by Append, so Reallocate cannot fail.
   AppendEntry(std::make_unique<EpochEntry>(
       EpochEntry{epoch.number, epoch.start, epoch.weights, *std::move(table)}));
@@ -180,9 +175,7 @@ absl::Span<const double> Assigner::WeightsOf(int64_t epoch) const {
   return Entry(epoch).weights;
 }
 
-const BucketTable& Assigner::TableOf(int64_t epoch) const {
-  return Entry(epoch).table;
-}
+const BucketTable& Assigner::TableOf(int64_t epoch) const { return Entry(epoch).table; }
 
 AllocationHistory Assigner::history() const {
   internal::MutexLock lock(&mu_);

@@ -27,9 +27,8 @@ std::vector<uint32_t> BucketCounts(absl::Span<const double> weights) {
   // Arms ordered by largest remainder, ties to the lower index.
   std::vector<size_t> order(k);
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-    return remainder[x] > remainder[y];
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return remainder[x] > remainder[y]; });
   int64_t left = static_cast<int64_t>(kNumBuckets) - assigned;
   // Weights that sum to 1 leave 0 <= left < k; the loops also absorb the
   // rounding of sums a few ulps away from 1.
@@ -45,8 +44,7 @@ std::vector<uint32_t> BucketCounts(absl::Span<const double> weights) {
   return counts;
 }
 
-absl::StatusOr<BucketTable> BucketTable::Initial(
-    absl::Span<const double> weights) {
+absl::StatusOr<BucketTable> BucketTable::Initial(absl::Span<const double> weights) {
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> normalized,
                          NormalizeWeights(weights, ZeroWeights::kAllow));
   std::vector<uint32_t> counts = BucketCounts(normalized);
@@ -64,8 +62,8 @@ absl::StatusOr<BucketTable> BucketTable::Reallocate(
     absl::Span<const double> weights) const {
   if (static_cast<int>(weights.size()) != num_arms()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("a reallocation needs one weight per arm (", num_arms(),
-                     "), got ", weights.size()));
+        absl::StrCat("a reallocation needs one weight per arm (", num_arms(), "), got ",
+                     weights.size()));
   }
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> normalized,
                          NormalizeWeights(weights, ZeroWeights::kAllow));

@@ -56,14 +56,13 @@ inline Result HashMessage(absl::string_view head, absl::string_view unit) {
 }
 
 inline uint64_t HashMessage64(absl::string_view head, absl::string_view unit) {
-  return HashMessage<XXH64_hash_t, XXH3_64bits, XXH3_64bits_reset,
-                     XXH3_64bits_update, XXH3_64bits_digest>(head, unit);
+  return HashMessage<XXH64_hash_t, XXH3_64bits, XXH3_64bits_reset, XXH3_64bits_update,
+                     XXH3_64bits_digest>(head, unit);
 }
 
-inline XXH128_hash_t HashMessage128(absl::string_view head,
-                                    absl::string_view unit) {
-  return HashMessage<XXH128_hash_t, XXH3_128bits, XXH3_128bits_reset,
-                     XXH3_128bits_update, XXH3_128bits_digest>(head, unit);
+inline XXH128_hash_t HashMessage128(absl::string_view head, absl::string_view unit) {
+  return HashMessage<XXH128_hash_t, XXH3_128bits, XXH3_128bits_reset, XXH3_128bits_update,
+                     XXH3_128bits_digest>(head, unit);
 }
 
 // Hashes the messages of one purpose and salt: the head is built once, and

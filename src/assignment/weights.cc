@@ -11,27 +11,26 @@
 
 namespace allot {
 
-absl::StatusOr<std::vector<double>> NormalizeWeights(
-    absl::Span<const double> weights, ZeroWeights zero) {
+absl::StatusOr<std::vector<double>> NormalizeWeights(absl::Span<const double> weights,
+                                                     ZeroWeights zero) {
   if (weights.size() < 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "an experiment needs at least 2 arms, got ", weights.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("an experiment needs at least 2 arms, got ", weights.size()));
   }
   if (weights.size() > static_cast<size_t>(kMaxArms)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("an experiment has at most ", kMaxArms, " arms, got ",
-                     weights.size()));
+    return absl::InvalidArgumentError(absl::StrCat("an experiment has at most ", kMaxArms,
+                                                   " arms, got ", weights.size()));
   }
   double sum = 0;
   for (size_t i = 0; i < weights.size(); ++i) {
     const double w = weights[i];
-    const bool bad = !std::isfinite(w) || w < 0 ||
-                     (w == 0 && zero == ZeroWeights::kRefuse);
+    const bool bad =
+        !std::isfinite(w) || w < 0 || (w == 0 && zero == ZeroWeights::kRefuse);
     if (bad) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "weight of arm ", i, " must be ",
-          zero == ZeroWeights::kRefuse ? "a positive" : "a non-negative",
-          " finite number, got ", w));
+      return absl::InvalidArgumentError(
+          absl::StrCat("weight of arm ", i, " must be ",
+                       zero == ZeroWeights::kRefuse ? "a positive" : "a non-negative",
+                       " finite number, got ", w));
     }
     sum += w;
   }
@@ -64,8 +63,8 @@ absl::Status ValidateArmIds(absl::Span<const std::string> ids) {
         absl::StrCat("an experiment needs at least 2 arms, got ", ids.size()));
   }
   if (ids.size() > static_cast<size_t>(kMaxArms)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "an experiment has at most ", kMaxArms, " arms, got ", ids.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("an experiment has at most ", kMaxArms, " arms, got ", ids.size()));
   }
   absl::flat_hash_set<absl::string_view> seen;
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -75,9 +74,9 @@ absl::Status ValidateArmIds(absl::Span<const std::string> ids) {
           absl::StrCat("id of arm ", i, " must not be empty"));
     }
     if (id.size() > kMaxArmIdBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("id of arm ", i, " must be at most ", kMaxArmIdBytes,
-                       " bytes, got ", id.size()));
+      return absl::InvalidArgumentError(absl::StrCat("id of arm ", i, " must be at most ",
+                                                     kMaxArmIdBytes, " bytes, got ",
+                                                     id.size()));
     }
     if (ControlByteAt(id) != absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -31,9 +31,8 @@ struct AssignArgs {
 absl::StatusOr<AllocationHistory> LoadHistory(const AssignArgs& args,
                                               const ExperimentConfig& config) {
   if (args.history.empty()) {
-    return AllocationHistory::Create(config.id, config.EffectiveSalt(),
-                                     config.ArmIds(), absl::InfinitePast(),
-                                     config.InitialWeights());
+    return AllocationHistory::Create(config.id, config.EffectiveSalt(), config.ArmIds(),
+                                     absl::InfinitePast(), config.InitialWeights());
   }
   ALLOT_ASSIGN_OR_RETURN(std::string json, ReadFileToString(args.history));
   // Read it on its own first, so a history of another experiment is named
@@ -44,14 +43,14 @@ absl::StatusOr<AllocationHistory> LoadHistory(const AssignArgs& args,
         absl::StrCat(args.history, ": ", history.status().message()));
   }
   if (history->experiment() != config.id) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        args.history, ": experiment \"", history->experiment(),
-        "\" does not match ", args.experiment, "'s id \"", config.id, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(args.history, ": experiment \"", history->experiment(),
+                     "\" does not match ", args.experiment, "'s id \"", config.id, "\""));
   }
   if (history->salt() != config.EffectiveSalt()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        args.history, ": salt \"", history->salt(), "\" does not match ",
-        args.experiment, "'s salt \"", config.EffectiveSalt(), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(args.history, ": salt \"", history->salt(), "\" does not match ",
+                     args.experiment, "'s salt \"", config.EffectiveSalt(), "\""));
   }
   history = AllocationHistory::FromJson(json, config.ArmIds());
   if (!history.ok()) {
@@ -62,8 +61,7 @@ absl::StatusOr<AllocationHistory> LoadHistory(const AssignArgs& args,
 }
 
 absl::Status RunAssign(const AssignArgs& args, std::istream& in, FILE* out) {
-  ALLOT_ASSIGN_OR_RETURN(ExperimentConfig config,
-                         LoadExperimentFile(args.experiment));
+  ALLOT_ASSIGN_OR_RETURN(ExperimentConfig config, LoadExperimentFile(args.experiment));
   ALLOT_ASSIGN_OR_RETURN(AllocationHistory history, LoadHistory(args, config));
   AssignerOptions options;
   options.holdout = config.holdout;
@@ -83,9 +81,10 @@ absl::Status RunAssign(const AssignArgs& args, std::istream& in, FILE* out) {
     if (args.unit_start) {
       std::vector<absl::string_view> fields = absl::StrSplit(line, '\t');
       if (fields.size() != 2) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "stdin:", number, ": with --unit-start each line is "
-            "unit<TAB>RFC3339-start, got ", fields.size(), " field(s)"));
+        return absl::InvalidArgumentError(absl::StrCat("stdin:", number,
+                                                       ": with --unit-start each line is "
+                                                       "unit<TAB>RFC3339-start, got ",
+                                                       fields.size(), " field(s)"));
       }
       unit = fields[0];
       absl::StatusOr<absl::Time> start = ParseTime("unit start", fields[1]);
@@ -117,12 +116,11 @@ absl::Status RunAssign(const AssignArgs& args, std::istream& in, FILE* out) {
 
 void AddAssignCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<AssignArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "assign",
-      "Read unit ids from stdin, one per line; print "
-      "unit<TAB>arm<TAB>epoch<TAB>propensity<TAB>holdout for each");
-  cmd->add_option("--experiment", args->experiment, "Experiment file (TOML)")
-      ->required();
+  CLI::App* cmd =
+      app.add_subcommand("assign",
+                         "Read unit ids from stdin, one per line; print "
+                         "unit<TAB>arm<TAB>epoch<TAB>propensity<TAB>holdout for each");
+  cmd->add_option("--experiment", args->experiment, "Experiment file (TOML)")->required();
   cmd->add_option("--history", args->history,
                   "Allocation history (JSON); overrides the initial weights");
   cmd->add_option("--at", args->at,

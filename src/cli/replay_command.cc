@@ -44,12 +44,10 @@ struct ReplayCursor {
 };
 
 std::string FormatCursor(const ReplayCursor& c) {
-  return absl::StrCat("allot-replay-cursor ", FormatRfc3339(c.time), " ",
-                      c.rows_at_time);
+  return absl::StrCat("allot-replay-cursor ", FormatRfc3339(c.time), " ", c.rows_at_time);
 }
 
-absl::StatusOr<ReplayCursor> ParseCursor(absl::string_view text,
-                                         absl::string_view path) {
+absl::StatusOr<ReplayCursor> ParseCursor(absl::string_view text, absl::string_view path) {
   std::vector<std::string> parts = absl::StrSplit(text, ' ');
   ReplayCursor c;
   if (parts.size() != 3 || parts[0] != "allot-replay-cursor" ||
@@ -103,9 +101,8 @@ absl::StatusOr<std::vector<std::string>> SplitCsv(absl::string_view line) {
 absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number) {
   ALLOT_ASSIGN_OR_RETURN(std::vector<std::string> f, SplitCsv(line));
   if (f.size() != 5) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected 5 fields (time,kind,unit,value,unit_start), got ",
-                     f.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected 5 fields (time,kind,unit,value,unit_start), got ", f.size()));
   }
   Event e;
   e.line = number;
@@ -128,8 +125,8 @@ absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number) {
   } else if (f[1] == "advance") {
     e.kind = EventKind::kAdvance;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kind must be assign, outcome or advance, got \"", f[1], "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind must be assign, outcome or advance, got \"", f[1], "\""));
   }
   if (e.kind != EventKind::kAdvance && e.unit.empty()) {
     return absl::InvalidArgumentError("unit must not be empty");
@@ -147,8 +144,7 @@ absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& path) {
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line != "time,kind,unit,value,unit_start") {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ":1: header must be time,kind,unit,value,unit_start, got \"",
-        line, "\""));
+        path, ":1: header must be time,kind,unit,value,unit_start, got \"", line, "\""));
   }
   std::vector<Event> events;
   for (int64_t number = 2; std::getline(in, line); ++number) {
@@ -160,10 +156,10 @@ absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& path) {
           absl::StrCat(path, ":", number, ": ", e.status().message()));
     }
     if (!events.empty() && e->time < events.back().time) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", number, ": rows must be in time order; ",
-          FormatRfc3339(e->time), " is before line ", events.back().line, "'s ",
-          FormatRfc3339(events.back().time)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number, ": rows must be in time order; ",
+                       FormatRfc3339(e->time), " is before line ", events.back().line,
+                       "'s ", FormatRfc3339(events.back().time)));
     }
     events.push_back(*std::move(e));
   }
@@ -173,8 +169,7 @@ absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& path) {
   return events;
 }
 
-absl::Status WriteFile(const std::filesystem::path& path,
-                       absl::string_view text) {
+absl::Status WriteFile(const std::filesystem::path& path, absl::string_view text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   out.close();
@@ -183,8 +178,7 @@ absl::Status WriteFile(const std::filesystem::path& path,
 }
 
 absl::Status RunReplay(const ReplayArgs& args) {
-  ALLOT_ASSIGN_OR_RETURN(ExperimentConfig config,
-                         LoadExperimentFile(args.experiment));
+  ALLOT_ASSIGN_OR_RETURN(ExperimentConfig config, LoadExperimentFile(args.experiment));
   ALLOT_ASSIGN_OR_RETURN(std::vector<Event> events, ReadEvents(args.events));
   absl::Time start = events.front().time;
   if (!args.start.empty()) {
@@ -203,8 +197,8 @@ absl::Status RunReplay(const ReplayArgs& args) {
     ALLOT_ASSIGN_OR_RETURN(restored, ReadSnapshot(args.restore, &data));
     ALLOT_ASSIGN_OR_RETURN(cursor, ParseCursor(data, args.restore));
     if (!restored->State(config.id).ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          args.restore, " holds no experiment \"", config.id, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(args.restore, " holds no experiment \"", config.id, "\""));
     }
   } else {
     restored = std::make_unique<Engine>();
@@ -227,8 +221,8 @@ absl::Status RunReplay(const ReplayArgs& args) {
     cursor.time = e.time;
     ++applied;
     auto located = [&](const absl::Status& s) {
-      return absl::Status(s.code(), absl::StrCat(args.events, ":", e.line, ": ",
-                                                 s.message()));
+      return absl::Status(s.code(),
+                          absl::StrCat(args.events, ":", e.line, ": ", s.message()));
     };
     if (e.time >= start) {
       absl::Status advanced = engine.Advance(e.time).status();
@@ -238,9 +232,8 @@ absl::Status RunReplay(const ReplayArgs& args) {
       absl::StatusOr<Assignment> a =
           engine.Assign(config.id, e.unit, e.time, e.unit_start);
       if (!a.ok()) return located(a.status());
-      absl::StrAppend(&assignments, e.unit, "\t", arms[a->arm], "\t", a->epoch,
-                      "\t", FormatNumber(a->propensity), "\t",
-                      a->holdout ? 1 : 0, "\n");
+      absl::StrAppend(&assignments, e.unit, "\t", arms[a->arm], "\t", a->epoch, "\t",
+                      FormatNumber(a->propensity), "\t", a->holdout ? 1 : 0, "\n");
     } else if (e.kind == EventKind::kOutcome) {
       absl::StatusOr<OutcomeDisposition> d =
           engine.RecordOutcome(config.id, e.unit, e.time, e.value);
@@ -262,10 +255,10 @@ absl::Status RunReplay(const ReplayArgs& args) {
   }
   int reallocated = 0;
   for (const ReallocationReport& r : reports) reallocated += r.reallocated;
-  std::cout << "replayed " << applied << " of " << events.size() << " events: " << reports.size()
-            << " reports, " << reallocated << " reallocations, "
-            << history.epochs().size() << " epochs; wrote " << args.out
-            << "/{reports.json,assignments.tsv,history.json}\n";
+  std::cout << "replayed " << applied << " of " << events.size()
+            << " events: " << reports.size() << " reports, " << reallocated
+            << " reallocations, " << history.epochs().size() << " epochs; wrote "
+            << args.out << "/{reports.json,assignments.tsv,history.json}\n";
   return absl::OkStatus();
 }
 
@@ -275,10 +268,8 @@ void AddReplayCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ReplayArgs>();
   CLI::App* cmd = app.add_subcommand(
       "replay", "Run the engine over a CSV log of assign, outcome and advance events");
-  cmd->add_option("--experiment", args->experiment, "Experiment file (TOML)")
-      ->required();
-  cmd->add_option("--events", args->events,
-                  "Events CSV: time,kind,unit,value,unit_start")
+  cmd->add_option("--experiment", args->experiment, "Experiment file (TOML)")->required();
+  cmd->add_option("--events", args->events, "Events CSV: time,kind,unit,value,unit_start")
       ->required();
   cmd->add_option("--out", args->out, "Output directory")->required();
   cmd->add_option("--start", args->start,

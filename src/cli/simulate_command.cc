@@ -20,13 +20,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
-#include "allot/status_macros.h"
-#include "cli/commands.h"
 #include "allot/simulation/charts.h"
 #include "allot/simulation/runner.h"
 #include "allot/simulation/scenario.h"
 #include "allot/simulation/summary.h"
 #include "allot/simulation/world.h"
+#include "allot/status_macros.h"
+#include "cli/commands.h"
 
 namespace allot::cli {
 namespace {

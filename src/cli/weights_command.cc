@@ -54,29 +54,28 @@ absl::StatusOr<ArmPosterior> ParseArm(const std::string& spec, bool beta,
   const size_t want = beta ? 3 : 4;
   if (parts.size() != want) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--arm ", spec, ": expected ",
-        beta ? "ID:N:SUCCESSES" : "ID:N:MEAN:VARIANCE", " for --model ",
-        args.model));
+        "--arm ", spec, ": expected ", beta ? "ID:N:SUCCESSES" : "ID:N:MEAN:VARIANCE",
+        " for --model ", args.model));
   }
   *id = parts[0];
   ALLOT_ASSIGN_OR_RETURN(double n, Number(spec, "N", parts[1]));
   if (n < 0 || n != std::floor(n)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--arm ", spec, ": N must be a whole number >= 0, got ", parts[1]));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--arm ", spec, ": N must be a whole number >= 0, got ", parts[1]));
   }
   if (beta) {
     ALLOT_ASSIGN_OR_RETURN(double s, Number(spec, "SUCCESSES", parts[2]));
     if (s < 0 || s > n) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--arm ", spec, ": SUCCESSES must be in [0, N], got ", parts[2]));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--arm ", spec, ": SUCCESSES must be in [0, N], got ", parts[2]));
     }
     return ArmPosterior::Beta(args.prior_alpha + s, args.prior_beta + n - s);
   }
   ALLOT_ASSIGN_OR_RETURN(double mean, Number(spec, "MEAN", parts[2]));
   ALLOT_ASSIGN_OR_RETURN(double var, Number(spec, "VARIANCE", parts[3]));
   if (n < 2 || !(var > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--arm ", spec, ": a normal arm needs N >= 2 and VARIANCE > 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--arm ", spec, ": a normal arm needs N >= 2 and VARIANCE > 0"));
   }
   return ArmPosterior::Normal(mean, std::sqrt(var / n));
 }
@@ -113,9 +112,8 @@ absl::Status RunWeights(const WeightsArgs& args) {
     posteriors.push_back(p);
   }
   ALLOT_RETURN_IF_ERROR(ValidateArmIds(ids));
-  const Direction direction = args.direction == "higher"
-                                  ? Direction::kHigherIsBetter
-                                  : Direction::kLowerIsBetter;
+  const Direction direction =
+      args.direction == "higher" ? Direction::kHigherIsBetter : Direction::kLowerIsBetter;
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> p_best,
                          ProbabilityBest(posteriors, direction, args.seed));
   const std::vector<double> uniform(ids.size(), 1.0 / ids.size());

@@ -13,7 +13,6 @@
 namespace allot {
 namespace {
 
-
 bool IsArm(const ExperimentConfig& config, absl::string_view id) {
   for (const ArmConfig& arm : config.arms) {
     if (arm.id == id) return true;
@@ -45,70 +44,69 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
   }
   if (config.unit.empty()) return FieldError("unit", "must not be empty");
   if (config.arms.size() < 2 || config.arms.size() > size_t{kMaxArms}) {
-    return FieldError("arms", absl::StrCat("must list 2 to ", kMaxArms,
-                                           " arms, got ", config.arms.size()));
+    return FieldError("arms", absl::StrCat("must list 2 to ", kMaxArms, " arms, got ",
+                                           config.arms.size()));
   }
   absl::flat_hash_map<absl::string_view, size_t> seen;
   for (size_t i = 0; i < config.arms.size(); ++i) {
     const ArmConfig& arm = config.arms[i];
     const std::string field = absl::StrCat("arms[", i, "]");
     if (arm.id.empty() || arm.id.size() > kMaxArmIdBytes) {
-      return FieldError(absl::StrCat(field, ".id"),
-                        absl::StrCat("must be 1 to ", kMaxArmIdBytes,
-                                     " bytes, got \"", arm.id, "\""));
+      return FieldError(
+          absl::StrCat(field, ".id"),
+          absl::StrCat("must be 1 to ", kMaxArmIdBytes, " bytes, got \"", arm.id, "\""));
     }
     if (ControlByteAt(arm.id) != absl::string_view::npos) {
       return FieldError(absl::StrCat(field, ".id"),
                         absl::StrCat("must not contain control bytes, found one "
-                                     "at offset ", ControlByteAt(arm.id)));
+                                     "at offset ",
+                                     ControlByteAt(arm.id)));
     }
     if (auto [it, inserted] = seen.emplace(arm.id, i); !inserted) {
-      return FieldError(absl::StrCat(field, ".id"),
-                        absl::StrCat("\"", arm.id, "\" duplicates arms[",
-                                     it->second, "].id"));
+      return FieldError(
+          absl::StrCat(field, ".id"),
+          absl::StrCat("\"", arm.id, "\" duplicates arms[", it->second, "].id"));
     }
     if (!std::isfinite(arm.weight) || !(arm.weight > 0)) {
-      return FieldError(absl::StrCat(field, ".weight"),
-                        absl::StrCat("must be a positive finite number, got ",
-                                     arm.weight));
+      return FieldError(
+          absl::StrCat(field, ".weight"),
+          absl::StrCat("must be a positive finite number, got ", arm.weight));
     }
   }
   if (!(config.holdout >= 0 && config.holdout < 1)) {
-    return FieldError("holdout",
-                      absl::StrCat("must be in [0, 1), got ", config.holdout));
+    return FieldError("holdout", absl::StrCat("must be in [0, 1), got ", config.holdout));
   }
   if (config.holdout > 0 && config.baseline.empty()) {
     return FieldError("baseline", "is required when holdout > 0");
   }
   if (!config.baseline.empty() && !IsArm(config, config.baseline)) {
-    return FieldError("baseline", absl::StrCat("must name an arm, got \"",
-                                               config.baseline, "\""));
+    return FieldError("baseline",
+                      absl::StrCat("must name an arm, got \"", config.baseline, "\""));
   }
   if (!config.fallback.empty() && !IsArm(config, config.fallback)) {
-    return FieldError("fallback", absl::StrCat("must name an arm, got \"",
-                                               config.fallback, "\""));
+    return FieldError("fallback",
+                      absl::StrCat("must name an arm, got \"", config.fallback, "\""));
   }
   if (absl::Status s = ValidatePolicyOptions(config.policy); !s.ok()) {
     return RenameField(s, "", "policy.");
   }
   if (!std::isfinite(config.floor) || !(config.floor >= 0)) {
     return FieldError("policy.floor",
-                      absl::StrCat("must be a finite number >= 0, got ",
-                                   config.floor));
+                      absl::StrCat("must be a finite number >= 0, got ", config.floor));
   }
   if (!(config.max_shift >= 0 && config.max_shift <= 1)) {
     return FieldError("policy.max_shift",
                       absl::StrCat("must be in [0, 1], got ", config.max_shift));
   }
   if (!std::isfinite(config.prior_alpha) || !(config.prior_alpha > 0)) {
-    return FieldError("policy.prior_alpha",
-                      absl::StrCat("must be a positive finite number, got ",
-                                   config.prior_alpha));
+    return FieldError(
+        "policy.prior_alpha",
+        absl::StrCat("must be a positive finite number, got ", config.prior_alpha));
   }
   if (!std::isfinite(config.prior_beta) || !(config.prior_beta > 0)) {
-    return FieldError("policy.prior_beta",
-                      absl::StrCat("must be a positive finite number, got ",
-                                   config.prior_beta));
+    return FieldError(
+        "policy.prior_beta",
+        absl::StrCat("must be a positive finite number, got ", config.prior_beta));
   }
   const ScheduleConfig& s = config.schedule;
   if (s.burn_in < absl::ZeroDuration() || s.burn_in == absl::InfiniteDuration()) {
@@ -135,8 +133,7 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
 }
 
 absl::Duration FirstReallocationDelay(const ScheduleConfig& schedule) {
-  return schedule.burn_in > absl::ZeroDuration() ? schedule.burn_in
-                                                 : schedule.interval;
+  return schedule.burn_in > absl::ZeroDuration() ? schedule.burn_in : schedule.interval;
 }
 
 }  // namespace allot

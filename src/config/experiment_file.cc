@@ -22,8 +22,7 @@ absl::string_view Key(const toml::key& key) {
   return absl::string_view(key.str().data(), key.str().size());
 }
 
-bool IsOtherKey(absl::Span<const absl::string_view> other_keys,
-                absl::string_view key) {
+bool IsOtherKey(absl::Span<const absl::string_view> other_keys, absl::string_view key) {
   return absl::c_linear_search(other_keys, key);
 }
 
@@ -44,9 +43,9 @@ absl::Status ReadMetric(const toml::table& table, ExperimentConfig& config,
       } else if (kind == "continuous") {
         config.metric = MetricKind::kContinuous;
       } else {
-        return lines.Error(node, path,
-                           absl::StrCat("must be \"binary\" or \"continuous\", got \"",
-                                        kind, "\""));
+        return lines.Error(
+            node, path,
+            absl::StrCat("must be \"binary\" or \"continuous\", got \"", kind, "\""));
       }
     } else if (key == "direction") {
       ALLOT_ASSIGN_OR_RETURN(std::string dir, ReadString(node, path, lines));
@@ -55,9 +54,9 @@ absl::Status ReadMetric(const toml::table& table, ExperimentConfig& config,
       } else if (dir == "lower") {
         config.direction = Direction::kLowerIsBetter;
       } else {
-        return lines.Error(node, path,
-                           absl::StrCat("must be \"higher\" or \"lower\", got \"",
-                                        dir, "\""));
+        return lines.Error(
+            node, path,
+            absl::StrCat("must be \"higher\" or \"lower\", got \"", dir, "\""));
       }
     } else {
       return UnknownField(node, path, lines);
@@ -142,8 +141,8 @@ absl::Status FieldLines::Locate(const absl::Status& status) const {
 
 absl::Status FieldLines::Error(const toml::node& node, absl::string_view path,
                                absl::string_view what) const {
-  return absl::InvalidArgumentError(absl::StrCat(
-      source_, ":", node.source().begin.line, ": ", path, " ", what));
+  return absl::InvalidArgumentError(
+      absl::StrCat(source_, ":", node.source().begin.line, ": ", path, " ", what));
 }
 
 absl::StatusOr<double> ReadNumber(const toml::node& node, absl::string_view path,
@@ -153,15 +152,13 @@ absl::StatusOr<double> ReadNumber(const toml::node& node, absl::string_view path
   return lines.Error(node, path, "must be a number");
 }
 
-absl::StatusOr<int64_t> ReadInteger(const toml::node& node,
-                                    absl::string_view path,
+absl::StatusOr<int64_t> ReadInteger(const toml::node& node, absl::string_view path,
                                     const FieldLines& lines) {
   if (const auto* i = node.as_integer()) return i->get();
   return lines.Error(node, path, "must be an integer");
 }
 
-absl::StatusOr<std::string> ReadString(const toml::node& node,
-                                       absl::string_view path,
+absl::StatusOr<std::string> ReadString(const toml::node& node, absl::string_view path,
                                        const FieldLines& lines) {
   if (const auto* s = node.as_string()) return s->get();
   return lines.Error(node, path, "must be a string");
@@ -192,15 +189,14 @@ absl::StatusOr<const toml::table*> ReadTable(const toml::node& node,
   return lines.Error(node, path, "must be a table");
 }
 
-absl::StatusOr<toml::table> ParseToml(absl::string_view text,
-                                      absl::string_view source) {
+absl::StatusOr<toml::table> ParseToml(absl::string_view text, absl::string_view source) {
   try {
     return toml::parse(std::string_view(text.data(), text.size()),
                        std::string_view(source.data(), source.size()));
   } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ":", e.source().begin.line, ":", e.source().begin.column,
-        ": malformed TOML: ", std::string(e.description())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ":", e.source().begin.line, ":", e.source().begin.column,
+                     ": malformed TOML: ", std::string(e.description())));
   }
 }
 
@@ -233,7 +229,8 @@ absl::Status ReadPolicyTable(const toml::table& table, absl::string_view prefix,
       ALLOT_ASSIGN_OR_RETURN(config.max_shift, ReadNumber(node, path, lines));
     } else if (key == "seed") {
       ALLOT_ASSIGN_OR_RETURN(int64_t seed, ReadInteger(node, path, lines));
-      if (seed < 0) return lines.Error(node, path, absl::StrCat("must be >= 0, got ", seed));
+      if (seed < 0)
+        return lines.Error(node, path, absl::StrCat("must be >= 0, got ", seed));
       config.seed = static_cast<uint64_t>(seed);
     } else if (key == "prior_alpha") {
       ALLOT_ASSIGN_OR_RETURN(config.prior_alpha, ReadNumber(node, path, lines));
@@ -296,8 +293,8 @@ absl::StatusOr<ExperimentConfig> ParseExperimentToml(absl::string_view text,
   ALLOT_ASSIGN_OR_RETURN(toml::table table, internal::ParseToml(text, source));
   internal::FieldLines lines{std::string(source)};
   ExperimentConfig config;
-  ALLOT_RETURN_IF_ERROR(internal::ReadExperimentTable(
-      table, internal::ArmsTable::kRead, {}, config, lines));
+  ALLOT_RETURN_IF_ERROR(internal::ReadExperimentTable(table, internal::ArmsTable::kRead,
+                                                      {}, config, lines));
   if (!table.contains("id")) {
     // A field that is absent has no line of its own; point at the top.
     return absl::InvalidArgumentError(absl::StrCat(source, ":1: id is required"));
@@ -306,8 +303,7 @@ absl::StatusOr<ExperimentConfig> ParseExperimentToml(absl::string_view text,
   return config;
 }
 
-absl::StatusOr<std::string> ReadFileToString(absl::string_view path,
-                                             size_t max_bytes) {
+absl::StatusOr<std::string> ReadFileToString(absl::string_view path, size_t max_bytes) {
   std::ifstream in(std::string(path), std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot open ", path));
@@ -317,8 +313,8 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path,
   while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
     text.append(buffer, static_cast<size_t>(in.gcount()));
     if (text.size() > max_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, " is larger than the limit of ", max_bytes, " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, " is larger than the limit of ", max_bytes, " bytes"));
     }
   }
   if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path));
@@ -326,8 +322,7 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path,
 }
 
 absl::StatusOr<ExperimentConfig> LoadExperimentFile(absl::string_view path) {
-  ALLOT_ASSIGN_OR_RETURN(std::string text,
-                         ReadFileToString(path, size_t{16} << 20));
+  ALLOT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, size_t{16} << 20));
   return ParseExperimentToml(text, path);
 }
 

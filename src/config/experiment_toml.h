@@ -62,11 +62,9 @@ absl::Status ReadPolicyTable(const toml::table& table, absl::string_view prefix,
 // Helpers for other TOML readers.
 absl::StatusOr<double> ReadNumber(const toml::node& node, absl::string_view path,
                                   const FieldLines& lines);
-absl::StatusOr<int64_t> ReadInteger(const toml::node& node,
-                                    absl::string_view path,
+absl::StatusOr<int64_t> ReadInteger(const toml::node& node, absl::string_view path,
                                     const FieldLines& lines);
-absl::StatusOr<std::string> ReadString(const toml::node& node,
-                                       absl::string_view path,
+absl::StatusOr<std::string> ReadString(const toml::node& node, absl::string_view path,
                                        const FieldLines& lines);
 absl::StatusOr<bool> ReadBool(const toml::node& node, absl::string_view path,
                               const FieldLines& lines);
@@ -79,8 +77,7 @@ absl::StatusOr<const toml::table*> ReadTable(const toml::node& node,
 
 // Parses TOML text, turning toml++'s parse errors into InvalidArgument
 // "SOURCE:LINE:COLUMN: ...".
-absl::StatusOr<toml::table> ParseToml(absl::string_view text,
-                                      absl::string_view source);
+absl::StatusOr<toml::table> ParseToml(absl::string_view text, absl::string_view source);
 
 }  // namespace allot::internal
 

@@ -11,8 +11,7 @@
 
 namespace allot {
 
-absl::StatusOr<absl::Time> ParseTime(absl::string_view field,
-                                     absl::string_view text) {
+absl::StatusOr<absl::Time> ParseTime(absl::string_view field, absl::string_view text) {
   absl::Time t;
   std::string error;
   // absl::ParseTime also takes "infinite-future" and "infinite-past", which
@@ -38,8 +37,7 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view field,
   bool ok = false;
   if (!s.empty() && s.back() == 'd') {
     double days = 0;
-    ok = absl::SimpleAtod(s.substr(0, s.size() - 1), &days) &&
-         std::isfinite(days);
+    ok = absl::SimpleAtod(s.substr(0, s.size() - 1), &days) && std::isfinite(days);
     if (ok) d = absl::Hours(24) * days;
     // Days beyond Duration's range saturate to infinity, which "inf" refuses.
     ok = ok && d != absl::InfiniteDuration() && d != -absl::InfiniteDuration();
@@ -55,8 +53,6 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view field,
   return d;
 }
 
-std::string FormatDuration(absl::Duration d) {
-  return absl::FormatDuration(d);
-}
+std::string FormatDuration(absl::Duration d) { return absl::FormatDuration(d); }
 
 }  // namespace allot

@@ -17,15 +17,13 @@ namespace allot::internal {
 
 absl::Status ErrnoStatus(absl::string_view what, absl::string_view path) {
   const int err = errno;
-  const std::string message =
-      absl::StrCat(what, " ", path, ": ", std::strerror(err));
+  const std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
   if (err == ENOENT) return absl::NotFoundError(message);
   if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
   return absl::DataLossError(message);
 }
 
-absl::StatusOr<std::string> ReadWholeFile(absl::string_view path,
-                                          uint64_t max_bytes) {
+absl::StatusOr<std::string> ReadWholeFile(absl::string_view path, uint64_t max_bytes) {
   const std::string p(path);
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("cannot open", path);
@@ -37,8 +35,8 @@ absl::StatusOr<std::string> ReadWholeFile(absl::string_view path,
   }
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, " is ", st.st_size, " bytes, over the limit of ", max_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is ", st.st_size, " bytes, over the limit of ", max_bytes));
   }
   std::string data(static_cast<size_t>(st.st_size), '\0');
   size_t done = 0;
@@ -69,8 +67,7 @@ absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path) {
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomically(absl::string_view path,
-                                 absl::string_view contents) {
+absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents) {
   const std::filesystem::path target{std::string(path)};
   std::filesystem::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
@@ -121,9 +118,9 @@ absl::Status CheckFileHeader(absl::string_view data, const FileHeaderSpec& spec,
   }
   *format = GetU32(data.data() + 8);
   if (*format == 0 || *format > spec.format) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        spec.what, " ", path, ": format ", *format,
-        " is not supported; this allot reads format 1 to ", spec.format));
+    return absl::FailedPreconditionError(
+        absl::StrCat(spec.what, " ", path, ": format ", *format,
+                     " is not supported; this allot reads format 1 to ", spec.format));
   }
   // Not covered by any checksum: a flipped bit here must not go unnoticed.
   if (const uint32_t reserved = GetU32(data.data() + 12); reserved != 0) {

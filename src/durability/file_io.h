@@ -21,14 +21,12 @@ namespace allot::internal {
 absl::Status ErrnoStatus(absl::string_view what, absl::string_view path);
 
 // Reads a whole file of at most `max_bytes`.
-absl::StatusOr<std::string> ReadWholeFile(absl::string_view path,
-                                          uint64_t max_bytes);
+absl::StatusOr<std::string> ReadWholeFile(absl::string_view path, uint64_t max_bytes);
 
 // Replaces `path` with `contents` atomically: writes a temporary file in the
 // same directory, fsyncs it, renames it over `path` and fsyncs the
 // directory. On error the old file is untouched and the temporary removed.
-absl::Status WriteFileAtomically(absl::string_view path,
-                                 absl::string_view contents);
+absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents);
 
 // Writes all of `data` to `fd`, retrying short writes.
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path);

@@ -21,8 +21,7 @@ namespace {
 
 // "ALLOTJNL", the format and 4 reserved bytes; then records.
 constexpr internal::FileHeaderSpec kJournalHeader = {
-    .what = "journal", .magic = "ALLOTJNL", .format = kJournalFormat,
-    .header_bytes = 16};
+    .what = "journal", .magic = "ALLOTJNL", .format = kJournalFormat, .header_bytes = 16};
 constexpr size_t kHeaderBytes = kJournalHeader.header_bytes;
 constexpr size_t kRecordHeaderBytes = 12;  // u32 length + u64 checksum
 constexpr uint64_t kMaxJournalFileBytes = uint64_t{64} << 30;
@@ -54,8 +53,7 @@ absl::StatusOr<JournalFile> ReadJournalFile(absl::string_view path) {
       if (size > kMaxJournalRecordBytes) {
         problem = absl::StrCat("record length ", size, " is over the limit");
       } else if (body.size() < size) {
-        problem = absl::StrCat("torn record: ", body.size(), " of ", size,
-                               " bytes");
+        problem = absl::StrCat("torn record: ", body.size(), " of ", size, " bytes");
       } else if (internal::Checksum(body) != checksum) {
         problem = "record checksum mismatch";
       } else {
@@ -92,8 +90,6 @@ absl::StatusOr<JournalFile> ReadJournalFile(absl::string_view path) {
   return file;
 }
 
-
-
 absl::StatusOr<std::unique_ptr<JournalWriter>> JournalWriter::Open(
     absl::string_view path, const JournalOptions& options) {
   if (options.batch_interval <= absl::ZeroDuration() ||
@@ -123,12 +119,11 @@ absl::StatusOr<std::unique_ptr<JournalWriter>> JournalWriter::Open(
       return s;
     }
   }
-  return std::unique_ptr<JournalWriter>(
-      new JournalWriter(p, fd, options, last_sequence));
+  return std::unique_ptr<JournalWriter>(new JournalWriter(p, fd, options, last_sequence));
 }
 
-JournalWriter::JournalWriter(std::string path, int fd,
-                             const JournalOptions& options, uint64_t last_sequence)
+JournalWriter::JournalWriter(std::string path, int fd, const JournalOptions& options,
+                             uint64_t last_sequence)
     : path_(std::move(path)), fd_(fd), options_(options) {
   {
     MutexLock lock(&mu_);
@@ -181,9 +176,9 @@ absl::Status JournalWriter::Append(const JournalRecord& record) {
 
 absl::Status JournalWriter::AppendBody(uint64_t sequence, absl::string_view body) {
   if (body.size() > kMaxJournalRecordBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "journal record of ", body.size(), " bytes is over the limit of ",
-        kMaxJournalRecordBytes));
+    return absl::InvalidArgumentError(absl::StrCat("journal record of ", body.size(),
+                                                   " bytes is over the limit of ",
+                                                   kMaxJournalRecordBytes));
   }
   std::string framed;
   framed.reserve(kRecordHeaderBytes + body.size());
@@ -219,8 +214,8 @@ uint64_t JournalWriter::next_sequence() const {
 
 }  // namespace internal
 
-absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(
-    absl::string_view path, const JournalOptions& options) {
+absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(absl::string_view path,
+                                                       const JournalOptions& options) {
   ALLOT_ASSIGN_OR_RETURN(std::unique_ptr<internal::JournalWriter> writer,
                          internal::JournalWriter::Open(path, options));
   return std::unique_ptr<Journal>(new Journal(std::move(writer)));

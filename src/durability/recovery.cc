@@ -52,8 +52,7 @@ absl::StatusOr<Recovery> Recover(absl::string_view snapshot_path,
     if (!s.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "journal ", journal_path, " record ", record.sequence, " (",
-          internal::JournalKindName(record.kind), ") cannot be applied: ",
-          s.message()));
+          internal::JournalKindName(record.kind), ") cannot be applied: ", s.message()));
     }
     applied = record.sequence;
     ++recovery.records_replayed;

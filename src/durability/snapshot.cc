@@ -6,18 +6,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "allot/status_macros.h"
-#include "runtime/engine_access.h"
 #include "durability/file_io.h"
 #include "durability/state_codec.h"
+#include "runtime/engine_access.h"
 
 namespace allot {
 namespace {
 
 // "ALLOTSNP", the format, 4 reserved bytes, the payload's size (u64) and
 // its XXH3-64 checksum (u64); then the payload.
-constexpr internal::FileHeaderSpec kSnapshotHeader = {
-    .what = "snapshot", .magic = "ALLOTSNP", .format = kSnapshotFormat,
-    .header_bytes = 32};
+constexpr internal::FileHeaderSpec kSnapshotHeader = {.what = "snapshot",
+                                                      .magic = "ALLOTSNP",
+                                                      .format = kSnapshotFormat,
+                                                      .header_bytes = 32};
 constexpr size_t kHeaderBytes = kSnapshotHeader.header_bytes;
 
 absl::Status Corrupt(absl::string_view path, absl::string_view what) {
@@ -25,17 +26,16 @@ absl::Status Corrupt(absl::string_view path, absl::string_view what) {
 }
 
 // Reads and checks a snapshot file; returns its payload.
-absl::StatusOr<std::string> ReadPayload(absl::string_view path,
-                                        uint32_t* format) {
+absl::StatusOr<std::string> ReadPayload(absl::string_view path, uint32_t* format) {
   ALLOT_ASSIGN_OR_RETURN(std::string data,
                          internal::ReadWholeFile(path, kMaxSnapshotBytes));
   ALLOT_RETURN_IF_ERROR(internal::CheckFileHeader(data, kSnapshotHeader, path, format));
   const uint64_t size = internal::GetU64(data.data() + 16);
   const uint64_t checksum = internal::GetU64(data.data() + 24);
   if (size != data.size() - kHeaderBytes) {
-    return Corrupt(path, absl::StrCat("truncated or padded: the header says ",
-                                      size, " payload bytes, the file has ",
-                                      data.size() - kHeaderBytes));
+    return Corrupt(
+        path, absl::StrCat("truncated or padded: the header says ", size,
+                           " payload bytes, the file has ", data.size() - kHeaderBytes));
   }
   std::string payload = data.substr(kHeaderBytes);
   if (internal::Checksum(payload) != checksum) {
@@ -47,8 +47,7 @@ absl::StatusOr<std::string> ReadPayload(absl::string_view path,
 absl::StatusOr<internal::EngineState> ReadState(absl::string_view path,
                                                 uint32_t* format) {
   ALLOT_ASSIGN_OR_RETURN(std::string payload, ReadPayload(path, format));
-  absl::StatusOr<internal::EngineState> state =
-      internal::DecodeEngineState(payload);
+  absl::StatusOr<internal::EngineState> state = internal::DecodeEngineState(payload);
   if (!state.ok()) return Corrupt(path, state.status().message());
   return state;
 }
@@ -67,12 +66,11 @@ absl::Status WriteSnapshot(const Engine& engine, absl::string_view path,
   return internal::WriteFileAtomically(path, file);
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> ReadSnapshot(
-    absl::string_view path, std::string* application_data) {
+absl::StatusOr<std::unique_ptr<Engine>> ReadSnapshot(absl::string_view path,
+                                                     std::string* application_data) {
   uint32_t format = 0;
   ALLOT_ASSIGN_OR_RETURN(internal::EngineState state, ReadState(path, &format));
-  absl::StatusOr<std::unique_ptr<Engine>> engine =
-      internal::EngineAccess::Import(state);
+  absl::StatusOr<std::unique_ptr<Engine>> engine = internal::EngineAccess::Import(state);
   if (!engine.ok()) return Corrupt(path, engine.status().message());
   if (application_data != nullptr) *application_data = state.application_data;
   return engine;
@@ -80,8 +78,7 @@ absl::StatusOr<std::unique_ptr<Engine>> ReadSnapshot(
 
 absl::StatusOr<SnapshotContents> InspectSnapshot(absl::string_view path) {
   SnapshotContents contents;
-  ALLOT_ASSIGN_OR_RETURN(internal::EngineState state,
-                         ReadState(path, &contents.format));
+  ALLOT_ASSIGN_OR_RETURN(internal::EngineState state, ReadState(path, &contents.format));
   contents.clock = state.clock;
   contents.journal_sequence = state.journal_sequence;
   contents.application_data = state.application_data;

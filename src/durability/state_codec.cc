@@ -47,8 +47,8 @@ uint64_t LoadLength(InArchive& ar, size_t min_element_bytes) {
   ar(n);
   const size_t remaining = ar.budget().Remaining();
   if (n > remaining / std::max<size_t>(min_element_bytes, 1)) {
-    throw CorruptInput(absl::StrCat("a length of ", n, " exceeds the ",
-                                    remaining, " bytes left"));
+    throw CorruptInput(
+        absl::StrCat("a length of ", n, " exceeds the ", remaining, " bytes left"));
   }
   return n;
 }
@@ -66,8 +66,8 @@ void Save(OutArchive& ar, const Aggregate& g) { ar(g.n, g.sum, g.sum_sq); }
 void Load(InArchive& ar, Aggregate& g) { ar(g.n, g.sum, g.sum_sq); }
 
 void Save(OutArchive& ar, const OpenUnit& u) {
-  ar(u.key.hi, u.key.lo, u.outcome, u.exposure_s, uint32_t{u.epoch},
-     uint8_t(u.arm), uint8_t(u.flags));
+  ar(u.key.hi, u.key.lo, u.outcome, u.exposure_s, uint32_t{u.epoch}, uint8_t(u.arm),
+     uint8_t(u.flags));
 }
 void Load(InArchive& ar, OpenUnit& u) {
   uint32_t epoch = 0;
@@ -100,15 +100,11 @@ void Load(InArchive& ar, std::string& s) {
 }
 
 template <typename T>
-void Save(OutArchive& ar, const T& v)
-  requires std::is_arithmetic_v<T>
-{
+void Save(OutArchive& ar, const T& v) requires std::is_arithmetic_v<T> {
   ar(v);
 }
 template <typename T>
-void Load(InArchive& ar, T& v)
-  requires std::is_arithmetic_v<T>
-{
+void Load(InArchive& ar, T& v) requires std::is_arithmetic_v<T> {
   ar(v);
 }
 
@@ -141,9 +137,7 @@ void Load(InArchive& ar, absl::Time& t) {
   }
 }
 
-void Save(OutArchive& ar, absl::Duration d) {
-  ar(absl::ToInt64Nanoseconds(d));
-}
+void Save(OutArchive& ar, absl::Duration d) { ar(absl::ToInt64Nanoseconds(d)); }
 void Load(InArchive& ar, absl::Duration& d) {
   int64_t nanos = 0;
   ar(nanos);
@@ -170,7 +164,6 @@ void Load(InArchive& ar, std::vector<T>& v) {
   v.resize(LoadLength(ar, MinEncodedBytes<T>()));
   for (T& x : v) Load(ar, x);
 }
-
 
 void Save(OutArchive& ar, const Epoch& e) {
   ar(e.number);
@@ -230,13 +223,13 @@ void Load(InArchive& ar, ExperimentConfig& c) {
 
 void Save(OutArchive& ar, const ArmReport& a) {
   Save(ar, a.id);
-  ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean,
-     a.p_best, a.expected_loss, a.exposures);
+  ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean, a.p_best,
+     a.expected_loss, a.exposures);
 }
 void Load(InArchive& ar, ArmReport& a) {
   Load(ar, a.id);
-  ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean,
-     a.p_best, a.expected_loss, a.exposures);
+  ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean, a.p_best,
+     a.expected_loss, a.exposures);
 }
 
 void Save(OutArchive& ar, const ReallocationReport& r) {
@@ -248,8 +241,8 @@ void Save(OutArchive& ar, const ReallocationReport& r) {
   Save(ar, r.weights_before);
   Save(ar, r.weights_after);
   Save(ar, r.arms);
-  ar(r.srm_p, r.late_outcomes, r.unknown_outcomes, r.duplicate_outcomes,
-     r.holdout_units, r.holdout_outcomes, r.winner);
+  ar(r.srm_p, r.late_outcomes, r.unknown_outcomes, r.duplicate_outcomes, r.holdout_units,
+     r.holdout_outcomes, r.winner);
 }
 void Load(InArchive& ar, ReallocationReport& r) {
   Load(ar, r.experiment);
@@ -260,8 +253,8 @@ void Load(InArchive& ar, ReallocationReport& r) {
   Load(ar, r.weights_before);
   Load(ar, r.weights_after);
   Load(ar, r.arms);
-  ar(r.srm_p, r.late_outcomes, r.unknown_outcomes, r.duplicate_outcomes,
-     r.holdout_units, r.holdout_outcomes, r.winner);
+  ar(r.srm_p, r.late_outcomes, r.unknown_outcomes, r.duplicate_outcomes, r.holdout_units,
+     r.holdout_outcomes, r.winner);
 }
 
 void Save(OutArchive& ar, const LedgerState& l) {
@@ -318,8 +311,8 @@ absl::StatusOr<T> Decode(absl::string_view bytes, absl::string_view what, Fn loa
     return absl::DataLossError(absl::StrCat(what, " is corrupt: ", e.what()));
   }
   if (budget.Remaining() != 0) {
-    return absl::DataLossError(absl::StrCat(what, " has ", budget.Remaining(),
-                                            " unexpected trailing bytes"));
+    return absl::DataLossError(
+        absl::StrCat(what, " has ", budget.Remaining(), " unexpected trailing bytes"));
   }
   return value;
 }
@@ -390,13 +383,20 @@ absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {
 
 absl::string_view JournalKindName(JournalRecord::Kind kind) {
   switch (kind) {
-    case JournalRecord::Kind::kCreate: return "create";
-    case JournalRecord::Kind::kStart: return "start";
-    case JournalRecord::Kind::kStop: return "stop";
-    case JournalRecord::Kind::kDelete: return "delete";
-    case JournalRecord::Kind::kExposure: return "exposure";
-    case JournalRecord::Kind::kOutcome: return "outcome";
-    case JournalRecord::Kind::kAdvance: return "advance";
+    case JournalRecord::Kind::kCreate:
+      return "create";
+    case JournalRecord::Kind::kStart:
+      return "start";
+    case JournalRecord::Kind::kStop:
+      return "stop";
+    case JournalRecord::Kind::kDelete:
+      return "delete";
+    case JournalRecord::Kind::kExposure:
+      return "exposure";
+    case JournalRecord::Kind::kOutcome:
+      return "outcome";
+    case JournalRecord::Kind::kAdvance:
+      return "advance";
   }
   return "unknown";
 }

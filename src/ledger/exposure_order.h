@@ -80,8 +80,8 @@ class ExposureOrder {
 
   // The bytes the entries' chunks take.
   int64_t MemoryBytes() const {
-    return static_cast<int64_t>((chunks_.size() + (spare_ != nullptr)) *
-                                sizeof(Entry) * kChunk);
+    return static_cast<int64_t>((chunks_.size() + (spare_ != nullptr)) * sizeof(Entry) *
+                                kChunk);
   }
 
  private:

@@ -3,10 +3,10 @@
 // A set of 64-bit unit fingerprints, for the ledger's matured units: open
 // addressing with linear probing over 8-byte slots, at most half full, so a
 // lookup reads one cache line nearly always, behind a small Bloom filter
-// that answers most lookups of non-members alone. Fingerprints are uniform hashes already; they are still mixed before
-// use, so the bits that pick a ledger shard do not also pick the slot.
-// Clearing keeps the slots for the next generation of the same size instead
-// of giving them back and growing again. Not API.
+// that answers most lookups of non-members alone. Fingerprints are uniform hashes
+// already; they are still mixed before use, so the bits that pick a ledger shard do not
+// also pick the slot. Clearing keeps the slots for the next generation of the same size
+// instead of giving them back and growing again. Not API.
 
 #ifndef ALLOT_SRC_LEDGER_FINGERPRINT_SET_H_
 #define ALLOT_SRC_LEDGER_FINGERPRINT_SET_H_
@@ -145,12 +145,12 @@ class FingerprintSet {
     }
   }
 
-  Slots slots_;       // 0: empty; a power of two of them, or none
+  Slots slots_;  // 0: empty; a power of two of them, or none
   size_t mask_ = 0;
   int shift_ = 64;
-  Slots filter_;      // slots_.size() / 16 words, at least 2
+  Slots filter_;  // slots_.size() / 16 words, at least 2
   int filter_shift_ = 64;
-  size_t size_ = 0;   // non-zero fingerprints held
+  size_t size_ = 0;  // non-zero fingerprints held
   bool has_zero_ = false;
 };
 

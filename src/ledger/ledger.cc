@@ -42,8 +42,8 @@ bool Ledger::ExposedEarlier(const OpenUnit& a, const OpenUnit& b) {
 std::optional<size_t> Ledger::FindOpen(const Shard& shard, const UnitKey& key) {
   // The callback runs within this call, under the caller's lock; it gets
   // the records by pointer, since lock analysis does not follow lambdas.
-  const std::optional<uint32_t> position = shard.index.Find(
-      IndexKey(key), [open = &shard.open, &key](uint32_t p) {
+  const std::optional<uint32_t> position =
+      shard.index.Find(IndexKey(key), [open = &shard.open, &key](uint32_t p) {
         return (*open)[open->IndexOf(p)].key == key;
       });
   if (!position.has_value()) return std::nullopt;
@@ -160,8 +160,7 @@ bool Ledger::Find(const UnitKey& key, Assignment* out) const {
   return true;
 }
 
-absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key,
-                                                  absl::Time time,
+absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key, absl::Time time,
                                                   double value) {
   const int64_t time_us = absl::ToUnixMicros(time);
   Shard& shard = ShardOf(key);
@@ -231,13 +230,12 @@ void Ledger::TakeMatured(absl::Time now, std::vector<OpenUnit>& matured) {
   // Folding sums the outcomes. Binary outcomes sum exactly in any order;
   // continuous ones are floating-point sums, which depend on the order.
   if (metric_ == MetricKind::kBinary) return;
-  std::sort(matured.begin(), matured.end(),
-            [](const OpenUnit& a, const OpenUnit& b) {
-              if (a.exposure_s != b.exposure_s) {
-                return a.exposure_s < b.exposure_s;
-              }
-              return a.key < b.key;
-            });
+  std::sort(matured.begin(), matured.end(), [](const OpenUnit& a, const OpenUnit& b) {
+    if (a.exposure_s != b.exposure_s) {
+      return a.exposure_s < b.exposure_s;
+    }
+    return a.key < b.key;
+  });
 }
 
 std::vector<std::vector<int64_t>> Ledger::ExposureCounts() const {

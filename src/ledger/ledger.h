@@ -69,9 +69,9 @@ struct LedgerState;
 // down) after the experiment's start.
 struct OpenUnit {
   UnitKey key;
-  double outcome = 0;              // sum of counted outcome values
-  uint32_t exposure_s = 0;         // exposure, whole seconds after the origin
-  uint32_t epoch : 22 = 0;         // first-exposure epoch (< 2^22)
+  double outcome = 0;       // sum of counted outcome values
+  uint32_t exposure_s = 0;  // exposure, whole seconds after the origin
+  uint32_t epoch : 22 = 0;  // first-exposure epoch (< 2^22)
   uint32_t arm : 8 = 0;
   uint32_t flags : 2 = 0;
   static constexpr uint32_t kHoldout = 1;
@@ -80,9 +80,9 @@ struct OpenUnit {
 static_assert(sizeof(OpenUnit) == 32);
 
 struct LedgerState {
-  std::vector<OpenUnit> open;              // sorted by key
-  std::vector<uint64_t> matured;           // sorted
-  std::vector<uint64_t> matured_before;    // sorted
+  std::vector<OpenUnit> open;                   // sorted by key
+  std::vector<uint64_t> matured;                // sorted
+  std::vector<uint64_t> matured_before;         // sorted
   std::vector<std::vector<int64_t>> exposures;  // [epoch][arm], summed
   int64_t generation_start_us = INT64_MIN;
 };
@@ -100,9 +100,9 @@ class Ledger {
   int64_t MemoryBytes() const;
 
   enum class Visit {
-    kNew,       // first exposure: recorded now
-    kReturning, // window still open: the recorded arm and epoch
-    kMatured,   // window closed within the last window or two: not recorded
+    kNew,        // first exposure: recorded now
+    kReturning,  // window still open: the recorded arm and epoch
+    kMatured,    // window closed within the last window or two: not recorded
   };
   struct Exposure {
     Assignment assignment;
@@ -194,17 +194,13 @@ class Ledger {
   // Sorts `open` by exposure time (stable) and re-points the index.
   static void SortOpen(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   Shard& ShardOf(const UnitKey& key) { return shards_[key.hi % kShards]; }
-  const Shard& ShardOf(const UnitKey& key) const {
-    return shards_[key.hi % kShards];
-  }
+  const Shard& ShardOf(const UnitKey& key) const { return shards_[key.hi % kShards]; }
 
   // Microseconds since the origin at which `unit`'s window closes.
   int64_t WindowEndUs(uint32_t exposure_s) const {
     return origin_us_ + int64_t{exposure_s} * 1000000 + window_us_;
   }
-  int64_t WindowEndUs(const OpenUnit& unit) const {
-    return WindowEndUs(unit.exposure_s);
-  }
+  int64_t WindowEndUs(const OpenUnit& unit) const { return WindowEndUs(unit.exposure_s); }
 
   const MetricKind metric_;
   const int64_t window_us_;

@@ -37,8 +37,10 @@ JournalRecord Record(JournalRecord::Kind kind, absl::string_view experiment,
 // the weaker of the two, a shared hold.
 class ABSL_SCOPED_LOCKABLE OrderLock {
  public:
-  OrderLock(Mutex* mu, bool exclusive) ABSL_SHARED_LOCK_FUNCTION(mu)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS : mu_(mu), exclusive_(exclusive) {
+  OrderLock(Mutex* mu, bool exclusive)
+      ABSL_SHARED_LOCK_FUNCTION(mu) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      : mu_(mu),
+        exclusive_(exclusive) {
     if (exclusive_) {
       mu_->Lock();
     } else {
@@ -61,8 +63,7 @@ class ABSL_SCOPED_LOCKABLE OrderLock {
 };
 
 absl::Status NotFound(absl::string_view experiment) {
-  return absl::NotFoundError(
-      absl::StrCat("unknown experiment \"", experiment, "\""));
+  return absl::NotFoundError(absl::StrCat("unknown experiment \"", experiment, "\""));
 }
 
 }  // namespace
@@ -147,8 +148,8 @@ class EngineImpl {
     return ExperimentHandle(this, std::move(runtime));
   }
 
-  absl::StatusOr<Assignment> Assign(ExperimentRuntime& runtime,
-                                    absl::string_view unit, absl::Time now,
+  absl::StatusOr<Assignment> Assign(ExperimentRuntime& runtime, absl::string_view unit,
+                                    absl::Time now,
                                     std::optional<absl::Time> unit_start) {
     OrderLock order(&order_mu_, journaling());
     ALLOT_RETURN_IF_ERROR(CheckLive(runtime));
@@ -169,9 +170,9 @@ class EngineImpl {
                            absl::Span<const AssignRequest> requests,
                            absl::Span<absl::StatusOr<Assignment>> results) {
     if (results.size() != requests.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "AssignBatch needs one result per request: ", requests.size(),
-          " requests, ", results.size(), " results"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("AssignBatch needs one result per request: ", requests.size(),
+                       " requests, ", results.size(), " results"));
     }
     OrderLock order(&order_mu_, journaling());
     ALLOT_RETURN_IF_ERROR(CheckLive(runtime));
@@ -183,8 +184,8 @@ class EngineImpl {
       if (journaled) exposed.push_back(i);
     });
     for (const size_t i : exposed) {
-      JournalRecord record = Record(JournalRecord::Kind::kExposure,
-                                    runtime.config().id, requests[i].now);
+      JournalRecord record =
+          Record(JournalRecord::Kind::kExposure, runtime.config().id, requests[i].now);
       record.unit = std::string(requests[i].unit);
       record.unit_start = requests[i].unit_start;
       if (absl::Status s = AppendToJournal(record); !s.ok()) results[i] = s;
@@ -219,9 +220,9 @@ class EngineImpl {
     ALLOT_RETURN_IF_ERROR(CheckWritable());
     MutexLock advance(&advance_mu_);
     if (now < clock_) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "time going backward: advance to ", FormatRfc3339(now),
-          " is before the previous advance to ", FormatRfc3339(clock_)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("time going backward: advance to ", FormatRfc3339(now),
+                       " is before the previous advance to ", FormatRfc3339(clock_)));
     }
     clock_ = now;
     std::vector<RuntimePtr> runtimes;
@@ -260,15 +261,14 @@ class EngineImpl {
 
   // OK unless an earlier journal write failed: then FailedPrecondition, so
   // the engine never holds state its journal cannot reproduce.
-  absl::Status CheckWritable() const ABSL_SHARED_LOCKS_REQUIRED(order_mu_)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  absl::Status CheckWritable() const
+      ABSL_SHARED_LOCKS_REQUIRED(order_mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (ABSL_PREDICT_TRUE(!failed_.load(std::memory_order_acquire))) {
       return absl::OkStatus();
     }
     return absl::FailedPreconditionError(absl::StrCat(
         "the engine refuses changes since a journal write failed (",
-        journal_failure_.message(),
-        "); recover from the snapshot and the journal"));
+        journal_failure_.message(), "); recover from the snapshot and the journal"));
   }
 
   // CheckWritable, and NotFound for a deleted experiment (a handle's).
@@ -281,16 +281,16 @@ class EngineImpl {
 
   // Appends a record when journaling; OK otherwise. On failure the engine
   // fails closed. REQUIRES: order_mu_ held exclusively when journal_ is set.
-  absl::Status AppendToJournal(JournalRecord& record) ABSL_SHARED_LOCKS_REQUIRED(order_mu_)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  absl::Status AppendToJournal(JournalRecord& record)
+      ABSL_SHARED_LOCKS_REQUIRED(order_mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (journal_ == nullptr) return absl::OkStatus();
     record.sequence = journal_sequence_ + 1;
     if (absl::Status s = journal_->Append(record); !s.ok()) {
       journal_failure_ = s;
       failed_.store(true, std::memory_order_release);
-      return absl::DataLossError(absl::StrCat(
-          "the call took effect but its journal record was not written (",
-          s.message(), "); the engine now refuses changes until recovered"));
+      return absl::DataLossError(
+          absl::StrCat("the call took effect but its journal record was not written (",
+                       s.message(), "); the engine now refuses changes until recovered"));
     }
     journal_sequence_ = record.sequence;
     return absl::OkStatus();
@@ -316,8 +316,7 @@ class EngineImpl {
 
   mutable Mutex mu_;
   absl::btree_map<std::string, RuntimePtr> experiments_ ABSL_GUARDED_BY(mu_);
-  absl::btree_map<std::string, ReallocationReport> final_reports_
-      ABSL_GUARDED_BY(mu_);
+  absl::btree_map<std::string, ReallocationReport> final_reports_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace internal
@@ -363,9 +362,9 @@ absl::Status Engine::AssignBatch(absl::string_view experiment,
   return impl_->AssignBatch(*runtime, requests, results);
 }
 
-absl::StatusOr<OutcomeDisposition> Engine::RecordOutcome(
-    absl::string_view experiment, absl::string_view unit, absl::Time time,
-    double value) {
+absl::StatusOr<OutcomeDisposition> Engine::RecordOutcome(absl::string_view experiment,
+                                                         absl::string_view unit,
+                                                         absl::Time time, double value) {
   ALLOT_ASSIGN_OR_RETURN(auto runtime, impl_->Find(experiment));
   return impl_->RecordOutcome(*runtime, unit, time, value);
 }
@@ -379,8 +378,7 @@ absl::StatusOr<std::vector<ReallocationReport>> Engine::Reports(
   return impl_->Reports(experiment);
 }
 
-absl::StatusOr<AllocationHistory> Engine::History(
-    absl::string_view experiment) const {
+absl::StatusOr<AllocationHistory> Engine::History(absl::string_view experiment) const {
   ALLOT_ASSIGN_OR_RETURN(auto runtime, impl_->Find(experiment));
   return runtime->History();
 }
@@ -390,15 +388,13 @@ absl::StatusOr<int64_t> Engine::OpenUnits(absl::string_view experiment) const {
   return runtime->OpenUnits();
 }
 
-absl::StatusOr<ExperimentState> Engine::State(
-    absl::string_view experiment) const {
+absl::StatusOr<ExperimentState> Engine::State(absl::string_view experiment) const {
   ALLOT_ASSIGN_OR_RETURN(auto runtime, impl_->Find(experiment));
   return runtime->state();
 }
 
 absl::StatusOr<Assignment> ExperimentHandle::Assign(
-    absl::string_view unit, absl::Time now,
-    std::optional<absl::Time> unit_start) const {
+    absl::string_view unit, absl::Time now, std::optional<absl::Time> unit_start) const {
   return engine_->Assign(*runtime_, unit, now, unit_start);
 }
 
@@ -408,8 +404,9 @@ absl::Status ExperimentHandle::AssignBatch(
   return engine_->AssignBatch(*runtime_, requests, results);
 }
 
-absl::StatusOr<OutcomeDisposition> ExperimentHandle::RecordOutcome(
-    absl::string_view unit, absl::Time time, double value) const {
+absl::StatusOr<OutcomeDisposition> ExperimentHandle::RecordOutcome(absl::string_view unit,
+                                                                   absl::Time time,
+                                                                   double value) const {
   return engine_->RecordOutcome(*runtime_, unit, time, value);
 }
 
@@ -417,8 +414,7 @@ absl::string_view ExperimentHandle::id() const { return runtime_->config().id; }
 
 namespace internal {
 
-EngineState EngineAccess::Export(const Engine& engine)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+EngineState EngineAccess::Export(const Engine& engine) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   EngineImpl& impl = *engine.impl_;
   MutexLock order(&impl.order_mu_);
   EngineState state;
@@ -443,8 +439,8 @@ uint64_t EngineAccess::JournalSequence(const Engine& engine) {
   return impl.journal_sequence_;
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> EngineAccess::Import(
-    const EngineState& state) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+absl::StatusOr<std::unique_ptr<Engine>> EngineAccess::Import(const EngineState& state)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   auto engine = std::make_unique<Engine>();
   EngineImpl& impl = *engine->impl_;
   impl.clock_ = state.clock;
@@ -453,8 +449,8 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineAccess::Import(
     absl::StatusOr<std::unique_ptr<ExperimentRuntime>> runtime =
         ExperimentRuntime::Import(st);
     if (!runtime.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "experiment \"", st.config.id, "\": ", runtime.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("experiment \"", st.config.id,
+                                                     "\": ", runtime.status().message()));
     }
     if (!impl.experiments_.emplace(st.config.id, *std::move(runtime)).second) {
       return absl::InvalidArgumentError(
@@ -464,8 +460,8 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineAccess::Import(
   for (const ReallocationReport& report : state.final_reports) {
     if (impl.experiments_.contains(report.experiment) ||
         !impl.final_reports_.emplace(report.experiment, report).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "deleted experiment \"", report.experiment, "\" appears twice"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("deleted experiment \"", report.experiment, "\" appears twice"));
     }
   }
   return engine;

@@ -16,8 +16,8 @@
 #include "allot/allocation_history.h"
 #include "allot/experiment_config.h"
 #include "allot/report.h"
-#include "statistics/arm_estimates.h"
 #include "ledger/ledger.h"
+#include "statistics/arm_estimates.h"
 
 namespace allot::internal {
 

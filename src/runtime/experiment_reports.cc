@@ -28,8 +28,8 @@ constexpr double kThresholdOfCaring = 0.01;
 
 int Winner(const std::vector<double>& p_best, const std::vector<double>& loss,
            const std::vector<ArmEstimate>& estimates) {
-  const int leader = static_cast<int>(
-      std::max_element(p_best.begin(), p_best.end()) - p_best.begin());
+  const int leader =
+      static_cast<int>(std::max_element(p_best.begin(), p_best.end()) - p_best.begin());
   const double caring = kThresholdOfCaring * std::abs(estimates[leader].mean);
   if (p_best[leader] < kWinnerPBest || !(loss[leader] < caring)) return -1;
   for (size_t j = 0; j < loss.size(); ++j) {
@@ -61,8 +61,7 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
   if (now > Clock()) {
     clock_us_.store(absl::ToUnixMicros(now), std::memory_order_release);
   }
-  const absl::Time stop =
-      absl::FromUnixMicros(stop_us_.load(std::memory_order_acquire));
+  const absl::Time stop = absl::FromUnixMicros(stop_us_.load(std::memory_order_acquire));
   // Matured units are folded at grid points only: the scan is O(open units)
   // and a grid point is where their figures are needed. Between grid points
   // a unit whose window closed waits in the ledger, already treated as
@@ -91,8 +90,7 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
   return out;
 }
 
-ReallocationReport ExperimentRuntime::Evaluate(absl::Time time,
-                                               bool reallocate) const {
+ReallocationReport ExperimentRuntime::Evaluate(absl::Time time, bool reallocate) const {
   const int k = static_cast<int>(arm_ids_.size());
   const Assigner& assigner = *assigner_;
   const int64_t epoch = assigner.current_epoch();
@@ -110,8 +108,7 @@ ReallocationReport ExperimentRuntime::Evaluate(absl::Time time,
   report.holdout_units = holdout_.n;
   report.holdout_outcomes = holdout_.sum;
 
-  const std::vector<ArmEstimate> estimates =
-      EstimateArms(aggregates_, k, config_.metric);
+  const std::vector<ArmEstimate> estimates = EstimateArms(aggregates_, k, config_.metric);
   std::vector<ArmPosterior> posteriors;
   const Priors priors{config_.prior_alpha, config_.prior_beta};
   for (const ArmEstimate& e : estimates) {
@@ -156,9 +153,9 @@ ReallocationReport ExperimentRuntime::Evaluate(absl::Time time,
     report.arms.push_back(std::move(arm));
   }
   if (!p_best.ok() || !loss.ok()) {
-    report.reason = absl::StrCat(
-        "posteriors unusable: ",
-        (!p_best.ok() ? p_best.status() : loss.status()).message());
+    report.reason =
+        absl::StrCat("posteriors unusable: ",
+                     (!p_best.ok() ? p_best.status() : loss.status()).message());
     return report;
   }
 
@@ -185,12 +182,10 @@ ReallocationReport ExperimentRuntime::Evaluate(absl::Time time,
     return report;
   }
   std::vector<double> next =
-      policy_->shaped()
-          ? ShapeWeights(*target, current, config_.floor, config_.max_shift)
-          : *std::move(target);
+      policy_->shaped() ? ShapeWeights(*target, current, config_.floor, config_.max_shift)
+                        : *std::move(target);
   if (next == report.weights_before) {
-    report.reason = absl::StrCat(PolicyKindName(policy_->kind()),
-                                 ": weights unchanged");
+    report.reason = absl::StrCat(PolicyKindName(policy_->kind()), ": weights unchanged");
     return report;
   }
   report.weights_after = std::move(next);

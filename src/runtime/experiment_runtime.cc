@@ -18,8 +18,7 @@
 namespace allot::internal {
 namespace {
 
-int ArmIndexOr(const ExperimentConfig& config, const std::string& id,
-               int fallback) {
+int ArmIndexOr(const ExperimentConfig& config, const std::string& id, int fallback) {
   if (id.empty()) return fallback;
   return FindArm(config.ArmIds(), id);
 }
@@ -52,13 +51,12 @@ absl::Status ExperimentRuntime::Start(absl::Time at) {
     return absl::FailedPreconditionError(
         absl::StrCat("experiment \"", config_.id, "\" was already started"));
   }
-  ALLOT_ASSIGN_OR_RETURN(
-      AllocationHistory history,
-      AllocationHistory::Create(config_.id, config_.EffectiveSalt(), arm_ids_,
-                                at, initial_weights_));
-  ALLOT_ASSIGN_OR_RETURN(
-      assigner_, Assigner::Create(history, {.holdout = config_.holdout,
-                                            .baseline_arm = baseline_arm_}));
+  ALLOT_ASSIGN_OR_RETURN(AllocationHistory history,
+                         AllocationHistory::Create(config_.id, config_.EffectiveSalt(),
+                                                   arm_ids_, at, initial_weights_));
+  ALLOT_ASSIGN_OR_RETURN(assigner_,
+                         Assigner::Create(history, {.holdout = config_.holdout,
+                                                    .baseline_arm = baseline_arm_}));
   start_ = at;
   ledger_.set_origin(at);
   {
@@ -66,8 +64,7 @@ absl::Status ExperimentRuntime::Start(absl::Time at) {
     scheduler_.emplace(at, config_.schedule);
   }
   clock_us_.store(absl::ToUnixMicros(at), std::memory_order_release);
-  state_.store(static_cast<int>(ExperimentState::kRunning),
-               std::memory_order_release);
+  state_.store(static_cast<int>(ExperimentState::kRunning), std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -79,26 +76,25 @@ absl::Status ExperimentRuntime::Stop(absl::Time at) {
   }
   ALLOT_RETURN_IF_ERROR(CheckClock("stop time", at));
   stop_us_.store(absl::ToUnixMicros(at), std::memory_order_release);
-  state_.store(static_cast<int>(ExperimentState::kStopped),
-               std::memory_order_release);
+  state_.store(static_cast<int>(ExperimentState::kStopped), std::memory_order_release);
   return absl::OkStatus();
 }
 
-absl::Status ExperimentRuntime::CheckClock(absl::string_view what,
-                                           absl::Time t) const {
+absl::Status ExperimentRuntime::CheckClock(absl::string_view what, absl::Time t) const {
   const absl::Time clock = Clock();
   if (t < clock) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "time going backward: ", what, " ", FormatRfc3339(t),
-        " is before the last advance of experiment \"", config_.id, "\" at ",
-        FormatRfc3339(clock)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("time going backward: ", what, " ", FormatRfc3339(t),
+                     " is before the last advance of experiment \"", config_.id, "\" at ",
+                     FormatRfc3339(clock)));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<Assignment> ExperimentRuntime::Assign(
-    absl::string_view unit, absl::Time now,
-    std::optional<absl::Time> unit_start, bool* new_exposure) {
+absl::StatusOr<Assignment> ExperimentRuntime::Assign(absl::string_view unit,
+                                                     absl::Time now,
+                                                     std::optional<absl::Time> unit_start,
+                                                     bool* new_exposure) {
   *new_exposure = false;
   ALLOT_RETURN_IF_ERROR(ValidateUnit(unit));
   return AssignValid(unit, fingerprint_.Of(unit), now, unit_start, new_exposure);
@@ -148,9 +144,9 @@ absl::StatusOr<Assignment> ExperimentRuntime::AssignValid(
         absl::StrCat("experiment \"", config_.id, "\" is not started"));
   }
   if (now < start_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "assignment time ", FormatRfc3339(now), " is before experiment \"",
-        config_.id, "\" started at ", FormatRfc3339(start_)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("assignment time ", FormatRfc3339(now), " is before experiment \"",
+                     config_.id, "\" started at ", FormatRfc3339(start_)));
   }
   ALLOT_RETURN_IF_ERROR(CheckClock("assignment time", now));
   const bool stopped =
@@ -168,13 +164,10 @@ absl::StatusOr<Assignment> ExperimentRuntime::AssignValid(
   // returning unit the ledger has forgotten, not a new exposure: recording
   // it again would count it twice in its pinned epoch.
   const bool long_started =
-      unit_start.has_value() &&
-      *unit_start + config_.schedule.conversion_window <= now;
-  Ledger::Exposure exposure =
-      ledger_.Expose(key, now, !stopped && !long_started, assign);
+      unit_start.has_value() && *unit_start + config_.schedule.conversion_window <= now;
+  Ledger::Exposure exposure = ledger_.Expose(key, now, !stopped && !long_started, assign);
   Assignment a = exposure.assignment;
-  *new_exposure =
-      exposure.visit == Ledger::Visit::kNew && !stopped && !long_started;
+  *new_exposure = exposure.visit == Ledger::Visit::kNew && !stopped && !long_started;
   if (exposure.visit == Ledger::Visit::kReturning) {
     a.propensity = a.holdout ? 1.0 : assigner.WeightsOf(a.epoch)[a.arm];
   }
@@ -189,17 +182,16 @@ absl::StatusOr<OutcomeDisposition> ExperimentRuntime::RecordOutcome(
         absl::StrCat("outcome value must be finite, got ", value));
   }
   if (config_.metric == MetricKind::kBinary && value != 0 && value != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "outcome value of a binary metric must be 0 or 1, got ", value));
+    return absl::InvalidArgumentError(
+        absl::StrCat("outcome value of a binary metric must be 0 or 1, got ", value));
   }
   if (state() == ExperimentState::kCreated) {
     return absl::FailedPreconditionError(
         absl::StrCat("experiment \"", config_.id, "\" is not started"));
   }
   ALLOT_RETURN_IF_ERROR(CheckClock("outcome time", time));
-  ALLOT_ASSIGN_OR_RETURN(
-      OutcomeDisposition d,
-      ledger_.Record(fingerprint_.Of(unit), time, value));
+  ALLOT_ASSIGN_OR_RETURN(OutcomeDisposition d,
+                         ledger_.Record(fingerprint_.Of(unit), time, value));
   switch (d) {
     case OutcomeDisposition::kLate:
       late_.fetch_add(1, std::memory_order_relaxed);

@@ -20,14 +20,14 @@
 #include "absl/types/span.h"
 #include "allot/assigner.h"
 #include "allot/experiment_config.h"
-#include "allot/types.h"
 #include "allot/internal/mutex.h"
 #include "allot/policy.h"
 #include "allot/report.h"
-#include "statistics/arm_estimates.h"
-#include "runtime/engine_state.h"
+#include "allot/types.h"
 #include "ledger/ledger.h"
+#include "runtime/engine_state.h"
 #include "runtime/scheduler.h"
+#include "statistics/arm_estimates.h"
 
 namespace allot::internal {
 
@@ -83,8 +83,7 @@ class ExperimentRuntime {
       const ExperimentRuntimeState& state);
 
  private:
-  ExperimentRuntime(const ExperimentConfig& config,
-                    std::unique_ptr<Policy> policy);
+  ExperimentRuntime(const ExperimentConfig& config, std::unique_ptr<Policy> policy);
 
   absl::Status CheckClock(absl::string_view what, absl::Time t) const;
   // Assign for a valid unit whose fingerprint is `key`.

@@ -36,8 +36,7 @@ ExperimentRuntimeState ExperimentRuntime::Export() const {
 
 absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
     const ExperimentRuntimeState& st) {
-  ALLOT_ASSIGN_OR_RETURN(std::unique_ptr<ExperimentRuntime> runtime,
-                         Create(st.config));
+  ALLOT_ASSIGN_OR_RETURN(std::unique_ptr<ExperimentRuntime> runtime, Create(st.config));
   const int k = static_cast<int>(st.config.arms.size());
   if (st.lifecycle < 0 || st.lifecycle > 2) {
     return absl::InvalidArgumentError(
@@ -51,10 +50,10 @@ absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
   const int64_t epochs = static_cast<int64_t>(st.epochs.size());
   for (const OpenUnit& unit : st.ledger.open) {
     if (unit.arm >= k || unit.epoch >= epochs) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "open unit with arm ", static_cast<int>(unit.arm), " and epoch ",
-          static_cast<int>(unit.epoch),
-          " is outside the experiment's ", k, " arms and ", epochs, " epochs"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("open unit with arm ", static_cast<int>(unit.arm), " and epoch ",
+                       static_cast<int>(unit.epoch), " is outside the experiment's ", k,
+                       " arms and ", epochs, " epochs"));
     }
   }
   for (const auto& row : st.ledger.exposures) {
@@ -75,15 +74,14 @@ absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
   if (lifecycle != ExperimentState::kCreated) {
     ALLOT_ASSIGN_OR_RETURN(
         AllocationHistory history,
-        AllocationHistory::Create(st.config.id, st.config.EffectiveSalt(),
-                                  r.arm_ids_, st.epochs[0].start,
-                                  st.epochs[0].weights));
+        AllocationHistory::Create(st.config.id, st.config.EffectiveSalt(), r.arm_ids_,
+                                  st.epochs[0].start, st.epochs[0].weights));
     for (size_t e = 1; e < st.epochs.size(); ++e) {
       ALLOT_RETURN_IF_ERROR(history.Append(st.epochs[e].start, st.epochs[e].weights));
     }
-    ALLOT_ASSIGN_OR_RETURN(
-        r.assigner_, Assigner::Create(history, {.holdout = st.config.holdout,
-                                                .baseline_arm = r.baseline_arm_}));
+    ALLOT_ASSIGN_OR_RETURN(r.assigner_,
+                           Assigner::Create(history, {.holdout = st.config.holdout,
+                                                      .baseline_arm = r.baseline_arm_}));
     r.start_ = st.start;
     r.ledger_.set_origin(st.start);
   }

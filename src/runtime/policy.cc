@@ -15,40 +15,36 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "allot/posterior.h"
 #include "allot/field_error.h"
+#include "allot/posterior.h"
 #include "allot/status_macros.h"
 
 namespace allot {
 namespace {
 
-constexpr PolicyKind kAllKinds[] = {
-    PolicyKind::kThompson, PolicyKind::kTopTwoThompson,
-    PolicyKind::kEpsilonGreedy, PolicyKind::kFixed};
+constexpr PolicyKind kAllKinds[] = {PolicyKind::kThompson, PolicyKind::kTopTwoThompson,
+                                    PolicyKind::kEpsilonGreedy, PolicyKind::kFixed};
 
 // Weights come from the engine's own arithmetic, so they sum to 1 only up to
 // rounding; anything further off is a caller bug worth reporting.
 constexpr double kWeightSumTolerance = 1e-6;
 
-absl::Status ValidateWeights(absl::string_view field,
-                             absl::Span<const double> weights,
+absl::Status ValidateWeights(absl::string_view field, absl::Span<const double> weights,
                              size_t arm_count) {
   if (weights.size() != arm_count) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must have one entry per arm (", arm_count,
-                     "), got ", weights.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " must have one entry per arm (", arm_count, "), got ", weights.size()));
   }
   double sum = 0.0;
   for (size_t i = 0; i < weights.size(); ++i) {
     if (!std::isfinite(weights[i]) || weights[i] < 0.0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, "[", i, "] must be finite and >= 0, got ", weights[i]));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "] must be finite and >= 0, got ", weights[i]));
     }
     sum += weights[i];
   }
   if (std::fabs(sum - 1.0) > kWeightSumTolerance) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must sum to 1, got ", sum));
+    return absl::InvalidArgumentError(absl::StrCat(field, " must sum to 1, got ", sum));
   }
   return absl::OkStatus();
 }
@@ -73,10 +69,10 @@ absl::StatusOr<PolicyKind> ParsePolicyKind(absl::string_view name) {
   for (PolicyKind kind : kAllKinds) {
     if (PolicyKindName(kind) == name) return kind;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown policy \"", name,
-      "\"; expected one of thompson, top_two_thompson, epsilon_greedy, "
-      "fixed"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown policy \"", name,
+                   "\"; expected one of thompson, top_two_thompson, epsilon_greedy, "
+                   "fixed"));
 }
 
 absl::Status ValidatePolicyOptions(const PolicyOptions& options) {
@@ -100,10 +96,10 @@ absl::Status ValidatePolicyOptions(const PolicyOptions& options) {
 absl::Status ValidatePolicyInput(const PolicyInput& input) {
   ALLOT_RETURN_IF_ERROR(ValidatePosteriors(input.arms));
   ALLOT_RETURN_IF_ERROR(ValidateWeights("p_best", input.p_best, input.arms.size()));
-  ALLOT_RETURN_IF_ERROR(ValidateWeights(
-      "current_weights", input.current_weights, input.arms.size()));
-  ALLOT_RETURN_IF_ERROR(ValidateWeights(
-      "initial_weights", input.initial_weights, input.arms.size()));
+  ALLOT_RETURN_IF_ERROR(
+      ValidateWeights("current_weights", input.current_weights, input.arms.size()));
+  ALLOT_RETURN_IF_ERROR(
+      ValidateWeights("initial_weights", input.initial_weights, input.arms.size()));
   if (input.direction != Direction::kHigherIsBetter &&
       input.direction != Direction::kLowerIsBetter) {
     return absl::InvalidArgumentError(
@@ -113,8 +109,7 @@ absl::Status ValidatePolicyInput(const PolicyInput& input) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Policy>> NewPolicy(
-    const PolicyOptions& options) {
+absl::StatusOr<std::unique_ptr<Policy>> NewPolicy(const PolicyOptions& options) {
   ALLOT_RETURN_IF_ERROR(ValidatePolicyOptions(options));
   switch (options.kind) {
     case PolicyKind::kThompson:

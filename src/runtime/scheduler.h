@@ -38,8 +38,7 @@ class Scheduler {
 // `min_units` matured units: "arm \"b\" has 12 matured units, below the
 // minimum of 100".
 std::string BurnInBlocker(const std::vector<int64_t>& matured_units,
-                          const std::vector<std::string>& arm_ids,
-                          int64_t min_units);
+                          const std::vector<std::string>& arm_ids, int64_t min_units);
 
 }  // namespace allot::internal
 

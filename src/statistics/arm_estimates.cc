@@ -14,9 +14,8 @@ double Aggregate::SampleVariance() const {
   return std::max(0.0, (sum_sq - dn * mean * mean) / (dn - 1));
 }
 
-std::vector<ArmEstimate> EstimateArms(
-    const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms,
-    MetricKind metric) {
+std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>& by_epoch,
+                                      int num_arms, MetricKind metric) {
   std::vector<ArmEstimate> estimates(num_arms);
   std::vector<Aggregate> pooled(num_arms);
   std::vector<double> epoch_units(by_epoch.size());

@@ -41,17 +41,16 @@ struct Aggregate {
 struct ArmEstimate {
   int64_t units = 0;
   double outcomes = 0;
-  double mean = 0;               // Simpson-safe
-  double variance_of_mean = 0;   // of the Simpson-safe mean
-  double effective_units = 0;    // 1 / sum_e s'_e^2 / n_ea
+  double mean = 0;              // Simpson-safe
+  double variance_of_mean = 0;  // of the Simpson-safe mean
+  double effective_units = 0;   // 1 / sum_e s'_e^2 / n_ea
   double pooled_mean = 0;
-  double pooled_variance = 0;    // per-unit sample variance, all epochs
+  double pooled_variance = 0;  // per-unit sample variance, all epochs
 };
 
 // Returns one estimate per arm from aggregates indexed [epoch][arm].
-std::vector<ArmEstimate> EstimateArms(
-    const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms,
-    MetricKind metric);
+std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>& by_epoch,
+                                      int num_arms, MetricKind metric);
 
 // Priors of the posteriors below.
 struct Priors {

@@ -34,8 +34,7 @@ class BetaLogitSampler {
   BetaLogitSampler(double a, double b) : a_(a), b_(b) {}
 
   template <typename Engine>
-  double operator()(Engine& engine,
-                    boost::random::normal_distribution<double>& normal,
+  double operator()(Engine& engine, boost::random::normal_distribution<double>& normal,
                     boost::random::uniform_01<double>& uniform) const {
     const double ga = a_.Draw(engine, normal, uniform);
     const double gb = b_.Draw(engine, normal, uniform);
@@ -56,8 +55,7 @@ class BetaLogitSampler {
 
     // A Gamma(alpha) variate, or Gamma(alpha + 1) when `small`.
     template <typename Engine>
-    double Draw(Engine& engine,
-                boost::random::normal_distribution<double>& normal,
+    double Draw(Engine& engine, boost::random::normal_distribution<double>& normal,
                 boost::random::uniform_01<double>& uniform) const {
       for (;;) {
         const double x = normal(engine);

@@ -27,8 +27,7 @@ using NoThrowPolicy = boost::math::policies::policy<
     boost::math::policies::pole_error<boost::math::policies::ignore_error>,
     boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
     boost::math::policies::underflow_error<boost::math::policies::ignore_error>,
-    boost::math::policies::evaluation_error<
-        boost::math::policies::ignore_error>,
+    boost::math::policies::evaluation_error<boost::math::policies::ignore_error>,
     boost::math::policies::rounding_error<boost::math::policies::ignore_error>,
     boost::math::policies::promote_double<false>>;
 
@@ -51,31 +50,26 @@ absl::Status ValidateOne(const ArmPosterior& arm, size_t index) {
     case PosteriorFamily::kBeta:
       if (!IsPositiveFinite(arm.a)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "arm ", index,
-            ": beta posterior alpha must be finite and > 0, got ", arm.a));
+            "arm ", index, ": beta posterior alpha must be finite and > 0, got ", arm.a));
       }
       if (!IsPositiveFinite(arm.b)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "arm ", index, ": beta posterior beta must be finite and > 0, got ",
-            arm.b));
+            "arm ", index, ": beta posterior beta must be finite and > 0, got ", arm.b));
       }
       return absl::OkStatus();
     case PosteriorFamily::kNormal:
       if (!std::isfinite(arm.a)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "arm ", index, ": normal posterior mean must be finite, got ",
-            arm.a));
+            "arm ", index, ": normal posterior mean must be finite, got ", arm.a));
       }
       if (!IsPositiveFinite(arm.b)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "arm ", index, ": normal posterior sd must be finite and > 0, got ",
-            arm.b));
+            "arm ", index, ": normal posterior sd must be finite and > 0, got ", arm.b));
       }
       return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat("arm ", index,
-                                                 ": unknown posterior family ",
-                                                 static_cast<int>(arm.family)));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "arm ", index, ": unknown posterior family ", static_cast<int>(arm.family)));
 }
 
 }  // namespace
@@ -127,9 +121,9 @@ absl::Status ValidatePosteriors(absl::Span<const ArmPosterior> arms) {
     absl::Status status = ValidateOne(arms[i], i);
     if (!status.ok()) return status;
     if (arms[i].family != arms[0].family) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "arm ", i, ": posterior family ", FamilyName(arms[i].family),
-          " differs from arm 0's family ", FamilyName(arms[0].family)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("arm ", i, ": posterior family ", FamilyName(arms[i].family),
+                       " differs from arm 0's family ", FamilyName(arms[0].family)));
     }
   }
   return absl::OkStatus();

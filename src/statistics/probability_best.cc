@@ -56,9 +56,9 @@
 #include "allot/metric.h"
 #include "allot/posterior.h"
 #include "allot/status_macros.h"
-#include "statistics/beta_logit_sampler.h"
 #include "boost/random/normal_distribution.hpp"
 #include "boost/random/uniform_01.hpp"
+#include "statistics/beta_logit_sampler.h"
 #include "statistics/gauss_legendre.h"
 
 namespace allot {
@@ -195,8 +195,7 @@ void KeepWindowOpen(Arm* arm) {
 double PanelScale(size_t k_arms) {
   if (k_arms < 3) return kPanelScale;
   const double log_k = std::log(static_cast<double>(k_arms));
-  const double gumbel_sd =
-      std::numbers::pi / std::sqrt(6.0) / std::sqrt(2.0 * log_k);
+  const double gumbel_sd = std::numbers::pi / std::sqrt(6.0) / std::sqrt(2.0 * log_k);
   const double two_arm_sd = std::sqrt(1.0 - 1.0 / std::numbers::pi);
   return kPanelScale * std::min(1.0, gumbel_sd / two_arm_sd);
 }
@@ -217,8 +216,7 @@ double PanelWidth(const Arm& arm, double p, int dir, double panel_scale) {
 
 // Appends the arm's panel edges, lo to hi, to *edges. Returns false when
 // there would be more than kMaxPanels.
-bool AppendEdges(const Arm& arm, double panel_scale,
-                 std::vector<double>* edges) {
+bool AppendEdges(const Arm& arm, double panel_scale, std::vector<double>* edges) {
   const size_t start = edges->size();
   for (int dir : {-1, +1}) {
     if (dir == +1) {
@@ -251,8 +249,7 @@ struct Estimates {
 // want_mean), or nullopt when the grid would be too large.
 std::optional<double> Quadrature(absl::Span<const Arm> arms, double reference,
                                  bool want_mean, std::vector<double>* p_best) {
-  const internal::GaussLegendreRule<kNodes>& rule =
-      internal::GaussLegendre<kNodes>();
+  const internal::GaussLegendreRule<kNodes>& rule = internal::GaussLegendre<kNodes>();
   const size_t k_arms = arms.size();
   std::vector<double> edges;
   std::vector<size_t> edge_begin(k_arms + 1, 0);
@@ -303,8 +300,7 @@ std::optional<double> Quadrature(absl::Span<const Arm> arms, double reference,
     for (bool cut = true; cut;) {  // each cut can only shorten the panel
       cut = false;
       for (size_t j = 0; j < k_arms; ++j) {
-        if (arms[j].lo > t && arms[j].lo < end &&
-            width_at(j, arms[j].lo) < end - t) {
+        if (arms[j].lo > t && arms[j].lo < end && width_at(j, arms[j].lo) < end - t) {
           end = arms[j].lo;
           cut = true;
         }
@@ -379,8 +375,8 @@ std::optional<double> Quadrature(absl::Span<const Arm> arms, double reference,
       const size_t k0 = p * kNodes;
       for (int m = 0; m < kNodes; ++m) {
         const size_t k = k0 + m;
-        f[m] = std::exp(fast ? -arm.a * softplus_neg[k] -
-                                   arm.b * softplus_pos[k] - arm.log_peak
+        f[m] = std::exp(fast ? -arm.a * softplus_neg[k] - arm.b * softplus_pos[k] -
+                                   arm.log_peak
                              : LogDensityRel(arm, node_t[k]));
       }
       const double half = 0.5 * (panel_hi[p] - panel_lo[p]);
@@ -431,8 +427,7 @@ std::optional<double> Quadrature(absl::Span<const Arm> arms, double reference,
       double node_sum = 0.0;
       const size_t k = p * kNodes + m;
       for (size_t q = n; q-- > 0;) {
-        const double c =
-            node_w[k] * density[offset[q] + m] * prefix[q] * suffix;
+        const double c = node_w[k] * density[offset[q] + m] * prefix[q] * suffix;
         (*p_best)[active[q]] += c;
         node_sum += c;
         suffix *= cdf[offset[q] + m];
@@ -478,13 +473,11 @@ double MonteCarlo(absl::Span<const Arm> arms, double reference, uint64_t seed,
     }
     ++wins[best];
     const bool beta_family = arms[best].beta;
-    const double top =
-        beta_family ? Sigmoid(value[best]) - reference : value[best];
+    const double top = beta_family ? Sigmoid(value[best]) - reference : value[best];
     max_sum += top;
     if (loss != nullptr) {
       for (size_t j = 0; j < k_arms; ++j) {
-        loss_sum[j] +=
-            top - (beta_family ? Sigmoid(value[j]) - reference : value[j]);
+        loss_sum[j] += top - (beta_family ? Sigmoid(value[j]) - reference : value[j]);
       }
     }
   }
@@ -502,8 +495,7 @@ double MonteCarlo(absl::Span<const Arm> arms, double reference, uint64_t seed,
 }
 
 absl::StatusOr<Estimates> Estimate(absl::Span<const ArmPosterior> posteriors,
-                                   Direction direction, uint64_t seed,
-                                   bool want_loss) {
+                                   Direction direction, uint64_t seed, bool want_loss) {
   ALLOT_RETURN_IF_ERROR(ValidatePosteriors(posteriors));
   // The reference (the best oriented mean) keeps Normal means of any size
   // near 0 and losses free of cancellation.
@@ -546,8 +538,8 @@ absl::StatusOr<Estimates> Estimate(absl::Span<const ArmPosterior> posteriors,
     max_rel = *quadrature;
   } else {
     quadrature.reset();
-    max_rel = MonteCarlo(contenders, reference, seed, &p_best,
-                         want_loss ? &loss : nullptr);
+    max_rel =
+        MonteCarlo(contenders, reference, seed, &p_best, want_loss ? &loss : nullptr);
     total = 0.0;
     for (double p : p_best) total += p;
   }
@@ -573,15 +565,15 @@ absl::StatusOr<Estimates> Estimate(absl::Span<const ArmPosterior> posteriors,
 
 }  // namespace
 
-absl::StatusOr<std::vector<double>> ProbabilityBest(
-    absl::Span<const ArmPosterior> arms, Direction direction, uint64_t seed) {
+absl::StatusOr<std::vector<double>> ProbabilityBest(absl::Span<const ArmPosterior> arms,
+                                                    Direction direction, uint64_t seed) {
   ALLOT_ASSIGN_OR_RETURN(Estimates estimates,
                          Estimate(arms, direction, seed, /*want_loss=*/false));
   return std::move(estimates.p_best);
 }
 
-absl::StatusOr<std::vector<double>> ExpectedLoss(
-    absl::Span<const ArmPosterior> arms, Direction direction, uint64_t seed) {
+absl::StatusOr<std::vector<double>> ExpectedLoss(absl::Span<const ArmPosterior> arms,
+                                                 Direction direction, uint64_t seed) {
   ALLOT_ASSIGN_OR_RETURN(Estimates estimates,
                          Estimate(arms, direction, seed, /*want_loss=*/true));
   return std::move(estimates.loss);

@@ -81,8 +81,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string out = argv[1];
-  std::string scratch = (std::filesystem::temp_directory_path() /
-                         "allot_corpus.XXXXXX").string();
+  std::string scratch =
+      (std::filesystem::temp_directory_path() / "allot_corpus.XXXXXX").string();
   if (::mkdtemp(scratch.data()) == nullptr) return 1;
   const std::string journal_path = scratch + "/journal";
   const std::string snapshot_path = scratch + "/snapshot";

@@ -147,7 +147,8 @@ void ReplayJournalRecords(const std::string& data) {
   size_t pos = 0;
   while (pos + 2 <= data.size()) {
     const size_t length = static_cast<unsigned char>(data[pos]) |
-                          static_cast<size_t>(static_cast<unsigned char>(data[pos + 1])) << 8;
+                          static_cast<size_t>(static_cast<unsigned char>(data[pos + 1]))
+                              << 8;
     pos += 2;
     const std::string body = data.substr(pos, length);
     pos += body.size();

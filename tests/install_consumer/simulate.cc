@@ -5,7 +5,8 @@
 #include "allot/simulation/scenario.h"
 
 int main() {
-  absl::StatusOr<allot::sim::Scenario> scenario = allot::sim::ParseScenarioToml(R"(
+  absl::StatusOr<allot::sim::Scenario> scenario =
+      allot::sim::ParseScenarioToml(R"(
 name = "consumer"
 seed = 1
 replicates = 2
@@ -27,7 +28,8 @@ rate = 0.2
 [[policies]]
 name = "thompson"
 kind = "thompson"
-)", "consumer.toml");
+)",
+                                    "consumer.toml");
   if (!scenario.ok()) {
     std::cerr << scenario.status() << "\n";
     return 1;
