@@ -79,6 +79,16 @@ TEST(EngineTest, RefusesBadConfigsNamingTheField) {
   c = SmallConfig();
   c.fallback = "zzz";
   EXPECT_THAT(engine.CreateExperiment(c).message(), HasSubstr("fallback"));
+  // 100 arms at the default floor 0.01: the floor alone would fill every
+  // share and the weights would stay uniform forever.
+  c = SmallConfig();
+  c.arms.clear();
+  for (int i = 0; i < 100; ++i) c.arms.push_back({absl::StrCat("arm", i), 1});
+  EXPECT_THAT(engine.CreateExperiment(c).message(),
+              HasSubstr("policy.floor 0.01 times 100 arms is 1, which must be "
+                        "below 1"));
+  c.floor = 0.0099;
+  EXPECT_TRUE(Engine().CreateExperiment(c).ok());
   // Nothing was created by the refused calls.
   EXPECT_EQ(engine.State("exp").status().code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE(engine.CreateExperiment(SmallConfig()).ok());
