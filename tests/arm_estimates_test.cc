@@ -5,10 +5,7 @@
 // epochs mix per-epoch means with each epoch's share of all units (and undo
 // a Simpson reversal that pooling shows), the variance of the mix and the
 // effective units, and the posteriors built from an estimate.
-//
-// Not covered here on purpose: an arm missing from an epoch the others have
-// (the arms are then mixed with different epoch shares); that is a known
-// issue being fixed separately, and this file must not pin its behaviour.
+// An arm missing from an epoch restricts every arm to the shared epochs.
 
 #include "statistics/arm_estimates.h"
 
@@ -108,6 +105,61 @@ TEST(EstimateArmsTest, EpochSharesFollowEpochSizes) {
   EXPECT_NEAR(est[0].effective_units, 1 / (0.0625 / 50 + 0.5625 / 150), 1e-9);
   EXPECT_NEAR(est[0].variance_of_mean,
               0.0625 * 0.2 * 0.8 / 50 + 0.5625 * 0.4 * 0.6 / 150, kTol);
+}
+
+TEST(EstimateArmsTest, AnArmMissingFromAnEpochRestrictsAllArmsToSharedOnes) {
+  // Epoch 0: a 20/100, b 22/100; epoch 1 (a got no traffic): b 110/1000 at
+  // half the base rate; epoch 2: a 30/100, b 99/300. Shared epochs 0 and 2
+  // hold 200 and 400 units: shares 1/3 and 2/3 for both arms.
+  //   a: 0.2 / 3 + 0.3 * 2 / 3,   b: 0.22 / 3 + 0.33 * 2 / 3
+  // Mixing b over its own three epochs (shares 200, 1000, 400 of 1600) gave
+  // 0.0275 + 0.06875 + 0.0825 = 0.17875, below a's 0.26667 (a over its own
+  // epochs 0 and 2): the reversal the shared epochs prevent.
+  const std::vector<ArmEstimate> est = EstimateArms(
+      {{Binary(100, 20), Binary(100, 22)},
+       {Binary(0, 0), Binary(1000, 110)},
+       {Binary(100, 30), Binary(300, 99)}},
+      2, MetricKind::kBinary);
+  EXPECT_NEAR(est[0].mean, 0.2 / 3 + 0.3 * 2 / 3, kTol);
+  EXPECT_NEAR(est[1].mean, 0.22 / 3 + 0.33 * 2 / 3, kTol);
+  EXPECT_GT(est[1].mean, est[0].mean);
+  EXPECT_EQ(est[0].shared_epochs, 2);
+  EXPECT_EQ(est[1].shared_epochs, 2);
+  // Every unit is still counted, and pooled as it was.
+  EXPECT_EQ(est[1].units, 1400);
+  EXPECT_NEAR(est[1].pooled_mean, 231.0 / 1400, kTol);
+  EXPECT_NEAR(est[1].effective_units, 1 / (1.0 / 9 / 100 + 4.0 / 9 / 300), 1e-9);
+  EXPECT_NEAR(est[1].variance_of_mean,
+              1.0 / 9 * 0.22 * 0.78 / 100 + 4.0 / 9 * 0.33 * 0.67 / 300, kTol);
+}
+
+TEST(EstimateArmsTest, AnArmWithoutUnitsDoesNotRestrictTheSharedEpochs) {
+  // c has no units at all: a and b still mix epochs 0 and 1 (1/2 each).
+  const std::vector<ArmEstimate> est = EstimateArms(
+      {{Binary(100, 10), Binary(100, 20), Binary(0, 0)},
+       {Binary(100, 30), Binary(100, 40), Binary(0, 0)}},
+      3, MetricKind::kBinary);
+  EXPECT_NEAR(est[0].mean, 0.2, kTol);
+  EXPECT_NEAR(est[1].mean, 0.3, kTol);
+  EXPECT_EQ(est[0].shared_epochs, 2);
+  EXPECT_EQ(est[2].units, 0);
+  EXPECT_EQ(est[2].mean, 0);
+  EXPECT_EQ(est[2].shared_epochs, 0);
+}
+
+TEST(EstimateArmsTest, WithoutAnEpochSharedByAllArmsFallsBackToPooled) {
+  // a and b share epoch 0, b and c epoch 1: no epoch holds all three.
+  const std::vector<ArmEstimate> est = EstimateArms(
+      {{Binary(100, 10), Binary(100, 20), Binary(0, 0)},
+       {Binary(0, 0), Binary(300, 60), Binary(200, 50)}},
+      3, MetricKind::kBinary);
+  for (const ArmEstimate& e : est) {
+    EXPECT_EQ(e.shared_epochs, 0);
+    EXPECT_NEAR(e.mean, e.pooled_mean, kTol);
+    EXPECT_NEAR(e.effective_units, static_cast<double>(e.units), 1e-9);
+  }
+  EXPECT_NEAR(est[1].mean, 80.0 / 400, kTol);
+  EXPECT_NEAR(est[1].variance_of_mean, 0.2 * 0.8 / 400, kTol);
 }
 
 TEST(EstimateArmsTest, ContinuousUsesPerEpochSampleVariances) {

@@ -6,12 +6,19 @@
 #include <cmath>
 
 namespace allot::internal {
+namespace {
+
+// Within-cell sum of squared deviations, sum (x - mean)^2; 0 below two units.
+double SumOfSquares(const Aggregate& g) {
+  if (g.n < 2) return 0.0;
+  return std::max(0.0, g.sum_sq - g.sum * g.Mean());
+}
+
+}  // namespace
 
 double Aggregate::SampleVariance() const {
   if (n < 2) return 0.0;
-  const double dn = static_cast<double>(n);
-  const double mean = sum / dn;
-  return std::max(0.0, (sum_sq - dn * mean * mean) / (dn - 1));
+  return SumOfSquares(*this) / static_cast<double>(n - 1);
 }
 
 std::vector<ArmEstimate> EstimateArms(
@@ -20,7 +27,6 @@ std::vector<ArmEstimate> EstimateArms(
   std::vector<ArmEstimate> estimates(num_arms);
   std::vector<Aggregate> pooled(num_arms);
   std::vector<double> epoch_units(by_epoch.size());
-  double all_units = 0;
   for (size_t e = 0; e < by_epoch.size(); ++e) {
     for (int a = 0; a < num_arms; ++a) {
       const Aggregate& g = by_epoch[e][a];
@@ -29,8 +35,28 @@ std::vector<ArmEstimate> EstimateArms(
       pooled[a].sum += g.sum;
       pooled[a].sum_sq += g.sum_sq;
     }
-    all_units += epoch_units[e];
   }
+  // The epochs every arm with units shares, and their total units.
+  std::vector<bool> shared(by_epoch.size(), false);
+  double shared_units = 0;
+  int shared_epochs = 0;
+  for (size_t e = 0; e < by_epoch.size(); ++e) {
+    bool all = epoch_units[e] > 0;
+    for (int a = 0; a < num_arms && all; ++a) {
+      if (pooled[a].n > 0 && by_epoch[e][a].n == 0) all = false;
+    }
+    if (!all) continue;
+    shared[e] = true;
+    shared_units += epoch_units[e];
+    ++shared_epochs;
+  }
+  // Per-unit variance of cell (e, a); a lone unit borrows the arm's pooled
+  // variance.
+  auto cell_variance = [&](const Aggregate& g, int a) {
+    if (metric == MetricKind::kBinary) return g.Mean() * (1 - g.Mean());
+    return g.n >= 2 ? g.SampleVariance() : pooled[a].SampleVariance();
+  };
+
   for (int a = 0; a < num_arms; ++a) {
     ArmEstimate& est = estimates[a];
     est.units = pooled[a].n;
@@ -38,27 +64,29 @@ std::vector<ArmEstimate> EstimateArms(
     est.pooled_mean = pooled[a].Mean();
     est.pooled_variance = pooled[a].SampleVariance();
     if (pooled[a].n == 0) continue;
-    double share_sum = 0;
-    for (size_t e = 0; e < by_epoch.size(); ++e) {
-      if (by_epoch[e][a].n > 0) share_sum += epoch_units[e] / all_units;
+    est.shared_epochs = shared_epochs;
+    if (shared_epochs == 0) {
+      // No epoch holds every arm: no common epoch mix exists. Fall back to
+      // the pooled mean (not Simpson-safe), with the variance of a simple
+      // random sample of the arm's units.
+      const double dn = static_cast<double>(pooled[a].n);
+      const double m = est.pooled_mean;
+      const double v =
+          metric == MetricKind::kBinary ? m * (1 - m) : est.pooled_variance;
+      est.mean = m;
+      est.variance_of_mean = v / dn;
+      est.effective_units = dn;
+      continue;
     }
     double mean = 0, var = 0, inv_eff = 0;
     for (size_t e = 0; e < by_epoch.size(); ++e) {
+      if (!shared[e]) continue;
       const Aggregate& g = by_epoch[e][a];
-      if (g.n == 0) continue;
-      const double s = epoch_units[e] / all_units / share_sum;
+      const double s = epoch_units[e] / shared_units;
       const double dn = static_cast<double>(g.n);
       mean += s * g.Mean();
       inv_eff += s * s / dn;
-      // Per-unit variance within the epoch; one unit alone borrows the
-      // arm's pooled variance.
-      double v;
-      if (metric == MetricKind::kBinary) {
-        v = g.Mean() * (1 - g.Mean());
-      } else {
-        v = g.n >= 2 ? g.SampleVariance() : est.pooled_variance;
-      }
-      var += s * s * v / dn;
+      var += s * s * cell_variance(g, a) / dn;
     }
     est.mean = mean;
     est.variance_of_mean = var;

@@ -4,13 +4,28 @@
 // them: the Simpson-safe mix of per-epoch means that policies use, and the
 // pooled mean reported beside it.
 //
-// Simpson-safe: each unit belongs to the epoch of its first exposure. Epoch
-// e's share is s_e = N_e / N, its matured units over all matured units (the
-// same shares for every arm). Arm a's mean mixes its per-epoch means,
-//   m_a = sum_e s_e m_ea / sum_e s_e        (over epochs where a has units)
-// with variance sum_e s'_e^2 v_ea / n_ea (s' the renormalized shares, v_ea
-// the per-unit variance), so a traffic shift between epochs with different
-// base rates cannot flip the ranking the way pooling can.
+// Simpson-safe (the period-weighted estimate of DESIGN section 3): each unit
+// belongs to the epoch of its first exposure. Arms are compared over the
+// shared epochs, those in which every arm with units has units; epoch e's
+// share is s_e = N_e / sum_shared N_e, its matured units (all arms) over
+// those of all shared epochs, the same shares for every arm. Arm a's mean
+// mixes its per-epoch means over the shared epochs,
+//   m_a = sum_e s_e m_ea,   Var(m_a) = sum_e s_e^2 v_ea / n_ea
+// (v_ea the per-unit variance), so a traffic shift between epochs with
+// different base rates cannot flip the ranking the way pooling can. Units
+// in epochs that not every arm shares (an arm given no traffic, or added
+// later) are counted in `units` but not in the mix: mixing each arm over
+// its own epochs would weigh the arms with different shares and bring the
+// reversal back. The epoch-adjusted least-squares fit is what uses them.
+//
+// When no epoch is shared by every arm with units there is no common mix;
+// the estimate then falls back to each arm's pooled mean (shared_epochs is
+// 0), which is not Simpson-safe. Pairwise-shared epochs were not chosen:
+// they give each pair of arms its own mix, not one mean per arm.
+//
+// Stratified (post-stratified) means: Cochran, Sampling Techniques, 3rd ed.,
+// 1977, section 5.3; the Simpson reversal they avoid: Simpson, JRSS B 13
+// (1951) 238-241.
 
 #ifndef ALLOT_SRC_STATISTICS_ARM_ESTIMATES_H_
 #define ALLOT_SRC_STATISTICS_ARM_ESTIMATES_H_
@@ -41,14 +56,17 @@ struct Aggregate {
 struct ArmEstimate {
   int64_t units = 0;
   double outcomes = 0;
-  double mean = 0;               // Simpson-safe
-  double variance_of_mean = 0;   // of the Simpson-safe mean
-  double effective_units = 0;    // 1 / sum_e s'_e^2 / n_ea
+  double mean = 0;               // Simpson-safe (pooled if shared_epochs 0)
+  double variance_of_mean = 0;   // of `mean`
+  double effective_units = 0;    // Kish's 1 / sum_e s_e^2 / n_ea
+  int shared_epochs = 0;         // epochs mixed; 0 for an arm without units
   double pooled_mean = 0;
   double pooled_variance = 0;    // per-unit sample variance, all epochs
 };
 
-// Returns one estimate per arm from aggregates indexed [epoch][arm].
+// Returns one estimate per arm from aggregates indexed [epoch][arm] (each
+// row num_arms long). An arm without units gets a zero estimate and does not
+// restrict the shared epochs.
 std::vector<ArmEstimate> EstimateArms(
     const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms,
     MetricKind metric);
