@@ -14,6 +14,18 @@ double SumOfSquares(const Aggregate& g) {
   return std::max(0.0, g.sum_sq - g.sum * g.Mean());
 }
 
+// Degrees of freedom and sum of squares of the within-epoch spread.
+struct WithinSpread {
+  double df = 0;
+  double ss = 0;
+  void Add(const Aggregate& g) {
+    if (g.n < 2) return;
+    df += static_cast<double>(g.n - 1);
+    ss += SumOfSquares(g);
+  }
+  double Variance() const { return df > 0 ? ss / df : 0.0; }
+};
+
 }  // namespace
 
 double Aggregate::SampleVariance() const {
@@ -26,6 +38,8 @@ std::vector<ArmEstimate> EstimateArms(
     MetricKind metric) {
   std::vector<ArmEstimate> estimates(num_arms);
   std::vector<Aggregate> pooled(num_arms);
+  std::vector<WithinSpread> within(num_arms);
+  WithinSpread within_all;
   std::vector<double> epoch_units(by_epoch.size());
   for (size_t e = 0; e < by_epoch.size(); ++e) {
     for (int a = 0; a < num_arms; ++a) {
@@ -34,6 +48,8 @@ std::vector<ArmEstimate> EstimateArms(
       pooled[a].n += g.n;
       pooled[a].sum += g.sum;
       pooled[a].sum_sq += g.sum_sq;
+      within[a].Add(g);
+      within_all.Add(g);
     }
   }
   // The epochs every arm with units shares, and their total units.
@@ -50,11 +66,20 @@ std::vector<ArmEstimate> EstimateArms(
     shared_units += epoch_units[e];
     ++shared_epochs;
   }
-  // Per-unit variance of cell (e, a); a lone unit borrows the arm's pooled
-  // variance.
+  // The prior variance of a continuous arm's cells: its own within-epoch
+  // spread, or all arms' when it has none (every value of the arm equal).
+  auto prior_variance = [&](int a) {
+    const double own = within[a].Variance();
+    return own > 0 ? own : within_all.Variance();
+  };
+  // Per-unit variance of cell (e, a), moderated toward the prior variance
+  // with kPriorDf degrees of freedom (Smyth 2004): a cell of one unit, or of
+  // equal values, borrows the prior instead of claiming no spread.
+  constexpr double kPriorDf = 1.0;
   auto cell_variance = [&](const Aggregate& g, int a) {
     if (metric == MetricKind::kBinary) return g.Mean() * (1 - g.Mean());
-    return g.n >= 2 ? g.SampleVariance() : pooled[a].SampleVariance();
+    const double df = static_cast<double>(g.n - 1);
+    return (kPriorDf * prior_variance(a) + SumOfSquares(g)) / (kPriorDf + df);
   };
 
   for (int a = 0; a < num_arms; ++a) {
@@ -71,8 +96,11 @@ std::vector<ArmEstimate> EstimateArms(
       // random sample of the arm's units.
       const double dn = static_cast<double>(pooled[a].n);
       const double m = est.pooled_mean;
-      const double v =
-          metric == MetricKind::kBinary ? m * (1 - m) : est.pooled_variance;
+      const double v = metric == MetricKind::kBinary
+                           ? m * (1 - m)
+                           : (kPriorDf * prior_variance(a) +
+                              SumOfSquares(pooled[a])) /
+                                 (kPriorDf + dn - 1);
       est.mean = m;
       est.variance_of_mean = v / dn;
       est.effective_units = dn;
@@ -98,20 +126,24 @@ std::vector<ArmEstimate> EstimateArms(
 ArmPosterior PosteriorOf(const ArmEstimate& estimate, MetricKind metric,
                          const Priors& priors) {
   if (metric == MetricKind::kBinary) {
-    const double n = estimate.units > 0 ? estimate.effective_units : 0.0;
+    if (estimate.units == 0) return ArmPosterior::Beta(priors.alpha, priors.beta);
     const double m = std::clamp(estimate.mean, 0.0, 1.0);
+    // The count whose binomial proportion has the estimate's variance at its
+    // mean: with one epoch m (1 - m) / (m (1 - m) / n) = n, so the posterior
+    // is Beta(alpha + conversions, beta + failures). Without a variance (m
+    // is 0 or 1 in every epoch) the design's effective units stand in.
+    double n = estimate.effective_units;
+    if (m > 0 && m < 1 && estimate.variance_of_mean > 0) {
+      n = m * (1 - m) / estimate.variance_of_mean;
+    }
     return ArmPosterior::Beta(priors.alpha + m * n, priors.beta + (1 - m) * n);
   }
-  const double prior_precision = 1.0 / (priors.normal_sd * priors.normal_sd);
   if (estimate.units < 2 || !(estimate.variance_of_mean > 0)) {
-    if (estimate.units >= 2) {
-      // Every observed value was equal: the data pin the mean tightly, but a
-      // zero variance would be a point mass; use a tiny positive spread.
-      const double sd = std::max(1e-9, std::abs(estimate.mean) * 1e-9);
-      return ArmPosterior::Normal(estimate.mean, sd);
-    }
+    // Fewer than two units, or no spread anywhere in the experiment: the
+    // data cannot say how precise the mean is, so the prior stands.
     return ArmPosterior::Normal(0.0, priors.normal_sd);
   }
+  const double prior_precision = 1.0 / (priors.normal_sd * priors.normal_sd);
   const double data_precision = 1.0 / estimate.variance_of_mean;
   const double precision = prior_precision + data_precision;
   const double mean = estimate.mean * data_precision / precision;
