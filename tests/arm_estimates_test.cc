@@ -86,10 +86,14 @@ TEST(EstimateArmsTest, TwoEpochsMixPerEpochMeansAndUndoSimpsonsReversal) {
   EXPECT_NEAR(est[1].pooled_mean, 0.3, kTol);
   EXPECT_EQ(est[0].units, 400);
   EXPECT_EQ(est[0].outcomes, 160);
-  // variance_of_mean = sum_e s_e^2 p(1-p) / n_e:
-  //   a: 0.25 * 0.09 / 100 + 0.25 * 0.25 / 300
+  // variance_of_mean = sum_e s_e^2 t(1-t) / n_e at the modelled rates
+  // t_ea = m_a r_e / r: epoch rates r_e 70/400 = 0.175 and 210/400 = 0.525,
+  // r = 0.35, so a's are 0.3 * 0.5 = 0.15 and 0.3 * 1.5 = 0.45 (its cells
+  // show 0.1 and 0.5) and b's 0.2 and 0.6 (as its cells):
+  //   a: 0.25 * 0.15 * 0.85 / 100 + 0.25 * 0.45 * 0.55 / 300
   //   b: 0.25 * 0.16 / 300 + 0.25 * 0.24 / 100
-  EXPECT_NEAR(est[0].variance_of_mean, 0.25 * 0.09 / 100 + 0.25 * 0.25 / 300, kTol);
+  EXPECT_NEAR(est[0].variance_of_mean,
+              0.25 * 0.15 * 0.85 / 100 + 0.25 * 0.45 * 0.55 / 300, kTol);
   EXPECT_NEAR(est[1].variance_of_mean, 0.25 * 0.16 / 300 + 0.25 * 0.24 / 100, kTol);
   // effective_units = 1 / sum_e s_e^2 / n_e = 1 / (0.25/100 + 0.25/300) = 300
   // for both: fewer than the 400 units, the price of the reweighting.
@@ -132,8 +136,14 @@ TEST(EstimateArmsTest, AnArmMissingFromAnEpochRestrictsAllArmsToSharedOnes) {
   EXPECT_EQ(est[1].units, 1400);
   EXPECT_NEAR(est[1].pooled_mean, 231.0 / 1400, kTol);
   EXPECT_NEAR(est[1].effective_units, 1 / (1.0 / 9 / 100 + 4.0 / 9 / 300), 1e-9);
+  // At the modelled rates m_b r_e / r: r_0 = 42/200, r_2 = 129/400,
+  // r = r_0 / 3 + r_2 * 2 / 3 (epoch 1 is outside the mix).
+  const double m = 0.22 / 3 + 0.33 * 2 / 3;
+  const double r0 = 0.21, r2 = 0.3225, r = r0 / 3 + r2 * 2 / 3;
+  const double t0 = m * r0 / r, t2 = m * r2 / r;
   EXPECT_NEAR(est[1].variance_of_mean,
-              1.0 / 9 * 0.22 * 0.78 / 100 + 4.0 / 9 * 0.33 * 0.67 / 300, kTol);
+              1.0 / 9 * t0 * (1 - t0) / 100 + 4.0 / 9 * t2 * (1 - t2) / 300,
+              kTol);
 }
 
 TEST(EstimateArmsTest, AnArmWithoutUnitsDoesNotRestrictTheSharedEpochs) {
@@ -241,11 +251,12 @@ TEST(PosteriorOfTest, BinaryEffectiveCountMatchesTheVarianceOfTheMix) {
   const std::vector<ArmEstimate> est = EstimateArms(
       {{Binary(100, 10), Binary(300, 60)}, {Binary(300, 150), Binary(100, 60)}},
       2, MetricKind::kBinary);
-  // a: m = 0.3, Var = 0.25 * 0.09 / 100 + 0.25 * 0.25 / 300 = 4.333e-4, so
-  // n = 0.21 / Var = 484.6, not the design's 300 units: the epochs' rates
-  // (0.1, 0.5) differ, and stratifying removes that spread from the mean.
-  const double var = 0.25 * 0.09 / 100 + 0.25 * 0.25 / 300;
+  // a: m = 0.3, Var = 0.25 * 0.15 * 0.85 / 100 + 0.25 * 0.45 * 0.55 / 300
+  // = 5.25e-4 (see TwoEpochsMix...), so n = 0.21 / Var = 400, not the
+  // design's 300 (Kish's count ignores that the epochs' rates differ).
+  const double var = 0.25 * 0.15 * 0.85 / 100 + 0.25 * 0.45 * 0.55 / 300;
   const double n = 0.21 / var;
+  EXPECT_NEAR(n, 400, 1e-9);
   const ArmPosterior p = PosteriorOf(est[0], MetricKind::kBinary, Priors{});
   EXPECT_NEAR(p.a, 1 + 0.3 * n, 1e-9);
   EXPECT_NEAR(p.b, 1 + 0.7 * n, 1e-9);
@@ -287,8 +298,8 @@ TEST(PosteriorOfTest, BinarySpreadMatchesTheSamplingDistribution) {
   for (const auto& [n0, n1] : {std::pair<int64_t, int64_t>{100, 1900},
                                std::pair<int64_t, int64_t>{1900, 100}}) {
     const std::vector<ArmEstimate> est = EstimateArms(
-        {{Binary(n0, n0 * 4 / 100), Binary(2000 - n0, 80)},
-         {Binary(n1, n1 * 16 / 100), Binary(2000 - n1, 320)}},
+        {{Binary(n0, n0 * 4 / 100), Binary(2000 - n0, (2000 - n0) * 4 / 100)},
+         {Binary(n1, n1 * 16 / 100), Binary(2000 - n1, (2000 - n1) * 16 / 100)}},
         2, MetricKind::kBinary);
     ASSERT_NEAR(est[0].mean, 0.1, kTol);
     const double mc = MonteCarloSd(n0, n1, /*seed=*/20260101 + n0, 20000);

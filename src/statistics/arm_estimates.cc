@@ -26,6 +26,35 @@ struct WithinSpread {
   double Variance() const { return df > 0 ? ss / df : 0.0; }
 };
 
+// The prior variance of a continuous arm's cells: its own within-epoch
+// spread, or all arms' when it has none (every value of the arm equal).
+std::vector<double> PriorVariances(
+    const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms) {
+  std::vector<WithinSpread> within(num_arms);
+  WithinSpread within_all;
+  for (const std::vector<Aggregate>& row : by_epoch) {
+    for (int a = 0; a < num_arms; ++a) {
+      within[a].Add(row[a]);
+      within_all.Add(row[a]);
+    }
+  }
+  std::vector<double> prior(num_arms);
+  for (int a = 0; a < num_arms; ++a) {
+    const double own = within[a].Variance();
+    prior[a] = own > 0 ? own : within_all.Variance();
+  }
+  return prior;
+}
+
+// Moderated toward the prior variance with kPriorDf degrees of freedom
+// (Smyth 2004): a cell of one unit, or of equal values, borrows the prior
+// instead of claiming no spread.
+constexpr double kPriorDf = 1.0;
+double Moderated(double prior_variance, const Aggregate& g) {
+  return (kPriorDf * prior_variance + SumOfSquares(g)) /
+         (kPriorDf + static_cast<double>(g.n - 1));
+}
+
 }  // namespace
 
 double Aggregate::SampleVariance() const {
@@ -33,13 +62,52 @@ double Aggregate::SampleVariance() const {
   return SumOfSquares(*this) / static_cast<double>(n - 1);
 }
 
+std::vector<std::vector<double>> PerUnitVariances(
+    const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms,
+    MetricKind metric, const std::vector<double>& epoch_shares,
+    const std::vector<double>& arm_means) {
+  std::vector<std::vector<double>> v(by_epoch.size(),
+                                     std::vector<double>(num_arms));
+  if (metric == MetricKind::kBinary) {
+    // r_e, each epoch's rate with all arms pooled, and r = sum_e s_e r_e.
+    std::vector<double> epoch_rate(by_epoch.size());
+    double mixed_rate = 0;
+    for (size_t e = 0; e < by_epoch.size(); ++e) {
+      Aggregate all;
+      for (const Aggregate& g : by_epoch[e]) {
+        all.n += g.n;
+        all.sum += g.sum;
+      }
+      epoch_rate[e] = all.Mean();
+      mixed_rate += epoch_shares[e] * epoch_rate[e];
+    }
+    for (size_t e = 0; e < by_epoch.size(); ++e) {
+      for (int a = 0; a < num_arms; ++a) {
+        if (by_epoch[e][a].n == 0) continue;
+        const double rate =
+            mixed_rate > 0
+                ? std::clamp(arm_means[a] * epoch_rate[e] / mixed_rate, 0.0, 1.0)
+                : std::clamp(arm_means[a], 0.0, 1.0);
+        v[e][a] = rate * (1 - rate);
+      }
+    }
+    return v;
+  }
+  const std::vector<double> prior = PriorVariances(by_epoch, num_arms);
+  for (size_t e = 0; e < by_epoch.size(); ++e) {
+    for (int a = 0; a < num_arms; ++a) {
+      const Aggregate& g = by_epoch[e][a];
+      if (g.n > 0) v[e][a] = Moderated(prior[a], g);
+    }
+  }
+  return v;
+}
+
 std::vector<ArmEstimate> EstimateArms(
     const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms,
     MetricKind metric) {
   std::vector<ArmEstimate> estimates(num_arms);
   std::vector<Aggregate> pooled(num_arms);
-  std::vector<WithinSpread> within(num_arms);
-  WithinSpread within_all;
   std::vector<double> epoch_units(by_epoch.size());
   for (size_t e = 0; e < by_epoch.size(); ++e) {
     for (int a = 0; a < num_arms; ++a) {
@@ -48,8 +116,6 @@ std::vector<ArmEstimate> EstimateArms(
       pooled[a].n += g.n;
       pooled[a].sum += g.sum;
       pooled[a].sum_sq += g.sum_sq;
-      within[a].Add(g);
-      within_all.Add(g);
     }
   }
   // The epochs every arm with units shares, and their total units.
@@ -66,21 +132,24 @@ std::vector<ArmEstimate> EstimateArms(
     shared_units += epoch_units[e];
     ++shared_epochs;
   }
-  // The prior variance of a continuous arm's cells: its own within-epoch
-  // spread, or all arms' when it has none (every value of the arm equal).
-  auto prior_variance = [&](int a) {
-    const double own = within[a].Variance();
-    return own > 0 ? own : within_all.Variance();
-  };
-  // Per-unit variance of cell (e, a), moderated toward the prior variance
-  // with kPriorDf degrees of freedom (Smyth 2004): a cell of one unit, or of
-  // equal values, borrows the prior instead of claiming no spread.
-  constexpr double kPriorDf = 1.0;
-  auto cell_variance = [&](const Aggregate& g, int a) {
-    if (metric == MetricKind::kBinary) return g.Mean() * (1 - g.Mean());
-    const double df = static_cast<double>(g.n - 1);
-    return (kPriorDf * prior_variance(a) + SumOfSquares(g)) / (kPriorDf + df);
-  };
+  // The shares, and each arm's mean over the shared epochs.
+  std::vector<double> shares(by_epoch.size());
+  std::vector<double> means(num_arms);
+  for (size_t e = 0; e < by_epoch.size(); ++e) {
+    if (!shared[e]) continue;
+    shares[e] = epoch_units[e] / shared_units;
+    for (int a = 0; a < num_arms; ++a) {
+      if (pooled[a].n > 0) means[a] += shares[e] * by_epoch[e][a].Mean();
+    }
+  }
+  const std::vector<std::vector<double>> cell_variance =
+      shared_epochs > 0
+          ? PerUnitVariances(by_epoch, num_arms, metric, shares, means)
+          : std::vector<std::vector<double>>();
+  const std::vector<double> prior_variance =
+      metric == MetricKind::kBinary || shared_epochs > 0
+          ? std::vector<double>()
+          : PriorVariances(by_epoch, num_arms);
 
   for (int a = 0; a < num_arms; ++a) {
     ArmEstimate& est = estimates[a];
@@ -98,24 +167,20 @@ std::vector<ArmEstimate> EstimateArms(
       const double m = est.pooled_mean;
       const double v = metric == MetricKind::kBinary
                            ? m * (1 - m)
-                           : (kPriorDf * prior_variance(a) +
-                              SumOfSquares(pooled[a])) /
-                                 (kPriorDf + dn - 1);
+                           : Moderated(prior_variance[a], pooled[a]);
       est.mean = m;
       est.variance_of_mean = v / dn;
       est.effective_units = dn;
       continue;
     }
-    double mean = 0, var = 0, inv_eff = 0;
+    double var = 0, inv_eff = 0;
     for (size_t e = 0; e < by_epoch.size(); ++e) {
       if (!shared[e]) continue;
-      const Aggregate& g = by_epoch[e][a];
-      const double s = epoch_units[e] / shared_units;
-      const double dn = static_cast<double>(g.n);
-      mean += s * g.Mean();
-      inv_eff += s * s / dn;
-      var += s * s * cell_variance(g, a) / dn;
+      const double dn = static_cast<double>(by_epoch[e][a].n);
+      inv_eff += shares[e] * shares[e] / dn;
+      var += shares[e] * shares[e] * cell_variance[e][a] / dn;
     }
+    const double mean = means[a];
     est.mean = mean;
     est.variance_of_mean = var;
     est.effective_units = 1.0 / inv_eff;
