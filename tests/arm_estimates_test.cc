@@ -5,18 +5,18 @@
 // epochs mix per-epoch means with each epoch's share of all units (and undo
 // a Simpson reversal that pooling shows), the variance of the mix and the
 // effective units, and the posteriors built from an estimate.
-//
-// Not covered here on purpose: an arm missing from an epoch the others have
-// (the arms are then mixed with different epoch shares); that is a known
-// issue being fixed separately, and this file must not pin its behaviour.
+// An arm missing from an epoch restricts every arm to the shared epochs.
 
 #include "statistics/arm_estimates.h"
 
 #include <cmath>
+#include <cstdint>
+#include <random>
 #include <vector>
 
 #include "allot/metric.h"
 #include "allot/posterior.h"
+#include "boost/random/binomial_distribution.hpp"
 #include "gtest/gtest.h"
 
 namespace allot::internal {
@@ -86,10 +86,14 @@ TEST(EstimateArmsTest, TwoEpochsMixPerEpochMeansAndUndoSimpsonsReversal) {
   EXPECT_NEAR(est[1].pooled_mean, 0.3, kTol);
   EXPECT_EQ(est[0].units, 400);
   EXPECT_EQ(est[0].outcomes, 160);
-  // variance_of_mean = sum_e s_e^2 p(1-p) / n_e:
-  //   a: 0.25 * 0.09 / 100 + 0.25 * 0.25 / 300
+  // variance_of_mean = sum_e s_e^2 t(1-t) / n_e at the modelled rates
+  // t_ea = m_a r_e / r: epoch rates r_e 70/400 = 0.175 and 210/400 = 0.525,
+  // r = 0.35, so a's are 0.3 * 0.5 = 0.15 and 0.3 * 1.5 = 0.45 (its cells
+  // show 0.1 and 0.5) and b's 0.2 and 0.6 (as its cells):
+  //   a: 0.25 * 0.15 * 0.85 / 100 + 0.25 * 0.45 * 0.55 / 300
   //   b: 0.25 * 0.16 / 300 + 0.25 * 0.24 / 100
-  EXPECT_NEAR(est[0].variance_of_mean, 0.25 * 0.09 / 100 + 0.25 * 0.25 / 300, kTol);
+  EXPECT_NEAR(est[0].variance_of_mean,
+              0.25 * 0.15 * 0.85 / 100 + 0.25 * 0.45 * 0.55 / 300, kTol);
   EXPECT_NEAR(est[1].variance_of_mean, 0.25 * 0.16 / 300 + 0.25 * 0.24 / 100, kTol);
   // effective_units = 1 / sum_e s_e^2 / n_e = 1 / (0.25/100 + 0.25/300) = 300
   // for both: fewer than the 400 units, the price of the reweighting.
@@ -110,34 +114,113 @@ TEST(EstimateArmsTest, EpochSharesFollowEpochSizes) {
               kTol);
 }
 
-TEST(EstimateArmsTest, ContinuousUsesPerEpochSampleVariances) {
-  // Epoch 0: a {1, 2, 3} (mean 2, var 1), b {2, 4} (mean 3, var 2).
-  // Epoch 1: a {5, 7} (mean 6, var 2), b {4, 6, 8} (mean 6, var 4).
-  // Five units each: shares 1/2.
+TEST(EstimateArmsTest, AnArmMissingFromAnEpochRestrictsAllArmsToSharedOnes) {
+  // Epoch 0: a 20/100, b 22/100; epoch 1 (a got no traffic): b 110/1000 at
+  // half the base rate; epoch 2: a 30/100, b 99/300. Shared epochs 0 and 2
+  // hold 200 and 400 units: shares 1/3 and 2/3 for both arms.
+  //   a: 0.2 / 3 + 0.3 * 2 / 3,   b: 0.22 / 3 + 0.33 * 2 / 3
+  // Mixing b over its own three epochs (shares 200, 1000, 400 of 1600) gave
+  // 0.0275 + 0.06875 + 0.0825 = 0.17875, below a's 0.26667 (a over its own
+  // epochs 0 and 2): the reversal the shared epochs prevent.
+  const std::vector<ArmEstimate> est = EstimateArms({{Binary(100, 20), Binary(100, 22)},
+                                                     {Binary(0, 0), Binary(1000, 110)},
+                                                     {Binary(100, 30), Binary(300, 99)}},
+                                                    2, MetricKind::kBinary);
+  EXPECT_NEAR(est[0].mean, 0.2 / 3 + 0.3 * 2 / 3, kTol);
+  EXPECT_NEAR(est[1].mean, 0.22 / 3 + 0.33 * 2 / 3, kTol);
+  EXPECT_GT(est[1].mean, est[0].mean);
+  EXPECT_EQ(est[0].shared_epochs, 2);
+  EXPECT_EQ(est[1].shared_epochs, 2);
+  // Every unit is still counted, and pooled as it was.
+  EXPECT_EQ(est[1].units, 1400);
+  EXPECT_NEAR(est[1].pooled_mean, 231.0 / 1400, kTol);
+  EXPECT_NEAR(est[1].effective_units, 1 / (1.0 / 9 / 100 + 4.0 / 9 / 300), 1e-9);
+  // At the modelled rates m_b r_e / r: r_0 = 42/200, r_2 = 129/400,
+  // r = r_0 / 3 + r_2 * 2 / 3 (epoch 1 is outside the mix).
+  const double m = 0.22 / 3 + 0.33 * 2 / 3;
+  const double r0 = 0.21, r2 = 0.3225, r = r0 / 3 + r2 * 2 / 3;
+  const double t0 = m * r0 / r, t2 = m * r2 / r;
+  EXPECT_NEAR(est[1].variance_of_mean,
+              1.0 / 9 * t0 * (1 - t0) / 100 + 4.0 / 9 * t2 * (1 - t2) / 300, kTol);
+}
+
+TEST(EstimateArmsTest, AnArmWithoutUnitsDoesNotRestrictTheSharedEpochs) {
+  // c has no units at all: a and b still mix epochs 0 and 1 (1/2 each).
+  const std::vector<ArmEstimate> est =
+      EstimateArms({{Binary(100, 10), Binary(100, 20), Binary(0, 0)},
+                    {Binary(100, 30), Binary(100, 40), Binary(0, 0)}},
+                   3, MetricKind::kBinary);
+  EXPECT_NEAR(est[0].mean, 0.2, kTol);
+  EXPECT_NEAR(est[1].mean, 0.3, kTol);
+  EXPECT_EQ(est[0].shared_epochs, 2);
+  EXPECT_EQ(est[2].units, 0);
+  EXPECT_EQ(est[2].mean, 0);
+  EXPECT_EQ(est[2].shared_epochs, 0);
+}
+
+TEST(EstimateArmsTest, WithoutAnEpochSharedByAllArmsFallsBackToPooled) {
+  // a and b share epoch 0, b and c epoch 1: no epoch holds all three.
+  const std::vector<ArmEstimate> est =
+      EstimateArms({{Binary(100, 10), Binary(100, 20), Binary(0, 0)},
+                    {Binary(0, 0), Binary(300, 60), Binary(200, 50)}},
+                   3, MetricKind::kBinary);
+  for (const ArmEstimate& e : est) {
+    EXPECT_EQ(e.shared_epochs, 0);
+    EXPECT_NEAR(e.mean, e.pooled_mean, kTol);
+    EXPECT_NEAR(e.effective_units, static_cast<double>(e.units), 1e-9);
+  }
+  EXPECT_NEAR(est[1].mean, 80.0 / 400, kTol);
+  EXPECT_NEAR(est[1].variance_of_mean, 0.2 * 0.8 / 400, kTol);
+}
+
+TEST(EstimateArmsTest, ContinuousModeratesPerEpochVariancesTowardTheArms) {
+  // Epoch 0: a {1, 2, 3} (mean 2, SS 2), b {2, 4} (mean 3, SS 2).
+  // Epoch 1: a {5, 7} (mean 6, SS 2), b {4, 6, 8} (mean 6, SS 8).
+  // Five units each: shares 1/2. Each cell's variance is moderated toward
+  // its arm's within-epoch variance with one prior degree of freedom,
+  // (1 * s0^2 + SS) / (1 + n - 1):
+  //   a: s0^2 = (2 + 2) / (2 + 1) = 4/3; cells (4/3 + 2) / 3 = 10/9 and
+  //      (4/3 + 2) / 2 = 5/3 (raw sample variances 1 and 2)
+  //   b: s0^2 = (2 + 8) / (1 + 2) = 10/3; cells (10/3 + 2) / 2 = 8/3 and
+  //      (10/3 + 8) / 3 = 34/9 (raw 2 and 4)
   const std::vector<ArmEstimate> est = EstimateArms(
       {{Values({1, 2, 3}), Values({2, 4})}, {Values({5, 7}), Values({4, 6, 8})}}, 2,
       MetricKind::kContinuous);
   EXPECT_NEAR(est[0].mean, 4, kTol);
   EXPECT_NEAR(est[1].mean, 4.5, kTol);
-  EXPECT_NEAR(est[0].variance_of_mean, 0.25 * 1 / 3 + 0.25 * 2 / 2, kTol);
-  EXPECT_NEAR(est[1].variance_of_mean, 0.25 * 2 / 2 + 0.25 * 4 / 3, kTol);
+  EXPECT_NEAR(est[0].variance_of_mean, 0.25 * 10 / 9 / 3 + 0.25 * 5 / 3 / 2, kTol);
+  EXPECT_NEAR(est[1].variance_of_mean, 0.25 * 8 / 3 / 2 + 0.25 * 34 / 9 / 3, kTol);
   EXPECT_NEAR(est[0].effective_units, 1 / (0.25 / 3 + 0.25 / 2), 1e-9);
   // Pooled: a {1, 2, 3, 5, 7}: mean 3.6, variance (6.76+2.56+0.36+1.96+11.56)/4.
   EXPECT_NEAR(est[0].pooled_mean, 3.6, kTol);
   EXPECT_NEAR(est[0].pooled_variance, 23.2 / 4, 1e-9);
 }
 
-TEST(EstimateArmsTest, ALoneUnitInAnEpochBorrowsThePooledVariance) {
+TEST(EstimateArmsTest, ALoneUnitInAnEpochBorrowsTheWithinEpochVariance) {
   // a: epoch 0 {10}, epoch 1 {2, 4, 6}; epoch units 2 and 4 (b {0} and {0}).
-  // Pooled variance of a {10, 2, 4, 6}: mean 5.5, (20.25+12.25+2.25+.25)/3.
+  // a's within-epoch variance is 8 / 2 = 4 (epoch 1 alone has spread); the
+  // lone unit borrows it: (1 * 4 + 0) / 1. Epoch 1: (4 + 8) / 3 = 4.
+  // Borrowing a's pooled variance, 35/3 over {10, 2, 4, 6}, as before,
+  // counted the jump between the epochs' means as noise of one unit.
   const std::vector<ArmEstimate> est =
       EstimateArms({{Values({10}), Values({0})}, {Values({2, 4, 6}), Values({0})}}, 2,
                    MetricKind::kContinuous);
-  const double pooled_var = 35.0 / 3;
   const double s0 = 2.0 / 6, s1 = 4.0 / 6;
-  EXPECT_NEAR(est[0].pooled_variance, pooled_var, 1e-9);
+  EXPECT_NEAR(est[0].pooled_variance, 35.0 / 3, 1e-9);
   EXPECT_NEAR(est[0].mean, s0 * 10 + s1 * 4, kTol);
-  EXPECT_NEAR(est[0].variance_of_mean, s0 * s0 * pooled_var / 1 + s1 * s1 * 4 / 3, 1e-9);
+  EXPECT_NEAR(est[0].variance_of_mean, s0 * s0 * 4 / 1 + s1 * s1 * 4 / 3, 1e-9);
+}
+
+TEST(EstimateArmsTest, AnEpochOfZerosStillContributesVariance) {
+  // a: epoch 0 {0, 0, 0}, epoch 1 {1, 3}; b: {1, 2} and {2, 4}. Shares 5/9
+  // and 4/9. a's within-epoch variance (0 + 2) / (2 + 1) = 2/3; the all-zero
+  // cell gets (2/3 + 0) / 3 = 2/9 instead of 0, epoch 1 (2/3 + 2) / 2 = 4/3.
+  const std::vector<ArmEstimate> est = EstimateArms(
+      {{Values({0, 0, 0}), Values({1, 2})}, {Values({1, 3}), Values({2, 4})}}, 2,
+      MetricKind::kContinuous);
+  const double s0 = 5.0 / 9, s1 = 4.0 / 9;
+  EXPECT_NEAR(est[0].variance_of_mean, s0 * s0 * (2.0 / 9) / 3 + s1 * s1 * (4.0 / 3) / 2,
+              kTol);
 }
 
 TEST(PosteriorOfTest, BinaryWithOneEpochIsBetaOfConversionsAndFailures) {
@@ -162,14 +245,65 @@ TEST(PosteriorOfTest, BinaryWithoutUnitsIsThePrior) {
   EXPECT_EQ(p.b, 4);
 }
 
-TEST(PosteriorOfTest, BinaryWithSeveralEpochsUsesEffectiveUnits) {
+TEST(PosteriorOfTest, BinaryEffectiveCountMatchesTheVarianceOfTheMix) {
   const std::vector<ArmEstimate> est = EstimateArms(
       {{Binary(100, 10), Binary(300, 60)}, {Binary(300, 150), Binary(100, 60)}}, 2,
       MetricKind::kBinary);
-  // a: m = 0.3, n_eff = 300: Beta(1 + 90, 1 + 210).
+  // a: m = 0.3, Var = 0.25 * 0.15 * 0.85 / 100 + 0.25 * 0.45 * 0.55 / 300
+  // = 5.25e-4 (see TwoEpochsMix...), so n = 0.21 / Var = 400, not the
+  // design's 300 (Kish's count ignores that the epochs' rates differ).
+  const double var = 0.25 * 0.15 * 0.85 / 100 + 0.25 * 0.45 * 0.55 / 300;
+  const double n = 0.21 / var;
+  EXPECT_NEAR(n, 400, 1e-9);
   const ArmPosterior p = PosteriorOf(est[0], MetricKind::kBinary, Priors{});
-  EXPECT_NEAR(p.a, 91, 1e-9);
-  EXPECT_NEAR(p.b, 211, 1e-9);
+  EXPECT_NEAR(p.a, 1 + 0.3 * n, 1e-9);
+  EXPECT_NEAR(p.b, 1 + 0.7 * n, 1e-9);
+}
+
+double BetaSd(const ArmPosterior& p) {
+  const double t = p.a + p.b;
+  return std::sqrt(p.a * p.b / (t * t * (t + 1)));
+}
+
+// Arm a over two epochs with weekly factors 0.4 and 1.6 on a base rate of
+// 0.1 (rates 0.04 and 0.16), each epoch 2000 units, a having n0 and n1 of
+// them. Returns the standard deviation of a's Simpson-safe mean over `reps`
+// seeded draws of its per-epoch conversions.
+double MonteCarloSd(int64_t n0, int64_t n1, uint64_t seed, int reps) {
+  std::mt19937_64 rng(seed);
+  boost::random::binomial_distribution<int64_t> x0(n0, 0.04), x1(n1, 0.16);
+  double sum = 0, sum_sq = 0;
+  for (int r = 0; r < reps; ++r) {
+    const std::vector<ArmEstimate> est =
+        EstimateArms({{Binary(n0, x0(rng)), Binary(2000 - n0, 40)},
+                      {Binary(n1, x1(rng)), Binary(2000 - n1, 160)}},
+                     2, MetricKind::kBinary);
+    sum += est[0].mean;
+    sum_sq += est[0].mean * est[0].mean;
+  }
+  const double mean = sum / reps;
+  return std::sqrt((sum_sq - reps * mean * mean) / (reps - 1));
+}
+
+TEST(PosteriorOfTest, BinarySpreadMatchesTheSamplingDistribution) {
+  // The posterior's sd, at the expected conversions, against a seeded Monte
+  // Carlo of the estimate's sampling distribution. 20000 replicates give
+  // the sd to 1/sqrt(2 * 20000) = 0.5% (one sigma); the Beta's own
+  // m (1 - m) / (n + 1) and the near-zero prior add under 0.3%. 3% is a
+  // 5-sigma bound. The design count used before was off by +44% (a mostly
+  // in the high epoch) and -17% (mostly in the low one).
+  const Priors flat{.alpha = 1e-9, .beta = 1e-9};
+  for (const auto& [n0, n1] :
+       {std::pair<int64_t, int64_t>{100, 1900}, std::pair<int64_t, int64_t>{1900, 100}}) {
+    const std::vector<ArmEstimate> est = EstimateArms(
+        {{Binary(n0, n0 * 4 / 100), Binary(2000 - n0, (2000 - n0) * 4 / 100)},
+         {Binary(n1, n1 * 16 / 100), Binary(2000 - n1, (2000 - n1) * 16 / 100)}},
+        2, MetricKind::kBinary);
+    ASSERT_NEAR(est[0].mean, 0.1, kTol);
+    const double mc = MonteCarloSd(n0, n1, /*seed=*/20260101 + n0, 20000);
+    const double sd = BetaSd(PosteriorOf(est[0], MetricKind::kBinary, flat));
+    EXPECT_NEAR(sd / mc, 1.0, 0.03) << "n0 " << n0 << ": sd " << sd << " mc " << mc;
+  }
 }
 
 TEST(PosteriorOfTest, ContinuousCombinesTheNormalPriorWithTheData) {
@@ -197,13 +331,24 @@ TEST(PosteriorOfTest, ContinuousWithFewerThanTwoUnitsIsThePrior) {
   EXPECT_EQ(p.b, 7);
 }
 
-TEST(PosteriorOfTest, ContinuousWithEqualValuesIsTightButNotAPoint) {
+TEST(PosteriorOfTest, ContinuousWithEqualValuesBorrowsTheOtherArmsSpread) {
+  // a {5, 5, 5} has no spread of its own; all arms' within-epoch variance,
+  // (0 + 0.5) / (2 + 1) = 1/6, moderates its cell: (1/6 + 0) / 3 = 1/18 per
+  // unit, 1/54 for the mean. Before, a point mass of sd 5e-9.
   const std::vector<ArmEstimate> est =
       EstimateArms({{Values({5, 5, 5}), Values({1, 2})}}, 2, MetricKind::kContinuous);
   const ArmPosterior p = PosteriorOf(est[0], MetricKind::kContinuous, Priors{});
-  EXPECT_EQ(p.a, 5);
-  EXPECT_GT(p.b, 0);
-  EXPECT_LT(p.b, 1e-6);
+  EXPECT_NEAR(p.a, 5, 1e-9);
+  EXPECT_NEAR(p.b, std::sqrt(1.0 / 54), 1e-9);
+}
+
+TEST(PosteriorOfTest, ContinuousWithoutAnySpreadIsThePrior) {
+  // Every value of every arm equal: nothing says how precise a mean is.
+  const std::vector<ArmEstimate> est =
+      EstimateArms({{Values({5, 5, 5}), Values({3, 3})}}, 2, MetricKind::kContinuous);
+  const ArmPosterior p = PosteriorOf(est[0], MetricKind::kContinuous, {.normal_sd = 7});
+  EXPECT_EQ(p.a, 0);
+  EXPECT_EQ(p.b, 7);
 }
 
 }  // namespace

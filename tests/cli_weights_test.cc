@@ -83,6 +83,8 @@ TEST(CliWeightsTest, BadInputFailsWithAMessage) {
       {{"--model", "beta", "--direction", "sideways", "--arm", "a:10:1", "--arm",
         "b:10:1"},
        "--direction must be higher or lower"},
+      {{"--model", "beta", "--floor", "0.5", "--arm", "a:10:1", "--arm", "b:10:1"},
+       "--floor 0.5 times 2 arms is 1, which must be below 1"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args = {"weights"};

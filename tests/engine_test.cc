@@ -79,6 +79,16 @@ TEST(EngineTest, RefusesBadConfigsNamingTheField) {
   c = SmallConfig();
   c.fallback = "zzz";
   EXPECT_THAT(engine.CreateExperiment(c).message(), HasSubstr("fallback"));
+  // 100 arms at the default floor 0.01: the floor alone would fill every
+  // share and the weights would stay uniform forever.
+  c = SmallConfig();
+  c.arms.clear();
+  for (int i = 0; i < 100; ++i) c.arms.push_back({absl::StrCat("arm", i), 1});
+  EXPECT_THAT(engine.CreateExperiment(c).message(),
+              HasSubstr("policy.floor 0.01 times 100 arms is 1, which must be "
+                        "below 1"));
+  c.floor = 0.0099;
+  EXPECT_TRUE(Engine().CreateExperiment(c).ok());
   // Nothing was created by the refused calls.
   EXPECT_EQ(engine.State("exp").status().code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE(engine.CreateExperiment(SmallConfig()).ok());
@@ -362,6 +372,50 @@ TEST(EngineTest, SimpsonTrapRanksTheArmBetterInEveryEpoch) {
   // The mix uses each epoch's share of all units (1/3, 2/3) for both arms.
   EXPECT_NEAR(r.arms[1].mean, 0.34 / 3 + 0.07 * 2 / 3, 0.002);
   EXPECT_NEAR(r.arms[0].mean, 0.30 / 3 + 0.05 * 2 / 3, 0.01);
+}
+
+// An arm missing from an epoch must not be mixed with other epoch shares
+// than the arms it is compared with. With epsilon 0 and floor 0 all traffic
+// goes to b after epoch 0 (b 0.22, a 0.20), and the base rate then halves.
+// Mixing b over both epochs but a over epoch 0 alone made b look worse
+// (0.22 / 3 + 0.11 * 2 / 3 = 0.147 against 0.20) and flipped the weights to
+// a; over the one epoch both share, b stays ahead.
+TEST(EngineTest, AnArmMissingFromAnEpochIsComparedOverSharedEpochs) {
+  ExperimentConfig c = SmallConfig();
+  c.schedule.interval = absl::Hours(2);
+  c.policy.kind = PolicyKind::kEpsilonGreedy;
+  c.policy.epsilon = 0.0;
+  c.floor = 0.0;
+  std::unique_ptr<Engine> engine = Started(c);
+  ExactConverter converter;
+  auto feed = [&](absl::Duration from, int count, const std::vector<double>& rate) {
+    for (int i = 0; i < count; ++i) {
+      const absl::Time t = At(from + absl::Hours(1) * i / count);
+      const std::string unit = absl::StrCat(absl::ToInt64Seconds(from), "-", i);
+      absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
+      ASSERT_TRUE(a.ok());
+      if (converter.Next(a->arm, rate[a->arm])) {
+        ASSERT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
+      }
+    }
+  };
+  feed(absl::ZeroDuration(), 2000, {0.20, 0.22});
+  absl::StatusOr<std::vector<ReallocationReport>> first =
+      engine->Advance(At(absl::Hours(2)));
+  ASSERT_EQ(first->size(), 1u);
+  ASSERT_TRUE((*first)[0].reallocated);
+  ASSERT_EQ((*first)[0].weights_after, (std::vector<double>{0, 1}));
+  feed(absl::Hours(2), 4000, {0.10, 0.11});
+  absl::StatusOr<std::vector<ReallocationReport>> second =
+      engine->Advance(At(absl::Hours(4)));
+  ASSERT_EQ(second->size(), 1u);
+  const ReallocationReport& r = (*second)[0];
+  ASSERT_EQ(r.arms[0].units + r.arms[1].units, 6000);
+  EXPECT_LT(r.arms[0].units, 1200);  // a had only epoch 0's share
+  EXPECT_GT(r.arms[1].mean, r.arms[0].mean);
+  EXPECT_NEAR(r.arms[1].mean, 0.22, 0.01);
+  EXPECT_NEAR(r.arms[0].mean, 0.20, 0.01);
+  EXPECT_EQ(r.weights_after, (std::vector<double>{0, 1}));
 }
 
 TEST(EngineTest, StopServesTheFallbackAndKeepsExposedUnits) {

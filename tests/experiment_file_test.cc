@@ -270,6 +270,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "policy.top_two_beta"},
         BadFile{"PolicyFloor", With("", "[policy]\nfloor = -0.1  # <-\n"),
                 "policy.floor must be a finite number >= 0, got -0.1"},
+        BadFile{"PolicyFloorTimesArms", With("", "[policy]\nfloor = 0.5  # <-\n"),
+                "policy.floor 0.5 times 2 arms is 1, which must be below 1"},
         BadFile{"PolicyMaxShift", With("", "[policy]\nmax_shift = 1.5  # <-\n"),
                 "policy.max_shift must be in [0, 1], got 1.5"},
         BadFile{"PolicySeed", With("", "[policy]\nseed = -1  # <-\n"),

@@ -72,7 +72,7 @@ struct ExperimentConfig {
   Direction direction = Direction::kHigherIsBetter;
 
   PolicyOptions policy;
-  double floor = 0.01;       // additive floor, >= 0
+  double floor = 0.01;       // additive floor, >= 0, floor x arms < 1
   double max_shift = 1.0;    // total variation cap per reallocation, in [0, 1]
   uint64_t seed = 1;         // seeds Monte Carlo in policies
   double prior_alpha = 1.0;  // Beta prior of binary metrics, > 0

@@ -116,10 +116,11 @@ std::unique_ptr<Policy> NewEpsilonGreedyPolicy(double epsilon);
 std::unique_ptr<Policy> NewFixedPolicy();
 
 // Shapes a policy's target: first the additive floor
-// w_i = floor + (1 - K floor) target_i (uniform when K floor >= 1), then the
-// cap: when the total-variation distance from `current` exceeds `max_shift`,
-// moves only that far along the line from `current` toward the floored
-// target. Returns weights summing to 1.
+// w_i = floor + (1 - K floor) target_i (uniform when K floor >= 1, which
+// ValidateExperimentConfig and `allot weights` refuse), then the cap: when
+// the total-variation distance from `current` exceeds `max_shift`, moves
+// only that far along the line from `current` toward the floored target.
+// Returns weights summing to 1.
 // REQUIRES: target and current have the same size K >= 2 and sum to 1;
 // floor >= 0; 0 <= max_shift <= 1.
 std::vector<double> ShapeWeights(absl::Span<const double> target,

@@ -112,6 +112,13 @@ absl::Status RunWeights(const WeightsArgs& args) {
     posteriors.push_back(p);
   }
   ALLOT_RETURN_IF_ERROR(ValidateArmIds(ids));
+  // As ValidateExperimentConfig: at K f >= 1 the floor alone fills every
+  // share and the weights are uniform whatever the data.
+  if (!(args.floor * static_cast<double>(ids.size()) < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--floor ", args.floor, " times ", ids.size(), " arms is ",
+        args.floor * static_cast<double>(ids.size()), ", which must be below 1"));
+  }
   const Direction direction =
       args.direction == "higher" ? Direction::kHigherIsBetter : Direction::kLowerIsBetter;
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> p_best,

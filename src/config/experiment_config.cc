@@ -94,6 +94,14 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
     return FieldError("policy.floor",
                       absl::StrCat("must be a finite number >= 0, got ", config.floor));
   }
+  // At K f >= 1 the floor alone fills every arm's share: ShapeWeights then
+  // gives uniform weights forever and the bandit silently stops learning.
+  const double floor_total = config.floor * static_cast<double>(config.arms.size());
+  if (!(floor_total < 1)) {
+    return FieldError("policy.floor",
+                      absl::StrCat(config.floor, " times ", config.arms.size(),
+                                   " arms is ", floor_total, ", which must be below 1"));
+  }
   if (!(config.max_shift >= 0 && config.max_shift <= 1)) {
     return FieldError("policy.max_shift",
                       absl::StrCat("must be in [0, 1], got ", config.max_shift));
