@@ -81,7 +81,11 @@ absl::StatusOr<std::vector<double>> ReadWeights(const rj::Value& object,
   for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
     std::string id(it->name.GetString(), it->name.GetStringLength());
     if (!it->value.IsNumber()) {
-      return HistoryError(absl::StrCat(where, ".", QuoteId(id), " must be a number"));
+      return HistoryError(
+          absl::StrCat(where, ".",
+                       // A plain id as a path; any other quoted.
+                       QuoteId(id) == absl::StrCat("\"", id, "\"") ? id : QuoteId(id),
+                       " must be a number"));
     }
     const double w = it->value.GetDouble();
     if (fill) {
