@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/cli_run.h"
 
 namespace {
 
@@ -444,6 +445,102 @@ TEST_F(CliAssignTest, BadUnitStartLine) {
 TEST_F(CliAssignTest, BadAt) {
   ExpectFailure({"--experiment", ExperimentFile(), "--at", "tomorrow"}, "user-1\n",
                 "--at must be an RFC 3339 time");
+}
+
+// A bad line stops the run; the lines before it were printed whole, and the
+// error says so.
+TEST_F(CliAssignTest, ABadLineStopsTheRunAndSaysWhatWasPrinted) {
+  CliResult r =
+      Assign({"--experiment", ExperimentFile()}, "user-1\nuser-2\nu\t3\nuser-4\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(ParseOutput(r.out).size(), 2u);
+  EXPECT_THAT(r.err, HasSubstr("stdin:3: unit \"u\\x093\" holds a tab at offset 1"));
+  EXPECT_THAT(r.err, HasSubstr("2 line(s) before it were assigned and printed"));
+}
+
+// Units are opaque bytes, but what TSV cannot hold is escaped: a control
+// byte, a backslash and a byte that is not UTF-8.
+TEST_F(CliAssignTest, UnitsAreEscapedInTheOutput) {
+  CliResult r = Assign({"--experiment", ExperimentFile()},
+                       "a\x01"
+                       "b\\c\xff\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::StartsWith("a\\x01b\\\\c\\xff\t"));
+}
+
+TEST(CliAssignTableTest, BadInputTable) {
+  const std::string experiment =
+      "id = \"cli-exp\"\n[[arms]]\nid = \"small\"\n[[arms]]\nid = \"large\"\n";
+  auto history = [](const std::string& extra_top, const std::string& extra_epoch) {
+    return absl::StrCat(R"({"format": 1, "experiment": "cli-exp", "salt": "cli-exp", )",
+                        extra_top, R"("epochs": [{"epoch": 0, )", extra_epoch,
+                        R"("start": "2026-01-01T00:00:00Z", )",
+                        R"("weights": {"small": 0.5, "large": 0.5}}]})");
+  };
+  const std::vector<std::string> assign = {"assign", "--experiment", "$DIR/e.toml"};
+  const std::vector<std::string> with_history = {"assign", "--experiment", "$DIR/e.toml",
+                                                 "--history", "$DIR/h.json"};
+  using Files = std::vector<std::pair<std::string, std::string>>;
+  const Files exp = {{"$DIR/e.toml", experiment}};
+  auto exp_and = [&](const std::string& h) {
+    return Files{{"$DIR/e.toml", experiment}, {"$DIR/h.json", h}};
+  };
+  const std::string deep = std::string(150000, '[') + std::string(150000, ']');
+  const std::vector<allot::test::BadInputCase> cases = {
+      {"unknown option",
+       {"assign", "--experiment", "$DIR/e.toml", "--bogus"},
+       exp,
+       "u\n",
+       2,
+       "--bogus"},
+      {"no --experiment", {"assign"}, {}, "u\n", 2, "--experiment"},
+      {"tab in a unit", assign, exp, "u\t1\n", 1,
+       "stdin:1: unit \"u\\x091\" holds a tab"},
+      {"NUL in a unit", assign, exp, std::string("u\0001\n", 4), 1, "holds a NUL"},
+      {"CR in a unit", assign, exp, "u\r1\n", 1, "holds a CR"},
+      {"long unit is cut", assign, exp, std::string(70000, 'u') + "\n", 1,
+       "unit must be at most 65536 bytes, got 70000"},
+      // Before: the recursive parser overflowed the stack.
+      {"150,000 levels of nesting", with_history, exp_and(deep), "u\n", 1,
+       "the document must be an object"},
+      {"duplicate key", with_history, exp_and(history(R"("format": 1, )", "")), "u\n", 1,
+       "document has field \"format\" twice"},
+      {"unknown top-level field", with_history, exp_and(history(R"("note": "x", )", "")),
+       "u\n", 1, "document has unknown field \"note\""},
+      {"unknown epoch field", with_history, exp_and(history("", R"("end": 3, )")), "u\n",
+       1, "epochs[0] has unknown field \"end\""},
+      {"invalid UTF-8 in the history", with_history,
+       exp_and(history("", "\"\xff\": 3, ")), "u\n", 1, "malformed JSON"},
+      {"bidi override in an arm id",
+       assign,
+       {{"$DIR/e.toml",
+         "id = \"x\"\n[[arms]]\nid = \"a\xe2\x80\xae\"\n[[arms]]\nid = \"b\"\n"}},
+       "u\n",
+       1,
+       "arms[0].id must not contain control or bidirectional characters"},
+      {"control character in the experiment id",
+       assign,
+       {{"$DIR/e.toml",
+         "id = \"x\\u0007\"\n[[arms]]\nid = \"a\"\n[[arms]]\nid = \"b\"\n"}},
+       "u\n",
+       1,
+       "id must not contain control or bidirectional characters, got \"x\\x07\""},
+      {"a 1 MB experiment id is cut",
+       assign,
+       {{"$DIR/e.toml", absl::StrCat("id = \"", std::string(1 << 20, 'x'),
+                                     "\"\nsalt = \"s\"\n[[arms]]\nid = \"a\"\n[[arms]]\n"
+                                     "id = \"b\"\n")}},
+       "u\n",
+       1,
+       "id must be at most 256 bytes, got 1048576"},
+      {"experiment is a directory",
+       {"assign", "--experiment", "$DIR"},
+       {},
+       "u\n",
+       1,
+       "$DIR"},
+  };
+  allot::test::RunBadInputTable(cases);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // three outputs, a snapshot part way and a restore giving exactly the
 // uninterrupted run, and errors that name the line or file.
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -149,6 +150,219 @@ TEST(CliReplayTest, RestoreFromAFileThatIsNotASnapshotIsRefused) {
                              dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr(dir + "/junk.snapshot"));
+}
+
+// A three-arm experiment and a small log of it, for the restore checks.
+constexpr char kThreeArms[] = R"toml(id = "three"
+[[arms]]
+id = "a"
+[[arms]]
+id = "b"
+[[arms]]
+id = "c"
+)toml";
+
+std::string SmallLog(int rows) {
+  std::string log = "time,kind,unit,value,unit_start\n";
+  for (int i = 0; i < rows; ++i) {
+    absl::StrAppend(&log, "2026-01-01T00:", i < 10 ? "0" : "", i, ":00Z,assign,u", i,
+                    ",,\n");
+  }
+  return log;
+}
+
+// Before: fewer arms crashed (SIGSEGV), reordered arms exited 0 naming the
+// wrong arm on every row.
+TEST(CliReplayTest, RestoreRefusesAnExperimentFileThatDiffersFromTheSnapshot) {
+  const ScratchDir scratch("cli_replay_test");
+  const std::string& dir = scratch.path();
+  WriteBytes(dir + "/three.toml", kThreeArms);
+  WriteBytes(dir + "/first.csv", SmallLog(10));
+  WriteBytes(dir + "/all.csv", SmallLog(20));
+  CliResult r = RunCli(
+      {"replay", "--experiment", dir + "/three.toml", "--events", dir + "/first.csv",
+       "--out", dir + "/first", "--snapshot", dir + "/s.snapshot"},
+      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  struct Case {
+    std::string toml;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"id = \"three\"\n[[arms]]\nid = \"a\"\n[[arms]]\nid = \"b\"\n",
+       "the number of arms is 2 in the experiment file but 3 in the snapshot"},
+      {"id = \"three\"\n[[arms]]\nid = \"c\"\n[[arms]]\nid = \"b\"\n[[arms]]\nid = "
+       "\"a\"\n",
+       "arms[0].id is \"c\" in the experiment file but \"a\" in the snapshot"},
+      {absl::StrCat(kThreeArms, "[policy]\nfloor = 0.2\n"),
+       "policy.floor is 0.2 in the experiment file but 0.01 in the snapshot"},
+  };
+  for (const Case& c : cases) {
+    WriteBytes(dir + "/other.toml", c.toml);
+    r = RunCli(
+        {"replay", "--experiment", dir + "/other.toml", "--events", dir + "/all.csv",
+         "--out", dir + "/rest", "--restore", dir + "/s.snapshot"},
+        dir);
+    EXPECT_EQ(r.exit_code, 1) << c.toml << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/rest/assignments.tsv"));
+  }
+  // The same file restores, and rows name the snapshot's arms.
+  r = RunCli({"replay", "--experiment", dir + "/three.toml", "--events", dir + "/all.csv",
+              "--out", dir + "/rest", "--restore", dir + "/s.snapshot"},
+             dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string& line : Lines(ReadBytes(dir + "/rest/assignments.tsv"))) {
+    const std::vector<std::string> f = absl::StrSplit(line, '\t');
+    ASSERT_EQ(f.size(), 5u);
+    EXPECT_THAT(f[1], ::testing::AnyOf("a", "b", "c"));
+  }
+}
+
+TEST(CliReplayTest, UnitsAreEscapedInAssignmentsAndRefusedWhenTheyHoldATab) {
+  const ScratchDir scratch("cli_replay_test");
+  const std::string& dir = scratch.path();
+  WriteBytes(dir + "/three.toml", kThreeArms);
+  WriteBytes(dir + "/e.csv",
+             "time,kind,unit,value,unit_start\n"
+             "2026-01-01T00:00:00Z,assign,u\x01x\\y\xff,,\n");
+  CliResult r = RunCli({"replay", "--experiment", dir + "/three.toml", "--events",
+                        dir + "/e.csv", "--out", dir + "/out"},
+                       dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(ReadBytes(dir + "/out/assignments.tsv"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], ::testing::StartsWith("u\\x01x\\\\y\\xff\t"));
+}
+
+// A write that fails midway (the file size limit: EFBIG, as a full disk's
+// ENOSPC) leaves no output, names the system's reason, and exits 1.
+TEST(CliReplayTest, AFailedWriteLeavesNoOutputAndSaysWhy) {
+  const ScratchDir scratch("cli_replay_test");
+  const std::string& dir = scratch.path();
+  const CliResult r = RunCli(
+      {"replay", "--experiment", kExperiment, "--events", kEvents, "--out", dir + "/out"},
+      dir, {.file_size_blocks = 64});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("File too large"));
+  EXPECT_THAT(r.err, HasSubstr("no output was written"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir + "/out")) {
+    ADD_FAILURE() << "left behind: " << entry.path();
+  }
+}
+
+TEST(CliReplayTest, BadInputTable) {
+  const std::string kHeader = "time,kind,unit,value,unit_start\n";
+  const std::string kRow = "2026-01-01T00:00:00Z,assign,u1,,\n";
+  const std::vector<std::string> replay = {"replay",   "--experiment", kExperiment,
+                                           "--events", "$DIR/e.csv",   "--out",
+                                           "$DIR/out"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = replay;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  std::string cr_only = "time,kind,unit,value,unit_start\r";
+  for (int i = 0; i < 100000; ++i) cr_only += "2026-01-01T00:00:00Z,assign,u1,,\r";
+  std::string nested(150000, '[');
+  const std::vector<BadInputCase> cases = {
+      {"unknown option",
+       with({"--bogus"}),
+       {{"$DIR/e.csv", kHeader + kRow}},
+       "",
+       2,
+       "--bogus"},
+      {"missing --out",
+       {"replay", "--experiment", kExperiment, "--events", "$DIR/e.csv"},
+       {{"$DIR/e.csv", kHeader + kRow}},
+       "",
+       2,
+       "--out"},
+      {"events is a directory",
+       with({}),
+       {{"$DIR/e.csv/", ""}},
+       "",
+       1,
+       "e.csv is a directory"},
+      {"missing events", with({}), {}, "", 1, "No such file or directory"},
+      {"empty events", with({}), {{"$DIR/e.csv", ""}}, "", 1, "empty file"},
+      {"byte-order mark and a bad header",
+       with({}),
+       {{"$DIR/e.csv", "\xef\xbb\xbftime,kind\n"}},
+       "",
+       1,
+       "got \"time,kind\""},
+      {"CR-only line ends",
+       with({}),
+       {{"$DIR/e.csv", cr_only}},
+       "",
+       1,
+       "lines seem to end with CR alone"},
+      {"junk in value of assign",
+       with({}),
+       {{"$DIR/e.csv", kHeader + "2026-01-01T00:00:00Z,assign,u1,7,\n"}},
+       "",
+       1,
+       "e.csv:2: value must be empty for assign rows, got \"7\""},
+      {"junk in unit_start of outcome",
+       with({}),
+       {{"$DIR/e.csv", kHeader + kRow + "2026-01-01T00:01:00Z,outcome,u1,1,x\n"}},
+       "",
+       1,
+       "e.csv:3: unit_start must be empty for outcome rows"},
+      {"junk in unit of advance",
+       with({}),
+       {{"$DIR/e.csv", kHeader + kRow + "2026-01-01T00:01:00Z,advance,u1,,\n"}},
+       "",
+       1,
+       "e.csv:3: unit must be empty for advance rows"},
+      {"unit_start after the row",
+       with({}),
+       {{"$DIR/e.csv",
+         kHeader + "2026-01-01T00:00:00Z,assign,u1,,2026-01-02T00:00:00Z\n"}},
+       "",
+       1,
+       "unit_start 2026-01-02T00:00:00Z must not be after the row's time"},
+      {"hex value",
+       with({}),
+       {{"$DIR/e.csv", kHeader + kRow + "2026-01-01T00:01:00Z,outcome,u1,0x1,\n"}},
+       "",
+       1,
+       "value must be a plain decimal number like 1 or 0.25, got \"0x1\""},
+      {"nan value",
+       with({}),
+       {{"$DIR/e.csv", kHeader + kRow + "2026-01-01T00:01:00Z,outcome,u1,nan,\n"}},
+       "",
+       1,
+       "got \"nan\""},
+      {"tab in unit",
+       with({}),
+       {{"$DIR/e.csv", kHeader + "2026-01-01T00:00:00Z,assign,u\t1,,\n"}},
+       "",
+       1,
+       "holds a tab at offset 1"},
+      {"long kind is cut",
+       with({}),
+       {{"$DIR/e.csv",
+         kHeader + "2026-01-01T00:00:00Z," + std::string(100000, 'k') + ",u1,,\n"}},
+       "",
+       1,
+       "...\" (100000 bytes)"},
+      {"restore from a directory",
+       with({"--restore", "$DIR"}),
+       {{"$DIR/e.csv", kHeader + kRow}},
+       "",
+       1,
+       "$DIR"},
+      {"nested JSON is not a snapshot either",
+       with({"--restore", "$DIR/n.json"}),
+       {{"$DIR/e.csv", kHeader + kRow}, {"$DIR/n.json", nested}},
+       "",
+       1,
+       "n.json"},
+  };
+  RunBadInputTable(cases);
 }
 
 }  // namespace

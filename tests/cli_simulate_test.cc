@@ -4,7 +4,9 @@
 // test: every output is written, and the outputs are the same for a seed
 // whatever the thread count.
 
+#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -109,6 +111,49 @@ TEST(CliSimulateTest, BadArgumentsFailWithAMessage) {
   r = RunCli({"simulate", dir + "/missing.toml", "--out", dir + "/o"}, dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr(dir + "/missing.toml"));
+}
+
+TEST(CliSimulateTest, BadInputTable) {
+  const std::vector<std::pair<std::string, std::string>> scenario = {
+      {"$DIR/s.toml", kScenario}};
+  auto simulate = [](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"simulate", "$DIR/s.toml", "--out", "$DIR/out"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  const std::vector<BadInputCase> cases = {
+      {"unknown option", simulate({"--bogus"}), scenario, "", 2, "--bogus"},
+      {"no --out", {"simulate", "$DIR/s.toml"}, scenario, "", 2, "--out"},
+      {"--threads not a number", simulate({"--threads", "x"}), scenario, "", 2,
+       "--threads"},
+      {"zero threads", simulate({"--threads", "0"}), scenario, "", 1,
+       "--threads must be >= 1, got 0"},
+      {"zero replicates", simulate({"--replicates", "0"}), scenario, "", 1,
+       "--replicates must be in [1, "},
+      // Before: -1 silently became 2^64 - 1 (the file refuses it).
+      {"negative seed", simulate({"--seed", "-1"}), scenario, "", 1,
+       "--seed must be an integer in [0, 9223372036854775807], got \"-1\""},
+      {"seed past 2^63 - 1", simulate({"--seed", "18446744073709551615"}), scenario, "",
+       1, "--seed must be an integer in [0, 9223372036854775807]"},
+      {"missing scenario", simulate({}), {}, "", 1, "s.toml"},
+      {"scenario is a directory", simulate({}), {{"$DIR/s.toml/", ""}}, "", 1, "s.toml"},
+  };
+  RunBadInputTable(cases);
+}
+
+// A write that fails midway (the file size limit: EFBIG, as a full disk's
+// ENOSPC) leaves no output, names the system's reason, and exits 1.
+TEST(CliSimulateTest, AFailedWriteLeavesNoOutputAndSaysWhy) {
+  const ScratchDir scratch("cli_simulate_test");
+  const std::string& dir = scratch.path();
+  WriteBytes(dir + "/tiny.toml", kScenario);
+  const CliResult r = RunCli({"simulate", dir + "/tiny.toml", "--out", dir + "/out"}, dir,
+                             {.file_size_blocks = 1});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("File too large"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir + "/out")) {
+    ADD_FAILURE() << "left behind: " << entry.path();
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // missing file gets a clear error and a non-zero exit.
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -90,6 +91,39 @@ TEST(CliSnapshotTest, AMissingFileIsAnError) {
   const CliResult r = RunCli({"snapshot", "inspect", path}, scratch.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("cannot open " + path));
+}
+
+TEST(CliSnapshotTest, BadInputTable) {
+  const std::vector<BadInputCase> cases = {
+      {"no subcommand", {"snapshot"}, {}, "", 2, "subcommand"},
+      {"no file", {"snapshot", "inspect"}, {}, "", 2, "FILE"},
+      {"unknown option",
+       {"snapshot", "inspect", "--bogus", "$DIR/f"},
+       {},
+       "",
+       2,
+       "--bogus"},
+      {"missing file",
+       {"snapshot", "inspect", "$DIR/f"},
+       {},
+       "",
+       1,
+       "No such file or directory"},
+      {"a directory", {"snapshot", "inspect", "$DIR"}, {}, "", 1, "is a directory"},
+      {"empty file",
+       {"snapshot", "inspect", "$DIR/f"},
+       {{"$DIR/f", ""}},
+       "",
+       1,
+       "$DIR/f"},
+      {"not a snapshot",
+       {"snapshot", "inspect", "$DIR/f"},
+       {{"$DIR/f", std::string(100000, '[')}},
+       "",
+       1,
+       "$DIR/f"},
+  };
+  RunBadInputTable(cases);
 }
 
 }  // namespace

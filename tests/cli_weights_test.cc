@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -71,9 +72,9 @@ TEST(CliWeightsTest, BadInputFailsWithAMessage) {
   };
   const Case cases[] = {
       {{"--model", "beta", "--arm", "a:10:11", "--arm", "b:10:1"},
-       "--arm a:10:11: SUCCESSES must be in [0, N], got 11"},
+       "--arm \"a:10:11\": SUCCESSES must be in [0, N], got \"11\""},
       {{"--model", "beta", "--arm", "a:10", "--arm", "b:10:1"},
-       "--arm a:10: expected ID:N:SUCCESSES for --model beta"},
+       "--arm \"a:10\": expected ID:N:SUCCESSES for --model beta"},
       {{"--model", "beta", "--arm", "a:ten:1", "--arm", "b:10:1"},
        "N must be a finite number, got \"ten\""},
       {{"--model", "gamma", "--arm", "a:10:1", "--arm", "b:10:1"},
@@ -104,6 +105,63 @@ TEST(CliWeightsTest, DuplicateArmIdsAreRefused) {
              scratch.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("\"a\""));
+}
+
+TEST(CliWeightsTest, BadInputTable) {
+  const std::vector<std::string> two = {"--arm", "a:10:1", "--arm", "b:10:2"};
+  auto weights = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"weights", "--model", "beta"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  auto with_two = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), two.begin(), two.end());
+    return weights(extra);
+  };
+  const std::vector<BadInputCase> cases = {
+      {"unknown option", with_two({"--bogus"}), {}, "", 2, "--bogus"},
+      {"no --arm", weights({}), {}, "", 2, "--arm"},
+      {"--floor not a number", with_two({"--floor", "x"}), {}, "", 2, "--floor"},
+      // Before: --seed -1 became 2^64 - 1.
+      {"negative seed",
+       with_two({"--seed", "-1"}),
+       {},
+       "",
+       1,
+       "--seed must be an integer in [0, 9223372036854775807], got \"-1\""},
+      {"seed past 2^63 - 1",
+       with_two({"--seed", "9223372036854775808"}),
+       {},
+       "",
+       1,
+       "--seed must be an integer in [0, 9223372036854775807]"},
+      {"seed in hex", with_two({"--seed", "0x10"}), {}, "", 1, "got \"0x10\""},
+      {"tab in an arm id",
+       weights({"--arm", "a\tb:10:1", "--arm", "b:10:2"}),
+       {},
+       "",
+       1,
+       "must not contain control or bidirectional characters"},
+      {"right-to-left override in an arm id",
+       weights({"--arm", "a\u202e:10:1", "--arm", "b:10:2"}),
+       {},
+       "",
+       1,
+       "\\u{202E}"},
+      {"invalid UTF-8 in an arm id",
+       weights({"--arm", "a\xff:10:1", "--arm", "b:10:2"}),
+       {},
+       "",
+       1,
+       "must be valid UTF-8"},
+      {"a long arm spec is cut",
+       weights({"--arm", std::string(5000, 'x'), "--arm", "b:10:2"}),
+       {},
+       "",
+       1,
+       "...\" (5000 bytes)"},
+  };
+  RunBadInputTable(cases);
 }
 
 }  // namespace

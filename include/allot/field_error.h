@@ -12,6 +12,7 @@
 #ifndef ALLOT_FIELD_ERROR_H_
 #define ALLOT_FIELD_ERROR_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,6 +32,18 @@ std::string ErrorField(const absl::Status& status);
 // whose path does not start with `from` is returned as it is.
 absl::Status RenameField(const absl::Status& status, absl::string_view from,
                          absl::string_view to);
+
+// Ids and other caller text are echoed in messages at most this many bytes.
+inline constexpr size_t kMaxQuotedBytes = 64;
+
+// Returns `text` in double quotes for an error message: at most
+// kMaxQuotedBytes of it (cut at a character boundary), then `..." (N bytes)`
+// when it is longer; quotes, backslashes, control and invisible characters
+// (byte-order mark, zero-width and bidirectional ones) and bytes that are not
+// UTF-8 are shown as \" \\ \xNN or \u{NNNN}, so a message is one line of
+// valid UTF-8 and shows every difference. Use it wherever a message echoes
+// an id, a unit, a file's line or any other text a caller sent.
+std::string QuoteId(absl::string_view text);
 
 }  // namespace allot
 

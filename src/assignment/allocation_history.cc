@@ -3,11 +3,13 @@
 #include "allot/allocation_history.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "allot/field_error.h"
 #include "allot/hash.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
@@ -23,6 +25,27 @@ namespace rj = RAPIDJSON_NAMESPACE;
 
 absl::Status HistoryError(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("allocation history: ", what));
+}
+
+// Refuses a key given twice in `object` (RapidJSON would keep both and
+// FindMember return the first) and, unless `allowed` is empty, a key not in
+// it, as an experiment file refuses unknown fields.
+absl::Status CheckKeys(const rj::Value& object, absl::string_view where,
+                       std::initializer_list<absl::string_view> allowed) {
+  for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
+    const absl::string_view key(it->name.GetString(), it->name.GetStringLength());
+    if (allowed.size() > 0 &&
+        std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return HistoryError(absl::StrCat(where, " has unknown field ", QuoteId(key)));
+    }
+    for (auto before = object.MemberBegin(); before != it; ++before) {
+      if (absl::string_view(before->name.GetString(), before->name.GetStringLength()) ==
+          key) {
+        return HistoryError(absl::StrCat(where, " has field ", QuoteId(key), " twice"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<const rj::Value*> Member(const rj::Value& object, absl::string_view where,
@@ -58,12 +81,16 @@ absl::StatusOr<std::vector<double>> ReadWeights(const rj::Value& object,
   for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
     std::string id(it->name.GetString(), it->name.GetStringLength());
     if (!it->value.IsNumber()) {
-      return HistoryError(absl::StrCat(where, ".", id, " must be a number"));
+      return HistoryError(
+          absl::StrCat(where, ".",
+                       // A plain id as a path; any other quoted.
+                       QuoteId(id) == absl::StrCat("\"", id, "\"") ? id : QuoteId(id),
+                       " must be a number"));
     }
     const double w = it->value.GetDouble();
     if (fill) {
       if (FindArm(arm_order, id) >= 0) {
-        return HistoryError(absl::StrCat(where, " names arm \"", id, "\" twice"));
+        return HistoryError(absl::StrCat(where, " names arm ", QuoteId(id), " twice"));
       }
       // Stop before the linear searches turn a huge object quadratic.
       if (arm_order.size() == static_cast<size_t>(kMaxArms)) {
@@ -76,17 +103,17 @@ absl::StatusOr<std::vector<double>> ReadWeights(const rj::Value& object,
     }
     const int arm = FindArm(arm_order, id);
     if (arm < 0) {
-      return HistoryError(absl::StrCat(where, " names unknown arm \"", id, "\""));
+      return HistoryError(absl::StrCat(where, " names unknown arm ", QuoteId(id)));
     }
     if (named[arm]) {
-      return HistoryError(absl::StrCat(where, " names arm \"", id, "\" twice"));
+      return HistoryError(absl::StrCat(where, " names arm ", QuoteId(id), " twice"));
     }
     named[arm] = true;
     weights[arm] = w;
   }
   for (size_t a = 0; a < weights.size(); ++a) {
     if (!named[a]) {
-      return HistoryError(absl::StrCat(where, " is missing arm \"", arm_order[a], "\""));
+      return HistoryError(absl::StrCat(where, " is missing arm ", QuoteId(arm_order[a])));
     }
   }
   return weights;
@@ -101,12 +128,12 @@ absl::Status CheckArmOrder(const std::vector<std::string>& history_order,
   for (const std::string& id : history_order) {
     if (FindArm(experiment_order, id) < 0) {
       return HistoryError(
-          absl::StrCat("epochs[0].weights names unknown arm \"", id, "\""));
+          absl::StrCat("epochs[0].weights names unknown arm ", QuoteId(id)));
     }
   }
   for (const std::string& id : experiment_order) {
     if (FindArm(history_order, id) < 0) {
-      return HistoryError(absl::StrCat("epochs[0].weights is missing arm \"", id, "\""));
+      return HistoryError(absl::StrCat("epochs[0].weights is missing arm ", QuoteId(id)));
     }
   }
   if (!std::equal(history_order.begin(), history_order.end(), experiment_order.begin(),
@@ -220,12 +247,17 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
                                      kMaxHistoryJsonBytes));
   }
   rj::Document doc;
-  doc.Parse<rj::kParseFullPrecisionFlag>(json.data(), json.size());
+  // Iterative parsing: the recursive parser's stack depth grows with the
+  // nesting, which a caller controls. Strings must be valid UTF-8.
+  doc.Parse<rj::kParseFullPrecisionFlag | rj::kParseIterativeFlag |
+            rj::kParseValidateEncodingFlag>(json.data(), json.size());
   if (doc.HasParseError()) {
     return HistoryError(absl::StrCat("malformed JSON at offset ", doc.GetErrorOffset(),
                                      ": ", rj::GetParseError_En(doc.GetParseError())));
   }
   if (!doc.IsObject()) return HistoryError("the document must be an object");
+  ALLOT_RETURN_IF_ERROR(
+      CheckKeys(doc, "document", {"format", "experiment", "salt", "epochs"}));
   ALLOT_ASSIGN_OR_RETURN(const rj::Value* format, Member(doc, "document", "format"));
   if (!format->IsInt64()) return HistoryError("format must be an integer");
   if (format->GetInt64() > kHistoryFormat || format->GetInt64() < 1) {
@@ -248,6 +280,7 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
     const rj::Value& e = (*epochs)[i];
     const std::string where = absl::StrCat("epochs[", i, "]");
     if (!e.IsObject()) return HistoryError(absl::StrCat(where, " must be an object"));
+    ALLOT_RETURN_IF_ERROR(CheckKeys(e, where, {"epoch", "start", "weights"}));
     ALLOT_ASSIGN_OR_RETURN(const rj::Value* number, Member(e, where, "epoch"));
     if (!number->IsInt64() || number->GetInt64() != static_cast<int64_t>(i)) {
       return HistoryError(

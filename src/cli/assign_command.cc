@@ -2,7 +2,9 @@
 //
 // `allot assign`: reads units from standard input, prints their arms.
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -13,6 +15,7 @@
 #include "allot/allocation_history.h"
 #include "allot/assigner.h"
 #include "allot/experiment_config.h"
+#include "allot/field_error.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "allot/weights.h"
@@ -44,13 +47,13 @@ absl::StatusOr<AllocationHistory> LoadHistory(const AssignArgs& args,
   }
   if (history->experiment() != config.id) {
     return absl::InvalidArgumentError(
-        absl::StrCat(args.history, ": experiment \"", history->experiment(),
-                     "\" does not match ", args.experiment, "'s id \"", config.id, "\""));
+        absl::StrCat(args.history, ": experiment ", QuoteId(history->experiment()),
+                     " does not match ", args.experiment, "'s id ", QuoteId(config.id)));
   }
   if (history->salt() != config.EffectiveSalt()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(args.history, ": salt \"", history->salt(), "\" does not match ",
-                     args.experiment, "'s salt \"", config.EffectiveSalt(), "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        args.history, ": salt ", QuoteId(history->salt()), " does not match ",
+        args.experiment, "'s salt ", QuoteId(config.EffectiveSalt())));
   }
   history = AllocationHistory::FromJson(json, config.ArmIds());
   if (!history.ok()) {
@@ -73,34 +76,38 @@ absl::Status RunAssign(const AssignArgs& args, std::istream& in, FILE* out) {
     ALLOT_ASSIGN_OR_RETURN(at, ParseTime("--at", args.at));
   }
   const std::vector<std::string>& arms = assigner->arm_ids();
+  // Output streams: a bad line stops the run after the lines before it were
+  // printed (and flushed), never part of a line, and the error says so.
   std::string line, buffer;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
+  int64_t number = 1;
+  auto fail = [&](const absl::Status& s) {
+    std::fwrite(buffer.data(), 1, buffer.size(), out);
+    std::fflush(out);
+    return absl::InvalidArgumentError(
+        absl::StrCat("stdin:", number, ": ", s.message(), " (stopped there: ", number - 1,
+                     " line(s) before it were assigned and printed, none after)"));
+  };
+  for (; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     absl::string_view unit = line;
     std::optional<absl::Time> when = at;
     if (args.unit_start) {
       std::vector<absl::string_view> fields = absl::StrSplit(line, '\t');
       if (fields.size() != 2) {
-        return absl::InvalidArgumentError(absl::StrCat("stdin:", number,
-                                                       ": with --unit-start each line is "
-                                                       "unit<TAB>RFC3339-start, got ",
-                                                       fields.size(), " field(s)"));
+        return fail(absl::InvalidArgumentError(
+            absl::StrCat("with --unit-start each line is unit<TAB>RFC3339-start, got ",
+                         fields.size(), " field(s)")));
       }
       unit = fields[0];
       absl::StatusOr<absl::Time> start = ParseTime("unit start", fields[1]);
-      if (!start.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("stdin:", number, ": ", start.status().message()));
-      }
+      if (!start.ok()) return fail(start.status());
       when = at.has_value() ? std::min(*at, *start) : *start;
     }
+    if (absl::Status s = CheckLineUnit(unit); !s.ok()) return fail(s);
     absl::StatusOr<Assignment> a =
         when.has_value() ? assigner->AssignAt(unit, *when) : assigner->Assign(unit);
-    if (!a.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("stdin:", number, ": ", a.status().message()));
-    }
-    absl::StrAppend(&buffer, unit, "\t", arms[a->arm], "\t", a->epoch, "\t",
+    if (!a.ok()) return fail(a.status());
+    absl::StrAppend(&buffer, EscapeTsv(unit), "\t", arms[a->arm], "\t", a->epoch, "\t",
                     FormatNumber(a->propensity), "\t", a->holdout ? 1 : 0, "\n");
     if (buffer.size() > (1 << 16)) {
       std::fwrite(buffer.data(), 1, buffer.size(), out);
@@ -109,6 +116,10 @@ absl::Status RunAssign(const AssignArgs& args, std::istream& in, FILE* out) {
   }
   std::fwrite(buffer.data(), 1, buffer.size(), out);
   std::fflush(out);
+  if (std::ferror(out)) {
+    return absl::DataLossError(
+        absl::StrCat("cannot write standard output: ", std::strerror(errno)));
+  }
   return absl::OkStatus();
 }
 
@@ -130,10 +141,7 @@ void AddAssignCommand(CLI::App& app, int& exit_code) {
                 "epoch in force at its start");
   cmd->callback([args, &exit_code] {
     absl::Status status = RunAssign(*args, std::cin, stdout);
-    if (!status.ok()) {
-      std::cerr << "allot assign: " << status.message() << "\n";
-      exit_code = 1;
-    }
+    if (!status.ok()) ReportError("assign", status, exit_code);
   });
 }
 

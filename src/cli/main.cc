@@ -2,21 +2,8 @@
 //
 // `allot`: the command line tool. See README.md for every subcommand.
 
-#include <charconv>
-#include <string>
-
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
-
-namespace allot::cli {
-
-std::string FormatNumber(double value) {
-  char buffer[32];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, end);
-}
-
-}  // namespace allot::cli
 
 int main(int argc, char** argv) {
   CLI::App app{"allot: bandit traffic allocation between model variants"};
@@ -30,7 +17,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version print and succeed; every other command line
+    // CLI11 refuses is a usage error, exit 2 (README: exit codes).
+    const int code = app.exit(e);
+    return code == 0 ? 0 : allot::cli::kExitUsage;
   }
   return exit_code;
 }

@@ -3,7 +3,10 @@
 // `allot replay`: runs the engine over a log of exposures, outcomes and
 // advances, as a team would with events exported from its warehouse.
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,16 +15,21 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "allot/engine.h"
 #include "allot/experiment_config.h"
+#include "allot/field_error.h"
 #include "allot/report.h"
 #include "allot/snapshot.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "cli/commands.h"
+#include "runtime/engine_access.h"
+#include "runtime/engine_state.h"
 
 namespace allot::cli {
 namespace {
@@ -98,6 +106,40 @@ absl::StatusOr<std::vector<std::string>> SplitCsv(absl::string_view line) {
   return fields;
 }
 
+// Parses a plain decimal number: an optional minus, digits with an optional
+// fraction, an optional exponent. No hex, inf, nan, spaces or plus sign.
+bool ParseDecimal(absl::string_view text, double* value) {
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t from = i;
+    while (i < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[i])))
+      ++i;
+    return i - from;
+  };
+  if (i < text.size() && text[i] == '-') ++i;
+  size_t mantissa = digits();
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == text.size() && absl::SimpleAtod(text, value) && std::isfinite(*value);
+}
+
+absl::Status MustBeEmpty(const std::vector<std::string>& f, size_t column,
+                         absl::string_view kind) {
+  static constexpr const char* kColumns[] = {"time", "kind", "unit", "value",
+                                             "unit_start"};
+  if (f[column].empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      kColumns[column], " must be empty for ", kind, " rows, got ", QuoteId(f[column])));
+}
+
 absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number) {
   ALLOT_ASSIGN_OR_RETURN(std::vector<std::string> f, SplitCsv(line));
   if (f.size() != 5) {
@@ -110,41 +152,58 @@ absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number) {
   e.unit = f[2];
   if (f[1] == "assign") {
     e.kind = EventKind::kAssign;
-    if (!f[3].empty()) {
-      return absl::InvalidArgumentError("value must be empty for an assign row");
-    }
+    ALLOT_RETURN_IF_ERROR(MustBeEmpty(f, 3, "assign"));
     if (!f[4].empty()) {
       ALLOT_ASSIGN_OR_RETURN(e.unit_start, ParseTime("unit_start", f[4]));
+      if (*e.unit_start > e.time) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unit_start ", FormatRfc3339(*e.unit_start),
+                         " must not be after the row's time ", FormatRfc3339(e.time)));
+      }
     }
   } else if (f[1] == "outcome") {
     e.kind = EventKind::kOutcome;
-    if (!absl::SimpleAtod(f[3], &e.value)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("value must be a number, got \"", f[3], "\""));
+    if (!ParseDecimal(f[3], &e.value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "value must be a plain decimal number like 1 or 0.25, got ", QuoteId(f[3])));
     }
+    ALLOT_RETURN_IF_ERROR(MustBeEmpty(f, 4, "outcome"));
   } else if (f[1] == "advance") {
     e.kind = EventKind::kAdvance;
+    for (size_t column : {2, 3, 4}) {
+      ALLOT_RETURN_IF_ERROR(MustBeEmpty(f, column, "advance"));
+    }
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("kind must be assign, outcome or advance, got \"", f[1], "\""));
+        absl::StrCat("kind must be assign, outcome or advance, got ", QuoteId(f[1])));
   }
-  if (e.kind != EventKind::kAdvance && e.unit.empty()) {
-    return absl::InvalidArgumentError("unit must not be empty");
-  }
+  if (e.kind != EventKind::kAdvance) ALLOT_RETURN_IF_ERROR(CheckLineUnit(e.unit));
   return e;
 }
 
+constexpr absl::string_view kHeader = "time,kind,unit,value,unit_start";
+constexpr absl::string_view kByteOrderMark = "\xef\xbb\xbf";
+
 absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  ALLOT_RETURN_IF_ERROR(CheckReadableFile(path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  }
   std::string line;
   if (!std::getline(in, line)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": empty file"));
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line != "time,kind,unit,value,unit_start") {
+  // A spreadsheet's UTF-8 export may start with a byte-order mark: skip it.
+  if (absl::StartsWith(line, kByteOrderMark)) line.erase(0, kByteOrderMark.size());
+  if (line != kHeader) {
+    const bool cr_only = line.find('\r') != std::string::npos;
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ":1: header must be time,kind,unit,value,unit_start, got \"", line, "\""));
+        path, ":1: header must be ", kHeader, ", got ", QuoteId(line),
+        cr_only ? " (lines seem to end with CR alone; allot reads LF or CRLF line ends)"
+                : ""));
   }
   std::vector<Event> events;
   for (int64_t number = 2; std::getline(in, line); ++number) {
@@ -163,18 +222,90 @@ absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& path) {
     }
     events.push_back(*std::move(e));
   }
+  if (in.bad()) {
+    return absl::DataLossError(
+        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  }
   if (events.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": no events"));
   }
   return events;
 }
 
-absl::Status WriteFile(const std::filesystem::path& path, absl::string_view text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  out.close();
-  if (!out) return absl::DataLossError(absl::StrCat("cannot write ", path.string()));
-  return absl::OkStatus();
+template <typename T>
+std::string Show(const T& value) {
+  return absl::StrCat(value);
+}
+std::string Show(const std::string& value) { return QuoteId(value); }
+std::string Show(absl::Duration value) { return absl::FormatDuration(value); }
+std::string Show(PolicyKind value) { return std::string(PolicyKindName(value)); }
+std::string Show(MetricKind value) {
+  return value == MetricKind::kBinary ? "binary" : "continuous";
+}
+std::string Show(Direction value) {
+  return value == Direction::kHigherIsBetter ? "higher" : "lower";
+}
+
+// Returns "" when the experiment file's config is the snapshot's, else the
+// first field that differs with both values: a restore must continue the
+// same experiment (its arms, in the same order, index the snapshot's state).
+std::string ConfigDifference(const ExperimentConfig& file,
+                             const ExperimentConfig& snapshot) {
+  std::string diff;
+  auto check = [&](absl::string_view field, const auto& in_file,
+                   const auto& in_snapshot) {
+    if (diff.empty() && !(in_file == in_snapshot)) {
+      diff = absl::StrCat(field, " is ", Show(in_file), " in the experiment file but ",
+                          Show(in_snapshot), " in the snapshot");
+    }
+  };
+  check("salt", file.EffectiveSalt(), snapshot.EffectiveSalt());
+  check("the number of arms", file.arms.size(), snapshot.arms.size());
+  for (size_t a = 0; a < file.arms.size() && a < snapshot.arms.size(); ++a) {
+    check(absl::StrCat("arms[", a, "].id"), file.arms[a].id, snapshot.arms[a].id);
+    check(absl::StrCat("arms[", a, "].weight"), file.arms[a].weight,
+          snapshot.arms[a].weight);
+  }
+  check("unit", file.unit, snapshot.unit);
+  check("holdout", file.holdout, snapshot.holdout);
+  check("baseline", file.baseline, snapshot.baseline);
+  check("fallback", file.fallback, snapshot.fallback);
+  check("metric.kind", file.metric, snapshot.metric);
+  check("metric.direction", file.direction, snapshot.direction);
+  check("policy.kind", file.policy.kind, snapshot.policy.kind);
+  check("policy.epsilon", file.policy.epsilon, snapshot.policy.epsilon);
+  check("policy.top_two_beta", file.policy.top_two_beta, snapshot.policy.top_two_beta);
+  check("policy.floor", file.floor, snapshot.floor);
+  check("policy.max_shift", file.max_shift, snapshot.max_shift);
+  check("policy.seed", file.seed, snapshot.seed);
+  check("policy.prior_alpha", file.prior_alpha, snapshot.prior_alpha);
+  check("policy.prior_beta", file.prior_beta, snapshot.prior_beta);
+  check("schedule.burn_in", file.schedule.burn_in, snapshot.schedule.burn_in);
+  check("schedule.min_units_per_arm", file.schedule.min_units_per_arm,
+        snapshot.schedule.min_units_per_arm);
+  check("schedule.interval", file.schedule.interval, snapshot.schedule.interval);
+  check("schedule.conversion_window", file.schedule.conversion_window,
+        snapshot.schedule.conversion_window);
+  return diff;
+}
+
+// Checks that `engine` (restored from `path`) holds the experiment of
+// `config`, configured the same.
+absl::Status CheckRestoredExperiment(const Engine& engine, const ExperimentConfig& config,
+                                     const std::string& path,
+                                     const std::string& experiment_path) {
+  const internal::EngineState state = internal::EngineAccess::Export(engine);
+  for (const internal::ExperimentRuntimeState& e : state.experiments) {
+    if (e.config.id != config.id) continue;
+    const std::string diff = ConfigDifference(config, e.config);
+    if (diff.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat(experiment_path, " does not match the experiment ",
+                     QuoteId(config.id), " in ", path, ": ", diff,
+                     "; restore with the experiment file the snapshot was made with"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, " holds no experiment ", QuoteId(config.id)));
 }
 
 absl::Status RunReplay(const ReplayArgs& args) {
@@ -196,17 +327,18 @@ absl::Status RunReplay(const ReplayArgs& args) {
     std::string data;
     ALLOT_ASSIGN_OR_RETURN(restored, ReadSnapshot(args.restore, &data));
     ALLOT_ASSIGN_OR_RETURN(cursor, ParseCursor(data, args.restore));
-    if (!restored->State(config.id).ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(args.restore, " holds no experiment \"", config.id, "\""));
-    }
+    ALLOT_RETURN_IF_ERROR(
+        CheckRestoredExperiment(*restored, config, args.restore, args.experiment));
   } else {
     restored = std::make_unique<Engine>();
     ALLOT_RETURN_IF_ERROR(restored->CreateExperiment(config));
     ALLOT_RETURN_IF_ERROR(restored->Start(config.id, start));
   }
   Engine& engine = *restored;
-  const std::vector<std::string> arms = config.ArmIds();
+  // Arm names come from the engine's own history: its arm indexes are into
+  // that list.
+  ALLOT_ASSIGN_OR_RETURN(const AllocationHistory initial, engine.History(config.id));
+  const std::vector<std::string> arms = initial.arm_ids();
   std::string assignments;
   int64_t skip_at_time = cursor.rows_at_time;
   int64_t applied = 0;
@@ -232,8 +364,8 @@ absl::Status RunReplay(const ReplayArgs& args) {
       absl::StatusOr<Assignment> a =
           engine.Assign(config.id, e.unit, e.time, e.unit_start);
       if (!a.ok()) return located(a.status());
-      absl::StrAppend(&assignments, e.unit, "\t", arms[a->arm], "\t", a->epoch, "\t",
-                      FormatNumber(a->propensity), "\t", a->holdout ? 1 : 0, "\n");
+      absl::StrAppend(&assignments, EscapeTsv(e.unit), "\t", arms[a->arm], "\t", a->epoch,
+                      "\t", FormatNumber(a->propensity), "\t", a->holdout ? 1 : 0, "\n");
     } else if (e.kind == EventKind::kOutcome) {
       absl::StatusOr<OutcomeDisposition> d =
           engine.RecordOutcome(config.id, e.unit, e.time, e.value);
@@ -246,12 +378,19 @@ absl::Status RunReplay(const ReplayArgs& args) {
   ALLOT_ASSIGN_OR_RETURN(std::vector<ReallocationReport> reports,
                          engine.Reports(config.id));
   ALLOT_ASSIGN_OR_RETURN(AllocationHistory history, engine.History(config.id));
-  const std::filesystem::path out(args.out);
-  ALLOT_RETURN_IF_ERROR(WriteFile(out / "reports.json", ReportsToJson(reports)));
-  ALLOT_RETURN_IF_ERROR(WriteFile(out / "assignments.tsv", assignments));
-  ALLOT_RETURN_IF_ERROR(WriteFile(out / "history.json", history.ToJson()));
+  ALLOT_RETURN_IF_ERROR(WriteOutputs(args.out, {{"reports.json", ReportsToJson(reports)},
+                                                {"assignments.tsv", assignments},
+                                                {"history.json", history.ToJson()}}));
   if (!args.snapshot.empty()) {
-    ALLOT_RETURN_IF_ERROR(WriteSnapshot(engine, args.snapshot, FormatCursor(cursor)));
+    // Written after the outputs (a complete set of this run) and atomically,
+    // so a failure here leaves the snapshot given to --restore, if it is the
+    // same file, as it was.
+    absl::Status s = WriteSnapshot(engine, args.snapshot, FormatCursor(cursor));
+    if (!s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat(s.message(), " (the outputs in ", args.out,
+                                       " were written; the snapshot was not)"));
+    }
   }
   int reallocated = 0;
   for (const ReallocationReport& r : reports) reallocated += r.reallocated;
@@ -281,10 +420,7 @@ void AddReplayCommand(CLI::App& app, int& exit_code) {
                   "only the events after it");
   cmd->callback([args, &exit_code] {
     absl::Status status = RunReplay(*args);
-    if (!status.ok()) {
-      std::cerr << "allot replay: " << status.message() << "\n";
-      exit_code = 1;
-    }
+    if (!status.ok()) ReportError("replay", status, exit_code);
   });
 }
 

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -35,17 +34,9 @@ struct SimulateArgs {
   std::string scenario;
   std::string out;
   std::optional<int> replicates;
-  std::optional<uint64_t> seed;
+  std::optional<std::string> seed;
   std::optional<int> threads;
 };
-
-absl::Status WriteFile(const std::filesystem::path& path, absl::string_view text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  out.close();
-  if (!out) return absl::DataLossError(absl::StrCat("cannot write ", path.string()));
-  return absl::OkStatus();
-}
 
 std::string Count(double units) {
   if (units >= 1e6) return absl::StrFormat("%.1fM", units / 1e6);
@@ -83,7 +74,9 @@ absl::Status RunSimulate(const SimulateArgs& args) {
     }
     scenario.replicates = *args.replicates;
   }
-  if (args.seed.has_value()) scenario.seed = *args.seed;
+  if (args.seed.has_value()) {
+    ALLOT_ASSIGN_OR_RETURN(scenario.seed, ParseSeed("--seed", *args.seed));
+  }
   const int threads = args.threads.value_or(
       std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   if (threads < 1) {
@@ -114,15 +107,12 @@ absl::Status RunSimulate(const SimulateArgs& args) {
 
   const sim::Summary summary = sim::Summarize(scenario, *outcomes);
   const std::string markdown = sim::SummaryMarkdown(summary);
-  const std::filesystem::path out(args.out);
-  ALLOT_RETURN_IF_ERROR(WriteFile(out / "summary.json", sim::SummaryJson(summary)));
-  ALLOT_RETURN_IF_ERROR(WriteFile(out / "summary.md", markdown));
-  ALLOT_RETURN_IF_ERROR(
-      WriteFile(out / "epochs.csv", sim::EpochsCsv(scenario, *outcomes)));
-  ALLOT_RETURN_IF_ERROR(
-      WriteFile(out / "weights.svg", sim::WeightsChartSvg(scenario, outcomes->front())));
-  ALLOT_RETURN_IF_ERROR(
-      WriteFile(out / "regret.svg", sim::RegretChartSvg(scenario, summary)));
+  ALLOT_RETURN_IF_ERROR(WriteOutputs(
+      args.out, {{"summary.json", sim::SummaryJson(summary)},
+                 {"summary.md", markdown},
+                 {"epochs.csv", sim::EpochsCsv(scenario, *outcomes)},
+                 {"weights.svg", sim::WeightsChartSvg(scenario, outcomes->front())},
+                 {"regret.svg", sim::RegretChartSvg(scenario, summary)}}));
   std::cout << markdown;
   return absl::OkStatus();
 }
@@ -141,16 +131,14 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--replicates", args->replicates,
                   "Replicates to run (default: the scenario's)");
-  cmd->add_option("--seed", args->seed, "Seed (default: the scenario's)");
+  cmd->add_option("--seed", args->seed,
+                  "Seed in [0, 2^63 - 1] (default: the scenario's)");
   cmd->add_option("--threads", args->threads,
                   "Worker threads (default: all cores); the output does not "
                   "depend on it");
   cmd->callback([args, &exit_code] {
     absl::Status status = RunSimulate(*args);
-    if (!status.ok()) {
-      std::cerr << "allot simulate: " << status.message() << "\n";
-      exit_code = 1;
-    }
+    if (!status.ok()) ReportError("simulate", status, exit_code);
   });
 }
 

@@ -23,8 +23,9 @@ namespace {
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
 void Str(Writer& w, const char* key, absl::string_view value) {
+  const std::string text = ValidUtf8(value);
   w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
 absl::Status InspectSnapshotFile(const std::string& path, Writer& w) {
@@ -56,7 +57,8 @@ absl::Status InspectSnapshotFile(const std::string& path, Writer& w) {
   w.Key("deleted_experiments");
   w.StartArray();
   for (const std::string& id : c.deleted_experiments) {
-    w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+    const std::string text = ValidUtf8(id);
+    w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
   }
   w.EndArray();
   Str(w, "application_data", c.application_data);
@@ -75,7 +77,8 @@ absl::Status InspectJournalFile(const std::string& path, Writer& w) {
   w.Key("records_by_kind");
   w.StartObject();
   for (const auto& [kind, n] : c.records_by_kind) {
-    w.Key(kind.c_str());
+    const std::string text = ValidUtf8(kind);
+    w.Key(text.data(), static_cast<rapidjson::SizeType>(text.size()));
     w.Int64(n);
   }
   w.EndObject();
@@ -93,6 +96,7 @@ absl::Status InspectJournalFile(const std::string& path, Writer& w) {
 }
 
 absl::Status RunInspect(const std::string& path) {
+  ALLOT_RETURN_IF_ERROR(CheckReadableFile(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
   char magic[8] = {};
@@ -122,10 +126,7 @@ void AddSnapshotCommand(CLI::App& app, int& exit_code) {
   inspect->add_option("FILE", *path, "Snapshot or journal file")->required();
   inspect->callback([path, &exit_code] {
     absl::Status status = RunInspect(*path);
-    if (!status.ok()) {
-      std::cerr << "allot snapshot inspect: " << status.message() << "\n";
-      exit_code = 1;
-    }
+    if (!status.ok()) ReportError("snapshot inspect", status, exit_code);
   });
 }
 

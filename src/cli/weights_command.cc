@@ -12,6 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "allot/experiment_config.h"
+#include "allot/field_error.h"
 #include "allot/policy.h"
 #include "allot/posterior.h"
 #include "allot/status_macros.h"
@@ -32,7 +34,7 @@ struct WeightsArgs {
   double top_two_beta = 0.5;
   double prior_alpha = 1.0;
   double prior_beta = 1.0;
-  uint64_t seed = 1;
+  std::string seed = "1";
   std::vector<std::string> arms;
 };
 
@@ -40,8 +42,9 @@ absl::StatusOr<double> Number(absl::string_view spec, absl::string_view field,
                               absl::string_view text) {
   double v = 0;
   if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--arm ", spec, ": ", field, " must be a finite number, got \"", text, "\""));
+    return absl::InvalidArgumentError(absl::StrCat("--arm ", QuoteId(spec), ": ", field,
+                                                   " must be a finite number, got ",
+                                                   QuoteId(text)));
   }
   return v;
 }
@@ -54,28 +57,32 @@ absl::StatusOr<ArmPosterior> ParseArm(const std::string& spec, bool beta,
   const size_t want = beta ? 3 : 4;
   if (parts.size() != want) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--arm ", spec, ": expected ", beta ? "ID:N:SUCCESSES" : "ID:N:MEAN:VARIANCE",
-        " for --model ", args.model));
+        "--arm ", QuoteId(spec), ": expected ",
+        beta ? "ID:N:SUCCESSES" : "ID:N:MEAN:VARIANCE", " for --model ", args.model));
   }
   *id = parts[0];
+  ALLOT_RETURN_IF_ERROR(
+      ValidateId(absl::StrCat("--arm ", QuoteId(spec), ": ID"), *id, kMaxArmIdBytes));
   ALLOT_ASSIGN_OR_RETURN(double n, Number(spec, "N", parts[1]));
   if (n < 0 || n != std::floor(n)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--arm ", spec, ": N must be a whole number >= 0, got ", parts[1]));
+        absl::StrCat("--arm ", QuoteId(spec), ": N must be a whole number >= 0, got ",
+                     QuoteId(parts[1])));
   }
   if (beta) {
     ALLOT_ASSIGN_OR_RETURN(double s, Number(spec, "SUCCESSES", parts[2]));
     if (s < 0 || s > n) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--arm ", spec, ": SUCCESSES must be in [0, N], got ", parts[2]));
+          absl::StrCat("--arm ", QuoteId(spec), ": SUCCESSES must be in [0, N], got ",
+                       QuoteId(parts[2])));
     }
     return ArmPosterior::Beta(args.prior_alpha + s, args.prior_beta + n - s);
   }
   ALLOT_ASSIGN_OR_RETURN(double mean, Number(spec, "MEAN", parts[2]));
   ALLOT_ASSIGN_OR_RETURN(double var, Number(spec, "VARIANCE", parts[3]));
   if (n < 2 || !(var > 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--arm ", spec, ": a normal arm needs N >= 2 and VARIANCE > 0"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--arm ", QuoteId(spec), ": a normal arm needs N >= 2 and VARIANCE > 0"));
   }
   return ArmPosterior::Normal(mean, std::sqrt(var / n));
 }
@@ -83,11 +90,11 @@ absl::StatusOr<ArmPosterior> ParseArm(const std::string& spec, bool beta,
 absl::Status RunWeights(const WeightsArgs& args) {
   if (args.model != "beta" && args.model != "normal") {
     return absl::InvalidArgumentError(
-        absl::StrCat("--model must be beta or normal, got \"", args.model, "\""));
+        absl::StrCat("--model must be beta or normal, got ", QuoteId(args.model)));
   }
   if (args.direction != "higher" && args.direction != "lower") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--direction must be higher or lower, got \"", args.direction, "\""));
+        "--direction must be higher or lower, got ", QuoteId(args.direction)));
   }
   if (!(args.floor >= 0) || !std::isfinite(args.floor)) {
     return absl::InvalidArgumentError(
@@ -96,6 +103,7 @@ absl::Status RunWeights(const WeightsArgs& args) {
   if (!(args.prior_alpha > 0) || !(args.prior_beta > 0)) {
     return absl::InvalidArgumentError("--prior-alpha and --prior-beta must be > 0");
   }
+  ALLOT_ASSIGN_OR_RETURN(const uint64_t seed, ParseSeed("--seed", args.seed));
   PolicyOptions options;
   ALLOT_ASSIGN_OR_RETURN(options.kind, ParsePolicyKind(args.policy));
   options.epsilon = args.epsilon;
@@ -122,7 +130,7 @@ absl::Status RunWeights(const WeightsArgs& args) {
   const Direction direction =
       args.direction == "higher" ? Direction::kHigherIsBetter : Direction::kLowerIsBetter;
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> p_best,
-                         ProbabilityBest(posteriors, direction, args.seed));
+                         ProbabilityBest(posteriors, direction, seed));
   const std::vector<double> uniform(ids.size(), 1.0 / ids.size());
   PolicyInput input;
   input.arms = posteriors;
@@ -195,10 +203,7 @@ void AddWeightsCommand(CLI::App& app, int& exit_code) {
       ->allow_extra_args(false);
   cmd->callback([args, &exit_code] {
     absl::Status status = RunWeights(*args);
-    if (!status.ok()) {
-      std::cerr << "allot weights: " << status.message() << "\n";
-      exit_code = 1;
-    }
+    if (!status.ok()) ReportError("weights", status, exit_code);
   });
 }
 

@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "allot/field_error.h"
 #include "allot/hash.h"
+#include "allot/status_macros.h"
 #include "allot/weights.h"
+#include "config/id_text.h"
 
 namespace allot {
 namespace {
@@ -21,6 +23,30 @@ bool IsArm(const ExperimentConfig& config, absl::string_view id) {
 }
 
 }  // namespace
+
+absl::Status ValidateId(absl::string_view field, absl::string_view id, size_t max_bytes) {
+  if (id.empty()) return FieldError(field, "must not be empty");
+  if (id.size() > max_bytes) {
+    return FieldError(field, absl::StrCat("must be at most ", max_bytes, " bytes, got ",
+                                          id.size(), ": ", QuoteId(id)));
+  }
+  for (size_t pos = 0; pos < id.size();) {
+    char32_t cp = 0;
+    const size_t length = internal::DecodeUtf8(id, pos, &cp);
+    if (length == 0) {
+      return FieldError(field, absl::StrCat("must be valid UTF-8, got ", QuoteId(id),
+                                            " (bad byte at offset ", pos, ")"));
+    }
+    if (internal::IsForbiddenInId(cp)) {
+      return FieldError(
+          field,
+          absl::StrCat("must not contain control or bidirectional characters, got ",
+                       QuoteId(id), " (one at offset ", pos, ")"));
+    }
+    pos += length;
+  }
+  return absl::OkStatus();
+}
 
 std::vector<std::string> ExperimentConfig::ArmIds() const {
   std::vector<std::string> ids;
@@ -37,7 +63,7 @@ std::vector<double> ExperimentConfig::InitialWeights() const {
 }
 
 absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
-  if (config.id.empty()) return FieldError("id", "must not be empty");
+  ALLOT_RETURN_IF_ERROR(ValidateId("id", config.id, kMaxExperimentIdBytes));
   if (absl::Status s = ValidateSalt(config.EffectiveSalt()); !s.ok()) {
     return FieldError(config.salt.empty() ? "id" : "salt",
                       absl::StrCat("(used as the salt): ", s.message()));
@@ -51,21 +77,11 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
   for (size_t i = 0; i < config.arms.size(); ++i) {
     const ArmConfig& arm = config.arms[i];
     const std::string field = absl::StrCat("arms[", i, "]");
-    if (arm.id.empty() || arm.id.size() > kMaxArmIdBytes) {
-      return FieldError(
-          absl::StrCat(field, ".id"),
-          absl::StrCat("must be 1 to ", kMaxArmIdBytes, " bytes, got \"", arm.id, "\""));
-    }
-    if (ControlByteAt(arm.id) != absl::string_view::npos) {
-      return FieldError(absl::StrCat(field, ".id"),
-                        absl::StrCat("must not contain control bytes, found one "
-                                     "at offset ",
-                                     ControlByteAt(arm.id)));
-    }
+    ALLOT_RETURN_IF_ERROR(ValidateId(absl::StrCat(field, ".id"), arm.id, kMaxArmIdBytes));
     if (auto [it, inserted] = seen.emplace(arm.id, i); !inserted) {
       return FieldError(
           absl::StrCat(field, ".id"),
-          absl::StrCat("\"", arm.id, "\" duplicates arms[", it->second, "].id"));
+          absl::StrCat(QuoteId(arm.id), " duplicates arms[", it->second, "].id"));
     }
     if (!std::isfinite(arm.weight) || !(arm.weight > 0)) {
       return FieldError(
@@ -81,11 +97,11 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
   }
   if (!config.baseline.empty() && !IsArm(config, config.baseline)) {
     return FieldError("baseline",
-                      absl::StrCat("must name an arm, got \"", config.baseline, "\""));
+                      absl::StrCat("must name an arm, got ", QuoteId(config.baseline)));
   }
   if (!config.fallback.empty() && !IsArm(config, config.fallback)) {
     return FieldError("fallback",
-                      absl::StrCat("must name an arm, got \"", config.fallback, "\""));
+                      absl::StrCat("must name an arm, got ", QuoteId(config.fallback)));
   }
   if (absl::Status s = ValidatePolicyOptions(config.policy); !s.ok()) {
     return RenameField(s, "", "policy.");

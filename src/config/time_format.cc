@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "allot/field_error.h"
 
 namespace allot {
 
@@ -20,7 +21,7 @@ absl::StatusOr<absl::Time> ParseTime(absl::string_view field, absl::string_view 
       t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, " must be an RFC 3339 time like ",
-                     "2026-01-02T06:00:00Z, got \"", text, "\""));
+                     "2026-01-02T06:00:00Z, got ", QuoteId(text)));
   }
   return t;
 }
@@ -48,7 +49,7 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view field,
   if (!ok) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, " must be a duration like \"24h\", \"90m\" or ",
-                     "\"14d\", got \"", text, "\""));
+                     "\"14d\", got ", QuoteId(text)));
   }
   return d;
 }
