@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -485,6 +486,38 @@ TEST_F(BadSnapshotTest, CorruptPayloadWithAValidChecksum) {
   ExpectRefused(wrap(std::string(64, '\xff')), absl::StatusCode::kDataLoss, "corrupt");
   ExpectRefused(wrap(""), absl::StatusCode::kDataLoss, "corrupt");
   ExpectRefused(wrap(wrap(payload)), absl::StatusCode::kDataLoss, "corrupt");
+}
+
+// Found by state_fuzzer: the clock is kept in whole microseconds (saturated
+// beyond int64 microseconds), so an engine started and advanced at times
+// with nanoseconds, or in the year -212 billion, or whose schedule runs past
+// the end of time, wrote snapshots the meaning checks refused.
+TEST_F(BadSnapshotTest, ReachableStatesPassTheMeaningChecks) {
+  const std::pair<absl::Time, absl::Duration> cases[] = {
+      {absl::FromUnixSeconds(1767225600) + absl::Nanoseconds(999), absl::Hours(3)},
+      // Before the range of int64 microseconds, where the clock saturates.
+      {absl::FromUnixSeconds(-6'700'000'000'000'000), absl::Hours(3)},
+      // The first grid point, an hour on, is past the end of time.
+      {absl::FromUnixSeconds(std::numeric_limits<int64_t>::max() - 10),
+       absl::Seconds(5)}};
+  for (const auto& [start, advance] : cases) {
+    Engine engine;
+    ExperimentConfig c;
+    c.id = "exp";
+    c.arms = {{"a", 1}, {"b", 1}};
+    c.schedule.burn_in = absl::Hours(1);
+    c.schedule.interval = absl::Hours(1);
+    c.schedule.min_units_per_arm = 0;
+    ASSERT_TRUE(engine.CreateExperiment(c).ok());
+    ASSERT_TRUE(engine.Start("exp", start).ok());
+    // (Refused at the edges of time, where the clock saturates.)
+    (void)engine.Assign("exp", "u", start + absl::Nanoseconds(1));
+    ASSERT_TRUE(engine.Advance(start + advance).ok());
+    const std::string path = dir_ + "/reachable.snapshot";
+    ASSERT_TRUE(WriteSnapshot(engine, path).ok());
+    absl::StatusOr<std::unique_ptr<Engine>> read = ReadSnapshot(path);
+    EXPECT_TRUE(read.ok()) << read.status();
+  }
 }
 
 // Checksum-valid snapshots whose values were edited to mean nothing: each

@@ -82,8 +82,9 @@ class ExperimentRuntime {
   bool deleted() const { return deleted_.load(std::memory_order_acquire); }
 
   // The whole state, and a runtime rebuilt from it. Errors (Import):
-  // InvalidArgument when the state is inconsistent (bad config, epochs,
-  // arms out of range).
+  // InvalidArgument as ValidateExperimentState (engine_state.h): a bad
+  // config, epochs, arms out of range, counts or sums that mean nothing, a
+  // next due time that is not the first grid point after the clock.
   ExperimentRuntimeState Export() const;
   static absl::StatusOr<std::unique_ptr<ExperimentRuntime>> Import(
       const ExperimentRuntimeState& state);

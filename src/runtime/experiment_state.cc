@@ -156,22 +156,29 @@ absl::Status ValidateExperimentState(const ExperimentRuntimeState& st) {
                                            " is not the start of epoch 0 at ",
                                            FormatRfc3339(st.epochs[0].start)));
     }
+    // The clock is kept in whole microseconds, rounded down (and saturated
+    // beyond the range of int64 microseconds), so times are compared with it
+    // at that precision.
     const absl::Time clock = absl::FromUnixMicros(st.clock_us);
-    if (clock < st.epochs.back().start) {
+    if (absl::ToUnixMicros(st.epochs.back().start) > st.clock_us) {
       return Invalid("clock", absl::StrCat(FormatRfc3339(clock),
                                            " is before the last epoch's start"));
     }
-    if (st.stop_us != INT64_MAX && absl::FromUnixMicros(st.stop_us) < st.start) {
+    if (st.stop_us != INT64_MAX && st.stop_us < absl::ToUnixMicros(st.start)) {
       return Invalid("stop", "is before the start");
     }
     // The next due time is the first grid point after the clock: one far
     // behind it would make the next Advance replay every grid point missed.
+    // Past the end of time (a start near absl's limit) it is infinite: no
+    // grid point is due again.
     const absl::Duration interval = st.config.schedule.interval;
     const absl::Time first = st.start + FirstReallocationDelay(st.config.schedule);
-    if (!IsFiniteTime(st.next_due) || !IsFiniteTime(first) || st.next_due < first ||
-        (st.next_due - first) % interval != absl::ZeroDuration() ||
-        !(st.next_due > clock) ||
-        (st.next_due > first && st.next_due - interval > clock)) {
+    if (st.next_due != absl::InfiniteFuture() &&
+        (!IsFiniteTime(st.next_due) || !IsFiniteTime(first) || st.next_due < first ||
+         (st.next_due - first) % interval != absl::ZeroDuration() ||
+         absl::ToUnixMicros(st.next_due) < st.clock_us ||
+         (st.next_due > first &&
+          absl::ToUnixMicros(st.next_due - interval) > st.clock_us))) {
       return Invalid("next_due", absl::StrCat(FormatRfc3339(st.next_due),
                                               " is not the first grid point after the "
                                               "clock at ",

@@ -88,6 +88,10 @@ void CheckRoundTrip(const allot::Engine& engine) {
   const std::string b = ScratchDir() + "/b.snapshot";
   Require(allot::WriteSnapshot(engine, a).ok(), "a restored engine cannot be written");
   absl::StatusOr<std::unique_ptr<allot::Engine>> again = allot::ReadSnapshot(a);
+  if (!again.ok()) {
+    std::fprintf(stderr, "state_fuzzer: %s\n",
+                 std::string(again.status().message()).c_str());
+  }
   Require(again.ok(), "a written snapshot does not read back");
   Require(allot::WriteSnapshot(**again, b).ok(), "a re-read engine cannot be written");
   Require(ReadFile(a) == ReadFile(b), "a snapshot changes on a round trip");
