@@ -95,6 +95,15 @@ absl::Status ValidateScenario(const Scenario& s) {
                       absl::StrCat("must be > 0 and at most ", kMaxUnitsPerHour, ", got ",
                                    t.units_per_hour));
   }
+  const double hours = absl::ToDoubleHours(s.horizon);
+  const double per_replicate = t.units_per_hour * hours;
+  if (!(per_replicate <= kMaxUnitsPerReplicate)) {
+    return FieldError(
+        "traffic.units_per_hour",
+        absl::StrCat("x horizon must be at most ", kMaxUnitsPerReplicate,
+                     " simulated units per replicate, got ", t.units_per_hour, " x ",
+                     hours, " h = ", per_replicate));
+  }
   if (!(t.daily_amplitude >= 0 && t.daily_amplitude <= 1)) {
     return FieldError("traffic.daily_amplitude",
                       absl::StrCat("must be in [0, 1], got ", t.daily_amplitude));
@@ -162,6 +171,15 @@ absl::Status ValidateScenario(const Scenario& s) {
     }
     ALLOT_RETURN_IF_ERROR(RenameField(ValidateExperimentConfig(p.config), "policy.",
                                       absl::StrCat(prefix, ".")));
+  }
+  const double total =
+      per_replicate * s.replicates * static_cast<double>(s.policies.size());
+  if (!(total <= kMaxSimulatedUnits)) {
+    return FieldError(
+        "replicates",
+        absl::StrCat("x policies x units per replicate must be at most ",
+                     kMaxSimulatedUnits, " simulated units, got ", s.replicates, " x ",
+                     s.policies.size(), " x ", per_replicate, " = ", total));
   }
   if (s.baseline < 0 || s.baseline >= static_cast<int>(s.policies.size()) ||
       s.policies[s.baseline].config.policy.kind != PolicyKind::kFixed) {

@@ -147,6 +147,86 @@ TEST(EngineTest, RefusesBadEventsAndChangesNothing) {
   EXPECT_EQ(*engine->OpenUnits("exp"), 1);
 }
 
+// A warehouse's 9999-12-31 sentinel after a 2026 row asked for one report
+// per grid point until memory ran out; it is refused up front, naming the
+// numbers, and nothing changes.
+TEST(EngineTest, AdvanceRefusesMoreGridPointsThanTheLimitAndChangesNothing) {
+  std::unique_ptr<Engine> engine = Started(SmallConfig());  // 1h grid from 2h
+  ASSERT_TRUE(engine->Advance(At(absl::Hours(3))).ok());
+  const size_t reports = engine->Reports("exp")->size();
+  absl::Time sentinel;
+  ASSERT_TRUE(
+      absl::ParseTime(absl::RFC3339_full, "9999-12-31T00:00:00Z", &sentinel, nullptr));
+  absl::StatusOr<std::vector<ReallocationReport>> r = engine->Advance(sentinel);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("9999-12-31"));
+  EXPECT_THAT(r.status().message(), HasSubstr("grid points of experiment \"exp\""));
+  EXPECT_THAT(r.status().message(), HasSubstr("every 1h"));
+  EXPECT_THAT(r.status().message(), HasSubstr("more than the 100000"));
+  // One grid point over the limit is refused too.
+  const absl::Time next_due = At(absl::Hours(4));
+  EXPECT_FALSE(engine->Advance(next_due + absl::Hours(kMaxGridPointsPerAdvance)).ok());
+  EXPECT_EQ(engine->Reports("exp")->size(), reports);
+  // The clock did not move: an earlier time is still accepted.
+  ASSERT_TRUE(engine->Assign("exp", "u", At(absl::Hours(3) + absl::Minutes(1))).ok());
+  absl::StatusOr<std::vector<ReallocationReport>> next = engine->Advance(next_due);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->size(), 1u);
+}
+
+// A start years before the first event does the same on a short interval.
+TEST(EngineTest, AdvanceRefusesAStartYearsBeforeTheEvents) {
+  ExperimentConfig c = SmallConfig();
+  c.schedule.interval = absl::Minutes(1);
+  Engine engine;
+  ASSERT_TRUE(engine.CreateExperiment(c).ok());
+  ASSERT_TRUE(engine.Start("exp", kStart - absl::Hours(24 * 365 * 5)).ok());
+  absl::StatusOr<std::vector<ReallocationReport>> r = engine.Advance(kStart);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("would cross 2627881 grid points"));
+  EXPECT_TRUE(engine.Reports("exp")->empty());
+}
+
+// Outcomes of +-1e308 overflowed the sums of squares: the mean turned null
+// and the weights froze. Values beyond 1e15 in magnitude are refused.
+TEST(EngineTest, RefusesContinuousOutcomesBeyondTheMagnitudeLimit) {
+  ExperimentConfig c = SmallConfig();
+  c.metric = MetricKind::kContinuous;
+  std::unique_ptr<Engine> engine = Started(c);
+  ASSERT_TRUE(engine->Assign("exp", "u1", At(absl::Minutes(5))).ok());
+  for (double v : {1e308, -1e308, 1.0000001e15}) {
+    absl::StatusOr<OutcomeDisposition> d =
+        engine->RecordOutcome("exp", "u1", At(absl::Minutes(6)), v);
+    EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << v;
+    EXPECT_THAT(d.status().message(), HasSubstr("at most 1e+15 in magnitude")) << v;
+  }
+  EXPECT_EQ(*engine->RecordOutcome("exp", "u1", At(absl::Minutes(6)), -1e15),
+            OutcomeDisposition::kCounted);
+  EXPECT_EQ(*engine->RecordOutcome("exp", "u1", At(absl::Minutes(7)), 1e15),
+            OutcomeDisposition::kCounted);
+}
+
+// Priors of 1e17 passed validation, then threw out of Boost.Math at the
+// first report.
+TEST(EngineTest, RefusesPriorsBeyondTheLimit) {
+  Engine engine;
+  ExperimentConfig c = SmallConfig();
+  c.prior_beta = 1e17;
+  absl::Status s = engine.CreateExperiment(c);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("policy.prior_beta must be in [0.001, 1e+06]"));
+  c.prior_beta = kMaxPrior;
+  c.prior_alpha = kMinPrior;
+  ASSERT_TRUE(engine.CreateExperiment(c).ok());
+  ASSERT_TRUE(engine.Start("exp", kStart).ok());
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(engine.Assign("exp", absl::StrCat("u", i), At(absl::Minutes(1))).ok());
+  }
+  absl::StatusOr<std::vector<ReallocationReport>> r = engine.Advance(At(absl::Hours(5)));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->empty());
+}
+
 TEST(EngineTest, ReturningUnitsKeepTheirArmInsideTheWindow) {
   std::unique_ptr<Engine> engine = Started(SmallConfig());
   absl::StatusOr<Assignment> first = engine->Assign("exp", "u", At(absl::Minutes(1)));

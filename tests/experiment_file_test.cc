@@ -277,13 +277,29 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"PolicySeed", With("", "[policy]\nseed = -1  # <-\n"),
                 "policy.seed must be >= 0, got -1"},
         BadFile{"PolicyPriorAlpha", With("", "[policy]\nprior_alpha = 0  # <-\n"),
-                "policy.prior_alpha must be a positive finite number, got 0"},
+                "policy.prior_alpha must be in [0.001, 1e+06], got 0"},
+        // Priors of 1e17 passed validation and then threw out of Boost.Math.
+        BadFile{"PolicyPriorAlphaHuge", With("", "[policy]\nprior_alpha = 1e17  # <-\n"),
+                "policy.prior_alpha must be in [0.001, 1e+06], got 1e+17"},
+        BadFile{"PolicyPriorBetaHuge", With("", "[policy]\nprior_beta = 1e17  # <-\n"),
+                "policy.prior_beta must be in [0.001, 1e+06], got 1e+17"},
         BadFile{"ScheduleInterval", With("", "[schedule]\ninterval = \"0s\"  # <-\n"),
-                "schedule.interval must be a finite duration > 0, got 0"},
+                "schedule.interval must be a finite duration of at least 1s, got 0"},
+        // A millisecond or nanosecond grid only multiplies reallocations.
+        BadFile{"ScheduleIntervalMillisecond",
+                With("", "[schedule]\ninterval = \"1ms\"  # <-\n"),
+                "schedule.interval must be a finite duration of at least 1s, got 1ms"},
+        BadFile{"ScheduleIntervalNanosecond",
+                With("", "[schedule]\ninterval = \"1ns\"  # <-\n"),
+                "schedule.interval must be a finite duration of at least 1s, got 1ns"},
         BadFile{"ScheduleConversionWindow",
                 With("", "[schedule]\nconversion_window = \"-1h\"  # <-\n"),
-                "schedule.conversion_window must be a finite duration > 0, "
+                "schedule.conversion_window must be a finite duration of at least 1s, "
                 "got -1h"},
+        BadFile{"ScheduleConversionWindowSubSecond",
+                With("", "[schedule]\nconversion_window = \"500ms\"  # <-\n"),
+                "schedule.conversion_window must be a finite duration of at least 1s, "
+                "got 500ms"},
         BadFile{"ScheduleBurnIn", With("", "[schedule]\nburn_in = \"soon\"  # <-\n"),
                 "schedule.burn_in must be a duration like"},
         BadFile{"ScheduleMinUnits",

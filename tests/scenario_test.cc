@@ -255,7 +255,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "s.toml:23: experiment.schedule.interval must be a duration"},
         BadCase{"ZeroInterval", "interval = \"6h\"", "interval = \"0s\"",
                 "s.toml:23: experiment.schedule.interval must be a finite "
-                "duration > 0"},
+                "duration of at least 1s, got 0"},
         BadCase{"ZeroReplicates", "replicates = 200", "replicates = 0",
                 "s.toml:3: replicates must be in [1, 1000000], got 0"},
         BadCase{"ZeroHorizon", "horizon = \"14d\"", "horizon = \"0s\"",
@@ -338,6 +338,36 @@ TEST(ScenarioTest, ValidateScenarioNamesTheField) {
   s.baseline = 0;  // thompson, not a fixed policy
   EXPECT_THAT(std::string(ValidateScenario(s).message()),
               StartsWith("policies must include a fixed baseline"));
+}
+
+// The documented maximum rate over the documented maximum horizon was
+// accepted and then ran until memory ran out; the product is bounded.
+TEST(ScenarioTest, RefusesMoreUnitsPerReplicateThanTheLimit) {
+  absl::Status status = ParseError(With("units_per_hour = 500", "units_per_hour = 1e9"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()),
+              StartsWith("s.toml:6: traffic.units_per_hour x horizon must be at most "
+                         "1e+08 simulated units per replicate, got 1e+09 x 336 h"));
+  // Just under the limit is accepted: 297,000 an hour for 14 days (10
+  // replicates of 3 policies keep the whole run under its own limit).
+  const std::string text =
+      absl::StrReplaceAll(With("units_per_hour = 500", "units_per_hour = 297000"),
+                          {{"replicates = 200", "replicates = 10"}});
+  absl::StatusOr<Scenario> s = ParseScenarioToml(text, kSource);
+  EXPECT_TRUE(s.ok()) << s.status();
+}
+
+TEST(ScenarioTest, RefusesMoreSimulatedUnitsThanTheLimit) {
+  Scenario s = *ParseScenarioToml(kValid, kSource);
+  s.traffic.units_per_hour = 200000;  // 6.72e7 units per replicate
+  s.replicates = 100;                 // x 100 x 3 policies = 2e10
+  absl::Status status = ValidateScenario(s);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()),
+              StartsWith("replicates x policies x units per replicate must be at most "
+                         "1e+10 simulated units, got 100 x 3 x"));
+  s.replicates = 40;  // 8.06e9
+  EXPECT_TRUE(ValidateScenario(s).ok());
 }
 
 TEST(ScenarioTest, LoadsEveryShippedScenario) {

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,8 +23,10 @@
 #include "allot/engine.h"
 #include "allot/report.h"
 #include "durability/file_io.h"
+#include "durability/state_codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runtime/engine_access.h"
 #include "tests/event_stream.h"
 #include "tests/scratch_files.h"
 
@@ -344,6 +348,13 @@ class BadSnapshotTest : public ::testing::Test {
     EXPECT_EQ(inspect.status(), read.status());
   }
 
+  void ExpectReads(const std::string& bytes) {
+    const std::string path = dir_ + "/other.snapshot";
+    WriteBytes(path, bytes);
+    EXPECT_TRUE(ReadSnapshot(path).ok());
+    EXPECT_TRUE(InspectSnapshot(path).ok());
+  }
+
   ScratchDir scratch_;
   std::string dir_;
   std::string good_path_;
@@ -475,6 +486,102 @@ TEST_F(BadSnapshotTest, CorruptPayloadWithAValidChecksum) {
   ExpectRefused(wrap(std::string(64, '\xff')), absl::StatusCode::kDataLoss, "corrupt");
   ExpectRefused(wrap(""), absl::StatusCode::kDataLoss, "corrupt");
   ExpectRefused(wrap(wrap(payload)), absl::StatusCode::kDataLoss, "corrupt");
+}
+
+// Found by state_fuzzer: the clock is kept in whole microseconds (saturated
+// beyond int64 microseconds), so an engine started and advanced at times
+// with nanoseconds, or in the year -212 billion, or whose schedule runs past
+// the end of time, wrote snapshots the meaning checks refused.
+TEST_F(BadSnapshotTest, ReachableStatesPassTheMeaningChecks) {
+  const std::pair<absl::Time, absl::Duration> cases[] = {
+      {absl::FromUnixSeconds(1767225600) + absl::Nanoseconds(999), absl::Hours(3)},
+      // Before the range of int64 microseconds, where the clock saturates.
+      {absl::FromUnixSeconds(-6'700'000'000'000'000), absl::Hours(3)},
+      // The first grid point, an hour on, is past the end of time.
+      {absl::FromUnixSeconds(std::numeric_limits<int64_t>::max() - 10),
+       absl::Seconds(5)}};
+  for (const auto& [start, advance] : cases) {
+    Engine engine;
+    ExperimentConfig c;
+    c.id = "exp";
+    c.arms = {{"a", 1}, {"b", 1}};
+    c.schedule.burn_in = absl::Hours(1);
+    c.schedule.interval = absl::Hours(1);
+    c.schedule.min_units_per_arm = 0;
+    ASSERT_TRUE(engine.CreateExperiment(c).ok());
+    ASSERT_TRUE(engine.Start("exp", start).ok());
+    // (Refused at the edges of time, where the clock saturates.)
+    (void)engine.Assign("exp", "u", start + absl::Nanoseconds(1));
+    ASSERT_TRUE(engine.Advance(start + advance).ok());
+    const std::string path = dir_ + "/reachable.snapshot";
+    ASSERT_TRUE(WriteSnapshot(engine, path).ok());
+    absl::StatusOr<std::unique_ptr<Engine>> read = ReadSnapshot(path);
+    EXPECT_TRUE(read.ok()) << read.status();
+  }
+}
+
+// Checksum-valid snapshots whose values were edited to mean nothing: each
+// decoded to the right length and was accepted by inspection, and some
+// aborted the restore with a Boost.Math error. Refused by both.
+TEST_F(BadSnapshotTest, DecodedStateIsValidatedForMeaning) {
+  absl::StatusOr<std::unique_ptr<Engine>> engine = ReadSnapshot(good_path_);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  const internal::EngineState good = internal::EngineAccess::Export(**engine);
+  ASSERT_FALSE(good.experiments.empty());
+  ASSERT_FALSE(good.experiments[0].ledger.exposures.empty());
+  ASSERT_FALSE(good.experiments[0].aggregates.empty());
+  ASSERT_FALSE(good.experiments[0].reports.empty());
+  auto wrap = [](const internal::EngineState& state) {
+    const std::string payload = internal::EncodeEngineState(state);
+    std::string file = "ALLOTSNP";
+    internal::PutU32(file, kSnapshotFormat);
+    internal::PutU32(file, 0);
+    internal::PutU64(file, payload.size());
+    internal::PutU64(file, internal::Checksum(payload));
+    return file + payload;
+  };
+  auto edited = [&](auto edit) {
+    internal::EngineState state = good;
+    edit(state.experiments[0]);
+    return wrap(state);
+  };
+  std::string bytes;
+  // The untouched state re-encodes into a good snapshot.
+  ExpectReads(wrap(good));
+  bytes = edited([](auto& e) { e.ledger.exposures[0][0] = -5; });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "exposures[0][0] must be in [0, ");
+  bytes = edited([](auto& e) { e.aggregates[0][1].n = -1; });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "aggregates[0][1].n must be");
+  bytes = edited([](auto& e) { e.aggregates[0][0].sum = NAN; });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss,
+                "aggregates[0][0] must have a finite");
+  bytes = edited([](auto& e) {
+    e.aggregates[0][0].n = 10;
+    e.aggregates[0][0].sum = 10;
+    e.aggregates[0][0].sum_sq = 1;  // sum^2 = 100 > n sum_sq = 10
+  });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "inconsistent with 10 units");
+  bytes = edited([](auto& e) { e.late = -1; });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "late outcomes must be");
+  bytes = edited([](auto& e) { e.config.prior_alpha = 1e17; });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "policy.prior_alpha must be in");
+  bytes = edited([](auto& e) { e.epochs.back().weights[0] = 7; });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "weights must be in [0, 1], got 7");
+  bytes = edited([](auto& e) { e.epochs[0].number = 3; });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "epoch 0 is numbered 3");
+  // A next due time far behind the clock would replay every grid point
+  // missed at the next Advance.
+  bytes = edited(
+      [](auto& e) { e.next_due = e.start + FirstReallocationDelay(e.config.schedule); });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "is not the first grid point after");
+  bytes = edited([](auto& e) { e.next_due += absl::Seconds(1); });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "is not the first grid point after");
+  bytes = edited([](auto& e) { e.reports[0].arms[0].units = -1; });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "units must be in [0, ");
+  bytes = edited([](auto& e) { e.reports[0].winner = 99; });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "report winner must be -1 or an arm");
+  bytes = edited([](auto& e) { e.reports[0].arms[0].p_best = 2; });
+  ExpectRefused(bytes, absl::StatusCode::kDataLoss, "p_best must be in [0, 1], got 2");
 }
 
 }  // namespace

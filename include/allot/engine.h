@@ -56,6 +56,20 @@ namespace allot {
 class Journal;
 class ExperimentHandle;
 
+// The largest number of schedule grid points one Advance may cross in one
+// experiment. Each grid point builds a report (and may reallocate), so an
+// Advance to a far-off time (a 9999-12-31 sentinel, a start years before the
+// events) would otherwise run until memory runs out. 100,000 grid points is
+// 68 years at a 6-hour interval, 69 days at one minute; a service that
+// calls Advance on a timer never comes near it.
+inline constexpr int64_t kMaxGridPointsPerAdvance = 100000;
+
+// The largest magnitude of a continuous outcome value. Sums of squares of
+// such values over any number of units and outcomes stay far from double
+// overflow (1e15^2 = 1e30), so an estimate can never turn to infinity or
+// NaN; larger values are refused rather than freezing the weights.
+inline constexpr double kMaxOutcomeMagnitude = 1e15;
+
 namespace internal {
 class EngineAccess;
 class EngineImpl;
@@ -129,11 +143,13 @@ class Engine {
                            absl::Span<absl::StatusOr<Assignment>> results);
 
   // Reports an outcome of `unit` at `time`: a conversion (value 1; 0 is
-  // accepted and changes nothing) for binary metrics, any finite value for
-  // continuous ones, summed within the window. Returns how it was counted.
-  // Errors: NotFound (unknown experiment), InvalidArgument (non-finite
-  // value, binary value other than 0 or 1, empty unit, `time` before the
-  // unit's exposure or before the last Advance). On error nothing changes.
+  // accepted and changes nothing) for binary metrics, a finite value of at
+  // most kMaxOutcomeMagnitude in magnitude for continuous ones, summed within
+  // the window. Returns how it was counted. Errors: NotFound (unknown
+  // experiment), InvalidArgument (non-finite value or one beyond
+  // kMaxOutcomeMagnitude, binary value other than 0 or 1, empty unit, `time`
+  // before the unit's exposure or before the last Advance). On error nothing
+  // changes.
   absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view experiment,
                                                    absl::string_view unit,
                                                    absl::Time time, double value);
@@ -141,7 +157,10 @@ class Engine {
   // Performs, in time order, every reallocation due up to `now` in every
   // running experiment and returns their reports (experiments in id order).
   // Errors: InvalidArgument when `now` is infinite or before an earlier
-  // Advance; then nothing changes.
+  // Advance, or when some experiment would cross more than
+  // kMaxGridPointsPerAdvance grid points (the message names it, the next
+  // due time, `now`, the interval and the count); then nothing changes.
+  // Advance in steps to go further.
   absl::StatusOr<std::vector<ReallocationReport>> Advance(absl::Time now);
 
   // Returns every report of the experiment so far (after Delete, its final

@@ -43,14 +43,27 @@ struct ArmConfig {
   double weight = 1.0;
 };
 
+// Limits that bound the work a configuration can ask for (README.md,
+// "Limits"). A shorter interval or window would only multiply reallocations
+// and reports: exposures are kept to the second.
+inline constexpr absl::Duration kMinScheduleInterval = absl::Seconds(1);
+inline constexpr absl::Duration kMinConversionWindow = absl::Seconds(1);
+// Beta prior parameters lie in [kMinPrior, kMaxPrior]: a prior worth a
+// million pseudo-units already outweighs any experiment's data, and far
+// larger ones (1e17) defeat the posterior's quantile and P(best) arithmetic.
+// Below 1e-3 the prior is improper for all practical purposes.
+inline constexpr double kMinPrior = 1e-3;
+inline constexpr double kMaxPrior = 1e6;
+
 struct ScheduleConfig {
   // Initial weights hold for at least this long after Start (>= 0).
   absl::Duration burn_in = absl::Hours(24);
   // ...and until every arm has this many matured units (>= 0).
   int64_t min_units_per_arm = 100;
-  // Reallocations happen every interval after burn-in (> 0).
+  // Reallocations happen every interval after burn-in (>= kMinScheduleInterval).
   absl::Duration interval = absl::Hours(6);
-  // Outcomes count for this long after a unit's exposure (> 0).
+  // Outcomes count for this long after a unit's exposure
+  // (>= kMinConversionWindow).
   absl::Duration conversion_window = absl::Hours(72);
 };
 
@@ -75,8 +88,8 @@ struct ExperimentConfig {
   double floor = 0.01;       // additive floor, >= 0, floor x arms < 1
   double max_shift = 1.0;    // total variation cap per reallocation, in [0, 1]
   uint64_t seed = 1;         // seeds Monte Carlo in policies
-  double prior_alpha = 1.0;  // Beta prior of binary metrics, > 0
-  double prior_beta = 1.0;
+  double prior_alpha = 1.0;  // Beta prior of binary metrics, in [kMinPrior, kMaxPrior]
+  double prior_beta = 1.0;   // in [kMinPrior, kMaxPrior]
 
   ScheduleConfig schedule;
 

@@ -53,7 +53,8 @@ struct ArmPosterior {
   // The posterior mean and variance.
   double Mean() const;
   double Variance() const;
-  // The `q`-quantile, q in (0, 1).
+  // The `q`-quantile, q in (0, 1); NaN outside it, for a malformed
+  // posterior, or where Boost.Math cannot compute it. Never throws.
   double Quantile(double q) const;
 };
 

@@ -47,7 +47,9 @@ absl::Status WriteSnapshot(const Engine& engine, absl::string_view path,
 // Returns an engine restored from `path`: the same assignments, future
 // reports and P(best) as the engine that wrote it. Optionally returns the
 // application data. Errors: NotFound; DataLoss naming the file and what is
-// wrong (empty, truncated, wrong magic, bad checksum, corrupt payload);
+// wrong (empty, truncated, wrong magic, bad checksum, corrupt payload, or
+// decoded values that mean nothing: a negative count, a sum that is not
+// finite, a next due time off the grid; InspectSnapshot refuses the same);
 // FailedPrecondition for a newer format.
 absl::StatusOr<std::unique_ptr<Engine>> ReadSnapshot(
     absl::string_view path, std::string* application_data = nullptr);

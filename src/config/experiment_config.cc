@@ -3,6 +3,7 @@
 #include "allot/experiment_config.h"
 
 #include <cmath>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -122,15 +123,12 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
     return FieldError("policy.max_shift",
                       absl::StrCat("must be in [0, 1], got ", config.max_shift));
   }
-  if (!std::isfinite(config.prior_alpha) || !(config.prior_alpha > 0)) {
-    return FieldError(
-        "policy.prior_alpha",
-        absl::StrCat("must be a positive finite number, got ", config.prior_alpha));
-  }
-  if (!std::isfinite(config.prior_beta) || !(config.prior_beta > 0)) {
-    return FieldError(
-        "policy.prior_beta",
-        absl::StrCat("must be a positive finite number, got ", config.prior_beta));
+  for (const auto& [field, value] : {std::pair{"policy.prior_alpha", config.prior_alpha},
+                                     std::pair{"policy.prior_beta", config.prior_beta}}) {
+    if (!(value >= kMinPrior && value <= kMaxPrior)) {
+      return FieldError(field, absl::StrCat("must be in [", kMinPrior, ", ", kMaxPrior,
+                                            "], got ", value));
+    }
   }
   const ScheduleConfig& s = config.schedule;
   if (s.burn_in < absl::ZeroDuration() || s.burn_in == absl::InfiniteDuration()) {
@@ -142,15 +140,17 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
     return FieldError("schedule.min_units_per_arm",
                       absl::StrCat("must be >= 0, got ", s.min_units_per_arm));
   }
-  if (s.interval <= absl::ZeroDuration() || s.interval == absl::InfiniteDuration()) {
+  if (s.interval < kMinScheduleInterval || s.interval == absl::InfiniteDuration()) {
     return FieldError("schedule.interval",
-                      absl::StrCat("must be a finite duration > 0, got ",
+                      absl::StrCat("must be a finite duration of at least ",
+                                   absl::FormatDuration(kMinScheduleInterval), ", got ",
                                    absl::FormatDuration(s.interval)));
   }
-  if (s.conversion_window <= absl::ZeroDuration() ||
+  if (s.conversion_window < kMinConversionWindow ||
       s.conversion_window == absl::InfiniteDuration()) {
     return FieldError("schedule.conversion_window",
-                      absl::StrCat("must be a finite duration > 0, got ",
+                      absl::StrCat("must be a finite duration of at least ",
+                                   absl::FormatDuration(kMinConversionWindow), ", got ",
                                    absl::FormatDuration(s.conversion_window)));
   }
   return absl::OkStatus();

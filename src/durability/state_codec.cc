@@ -333,14 +333,32 @@ std::string EncodeEngineState(const EngineState& state) {
 }
 
 absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
-  return Decode<EngineState>(bytes, "snapshot payload",
-                             [](InArchive& ar, EngineState& state) {
-                               Load(ar, state.clock);
-                               Load(ar, state.experiments);
-                               Load(ar, state.final_reports);
-                               ar(state.journal_sequence);
-                               Load(ar, state.application_data);
-                             });
+  absl::StatusOr<EngineState> state = Decode<EngineState>(
+      bytes, "snapshot payload", [](InArchive& ar, EngineState& state) {
+        Load(ar, state.clock);
+        Load(ar, state.experiments);
+        Load(ar, state.final_reports);
+        ar(state.journal_sequence);
+        Load(ar, state.application_data);
+      });
+  if (!state.ok()) return state;
+  // Decoded bytes of the right length may still mean nothing (a negative
+  // count, a NaN sum): checked here, so inspection refuses what restore would.
+  for (const ExperimentRuntimeState& e : state->experiments) {
+    if (absl::Status s = ValidateExperimentState(e); !s.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("snapshot payload is corrupt: experiment \"", e.config.id,
+                       "\": ", s.message()));
+    }
+  }
+  for (const ReallocationReport& r : state->final_reports) {
+    if (absl::Status s = ValidateReport(r); !s.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("snapshot payload is corrupt: final report of \"", r.experiment,
+                       "\": ", s.message()));
+    }
+  }
+  return state;
 }
 
 std::string EncodeJournalRecord(const JournalRecord& r) {

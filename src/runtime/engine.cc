@@ -224,12 +224,26 @@ class EngineImpl {
           absl::StrCat("time going backward: advance to ", FormatRfc3339(now),
                        " is before the previous advance to ", FormatRfc3339(clock_)));
     }
-    clock_ = now;
     std::vector<RuntimePtr> runtimes;
     {
       ReaderMutexLock lock(&mu_);
       for (const auto& [id, runtime] : experiments_) runtimes.push_back(runtime);
     }
+    // Refused up front, before anything changes: schedules move only here,
+    // under advance_mu_, so the counts hold for the loop below.
+    for (const RuntimePtr& runtime : runtimes) {
+      const int64_t points = runtime->GridPointsDue(now);
+      if (points > kMaxGridPointsPerAdvance) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("advance to ", FormatRfc3339(now), " would cross ", points,
+                         " grid points of experiment \"", runtime->config().id,
+                         "\" (from ", FormatRfc3339(runtime->NextDue()), " every ",
+                         absl::FormatDuration(runtime->config().schedule.interval),
+                         "), more than the ", kMaxGridPointsPerAdvance,
+                         " one advance may cross; advance in steps"));
+      }
+    }
+    clock_ = now;
     std::vector<ReallocationReport> reports;
     for (const RuntimePtr& runtime : runtimes) {
       std::vector<ReallocationReport> r = runtime->AdvanceTo(now);

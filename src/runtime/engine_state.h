@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "allot/allocation_history.h"
 #include "allot/experiment_config.h"
@@ -49,6 +50,21 @@ struct EngineState {
   // command keeps its position in the event log here).
   std::string application_data;
 };
+
+// Returns OK when the values of a decoded experiment state mean something:
+// counts >= 0, sums finite and consistent with their sums of squares,
+// epochs numbered from 0 with increasing finite starts and valid weights,
+// units and figures within its arms and epochs, a schedule whose next due
+// time is the first grid point after its clock, and sane reports.
+// Errors: InvalidArgument naming the field and value. Checks what
+// ExperimentRuntime::Import relies on, so a state that passes restores into
+// an engine whose every later call returns a Status.
+absl::Status ValidateExperimentState(const ExperimentRuntimeState& state);
+
+// Returns OK when a report's counts are >= 0, its probabilities in [0, 1],
+// its weights valid for its arms and its winner one of them or -1.
+// Errors: InvalidArgument.
+absl::Status ValidateReport(const ReallocationReport& report);
 
 }  // namespace allot::internal
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -90,7 +91,40 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
   return out;
 }
 
+int64_t ExperimentRuntime::GridPointsDue(absl::Time now) const {
+  if (state() == ExperimentState::kCreated) return 0;
+  ReaderMutexLock lock(&learn_mu_);
+  if (!scheduler_.has_value() || scheduler_->next_due() > now) return 0;
+  absl::Duration rem;  // IDivDuration writes it: it may not be null
+  const int64_t steps =
+      absl::IDivDuration(now - scheduler_->next_due(), config_.schedule.interval, &rem);
+  return steps == INT64_MAX ? steps : steps + 1;
+}
+
+absl::Time ExperimentRuntime::NextDue() const {
+  if (state() == ExperimentState::kCreated) return absl::InfiniteFuture();
+  ReaderMutexLock lock(&learn_mu_);
+  return scheduler_.has_value() ? scheduler_->next_due() : absl::InfiniteFuture();
+}
+
 ReallocationReport ExperimentRuntime::Evaluate(absl::Time time, bool reallocate) const {
+  try {
+    return EvaluateOrThrow(time, reallocate);
+  } catch (const std::exception& e) {
+    ReallocationReport report;
+    report.experiment = config_.id;
+    report.epoch = assigner_->current_epoch();
+    report.time = time;
+    const absl::Span<const double> current = assigner_->WeightsOf(report.epoch);
+    report.weights_before.assign(current.begin(), current.end());
+    report.weights_after = report.weights_before;
+    report.reason = absl::StrCat("statistics failed: ", e.what());
+    return report;
+  }
+}
+
+ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
+                                                      bool reallocate) const {
   const int k = static_cast<int>(arm_ids_.size());
   const Assigner& assigner = *assigner_;
   const int64_t epoch = assigner.current_epoch();

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "allot/engine.h"
 #include "allot/hash.h"
 #include "allot/posterior.h"
 #include "allot/status_macros.h"
@@ -180,6 +181,11 @@ absl::StatusOr<OutcomeDisposition> ExperimentRuntime::RecordOutcome(
   if (!std::isfinite(value)) {
     return absl::InvalidArgumentError(
         absl::StrCat("outcome value must be finite, got ", value));
+  }
+  if (!(std::abs(value) <= kMaxOutcomeMagnitude)) {
+    return absl::InvalidArgumentError(absl::StrCat("outcome value must be at most ",
+                                                   kMaxOutcomeMagnitude,
+                                                   " in magnitude, got ", value));
   }
   if (config_.metric == MetricKind::kBinary && value != 0 && value != 1) {
     return absl::InvalidArgumentError(

@@ -55,6 +55,12 @@ class ExperimentRuntime {
   absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view unit,
                                                    absl::Time time, double value);
 
+  // Returns how many grid points AdvanceTo(now) would cross (saturating at
+  // INT64_MAX); 0 before Start.
+  int64_t GridPointsDue(absl::Time now) const;
+  // Returns the schedule's next due time; InfiniteFuture before Start.
+  absl::Time NextDue() const;
+
   // Performs the reallocations due up to `now` and folds matured units.
   // REQUIRES: `now` is not before the previous call.
   std::vector<ReallocationReport> AdvanceTo(absl::Time now);
@@ -76,8 +82,9 @@ class ExperimentRuntime {
   bool deleted() const { return deleted_.load(std::memory_order_acquire); }
 
   // The whole state, and a runtime rebuilt from it. Errors (Import):
-  // InvalidArgument when the state is inconsistent (bad config, epochs,
-  // arms out of range).
+  // InvalidArgument as ValidateExperimentState (engine_state.h): a bad
+  // config, epochs, arms out of range, counts or sums that mean nothing, a
+  // next due time that is not the first grid point after the clock.
   ExperimentRuntimeState Export() const;
   static absl::StatusOr<std::unique_ptr<ExperimentRuntime>> Import(
       const ExperimentRuntimeState& state);
@@ -95,7 +102,12 @@ class ExperimentRuntime {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
   // Builds the report at `time`; with `reallocate`, runs the policy and
   // publishes the new epoch when burn-in allows.
+  // Never throws: an exception from the statistics (none is expected; the
+  // Boost.Math calls return NaN on bad arguments) becomes a report that
+  // keeps the weights and says why.
   ReallocationReport Evaluate(absl::Time time, bool reallocate) const
+      ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
+  ReallocationReport EvaluateOrThrow(absl::Time time, bool reallocate) const
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   absl::Time Clock() const {
     return absl::FromUnixMicros(clock_us_.load(std::memory_order_acquire));

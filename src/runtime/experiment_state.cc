@@ -3,14 +3,231 @@
 // One experiment's whole state as plain values (what snapshots hold), and a
 // runtime rebuilt from it, checked for consistency first.
 
+#include <cmath>
 #include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "allot/status_macros.h"
+#include "allot/time_format.h"
 #include "runtime/experiment_runtime.h"
 
 namespace allot::internal {
+namespace {
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, " ", what));
+}
+
+// Counts a snapshot may hold: far above any real experiment (10^12 units
+// per epoch and arm), and low enough that sums over 2^22 epochs cannot
+// overflow an int64.
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+
+absl::Status CheckCount(absl::string_view field, int64_t n) {
+  if (n < 0 || n > kMaxCount) {
+    return Invalid(field, absl::StrCat("must be in [0, ", kMaxCount, "], got ", n));
+  }
+  return absl::OkStatus();
+}
+
+bool IsFiniteTime(absl::Time t) {
+  return t != absl::InfinitePast() && t != absl::InfiniteFuture();
+}
+
+// Weights of `k` arms, each in [0, 1], summing to 1 (to rounding).
+absl::Status CheckWeights(absl::string_view field, const std::vector<double>& w,
+                          size_t k) {
+  if (w.size() != k) {
+    return Invalid(field, absl::StrCat("has ", w.size(), " weights for ", k, " arms"));
+  }
+  double total = 0;
+  for (double x : w) {
+    if (!(x >= 0 && x <= 1)) {
+      return Invalid(field, absl::StrCat("must be in [0, 1], got ", x));
+    }
+    total += x;
+  }
+  if (!(std::abs(total - 1) <= 1e-6)) {
+    return Invalid(field, absl::StrCat("must sum to 1, got ", total));
+  }
+  return absl::OkStatus();
+}
+
+// n >= 0, finite sums, nothing without units, and sum^2 <= n sum_sq
+// (Cauchy-Schwarz, with room for rounding).
+absl::Status CheckAggregate(absl::string_view field, const Aggregate& g) {
+  ALLOT_RETURN_IF_ERROR(CheckCount(absl::StrCat(field, ".n"), g.n));
+  if (!std::isfinite(g.sum) || !std::isfinite(g.sum_sq) || !(g.sum_sq >= 0)) {
+    return Invalid(field, absl::StrCat("must have a finite sum and a finite sum of "
+                                       "squares >= 0, got ",
+                                       g.sum, " and ", g.sum_sq));
+  }
+  const double n = static_cast<double>(g.n);
+  if ((g.n == 0 && (g.sum != 0 || g.sum_sq != 0)) ||
+      !(g.sum * g.sum <= n * g.sum_sq * (1 + 1e-9) + 1e-9)) {
+    return Invalid(field, absl::StrCat("sum ", g.sum, " and sum of squares ", g.sum_sq,
+                                       " are inconsistent with ", g.n, " units"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckProbability(absl::string_view field, double p) {
+  // Quadrature may overshoot 1 by a rounding error.
+  if (!(p >= 0 && p <= 1 + 1e-9)) {
+    return Invalid(field, absl::StrCat("must be in [0, 1], got ", p));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateReport(const ReallocationReport& r) {
+  const size_t k = r.arms.size();
+  ALLOT_RETURN_IF_ERROR(CheckCount("report epoch", r.epoch));
+  if (r.winner < -1 || r.winner >= static_cast<int>(k)) {
+    return Invalid("report winner",
+                   absl::StrCat("must be -1 or an arm below ", k, ", got ", r.winner));
+  }
+  if (k > 0) {
+    ALLOT_RETURN_IF_ERROR(CheckWeights("report weights_before", r.weights_before, k));
+    ALLOT_RETURN_IF_ERROR(CheckWeights("report weights_after", r.weights_after, k));
+  }
+  if (!std::isnan(r.srm_p))
+    ALLOT_RETURN_IF_ERROR(CheckProbability("report srm_p", r.srm_p));
+  ALLOT_RETURN_IF_ERROR(CheckCount("report late_outcomes", r.late_outcomes));
+  ALLOT_RETURN_IF_ERROR(CheckCount("report unknown_outcomes", r.unknown_outcomes));
+  ALLOT_RETURN_IF_ERROR(CheckCount("report duplicate_outcomes", r.duplicate_outcomes));
+  ALLOT_RETURN_IF_ERROR(CheckCount("report holdout_units", r.holdout_units));
+  if (!std::isfinite(r.holdout_outcomes)) {
+    return Invalid("report holdout_outcomes",
+                   absl::StrCat("must be finite, got ", r.holdout_outcomes));
+  }
+  for (const ArmReport& a : r.arms) {
+    const std::string field = absl::StrCat("report arm \"", a.id, "\"");
+    ALLOT_RETURN_IF_ERROR(CheckCount(absl::StrCat(field, " units"), a.units));
+    ALLOT_RETURN_IF_ERROR(CheckCount(absl::StrCat(field, " exposures"), a.exposures));
+    ALLOT_RETURN_IF_ERROR(CheckProbability(absl::StrCat(field, " p_best"), a.p_best));
+    if (!std::isfinite(a.outcomes)) {
+      return Invalid(absl::StrCat(field, " outcomes"),
+                     absl::StrCat("must be finite, got ", a.outcomes));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateExperimentState(const ExperimentRuntimeState& st) {
+  ALLOT_RETURN_IF_ERROR(ValidateExperimentConfig(st.config));
+  const size_t k = st.config.arms.size();
+  if (st.lifecycle < 0 || st.lifecycle > 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("experiment state ", st.lifecycle, " is not known"));
+  }
+  const bool created =
+      static_cast<ExperimentState>(st.lifecycle) == ExperimentState::kCreated;
+  if (created != st.epochs.empty()) {
+    return absl::InvalidArgumentError(
+        "a started experiment needs epochs and a created one has none");
+  }
+  // Epoch numbers must fit an open unit's 22 bits.
+  if (st.epochs.size() > (size_t{1} << 22)) {
+    return Invalid("epochs", absl::StrCat("number ", st.epochs.size(),
+                                          ", more than an open unit can name"));
+  }
+  for (size_t e = 0; e < st.epochs.size(); ++e) {
+    const Epoch& epoch = st.epochs[e];
+    const std::string field = absl::StrCat("epoch ", e);
+    if (epoch.number != static_cast<int64_t>(e)) {
+      return Invalid(field, absl::StrCat("is numbered ", epoch.number));
+    }
+    if (!IsFiniteTime(epoch.start) ||
+        (e > 0 && !(epoch.start > st.epochs[e - 1].start))) {
+      return Invalid(field, absl::StrCat("must start at a finite time after the "
+                                         "previous epoch, got ",
+                                         FormatRfc3339(epoch.start)));
+    }
+    ALLOT_RETURN_IF_ERROR(
+        CheckWeights(absl::StrCat(field, " weights"), epoch.weights, k));
+  }
+  const int64_t epochs = static_cast<int64_t>(st.epochs.size());
+  if (!created) {
+    if (st.start != st.epochs[0].start) {
+      return Invalid("start", absl::StrCat(FormatRfc3339(st.start),
+                                           " is not the start of epoch 0 at ",
+                                           FormatRfc3339(st.epochs[0].start)));
+    }
+    // The clock is kept in whole microseconds, rounded down (and saturated
+    // beyond the range of int64 microseconds), so times are compared with it
+    // at that precision.
+    const absl::Time clock = absl::FromUnixMicros(st.clock_us);
+    if (absl::ToUnixMicros(st.epochs.back().start) > st.clock_us) {
+      return Invalid("clock", absl::StrCat(FormatRfc3339(clock),
+                                           " is before the last epoch's start"));
+    }
+    if (st.stop_us != INT64_MAX && st.stop_us < absl::ToUnixMicros(st.start)) {
+      return Invalid("stop", "is before the start");
+    }
+    // The next due time is the first grid point after the clock: one far
+    // behind it would make the next Advance replay every grid point missed.
+    // Past the end of time (a start near absl's limit) it is infinite: no
+    // grid point is due again.
+    const absl::Duration interval = st.config.schedule.interval;
+    const absl::Time first = st.start + FirstReallocationDelay(st.config.schedule);
+    if (st.next_due != absl::InfiniteFuture() &&
+        (!IsFiniteTime(st.next_due) || !IsFiniteTime(first) || st.next_due < first ||
+         (st.next_due - first) % interval != absl::ZeroDuration() ||
+         absl::ToUnixMicros(st.next_due) < st.clock_us ||
+         (st.next_due > first &&
+          absl::ToUnixMicros(st.next_due - interval) > st.clock_us))) {
+      return Invalid("next_due", absl::StrCat(FormatRfc3339(st.next_due),
+                                              " is not the first grid point after the "
+                                              "clock at ",
+                                              FormatRfc3339(clock)));
+    }
+  }
+  for (const OpenUnit& unit : st.ledger.open) {
+    if (unit.arm >= k || unit.epoch >= epochs) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("open unit with arm ", static_cast<int>(unit.arm), " and epoch ",
+                       static_cast<int>(unit.epoch), " is outside the experiment's ", k,
+                       " arms and ", epochs, " epochs"));
+    }
+    if (!std::isfinite(unit.outcome)) {
+      return Invalid("open unit",
+                     absl::StrCat("outcome must be finite, got ", unit.outcome));
+    }
+  }
+  if (static_cast<int64_t>(st.ledger.exposures.size()) > epochs ||
+      static_cast<int64_t>(st.aggregates.size()) > epochs) {
+    return absl::InvalidArgumentError("figures name epochs that do not exist");
+  }
+  for (size_t e = 0; e < st.ledger.exposures.size(); ++e) {
+    if (st.ledger.exposures[e].size() != k) {
+      return absl::InvalidArgumentError("exposure counts do not match the arms");
+    }
+    for (size_t a = 0; a < k; ++a) {
+      ALLOT_RETURN_IF_ERROR(CheckCount(absl::StrCat("exposures[", e, "][", a, "]"),
+                                       st.ledger.exposures[e][a]));
+    }
+  }
+  for (size_t e = 0; e < st.aggregates.size(); ++e) {
+    if (st.aggregates[e].size() != k) {
+      return absl::InvalidArgumentError("aggregates do not match the arms");
+    }
+    for (size_t a = 0; a < k; ++a) {
+      ALLOT_RETURN_IF_ERROR(CheckAggregate(absl::StrCat("aggregates[", e, "][", a, "]"),
+                                           st.aggregates[e][a]));
+    }
+  }
+  ALLOT_RETURN_IF_ERROR(CheckAggregate("holdout", st.holdout));
+  ALLOT_RETURN_IF_ERROR(CheckCount("late outcomes", st.late));
+  ALLOT_RETURN_IF_ERROR(CheckCount("unknown outcomes", st.unknown));
+  ALLOT_RETURN_IF_ERROR(CheckCount("duplicate outcomes", st.duplicate));
+  for (const ReallocationReport& report : st.reports) {
+    ALLOT_RETURN_IF_ERROR(ValidateReport(report));
+  }
+  return absl::OkStatus();
+}
 
 ExperimentRuntimeState ExperimentRuntime::Export() const {
   ReaderMutexLock lock(&learn_mu_);
@@ -36,40 +253,9 @@ ExperimentRuntimeState ExperimentRuntime::Export() const {
 
 absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
     const ExperimentRuntimeState& st) {
+  ALLOT_RETURN_IF_ERROR(ValidateExperimentState(st));
   ALLOT_ASSIGN_OR_RETURN(std::unique_ptr<ExperimentRuntime> runtime, Create(st.config));
-  const int k = static_cast<int>(st.config.arms.size());
-  if (st.lifecycle < 0 || st.lifecycle > 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("experiment state ", st.lifecycle, " is not known"));
-  }
   const auto lifecycle = static_cast<ExperimentState>(st.lifecycle);
-  if ((lifecycle == ExperimentState::kCreated) != st.epochs.empty()) {
-    return absl::InvalidArgumentError(
-        "a started experiment needs epochs and a created one has none");
-  }
-  const int64_t epochs = static_cast<int64_t>(st.epochs.size());
-  for (const OpenUnit& unit : st.ledger.open) {
-    if (unit.arm >= k || unit.epoch >= epochs) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("open unit with arm ", static_cast<int>(unit.arm), " and epoch ",
-                       static_cast<int>(unit.epoch), " is outside the experiment's ", k,
-                       " arms and ", epochs, " epochs"));
-    }
-  }
-  for (const auto& row : st.ledger.exposures) {
-    if (static_cast<int>(row.size()) != k) {
-      return absl::InvalidArgumentError("exposure counts do not match the arms");
-    }
-  }
-  for (const auto& row : st.aggregates) {
-    if (static_cast<int>(row.size()) != k) {
-      return absl::InvalidArgumentError("aggregates do not match the arms");
-    }
-  }
-  if (static_cast<int64_t>(st.ledger.exposures.size()) > epochs ||
-      static_cast<int64_t>(st.aggregates.size()) > epochs) {
-    return absl::InvalidArgumentError("figures name epochs that do not exist");
-  }
   ExperimentRuntime& r = *runtime;
   if (lifecycle != ExperimentState::kCreated) {
     ALLOT_ASSIGN_OR_RETURN(

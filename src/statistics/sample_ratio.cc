@@ -3,10 +3,26 @@
 #include "statistics/sample_ratio.h"
 
 #include <algorithm>
+#include <cmath>
 
+#include "boost/math/policies/policy.hpp"
 #include "boost/math/special_functions/gamma.hpp"
 
 namespace allot::internal {
+namespace {
+
+// Boost.Math throws on a bad argument unless told otherwise; this policy
+// returns NaN instead, so no exception leaves the report.
+using NoThrowPolicy = boost::math::policies::policy<
+    boost::math::policies::domain_error<boost::math::policies::ignore_error>,
+    boost::math::policies::pole_error<boost::math::policies::ignore_error>,
+    boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
+    boost::math::policies::underflow_error<boost::math::policies::ignore_error>,
+    boost::math::policies::evaluation_error<boost::math::policies::ignore_error>,
+    boost::math::policies::rounding_error<boost::math::policies::ignore_error>,
+    boost::math::policies::promote_double<false>>;
+
+}  // namespace
 
 double SampleRatioPValue(const std::vector<std::vector<int64_t>>& exposures,
                          const std::vector<std::vector<double>>& shares) {
@@ -32,7 +48,8 @@ double SampleRatioPValue(const std::vector<std::vector<int64_t>>& exposures,
     df += std::max(positive - 1, 0);
   }
   if (df == 0) return 1.0;
-  return boost::math::gamma_q(static_cast<double>(df) / 2, chi2 / 2);
+  if (!(chi2 >= 0) || !std::isfinite(chi2)) return chi2 == INFINITY ? 0.0 : NAN;
+  return boost::math::gamma_q(static_cast<double>(df) / 2, chi2 / 2, NoThrowPolicy());
 }
 
 }  // namespace allot::internal

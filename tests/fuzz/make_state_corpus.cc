@@ -4,7 +4,7 @@
 // small engine, in each of the fuzzer's three input modes (see
 // state_fuzzer.cc). Run it again when a format changes:
 //
-//   build-fuzz/make_state_corpus tests/fuzz/corpus
+//   build-fuzz/make_state_corpus tests/fuzz/corpus/state
 
 #include <stdlib.h>
 

@@ -6,7 +6,9 @@
 //      InspectJournal, Journal::Open and Recover("", file);
 //   1: as a snapshot payload behind a valid header and checksum, so that
 //      the payload decoder and the engine import are reached; a snapshot
-//      that reads must write and read back to the same bytes;
+//      that reads must write and read back to the same bytes, and then
+//      serve a unit, take an outcome and advance to its next reallocation
+//      (the earliest next due time of its experiments: one grid point);
 //   2: as journal records, [u16 length][body]..., each framed with a valid
 //      checksum behind a valid header, so that record decoding and replay
 //      are reached; a recovered engine must snapshot and read back. Replay
@@ -16,8 +18,9 @@
 // Every input must end in a Status: no crash, no sanitizer report and no
 // huge allocation (libFuzzer's -rss_limit_mb and -malloc_limit_mb).
 //
-//   mkdir -p build-fuzz/corpus  # new inputs go to the first directory
-//   build-fuzz/state_fuzzer -runs=20000 -max_len=4096 build-fuzz/corpus tests/fuzz/corpus
+//   mkdir -p build-fuzz/corpus/state  # new inputs go to the first directory
+//   build-fuzz/state_fuzzer -runs=20000 -max_len=4096 build-fuzz/corpus/state \
+//     tests/fuzz/corpus/state
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -38,6 +41,7 @@
 #include "allot/snapshot.h"
 #include "durability/file_io.h"
 #include "durability/state_codec.h"
+#include "runtime/engine_access.h"
 
 namespace {
 
@@ -84,9 +88,33 @@ void CheckRoundTrip(const allot::Engine& engine) {
   const std::string b = ScratchDir() + "/b.snapshot";
   Require(allot::WriteSnapshot(engine, a).ok(), "a restored engine cannot be written");
   absl::StatusOr<std::unique_ptr<allot::Engine>> again = allot::ReadSnapshot(a);
+  if (!again.ok()) {
+    std::fprintf(stderr, "state_fuzzer: %s\n",
+                 std::string(again.status().message()).c_str());
+  }
   Require(again.ok(), "a written snapshot does not read back");
   Require(allot::WriteSnapshot(**again, b).ok(), "a re-read engine cannot be written");
   Require(ReadFile(a) == ReadFile(b), "a snapshot changes on a round trip");
+}
+
+// A restored engine goes on: every experiment serves a unit and takes an
+// outcome at its clock, then the engine advances to the earliest next due
+// time, one reallocation. Errors are fine; a crash or exception is not.
+void AdvanceOneReallocation(allot::Engine& engine) {
+  const allot::internal::EngineState state =
+      allot::internal::EngineAccess::Export(engine);
+  absl::Time due = absl::InfiniteFuture();
+  for (const allot::internal::ExperimentRuntimeState& e : state.experiments) {
+    if (e.epochs.empty()) continue;  // not started
+    const absl::Time clock = absl::FromUnixMicros(e.clock_us);
+    (void)engine.Assign(e.config.id, "fuzz-unit", clock);
+    (void)engine.RecordOutcome(e.config.id, "fuzz-unit", clock, 1.0);
+    due = std::min(due, e.next_due);
+  }
+  if (due != absl::InfiniteFuture()) (void)engine.Advance(due);
+  for (const allot::internal::ExperimentRuntimeState& e : state.experiments) {
+    (void)engine.Reports(e.config.id);
+  }
 }
 
 void ReadRaw(const std::string& bytes) {
@@ -110,7 +138,9 @@ void ReadSnapshotPayload(const std::string& payload) {
   WriteFile(path, file);
   (void)allot::InspectSnapshot(path);
   absl::StatusOr<std::unique_ptr<allot::Engine>> engine = allot::ReadSnapshot(path);
-  if (engine.ok()) CheckRoundTrip(**engine);
+  if (!engine.ok()) return;
+  CheckRoundTrip(**engine);
+  AdvanceOneReallocation(**engine);
 }
 
 // Whether replaying `bodies` reallocates at most about kMaxGridPoints times

@@ -78,6 +78,14 @@ struct PolicySpec {
 inline constexpr int kMaxReplicates = 1000000;
 inline constexpr int kMaxHorizonDays = 3650;
 inline constexpr double kMaxUnitsPerHour = 1e9;
+// Expected arrivals of one replicate (units_per_hour x horizon in hours):
+// each is assigned, may convert and sits in the ledger for its window, so
+// this bounds a replicate's memory (about 3 GB of ledger at most) and time
+// (about 40 s of one core at the measured 2.5M units a second).
+inline constexpr double kMaxUnitsPerReplicate = 1e8;
+// Expected arrivals of a whole run: per replicate x replicates x policies.
+// About an hour of one core; beyond it a scenario is refused up front.
+inline constexpr double kMaxSimulatedUnits = 1e10;
 
 struct Scenario {
   std::string name;                               // required, non-empty
@@ -100,7 +108,8 @@ struct Scenario {
 // Returns OK, or InvalidArgument whose message starts with the field's path
 // as the scenario file spells it and gives the value
 // ("traffic.daily_amplitude must be in [0, 1], got 1.5"). Checks every
-// policy's experiment with ValidateExperimentConfig too.
+// policy's experiment with ValidateExperimentConfig too, and refuses work
+// beyond kMaxUnitsPerReplicate or kMaxSimulatedUnits with the numbers.
 absl::Status ValidateScenario(const Scenario& scenario);
 
 // Parses and validates a scenario file's text; appends a fixed-split
