@@ -238,6 +238,12 @@ int Leader(const ReallocationReport& report, double ArmReport::*estimate,
 void PolicyRun::Observe(const ReallocationReport& report) {
   const int64_t t_us = absl::ToInt64Microseconds(report.time - SimulationStart());
   if (report.srm_p < kSrmAlarmP) out_.srm_alarm = true;
+  out_.counted_trials = 0;
+  out_.counted_outcomes = 0;
+  for (const ArmReport& arm : report.arms) {
+    out_.counted_trials += arm.units;
+    out_.counted_outcomes += arm.outcomes;
+  }
   const int truly_best = truth_.At(t_us).best_arm;
   bool past_burn_in = !report.arms.empty();
   for (const ArmReport& arm : report.arms) {
@@ -318,9 +324,10 @@ void PolicyRun::Serve(const Arrival& a, const Assignment& assignment) {
         ++moved_units_;
       }
     }
-    return;
-  }
-  if (track_units_) {
+    // A unit the engine has forgotten (schedule.retention) is exposed again
+    // as a new trial: it is one in the world too, with its own outcome.
+    if (!assignment.new_exposure) return;
+  } else if (track_units_) {
     units_.last_arm.push_back(arm);
     units_.moved.push_back(0);
     units_.last_epoch.push_back(static_cast<uint32_t>(epoch_));

@@ -77,6 +77,10 @@ struct PolicyOutcome {
   double pooled_wrong_share = std::numeric_limits<double>::quiet_NaN();
   std::vector<EpochRecord> epochs;
   std::vector<double> regret_curve;  // kRegretCurvePoints cumulative values
+  // What the engine counted by its last report: matured trials (units, over
+  // all arms) and their outcomes (undiscounted).
+  int64_t counted_trials = 0;
+  double counted_outcomes = 0;
 };
 
 // Sample-ratio p-values below this raise an alarm.
