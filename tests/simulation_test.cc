@@ -243,6 +243,23 @@ TEST(SimulationTest, EveryTrialTheEngineCountsHasAnOutcome) {
   EXPECT_EQ(r->counted_outcomes, static_cast<double>(r->counted_trials));
 }
 
+// The shipped drift scenario (the best arm changes on day 5), on 4 of its
+// replicates: the policy with a half-life puts more of the traffic after the
+// change on the new best arm. Fixed seed; measured 0.50 without and 0.70
+// with, so a margin of 0.1.
+TEST(SimulationTest, AHalfLifeFollowsTheChangeOfTheBestArm) {
+  absl::StatusOr<Scenario> scenario =
+      LoadScenarioFile(ALLOT_SOURCE_DIR "/examples/scenarios/drift.toml");
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  scenario->replicates = 4;
+  const Summary summary = RunAndSummarize(*scenario, 2);
+  const double plain = Policy(summary, "thompson").share_best_after_change.mean;
+  const double discounted =
+      Policy(summary, "thompson-hl-24h").share_best_after_change.mean;
+  EXPECT_GT(discounted, plain + 0.1) << plain << " vs " << discounted;
+  EXPECT_NEAR(Policy(summary, "fixed").share_best_after_change.mean, 0.5, 0.02);
+}
+
 TEST(SimulationTest, RefusesBadOptions) {
   Scenario scenario = Parse(kClearWinner);
   EXPECT_EQ(RunScenario(scenario, {.threads = 0}).status().code(),
