@@ -128,6 +128,11 @@ class PolicyRun {
   std::vector<int64_t> returning_in_epoch_{0};
   std::vector<int64_t> moved_in_epoch_{0};
   int64_t best_exposures_ = 0;
+  // The last change of an arm's truth (INT64_MAX: none), and the exposures
+  // after it, all and on a best arm.
+  int64_t last_change_us_ = INT64_MAX;
+  int64_t after_change_ = 0;
+  int64_t best_after_change_ = 0;
   int64_t moved_units_ = 0;
   bool first_winner_seen_ = false;
   int64_t judged_reports_ = 0;
@@ -142,6 +147,13 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
   ALLOT_RETURN_IF_ERROR(engine_.Start(config_.id, SimulationStart()));
   out_.epochs.push_back({0, 0, *NormalizeWeights(config_.InitialWeights()), {}});
   out_.regret_curve.reserve(kRegretCurvePoints);
+  for (const ArmTruth& arm : scenario_.arms) {
+    for (const ArmChange& change : arm.changes) {
+      const int64_t at_us = absl::ToInt64Microseconds(change.at);
+      last_change_us_ =
+          last_change_us_ == INT64_MAX ? at_us : std::max(last_change_us_, at_us);
+    }
+  }
   const ScheduleConfig& schedule = config_.schedule;
   const int64_t interval_us = absl::ToInt64Microseconds(schedule.interval);
   int64_t next_grid_us = absl::ToInt64Microseconds(FirstReallocationDelay(schedule));
@@ -200,6 +212,10 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
 
   const double exposures = static_cast<double>(std::max<int64_t>(1, out_.exposures));
   out_.share_best = static_cast<double>(best_exposures_) / exposures;
+  if (after_change_ > 0) {
+    out_.share_best_after_change =
+        static_cast<double>(best_after_change_) / static_cast<double>(after_change_);
+  }
   out_.ever_moved_share = static_cast<double>(moved_units_) / exposures;
   if (judged_reports_ > 0) {
     out_.simpson_wrong_share =
@@ -238,6 +254,12 @@ int Leader(const ReallocationReport& report, double ArmReport::*estimate,
 void PolicyRun::Observe(const ReallocationReport& report) {
   const int64_t t_us = absl::ToInt64Microseconds(report.time - SimulationStart());
   if (report.srm_p < kSrmAlarmP) out_.srm_alarm = true;
+  out_.counted_trials = 0;
+  out_.counted_outcomes = 0;
+  for (const ArmReport& arm : report.arms) {
+    out_.counted_trials += arm.units;
+    out_.counted_outcomes += arm.outcomes;
+  }
   const int truly_best = truth_.At(t_us).best_arm;
   bool past_burn_in = !report.arms.empty();
   for (const ArmReport& arm : report.arms) {
@@ -318,9 +340,10 @@ void PolicyRun::Serve(const Arrival& a, const Assignment& assignment) {
         ++moved_units_;
       }
     }
-    return;
-  }
-  if (track_units_) {
+    // A unit the engine has forgotten (schedule.retention) is exposed again
+    // as a new trial: it is one in the world too, with its own outcome.
+    if (!assignment.new_exposure) return;
+  } else if (track_units_) {
     units_.last_arm.push_back(arm);
     units_.moved.push_back(0);
     units_.last_epoch.push_back(static_cast<uint32_t>(epoch_));
@@ -329,6 +352,10 @@ void PolicyRun::Serve(const Arrival& a, const Assignment& assignment) {
   const Truth& truth = truth_.At(a.time_us);
   out_.regret += world_.RegretOf(truth, arm);
   best_exposures_ += truth.is_best[arm];
+  if (a.time_us >= last_change_us_) {
+    ++after_change_;
+    best_after_change_ += truth.is_best[arm];
+  }
   double value = 0;
   if (config_.metric == MetricKind::kBinary) {
     if (a.convert_draw >= truth.mean[arm]) return;

@@ -310,8 +310,16 @@ absl::Status ReadPolicies(const toml::node& node, Scenario& scenario, FieldLines
           *name, name_path,
           absl::StrCat("\"", spec.name, "\" is already the name of another policy"));
     }
-    ALLOT_RETURN_IF_ERROR(
-        internal::ReadPolicyTable(*table, prefix, {"name"}, spec.config, lines));
+    // A policy may discount old epochs on its own ([estimate] half_life of
+    // the experiment, for this policy only), to compare with and without.
+    if (const toml::node* half_life = table->get("half_life")) {
+      const std::string path = absl::StrCat(prefix, ".half_life");
+      lines.Set(path, *half_life);
+      ALLOT_ASSIGN_OR_RETURN(spec.config.estimate.half_life,
+                             ReadDuration(*half_life, path, lines));
+    }
+    ALLOT_RETURN_IF_ERROR(internal::ReadPolicyTable(*table, prefix, {"name", "half_life"},
+                                                    spec.config, lines));
     scenario.policies.push_back(std::move(spec));
   }
   return absl::OkStatus();

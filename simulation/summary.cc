@@ -142,7 +142,7 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
     s.name = scenario.policies[p].name;
     s.kind = std::string(PolicyKindName(scenario.policies[p].config.policy.kind));
     std::vector<double> regret, conversions, lift, share_best, moved, tv, ever, hours,
-        simpson, pooled;
+        simpson, pooled, best_after;
     int64_t correct = 0, wrong = 0, srm = 0;
     s.mean_regret_curve.assign(kRegretCurvePoints, 0.0);
     for (const ReplicateOutcome& r : outcomes) {
@@ -152,6 +152,7 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
       conversions.push_back(o.conversions);
       lift.push_back(base != 0 ? (o.conversions - base) / std::abs(base) : std::nan(""));
       share_best.push_back(o.share_best);
+      best_after.push_back(o.share_best_after_change);
       moved.push_back(o.moved_share);
       tv.push_back(o.tv_bound);
       ever.push_back(o.ever_moved_share);
@@ -172,6 +173,7 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
     s.conversions = MeanWithInterval(conversions);
     s.lift_vs_fixed = MeanWithInterval(lift);
     s.share_best = MeanWithInterval(share_best);
+    s.share_best_after_change = MeanWithInterval(best_after);
     s.moved_share = MeanWithInterval(moved);
     s.tv_bound = MeanWithInterval(tv);
     s.ever_moved_share = MeanWithInterval(ever);
@@ -218,6 +220,9 @@ std::string SummaryJson(const Summary& summary) {
     WriteEstimate(w, "conversions", p.conversions);
     WriteEstimate(w, "lift_vs_fixed", p.lift_vs_fixed);
     WriteEstimate(w, "share_best", p.share_best);
+    if (p.share_best_after_change.n > 0) {
+      WriteEstimate(w, "share_best_after_change", p.share_best_after_change);
+    }
     WriteEstimate(w, "moved_share", p.moved_share);
     WriteEstimate(w, "tv_bound", p.tv_bound);
     WriteEstimate(w, "ever_moved_share", p.ever_moved_share);

@@ -107,7 +107,7 @@ Truth World::TruthAt(int64_t t_us) const {
 }
 
 ArrivalStream::ArrivalStream(const World& world, uint64_t seed)
-    : world_(world), rng_(seed) {}
+    : world_(world), rng_(seed), return_rng_(MixSeed(seed, kReturnStream)) {}
 
 bool ArrivalStream::Next(Arrival& out) {
   const Scenario& s = world_.scenario_;
@@ -132,33 +132,42 @@ bool ArrivalStream::Next(Arrival& out) {
     out.unit =
         std::min(new_units_ - 1,
                  static_cast<int64_t>(uniform(rng_) * static_cast<double>(new_units_)));
+    // Draws of its own, from a generator of their own so that new units'
+    // draws are what they were before returning arrivals had any.
+    Draw(return_rng_, out);
     return true;
   }
   out.returning = false;
   out.unit = new_units_++;
-  out.convert_draw = uniform(rng_);
+  Draw(rng_, out);
+  return true;
+}
+
+void ArrivalStream::Draw(std::mt19937_64& rng, Arrival& out) const {
+  const Scenario& s = world_.scenario_;
+  boost::random::uniform_01<double> uniform;
+  out.convert_draw = uniform(rng);
   const ConversionConfig& c = s.conversion;
   const double mean_us = static_cast<double>(absl::ToInt64Microseconds(c.delay_mean));
   double delay_us = 0;
   if (c.delay == DelayKind::kExponential) {
     if (mean_us > 0) {
       boost::random::exponential_distribution<double> delay(1.0);
-      delay_us = mean_us * delay(rng_);
+      delay_us = mean_us * delay(rng);
     }
   } else {
     // exp(N(mu, sigma)) has mean exp(mu + sigma^2 / 2).
     boost::random::normal_distribution<double> normal(0.0, 1.0);
     const double mu = std::log(mean_us) - c.delay_sigma * c.delay_sigma / 2;
-    delay_us = std::exp(mu + c.delay_sigma * normal(rng_));
+    delay_us = std::exp(mu + c.delay_sigma * normal(rng));
   }
   // Delays past the horizon never arrive; cap so the sum cannot overflow.
   out.delay_us = static_cast<int64_t>(
       std::min(delay_us, static_cast<double>(world_.horizon_us_) + 1));
   if (s.experiment.metric == MetricKind::kContinuous) {
     boost::random::normal_distribution<double> normal(0.0, 1.0);
-    out.value_draw = normal(rng_);
+    out.value_draw = normal(rng);
   }
-  return true;
 }
 
 }  // namespace allot::sim

@@ -114,6 +114,55 @@ TEST(EstimateArmsTest, EpochSharesFollowEpochSizes) {
               kTol);
 }
 
+TEST(EpochDiscountsTest, HalvesPerHalfLifeOfAgeSinceTheEpochsMidpoint) {
+  const absl::Time t0 = absl::FromUnixSeconds(1767225600);
+  // Epochs start at 0h, 36h and 72h; the report is at 96h, half-life 6h.
+  // Midpoints 18h, 54h and 84h (the last epoch runs to the report): ages
+  // 78h, 42h, 12h, so weights 2^-13, 2^-7 and 2^-2.
+  const std::vector<absl::Time> starts = {t0, t0 + absl::Hours(36), t0 + absl::Hours(72)};
+  const std::vector<double> w =
+      EpochDiscounts(starts, 3, t0 + absl::Hours(96), absl::Hours(6));
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_NEAR(w[0], std::exp2(-13), kTol);
+  EXPECT_NEAR(w[1], std::exp2(-7), kTol);
+  EXPECT_NEAR(w[2], 0.25, kTol);
+  EXPECT_TRUE(EpochDiscounts(starts, 3, t0, absl::ZeroDuration()).empty());
+  // Thousands of half-lives old: tiny but positive, so it still divides.
+  EXPECT_GT(EpochDiscounts(starts, 3, t0 + absl::Hours(5000), absl::Hours(1))[0], 0.0);
+}
+
+TEST(EstimateArmsTest, DiscountedEpochsWeighTheirSharesAndWidenTheMean) {
+  // Epoch 0 holds 100 units, epoch 1 100. Undiscounted: shares 1/2, 1/2.
+  // With weights 1/4 and 1: discounted units 25 and 100, shares 1/5, 4/5.
+  //   a: 0.2 * 0.2 + 0.8 * 0.4 = 0.36
+  //   var a: 0.04 * v0 / (0.25 * 50) + 0.64 * v1 / 50, v_e the per-unit
+  //   variance at a's mix scaled by the epoch's rate (as undiscounted).
+  const std::vector<std::vector<Aggregate>> cells = {{Binary(50, 10), Binary(50, 5)},
+                                                     {Binary(50, 20), Binary(50, 10)}};
+  const std::vector<ArmEstimate> plain = EstimateArms(cells, 2, MetricKind::kBinary);
+  const std::vector<ArmEstimate> est =
+      EstimateArms(cells, 2, MetricKind::kBinary, {0.25, 1.0});
+  EXPECT_NEAR(plain[0].mean, 0.3, kTol);
+  EXPECT_NEAR(est[0].mean, 0.2 * 0.2 + 0.8 * 0.4, kTol);
+  EXPECT_NEAR(est[1].mean, 0.2 * 0.1 + 0.8 * 0.2, kTol);
+  // Effective units 1 / (0.04 / 12.5 + 0.64 / 50) = 62.5, from 100.
+  EXPECT_NEAR(est[0].effective_units, 62.5, 1e-9);
+  EXPECT_NEAR(plain[0].effective_units, 100, 1e-9);
+  // Rates of the epochs (both arms): 0.15 and 0.3, mixed 0.2 * 0.15 + 0.8 *
+  // 0.3 = 0.27; a's per-unit rate in epoch e is 0.36 * r_e / 0.27.
+  const double r0 = 0.36 * 0.15 / 0.27, r1 = 0.36 * 0.3 / 0.27;
+  EXPECT_NEAR(est[0].variance_of_mean,
+              0.04 * r0 * (1 - r0) / 12.5 + 0.64 * r1 * (1 - r1) / 50, kTol);
+  // Counts stay the units seen; the pooled mean is discounted.
+  EXPECT_EQ(est[0].units, 100);
+  EXPECT_NEAR(est[0].pooled_mean, (0.25 * 10 + 20) / (0.25 * 50 + 50), kTol);
+  // The posterior widens: fewer effective units, a wider 95% interval.
+  const ArmPosterior p = PosteriorOf(plain[0], MetricKind::kBinary, {});
+  const ArmPosterior q = PosteriorOf(est[0], MetricKind::kBinary, {});
+  EXPECT_GT(q.Quantile(0.975) - q.Quantile(0.025),
+            1.2 * (p.Quantile(0.975) - p.Quantile(0.025)));
+}
+
 TEST(EstimateArmsTest, AnArmMissingFromAnEpochRestrictsAllArmsToSharedOnes) {
   // Epoch 0: a 20/100, b 22/100; epoch 1 (a got no traffic): b 110/1000 at
   // half the base rate; epoch 2: a 30/100, b 99/300. Shared epochs 0 and 2

@@ -70,6 +70,10 @@ burn_in = "48h"
 min_units_per_arm = 250
 interval = "1h30m"
 conversion_window = "7d"
+retention = "14d"
+
+[estimate]
+half_life = "72h"
 )toml";
 
 constexpr char kMinimal[] = R"toml(id = "minimal"
@@ -105,6 +109,9 @@ TEST(ExperimentFileTest, ParsesEveryField) {
   EXPECT_EQ(c->schedule.min_units_per_arm, 250);
   EXPECT_EQ(c->schedule.interval, absl::Minutes(90));
   EXPECT_EQ(c->schedule.conversion_window, absl::Hours(7 * 24));
+  EXPECT_EQ(c->schedule.retention, absl::Hours(14 * 24));
+  EXPECT_EQ(c->schedule.EffectiveRetention(), absl::Hours(14 * 24));
+  EXPECT_EQ(c->estimate.half_life, absl::Hours(72));
 }
 
 TEST(ExperimentFileTest, MinimalFileGetsEveryDocumentedDefault) {
@@ -133,6 +140,9 @@ TEST(ExperimentFileTest, MinimalFileGetsEveryDocumentedDefault) {
   EXPECT_EQ(c->schedule.min_units_per_arm, 100);
   EXPECT_EQ(c->schedule.interval, absl::Hours(6));
   EXPECT_EQ(c->schedule.conversion_window, absl::Hours(72));
+  EXPECT_EQ(c->schedule.retention, std::nullopt);
+  EXPECT_EQ(c->schedule.EffectiveRetention(), absl::Hours(72));
+  EXPECT_EQ(c->estimate.half_life, absl::ZeroDuration());
 }
 
 TEST(ExperimentFileTest, ParsesEveryShippedExample) {
@@ -230,6 +240,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"EmptyId",
                 "id = \"\"  # <-\n[[arms]]\nid = \"a\"\n[[arms]]\nid = \"b\"\n",
                 "id must not be empty"},
+        BadFile{"NegativeRetention", With("", "[schedule]\nretention = \"-1h\"  # <-\n"),
+                "schedule.retention must be a duration in [0s, 8784h], got -1h"},
+        BadFile{"HugeRetention", With("", "[schedule]\nretention = \"9000h\"  # <-\n"),
+                "schedule.retention must be a duration in [0s, 8784h], got 9000h"},
+        BadFile{"NegativeHalfLife", With("", "[estimate]\nhalf_life = \"-2h\"  # <-\n"),
+                "estimate.half_life must be a finite duration >= 0, got -2h"},
+        BadFile{"UnknownEstimateField", With("", "[estimate]\nhalflife = \"2h\"  # <-\n"),
+                "estimate.halflife"},
         BadFile{"OneArm", "id = \"exp\"\n[[arms]]  # <-\nid = \"a\"\n",
                 "arms must list 2 to 256 arms, got 1"},
         BadFile{"DuplicateArmId",

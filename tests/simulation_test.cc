@@ -191,6 +191,75 @@ TEST(SimulationTest, PinnedUnitsNeverMove) {
   EXPECT_EQ(thompson.ever_moved_share.mean, 0);
 }
 
+// The issue's phantom trials: units that convert, then come back after the
+// ledger forgot them (window one hour, retention one hour, so forgotten
+// within two to three hours; half the arrivals are returns of a random
+// earlier unit, mostly hours later). The engine counts each such return as
+// a new trial; the world must give it an outcome too. Every unit converts
+// (rate 1) at once, so every trial the engine counted must have converted:
+// a phantom trial would be a non-converting one.
+constexpr char kReturns[] = R"toml(name = "returns"
+seed = 7
+replicates = 1
+horizon = "2d"
+[traffic]
+units_per_hour = 20
+returning_share = 0.5
+[conversion]
+delay = "exponential"
+delay_mean = "1s"
+[experiment.schedule]
+burn_in = "1h"
+interval = "1h"
+conversion_window = "1h"
+retention = "1h"
+min_units_per_arm = 1
+[[arms]]
+id = "a"
+rate = 1.0
+[[arms]]
+id = "b"
+rate = 1.0
+[[policies]]
+name = "thompson"
+kind = "thompson"
+)toml";
+
+TEST(SimulationTest, EveryTrialTheEngineCountsHasAnOutcome) {
+  const Scenario forgets = Parse(kReturns);
+  const Scenario remembers = Parse(
+      absl::StrReplaceAll(kReturns, {{"retention = \"1h\"", "retention = \"7d\""}}));
+  const World forgets_world(forgets, 0), remembers_world(remembers, 0);
+  absl::StatusOr<PolicyOutcome> f = RunPolicy(forgets_world, 0, 0);
+  absl::StatusOr<PolicyOutcome> r = RunPolicy(remembers_world, 0, 0);
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Returns after the retention were new trials: more of them than when
+  // units are remembered all along (then trials are the new units alone).
+  EXPECT_GT(f->counted_trials, r->counted_trials + 100);
+  EXPECT_GT(f->exposures, r->exposures + 100);
+  // ...and each had its outcome: the counted mean is 1.
+  EXPECT_EQ(f->counted_outcomes, static_cast<double>(f->counted_trials));
+  EXPECT_EQ(r->counted_outcomes, static_cast<double>(r->counted_trials));
+}
+
+// The shipped drift scenario (the best arm changes on day 5), on 4 of its
+// replicates: the policy with a half-life puts more of the traffic after the
+// change on the new best arm. Fixed seed; measured 0.50 without and 0.70
+// with, so a margin of 0.1.
+TEST(SimulationTest, AHalfLifeFollowsTheChangeOfTheBestArm) {
+  absl::StatusOr<Scenario> scenario =
+      LoadScenarioFile(ALLOT_SOURCE_DIR "/examples/scenarios/drift.toml");
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  scenario->replicates = 4;
+  const Summary summary = RunAndSummarize(*scenario, 2);
+  const double plain = Policy(summary, "thompson").share_best_after_change.mean;
+  const double discounted =
+      Policy(summary, "thompson-hl-24h").share_best_after_change.mean;
+  EXPECT_GT(discounted, plain + 0.1) << plain << " vs " << discounted;
+  EXPECT_NEAR(Policy(summary, "fixed").share_best_after_change.mean, 0.5, 0.02);
+}
+
 TEST(SimulationTest, RefusesBadOptions) {
   Scenario scenario = Parse(kClearWinner);
   EXPECT_EQ(RunScenario(scenario, {.threads = 0}).status().code(),

@@ -199,15 +199,76 @@ TEST(StateCodecTest, KindNames) {
   EXPECT_EQ(JournalKindName(Kind::kAdvance), "advance");
 }
 
+// The fields added to the config since the format was fixed (retention,
+// half-life) are encoded last, after a create record's config and after a
+// snapshot's application data.
+constexpr size_t kExtensionBytes = 1 + 8;  // retention unset, half-life
+
 TEST(StateCodecTest, EveryTruncatedJournalRecordIsRefused) {
   for (const JournalRecord& r : EveryKind()) {
     const std::string bytes = EncodeJournalRecord(r);
     for (size_t keep = 0; keep < bytes.size(); ++keep) {
+      // Cut just before the extension: a record written before it existed,
+      // which must load (OlderBytesLoadWithTheDefaults).
+      if (r.kind == JournalRecord::Kind::kCreate &&
+          keep == bytes.size() - kExtensionBytes) {
+        continue;
+      }
       absl::StatusOr<JournalRecord> got = DecodeJournalRecord(bytes.substr(0, keep));
       EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss)
           << JournalKindName(r.kind) << " cut to " << keep << " bytes";
     }
   }
+}
+
+TEST(StateCodecTest, RetentionAndHalfLifeRoundTrip) {
+  JournalRecord create = Record(JournalRecord::Kind::kCreate);
+  create.config = CheckoutConfig();
+  create.config.schedule.retention = absl::Hours(30);
+  create.config.estimate.half_life = absl::Hours(72);
+  absl::StatusOr<JournalRecord> got = DecodeJournalRecord(EncodeJournalRecord(create));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->config.schedule.retention, absl::Hours(30));
+  EXPECT_EQ(got->config.estimate.half_life, absl::Hours(72));
+
+  EngineState state = BusyState();
+  state.experiments[1].config.schedule.retention = absl::ZeroDuration();
+  state.experiments[1].config.estimate.half_life = absl::Minutes(90);
+  absl::StatusOr<EngineState> decoded = DecodeEngineState(EncodeEngineState(state));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->experiments[0].config.schedule.retention, std::nullopt);
+  EXPECT_EQ(decoded->experiments[0].config.estimate.half_life, absl::ZeroDuration());
+  EXPECT_EQ(decoded->experiments[1].config.schedule.retention, absl::ZeroDuration());
+  EXPECT_EQ(decoded->experiments[1].config.estimate.half_life, absl::Minutes(90));
+}
+
+// Bytes written before the extension (the same encoding without its last
+// bytes) still load, with the defaults: one window's retention, no half-life.
+TEST(StateCodecTest, OlderBytesLoadWithTheDefaults) {
+  JournalRecord create = Record(JournalRecord::Kind::kCreate);
+  create.config = CheckoutConfig();
+  const std::string record = EncodeJournalRecord(create);
+  absl::StatusOr<JournalRecord> got =
+      DecodeJournalRecord(record.substr(0, record.size() - kExtensionBytes));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->config.schedule.retention, std::nullopt);
+  EXPECT_EQ(got->config.estimate.half_life, absl::ZeroDuration());
+  EXPECT_EQ(got->config.schedule.conversion_window, absl::Minutes(15));
+
+  const EngineState state = BusyState();
+  const std::string bytes = EncodeEngineState(state);
+  const size_t old_size = bytes.size() - state.experiments.size() * kExtensionBytes;
+  absl::StatusOr<EngineState> decoded = DecodeEngineState(bytes.substr(0, old_size));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ASSERT_EQ(decoded->experiments.size(), 2u);
+  EXPECT_EQ(decoded->application_data, state.application_data);
+  for (const ExperimentRuntimeState& e : decoded->experiments) {
+    EXPECT_EQ(e.config.schedule.retention, std::nullopt);
+    EXPECT_EQ(e.config.estimate.half_life, absl::ZeroDuration());
+  }
+  // ...and an engine imported from them runs.
+  absl::StatusOr<std::unique_ptr<Engine>> imported = EngineAccess::Import(*decoded);
+  ASSERT_TRUE(imported.ok()) << imported.status();
 }
 
 TEST(StateCodecTest, TruncatedEngineStateIsRefused) {
@@ -219,7 +280,11 @@ TEST(StateCodecTest, TruncatedEngineStateIsRefused) {
     cuts.push_back(k);
   }
   cuts.push_back(bytes.size() - 1);
+  // Just before the extension is a snapshot written before it existed,
+  // which must load (OlderBytesLoadWithTheDefaults).
+  const size_t old_size = bytes.size() - 2 * kExtensionBytes;
   for (size_t keep : cuts) {
+    if (keep == old_size) continue;
     absl::StatusOr<EngineState> got = DecodeEngineState(bytes.substr(0, keep));
     ASSERT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << "cut to " << keep;
     EXPECT_THAT(got.status().message(), HasSubstr("snapshot payload"));

@@ -17,7 +17,8 @@
 //   [policy]   kind = "thompson", epsilon = 0.1, top_two_beta = 0.5, floor = 0.01,
 //              max_shift = 1.0, seed = 1, prior_alpha = 1, prior_beta = 1
 //   [schedule] burn_in = "24h", min_units_per_arm = 100, interval = "6h",
-//              conversion_window = "72h"
+//              conversion_window = "72h", retention = "72h"
+//   [estimate] half_life = "72h"
 //
 //   absl::StatusOr<allot::ExperimentConfig> config =
 //       allot::LoadExperimentFile("examples/experiments/support-bot-model.toml");
@@ -26,6 +27,7 @@
 #define ALLOT_EXPERIMENT_CONFIG_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,32 @@ struct ScheduleConfig {
   // Outcomes count for this long after a unit's exposure
   // (>= kMinConversionWindow).
   absl::Duration conversion_window = absl::Hours(72);
+  // How long a matured unit's fingerprint is remembered (in [0, 366d]); unset:
+  // one conversion window. A unit that returns while remembered keeps its
+  // first exposure, and an outcome for it is tallied late; one returning
+  // after it is forgotten is exposed again as a new trial. Fingerprints are
+  // kept in two generations of `retention` each, so one is remembered for at
+  // least `retention` and at most twice that after its window closes. Memory:
+  // 16.5 to 32.5 bytes per remembered unit, 24 on average (README, "Late returns").
+  std::optional<absl::Duration> retention;
+
+  // The retention in force: `retention`, or the conversion window.
+  absl::Duration EffectiveRetention() const {
+    return retention.has_value() ? *retention : conversion_window;
+  }
+};
+
+// Upper bound of ScheduleConfig::retention.
+inline constexpr absl::Duration kMaxRetention = absl::Hours(366 * 24);
+
+struct EstimateConfig {
+  // Discounts each epoch's aggregates by 0.5^(age / half_life), the age
+  // measured from the epoch's end (the next epoch's start; the current epoch
+  // is not discounted) to the report. Effective counts shrink, so posteriors
+  // widen and the policy explores again after a change; the price is noisier
+  // estimates when nothing changes. Zero (the default): no discounting.
+  // Finite and >= 0.
+  absl::Duration half_life = absl::ZeroDuration();
 };
 
 // Returns how long after Start the first reallocation is due: the burn-in,
@@ -92,6 +120,7 @@ struct ExperimentConfig {
   double prior_beta = 1.0;   // in [kMinPrior, kMaxPrior]
 
   ScheduleConfig schedule;
+  EstimateConfig estimate;
 
   // The salt in force: `salt`, or the id when it is empty.
   const std::string& EffectiveSalt() const { return salt.empty() ? id : salt; }

@@ -27,6 +27,11 @@ struct Assignment {
   // for a holdout unit (which always gets the baseline arm).
   double propensity = 1.0;
   bool holdout = false;
+  // Set by the engine when this call recorded the unit's exposure: a new
+  // trial whose outcome will count. False for a unit still in its window, one
+  // remembered after it (schedule.retention), a stopped experiment, and for
+  // Assigner's answers, which record nothing.
+  bool new_exposure = false;
 };
 
 // One unit of a batch assignment: what a single Assign takes. The unit's

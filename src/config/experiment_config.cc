@@ -153,6 +153,19 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
                                    absl::FormatDuration(kMinConversionWindow), ", got ",
                                    absl::FormatDuration(s.conversion_window)));
   }
+  if (s.retention.has_value() &&
+      (*s.retention < absl::ZeroDuration() || *s.retention > kMaxRetention)) {
+    return FieldError(
+        "schedule.retention",
+        absl::StrCat("must be a duration in [0s, ", absl::FormatDuration(kMaxRetention),
+                     "], got ", absl::FormatDuration(*s.retention)));
+  }
+  const absl::Duration half_life = config.estimate.half_life;
+  if (half_life < absl::ZeroDuration() || half_life == absl::InfiniteDuration()) {
+    return FieldError("estimate.half_life",
+                      absl::StrCat("must be a finite duration >= 0, got ",
+                                   absl::FormatDuration(half_life)));
+  }
   return absl::OkStatus();
 }
 

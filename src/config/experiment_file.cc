@@ -79,6 +79,22 @@ absl::Status ReadSchedule(const toml::table& table, ExperimentConfig& config,
       ALLOT_ASSIGN_OR_RETURN(s.interval, ReadDuration(node, path, lines));
     } else if (key == "conversion_window") {
       ALLOT_ASSIGN_OR_RETURN(s.conversion_window, ReadDuration(node, path, lines));
+    } else if (key == "retention") {
+      ALLOT_ASSIGN_OR_RETURN(s.retention, ReadDuration(node, path, lines));
+    } else {
+      return UnknownField(node, path, lines);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadEstimate(const toml::table& table, ExperimentConfig& config,
+                          FieldLines& lines) {
+  for (auto&& [key, node] : table) {
+    const std::string path = absl::StrCat("estimate.", Key(key));
+    lines.Set(path, node);
+    if (key == "half_life") {
+      ALLOT_ASSIGN_OR_RETURN(config.estimate.half_life, ReadDuration(node, path, lines));
     } else {
       return UnknownField(node, path, lines);
     }
@@ -271,6 +287,9 @@ absl::Status ReadExperimentTable(const toml::table& table, ArmsTable arms,
     } else if (key == "schedule") {
       ALLOT_ASSIGN_OR_RETURN(const toml::table* t, ReadTable(node, path, lines));
       ALLOT_RETURN_IF_ERROR(ReadSchedule(*t, config, lines));
+    } else if (key == "estimate") {
+      ALLOT_ASSIGN_OR_RETURN(const toml::table* t, ReadTable(node, path, lines));
+      ALLOT_RETURN_IF_ERROR(ReadEstimate(*t, config, lines));
     } else if (key == "arms" && arms == ArmsTable::kRead) {
       ALLOT_RETURN_IF_ERROR(ReadArms(node, config, lines));
     } else {

@@ -221,6 +221,23 @@ void Load(InArchive& ar, ExperimentConfig& c) {
   Load(ar, c.schedule.conversion_window);
 }
 
+// Config fields added after the format was fixed, encoded after everything
+// else (a record's or a snapshot's end) so that older bytes, which end
+// before them, still decode to the defaults.
+void SaveConfigExtension(OutArchive& ar, const ExperimentConfig& c) {
+  ar(c.schedule.retention.has_value());
+  if (c.schedule.retention.has_value()) Save(ar, *c.schedule.retention);
+  Save(ar, c.estimate.half_life);
+}
+void LoadConfigExtension(InArchive& ar, ExperimentConfig& c) {
+  if (LoadBool(ar)) {
+    absl::Duration retention;
+    Load(ar, retention);
+    c.schedule.retention = retention;
+  }
+  Load(ar, c.estimate.half_life);
+}
+
 void Save(OutArchive& ar, const ArmReport& a) {
   Save(ar, a.id);
   ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean, a.p_best,
@@ -328,6 +345,9 @@ std::string EncodeEngineState(const EngineState& state) {
     Save(ar, state.final_reports);
     ar(state.journal_sequence);
     Save(ar, state.application_data);
+    for (const ExperimentRuntimeState& e : state.experiments) {
+      SaveConfigExtension(ar, e.config);
+    }
   }
   return std::move(out).str();
 }
@@ -340,6 +360,11 @@ absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
         Load(ar, state.final_reports);
         ar(state.journal_sequence);
         Load(ar, state.application_data);
+        // Absent in snapshots written before it.
+        if (ar.budget().Remaining() == 0) return;
+        for (ExperimentRuntimeState& e : state.experiments) {
+          LoadConfigExtension(ar, e.config);
+        }
       });
   if (!state.ok()) return state;
   // Decoded bytes of the right length may still mean nothing (a negative
@@ -372,7 +397,10 @@ std::string EncodeJournalRecord(const JournalRecord& r) {
     ar(r.unit_start.has_value());
     if (r.unit_start.has_value()) Save(ar, *r.unit_start);
     ar(r.value);
-    if (r.kind == JournalRecord::Kind::kCreate) Save(ar, r.config);
+    if (r.kind == JournalRecord::Kind::kCreate) {
+      Save(ar, r.config);
+      SaveConfigExtension(ar, r.config);
+    }
   }
   return std::move(out).str();
 }
@@ -395,7 +423,11 @@ absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {
           r.unit_start = t;
         }
         ar(r.value);
-        if (r.kind == JournalRecord::Kind::kCreate) Load(ar, r.config);
+        if (r.kind == JournalRecord::Kind::kCreate) {
+          Load(ar, r.config);
+          // Absent in records written before it.
+          if (ar.budget().Remaining() > 0) LoadConfigExtension(ar, r.config);
+        }
       });
 }
 

@@ -30,9 +30,11 @@ UnitKey UnitFingerprint::Of(absl::string_view unit) const {
   return {h.high64, h.low64};
 }
 
-Ledger::Ledger(MetricKind metric, absl::Duration window, int num_arms)
+Ledger::Ledger(MetricKind metric, absl::Duration window, int num_arms,
+               std::optional<absl::Duration> retention)
     : metric_(metric),
       window_us_(absl::ToInt64Microseconds(window)),
+      retention_us_(absl::ToInt64Microseconds(retention.value_or(window))),
       num_arms_(num_arms) {}
 
 bool Ledger::ExposedEarlier(const OpenUnit& a, const OpenUnit& b) {
@@ -200,7 +202,7 @@ void Ledger::TakeMatured(absl::Time now, std::vector<OpenUnit>& matured) {
   {
     MutexLock lock(&generation_mu_);
     if (generation_start_us_ == INT64_MIN) generation_start_us_ = now_us;
-    if (now_us - generation_start_us_ >= window_us_) {
+    if (now_us - generation_start_us_ >= retention_us_) {
       rotate = true;
       generation_start_us_ = now_us;
     }
@@ -222,7 +224,7 @@ void Ledger::TakeMatured(absl::Time now, std::vector<OpenUnit>& matured) {
       PrefetchMaturing(shard, kMaturingAhead);
       const OpenUnit& unit = open.front();
       matured.push_back(unit);
-      shard.matured.insert(unit.key.hi);
+      if (retention_us_ > 0) shard.matured.insert(unit.key.hi);
       shard.index.Erase(IndexKey(unit.key), open.PositionOf(0));
       open.pop_front();
     }
@@ -259,6 +261,24 @@ int64_t Ledger::MemoryBytes() const {
     bytes += shard.open.MemoryBytes() + shard.index.MemoryBytes();
   }
   return bytes;
+}
+
+int64_t Ledger::RetainedMemoryBytes() const {
+  int64_t bytes = 0;
+  for (const Shard& shard : shards_) {
+    ReaderMutexLock lock(&shard.mu);
+    bytes += shard.matured.MemoryBytes() + shard.matured_before.MemoryBytes();
+  }
+  return bytes;
+}
+
+int64_t Ledger::retained_units() const {
+  int64_t n = 0;
+  for (const Shard& shard : shards_) {
+    ReaderMutexLock lock(&shard.mu);
+    n += static_cast<int64_t>(shard.matured.size() + shard.matured_before.size());
+  }
+  return n;
 }
 
 int64_t Ledger::open_units() const {

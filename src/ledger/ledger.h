@@ -4,14 +4,19 @@
 // its arm, epoch, exposure time and outcome so far, in a compact sharded map
 // keyed by a 128-bit fingerprint of the unit (not its bytes). When a window
 // closes the unit leaves the ledger and is handed to the caller to fold into
-// per-(epoch, arm) aggregates; its fingerprint is kept for one more window so
-// an outcome that arrives late is told apart from one for an unknown unit.
+// per-(epoch, arm) aggregates; its fingerprint is kept for the retention (by
+// default one window; between one and two retentions, in two generations) so
+// an outcome that arrives late is told apart from one for an unknown unit,
+// and a unit that returns is not exposed again as a new trial.
 //
 // Each shard keeps its open units' records in exposure order (appended when
 // exposed, taken from the front when their windows close, so maturing reads
 // them in sequence) and finds a unit's record through a compact index of
 // fingerprints. Memory per open unit: its 32-byte record, and a 16-byte index
-// slot over the index's load factor (5/16 to 5/8 between resizes).
+// slot over the index's load factor (5/16 to 5/8 between resizes). Per
+// remembered matured unit: an 8-byte slot over the set's load factor (1/4 to
+// 1/2) plus its Bloom filter's 1/2 byte: 16.5 to 32.5 bytes, 24 on average
+// over sizes (tests/ledger_test.cc, BytesPerRetainedFingerprint).
 
 #ifndef ALLOT_SRC_LEDGER_LEDGER_H_
 #define ALLOT_SRC_LEDGER_LEDGER_H_
@@ -90,7 +95,10 @@ struct LedgerState {
 // Thread-safe: units are spread over shards, each behind its own mutex.
 class Ledger {
  public:
-  Ledger(MetricKind metric, absl::Duration window, int num_arms);
+  // Matured fingerprints are remembered for `retention` (>= 0; unset: one
+  // window) to twice that; with zero retention, none are.
+  Ledger(MetricKind metric, absl::Duration window, int num_arms,
+         std::optional<absl::Duration> retention = std::nullopt);
 
   // Exposure times are kept relative to `origin` (the experiment's start).
   // REQUIRES: called once, before any exposure; every later time >= origin.
@@ -98,11 +106,15 @@ class Ledger {
 
   // The bytes the open units take, hash tables included.
   int64_t MemoryBytes() const;
+  // The bytes the remembered fingerprints of matured units take, and how
+  // many there are.
+  int64_t RetainedMemoryBytes() const;
+  int64_t retained_units() const;
 
   enum class Visit {
     kNew,        // first exposure: recorded now
     kReturning,  // window still open: the recorded arm and epoch
-    kMatured,    // window closed within the last window or two: not recorded
+    kMatured,    // window closed within the retention: not recorded
   };
   struct Exposure {
     Assignment assignment;
@@ -163,7 +175,7 @@ class Ledger {
     // place; `open` is then sorted before the next maturing.
     bool open_unsorted ABSL_GUARDED_BY(mu) = false;
     // Fingerprints (key.hi) of matured units, in two generations of one
-    // window each; a unit's shard is fixed by key.hi.
+    // retention each; a unit's shard is fixed by key.hi.
     FingerprintSet matured ABSL_GUARDED_BY(mu);
     FingerprintSet matured_before ABSL_GUARDED_BY(mu);
     std::vector<std::vector<int64_t>> exposures ABSL_GUARDED_BY(mu);
@@ -204,6 +216,7 @@ class Ledger {
 
   const MetricKind metric_;
   const int64_t window_us_;
+  const int64_t retention_us_;
   int64_t origin_us_ = 0;
   const int num_arms_;
   std::array<Shard, kShards> shards_;

@@ -39,6 +39,12 @@ int Winner(const std::vector<double>& p_best, const std::vector<double>& loss,
   return leader;
 }
 
+std::vector<absl::Time> EpochStarts(const AllocationHistory& history) {
+  std::vector<absl::Time> starts;
+  for (const Epoch& epoch : history.epochs()) starts.push_back(epoch.start);
+  return starts;
+}
+
 }  // namespace
 
 void ExperimentRuntime::Fold(const std::vector<OpenUnit>& matured) {
@@ -142,7 +148,13 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   report.holdout_units = holdout_.n;
   report.holdout_outcomes = holdout_.sum;
 
-  const std::vector<ArmEstimate> estimates = EstimateArms(aggregates_, k, config_.metric);
+  const std::vector<double> epoch_weights =
+      config_.estimate.half_life > absl::ZeroDuration()
+          ? EpochDiscounts(EpochStarts(assigner.history()), aggregates_.size(), time,
+                           config_.estimate.half_life)
+          : std::vector<double>();
+  const std::vector<ArmEstimate> estimates =
+      EstimateArms(aggregates_, k, config_.metric, epoch_weights);
   std::vector<ArmPosterior> posteriors;
   const Priors priors{config_.prior_alpha, config_.prior_beta};
   for (const ArmEstimate& e : estimates) {

@@ -44,7 +44,7 @@ ExperimentRuntime::ExperimentRuntime(const ExperimentConfig& config,
       baseline_arm_(ArmIndexOr(config, config.baseline, -1)),
       fingerprint_(config.EffectiveSalt()),
       ledger_(config.metric, config.schedule.conversion_window,
-              static_cast<int>(config.arms.size())) {}
+              static_cast<int>(config.arms.size()), config.schedule.retention) {}
 
 absl::Status ExperimentRuntime::Start(absl::Time at) {
   MutexLock lock(&lifecycle_mu_);
@@ -169,6 +169,7 @@ absl::StatusOr<Assignment> ExperimentRuntime::AssignValid(
   Ledger::Exposure exposure = ledger_.Expose(key, now, !stopped && !long_started, assign);
   Assignment a = exposure.assignment;
   *new_exposure = exposure.visit == Ledger::Visit::kNew && !stopped && !long_started;
+  a.new_exposure = *new_exposure;
   if (exposure.visit == Ledger::Visit::kReturning) {
     a.propensity = a.holdout ? 1.0 : assigner.WeightsOf(a.epoch)[a.arm];
   }

@@ -102,17 +102,26 @@ std::vector<std::vector<double>> PerUnitVariances(
 }
 
 std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>& by_epoch,
-                                      int num_arms, MetricKind metric) {
+                                      int num_arms, MetricKind metric,
+                                      const std::vector<double>& epoch_weights) {
+  auto weight = [&](size_t e) {
+    return e < epoch_weights.size() ? epoch_weights[e] : 1.0;
+  };
   std::vector<ArmEstimate> estimates(num_arms);
   std::vector<Aggregate> pooled(num_arms);
+  // Discounted units and outcomes of each arm, all epochs.
+  std::vector<double> pooled_units(num_arms);
+  std::vector<double> pooled_sum(num_arms);
   std::vector<double> epoch_units(by_epoch.size());
   for (size_t e = 0; e < by_epoch.size(); ++e) {
     for (int a = 0; a < num_arms; ++a) {
       const Aggregate& g = by_epoch[e][a];
-      epoch_units[e] += static_cast<double>(g.n);
+      epoch_units[e] += weight(e) * static_cast<double>(g.n);
       pooled[a].n += g.n;
       pooled[a].sum += g.sum;
       pooled[a].sum_sq += g.sum_sq;
+      pooled_units[a] += weight(e) * static_cast<double>(g.n);
+      pooled_sum[a] += weight(e) * g.sum;
     }
   }
   // The epochs every arm with units shares, and their total units.
@@ -151,15 +160,15 @@ std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>&
     ArmEstimate& est = estimates[a];
     est.units = pooled[a].n;
     est.outcomes = pooled[a].sum;
-    est.pooled_mean = pooled[a].Mean();
+    est.pooled_mean = pooled_units[a] > 0 ? pooled_sum[a] / pooled_units[a] : 0.0;
     est.pooled_variance = pooled[a].SampleVariance();
     if (pooled[a].n == 0) continue;
     est.shared_epochs = shared_epochs;
     if (shared_epochs == 0) {
       // No epoch holds every arm: no common epoch mix exists. Fall back to
       // the pooled mean (not Simpson-safe), with the variance of a simple
-      // random sample of the arm's units.
-      const double dn = static_cast<double>(pooled[a].n);
+      // random sample of the arm's (discounted) units.
+      const double dn = pooled_units[a];
       const double m = est.pooled_mean;
       const double v = metric == MetricKind::kBinary
                            ? m * (1 - m)
@@ -172,7 +181,7 @@ std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>&
     double var = 0, inv_eff = 0;
     for (size_t e = 0; e < by_epoch.size(); ++e) {
       if (!shared[e]) continue;
-      const double dn = static_cast<double>(by_epoch[e][a].n);
+      const double dn = weight(e) * static_cast<double>(by_epoch[e][a].n);
       inv_eff += shares[e] * shares[e] / dn;
       var += shares[e] * shares[e] * cell_variance[e][a] / dn;
     }
@@ -182,6 +191,22 @@ std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>&
     est.effective_units = 1.0 / inv_eff;
   }
   return estimates;
+}
+
+std::vector<double> EpochDiscounts(const std::vector<absl::Time>& epoch_starts,
+                                   size_t num_epochs, absl::Time now,
+                                   absl::Duration half_life) {
+  if (half_life <= absl::ZeroDuration()) return {};
+  std::vector<double> weights(num_epochs, 1.0);
+  for (size_t e = 0; e < num_epochs && e < epoch_starts.size(); ++e) {
+    // The epoch's midpoint: a long epoch (weights unchanged for days) ages
+    // too, so its data weighs less than a newer epoch's.
+    const absl::Time end = e + 1 < epoch_starts.size() ? epoch_starts[e + 1] : now;
+    const absl::Time mid = epoch_starts[e] + (end - epoch_starts[e]) / 2;
+    const absl::Duration age = std::max(absl::ZeroDuration(), now - mid);
+    weights[e] = std::max(1e-300, std::exp2(-absl::FDivDuration(age, half_life)));
+  }
+  return weights;
 }
 
 ArmPosterior PosteriorOf(const ArmEstimate& estimate, MetricKind metric,

@@ -52,6 +52,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "allot/metric.h"
 #include "allot/posterior.h"
 
@@ -86,8 +87,28 @@ struct ArmEstimate {
 // Returns one estimate per arm from aggregates indexed [epoch][arm] (each
 // row num_arms long). An arm without units gets a zero estimate and does not
 // restrict the shared epochs.
+//
+// `epoch_weights` (empty: all 1; else one per epoch, each in (0, 1])
+// discounts epochs: epoch e's cells count as if their n, sum and sum of
+// squares were scaled by w_e, so their means and per-unit variances are
+// unchanged while the epoch shares become s_e = w_e n_e / sum w n and the
+// variance of a mean sum s_e^2 v_ea / (w_e n_ea) grows: effective units
+// shrink and posteriors widen. `units` and `outcomes` stay undiscounted
+// counts; `pooled_mean` is the discounted pooled mean.
 std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>& by_epoch,
-                                      int num_arms, MetricKind metric);
+                                      int num_arms, MetricKind metric,
+                                      const std::vector<double>& epoch_weights = {});
+
+// Returns the weight of each of the first `num_epochs` epochs for
+// EstimateArms at time `now`: 0.5^(age / half_life), the age measured from the
+// epoch's midpoint (between its start and the next epoch's start in
+// `epoch_starts`, or `now` for the last) to `now`. The midpoint, not the
+// end, so that an epoch that lasts (weights unchanged) ages as well. No
+// weight falls below 1e-300 (a very old epoch still counts, negligibly).
+// Returns an empty vector (no discounting) when half_life <= 0.
+std::vector<double> EpochDiscounts(const std::vector<absl::Time>& epoch_starts,
+                                   size_t num_epochs, absl::Time now,
+                                   absl::Duration half_life);
 
 // Returns the per-unit variance v_ea of every cell of aggregates indexed
 // [epoch][arm] (0 for a cell without units), as described above. Binary

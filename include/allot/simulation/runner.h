@@ -49,6 +49,9 @@ struct PolicyOutcome {
   // Outcomes of the exposed units: conversions, or the summed values.
   double conversions = 0;
   double share_best = 0;  // share of exposures on a best arm of their moment
+  // The same over the exposures after the last change of an arm's truth;
+  // NaN when no arm changes.
+  double share_best_after_change = std::numeric_limits<double>::quiet_NaN();
   // Sum over reallocations of the share of units whose arm changed across
   // it: of the returning arrivals in the epoch a reallocation starts whose
   // previous visit was in the epoch before, the share served another arm
@@ -77,6 +80,10 @@ struct PolicyOutcome {
   double pooled_wrong_share = std::numeric_limits<double>::quiet_NaN();
   std::vector<EpochRecord> epochs;
   std::vector<double> regret_curve;  // kRegretCurvePoints cumulative values
+  // What the engine counted by its last report: matured trials (units, over
+  // all arms) and their outcomes (undiscounted).
+  int64_t counted_trials = 0;
+  double counted_outcomes = 0;
 };
 
 // Sample-ratio p-values below this raise an alarm.

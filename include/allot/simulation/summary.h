@@ -42,6 +42,9 @@ struct PolicySummary {
   Estimate conversions;
   Estimate lift_vs_fixed;  // (conversions - baseline's) / |baseline's|
   Estimate share_best;
+  // The share on a best arm of the exposures after the last change of an
+  // arm's truth (scenario `changes`); NaN without changes.
+  Estimate share_best_after_change;
   Estimate moved_share;
   Estimate tv_bound;
   Estimate ever_moved_share;

@@ -41,7 +41,10 @@ inline absl::Time SimulationStart() {
 
 inline constexpr int64_t kMicrosPerHour = int64_t{3600} * 1000000;
 
-// One arrival. For a new unit, its draws (the same under every policy).
+// One arrival, with its draws (the same under every policy). A returning
+// arrival has draws of its own: they decide its outcome when the engine
+// counts it as a new trial (its unit was forgotten, schedule.retention), so
+// that every trial the engine counts has an outcome in the world.
 struct Arrival {
   int64_t time_us = 0;
   // New units are numbered 0, 1, 2, ... in order of first arrival; a
@@ -50,7 +53,7 @@ struct Arrival {
   bool returning = false;
   double convert_draw = 0;  // uniform in [0, 1)
   double value_draw = 0;    // standard normal (continuous metrics only)
-  int64_t delay_us = 0;     // outcome delay after the first exposure
+  int64_t delay_us = 0;     // outcome delay after the exposure
 };
 
 // The true means over a stretch of time [from_us, until_us).
@@ -77,9 +80,14 @@ class ArrivalStream {
  private:
   friend class World;
   ArrivalStream(const World& world, uint64_t seed);
+  // Draws an arrival's outcome (convert_draw, delay_us, value_draw).
+  void Draw(std::mt19937_64& rng, Arrival& out) const;
+  // Mixed with the seed: the returning arrivals' generator.
+  static constexpr uint64_t kReturnStream = 0x72657475726e;  // "return"
 
   const World& world_;
   std::mt19937_64 rng_;
+  std::mt19937_64 return_rng_;
   double hours_ = 0;
   int64_t new_units_ = 0;
 };
