@@ -127,6 +127,7 @@ class Assigner {
   const EpochEntry& Entry(int64_t epoch) const;
   int64_t EpochAt(absl::Time at, int64_t count) const;
   int ArmIn(uint32_t bucket, const EpochEntry& entry) const;
+  template <bool kPinnedEpoch>
   Assignment AssignIn(absl::string_view unit, const EpochEntry& entry) const;
 
   const std::string salt_;

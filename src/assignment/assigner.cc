@@ -16,6 +16,9 @@
 #include "assignment/run_table.h"
 
 namespace allot {
+namespace {
+constexpr bool kPinned = true;
+}  // namespace
 
 // The word layout of current_ needs every epoch number in 24 bits.
 static_assert(Assigner::kMaxEpochs <= (int64_t{1} << 24));
@@ -157,14 +160,18 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline int Assigner::ArmIn(uint32_t bucket,
   return entry.table.ArmOf(bucket);
 }
 
-// Inlined into Assign and AssignAt: the result is built in place.
+// Inlined into Assign and AssignAt: the result is built in place. A pinned
+// epoch is often older than its buckets' words, and a branch on that
+// mispredicts: pinned lookups go straight to the epoch's runs.
+template <bool kPinnedEpoch>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline Assignment Assigner::AssignIn(
     absl::string_view unit, const EpochEntry& entry) const {
   if (options_.holdout > 0 &&
       UnitInterval(holdout_hasher_->Hash64(unit)) < options_.holdout) {
     return {options_.baseline_arm, entry.number, 1.0, true};
   }
-  const int arm = ArmIn(BucketOf(arm_hasher_->Hash64(unit)), entry);
+  const uint32_t bucket = BucketOf(arm_hasher_->Hash64(unit));
+  const int arm = kPinnedEpoch ? entry.table.ArmOf(bucket) : ArmIn(bucket, entry);
   return {arm, entry.number, entry.weights[arm], false};
 }
 
@@ -179,14 +186,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool UnitIsValid(absl::string_view unit) {
 
 absl::StatusOr<Assignment> Assigner::Assign(absl::string_view unit) const {
   if (ABSL_PREDICT_FALSE(!UnitIsValid(unit))) return ValidateUnit(unit);
-  return AssignIn(unit, *latest_.load(std::memory_order_acquire));
+  return AssignIn<!kPinned>(unit, *latest_.load(std::memory_order_acquire));
 }
 
 absl::StatusOr<Assignment> Assigner::AssignAt(absl::string_view unit,
                                               absl::Time at) const {
   if (ABSL_PREDICT_FALSE(!UnitIsValid(unit))) return ValidateUnit(unit);
   const int64_t count = count_.load(std::memory_order_acquire);
-  return AssignIn(unit, Entry(EpochAt(at, count)));
+  return AssignIn<kPinned>(unit, Entry(EpochAt(at, count)));
 }
 
 absl::Status Assigner::Publish(absl::Time start, absl::Span<const double> weights) {
