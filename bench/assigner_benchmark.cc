@@ -115,7 +115,7 @@ void BM_AssignerAssignPinned(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_AssignerAssignPinned)->Arg(10)->Arg(1000);
+BENCHMARK(BM_AssignerAssignPinned)->Arg(10)->Arg(1000)->Arg(20000);
 
 // A reallocation of the 65,536-bucket table.
 void BM_BucketTableReallocate(benchmark::State& state) {

@@ -47,6 +47,14 @@ struct AssignerOptions {
 
 // Assigns units to arms for one experiment. Thread-safe: Assign and AssignAt
 // are lock-free and may run concurrently with Publish.
+//
+// Memory grows with the history, not with 64 KiB tables: the latest table is
+// one flat array of 65,536 words (arm and the epoch the bucket last changed),
+// updated in place for the buckets that move, and every epoch keeps its table
+// as runs of buckets sharing an arm (a few hundred bytes when reallocations
+// move few buckets; never more than the flat 64 KiB). A reader of epoch e
+// takes the arm from the flat array when the bucket has not changed since e,
+// else from epoch e's runs (a binary search), so no reader ever waits.
 class Assigner {
  public:
   // At most this many epochs can be published.
@@ -85,8 +93,17 @@ class Assigner {
   // Returns the weights of `epoch`. REQUIRES: 0 <= epoch <= current_epoch().
   absl::Span<const double> WeightsOf(int64_t epoch) const;
 
-  // Returns the bucket table of `epoch`. REQUIRES: as WeightsOf.
-  const BucketTable& TableOf(int64_t epoch) const;
+  // Returns the arm serving `bucket` in `epoch`. REQUIRES: as WeightsOf and
+  // bucket < kNumBuckets.
+  int ArmOf(int64_t epoch, uint32_t bucket) const;
+
+  // Returns the number of buckets of each arm in `epoch`. REQUIRES: as
+  // WeightsOf.
+  std::vector<uint32_t> CountsOf(int64_t epoch) const;
+
+  // Returns the bytes this assigner holds for its tables, epochs and history
+  // (heap blocks at their requested sizes, without the allocator's overhead).
+  size_t MemoryBytes() const;
 
   // Returns a copy of the history published so far.
   AllocationHistory history() const;
@@ -97,20 +114,20 @@ class Assigner {
 
  private:
   struct EpochEntry;
+  // kChunkSize epochs (defined in assigner.cc).
+  struct Chunk;
   static constexpr int kChunkBits = 10;
   static constexpr int64_t kChunkSize = int64_t{1} << kChunkBits;
   static constexpr int64_t kMaxChunks = kMaxEpochs / kChunkSize;
-  // kChunkSize epochs: their start times side by side, so finding the epoch
-  // in force at a time is a binary search over one flat array.
-  struct Chunk {
-    absl::Time starts[kChunkSize];
-    std::unique_ptr<const EpochEntry> entries[kChunkSize];
-  };
 
   Assigner(const AllocationHistory& history, const AssignerOptions& options);
-  void AppendEntry(std::unique_ptr<EpochEntry> entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes `table` as the epoch history_ ends with: O(kNumBuckets) byte
+  // compares and runs, plus one word store per moved bucket.
+  void AppendEpoch(BucketTable table) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const EpochEntry& Entry(int64_t epoch) const;
   int64_t EpochAt(absl::Time at, int64_t count) const;
+  int ArmIn(uint32_t bucket, const EpochEntry& entry) const;
+  template <bool kPinnedEpoch>
   Assignment AssignIn(absl::string_view unit, const EpochEntry& entry) const;
 
   const std::string salt_;
@@ -127,9 +144,16 @@ class Assigner {
   std::unique_ptr<Chunk> chunks_[kMaxChunks];
   std::atomic<int64_t> count_{0};
   std::atomic<const EpochEntry*> latest_{nullptr};
+  // The latest table, flat: per bucket, arm | (epoch of its last change << 8).
+  // Publish stores the moved buckets' words (relaxed) before it publishes the
+  // epoch, so a reader of epoch e that sees a word whose epoch is <= e sees
+  // the bucket's arm in e; a later epoch in the word sends it to e's runs.
+  const std::unique_ptr<std::atomic<uint32_t>[]> current_;
 
   mutable internal::Mutex mu_;
   AllocationHistory history_ ABSL_GUARDED_BY(mu_);
+  // The latest table as a BucketTable, for the next Reallocate.
+  std::unique_ptr<BucketTable> latest_table_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace allot

@@ -11,15 +11,32 @@
 #include "absl/strings/str_cat.h"
 #include "allot/hash.h"
 #include "allot/status_macros.h"
+#include "allot/weights.h"
 #include "assignment/hash_internal.h"
+#include "assignment/run_table.h"
 
 namespace allot {
+namespace {
+constexpr bool kPinned = true;
+}  // namespace
+
+// The word layout of current_ needs every epoch number in 24 bits.
+static_assert(Assigner::kMaxEpochs <= (int64_t{1} << 24));
+static_assert(kMaxArms <= 256);
 
 struct Assigner::EpochEntry {
-  int64_t number;
-  absl::Time start;
-  std::vector<double> weights;
-  BucketTable table;
+  int64_t number = 0;
+  // The epoch's weights in history_ (a heap block that never moves while the
+  // assigner lives, though history_'s vector of epochs may).
+  const double* weights = nullptr;
+  internal::RunTable table;
+};
+
+// kChunkSize epochs: their start times side by side, so finding the epoch in
+// force at a time is a binary search over one flat array.
+struct Assigner::Chunk {
+  absl::Time starts[kChunkSize];
+  EpochEntry entries[kChunkSize];
 };
 
 absl::StatusOr<std::unique_ptr<Assigner>> Assigner::Create(
@@ -51,31 +68,48 @@ Assigner::Assigner(const AllocationHistory& history, const AssignerOptions& opti
           static_cast<char>(HashPurpose::kArm), history.salt())),
       holdout_hasher_(std::make_unique<internal::MessageHasher>(
           static_cast<char>(HashPurpose::kHoldout), history.salt())),
+      current_(new std::atomic<uint32_t>[kNumBuckets]),
       history_(history) {
   internal::MutexLock lock(&mu_);
-  std::vector<BucketTable> tables = history.BuildTables();
-  for (size_t e = 0; e < tables.size(); ++e) {
-    const Epoch& epoch = history.epochs()[e];
-    AppendEntry(std::make_unique<EpochEntry>(
-        EpochEntry{epoch.number, epoch.start, epoch.weights, std::move(tables[e])}));
+  // One flat table at a time, never the whole history's at once.
+  BucketTable table = *BucketTable::Initial(history.epochs()[0].weights);
+  for (size_t e = 0;; ++e) {
+    AppendEpoch(table);
+    if (e + 1 == history.epochs().size()) break;
+    // Weights were validated on the way in, so Reallocate cannot fail.
+    table = *table.Reallocate(history.epochs()[e + 1].weights);
   }
 }
 
 Assigner::~Assigner() = default;
 
-void Assigner::AppendEntry(std::unique_ptr<EpochEntry> entry) {
+void Assigner::AppendEpoch(BucketTable table) {
   const int64_t index = count_.load(std::memory_order_relaxed);
+  const Epoch& epoch = history_.epochs()[index];
+  // The moved buckets' words first: readers of earlier epochs that see them
+  // go to their own epoch's runs.
+  for (uint32_t b = 0; b < kNumBuckets; ++b) {
+    const int arm = table.ArmOf(b);
+    if (latest_table_ == nullptr || latest_table_->ArmOf(b) != arm) {
+      current_[b].store(static_cast<uint32_t>(arm) | static_cast<uint32_t>(index) << 8,
+                        std::memory_order_relaxed);
+    }
+  }
   std::unique_ptr<Chunk>& chunk = chunks_[index >> kChunkBits];
   if (chunk == nullptr) chunk = std::make_unique<Chunk>();
   const int64_t slot = index & (kChunkSize - 1);
-  chunk->starts[slot] = entry->start;
-  chunk->entries[slot] = std::move(entry);
+  chunk->starts[slot] = epoch.start;
+  EpochEntry& entry = chunk->entries[slot];
+  entry.number = epoch.number;
+  entry.weights = epoch.weights.data();
+  entry.table = internal::RunTable::From(table);
+  latest_table_ = std::make_unique<BucketTable>(std::move(table));
   count_.store(index + 1, std::memory_order_release);
-  latest_.store(chunk->entries[slot].get(), std::memory_order_release);
+  latest_.store(&entry, std::memory_order_release);
 }
 
 const Assigner::EpochEntry& Assigner::Entry(int64_t epoch) const {
-  return *chunks_[epoch >> kChunkBits]->entries[epoch & (kChunkSize - 1)];
+  return chunks_[epoch >> kChunkBits]->entries[epoch & (kChunkSize - 1)];
 }
 
 namespace {
@@ -115,14 +149,29 @@ int64_t Assigner::EpochAt(absl::Time at, int64_t count) const {
          LastStartedAt(chunks_[chunk]->starts, std::min(kChunkSize, count - first), at);
 }
 
-// Inlined into Assign and AssignAt: the result is built in place.
+// REQUIRES: the caller loaded count_ or latest_ (acquire) at or after
+// publishing `entry`, so current_ holds words at least as new as its epoch.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline int Assigner::ArmIn(uint32_t bucket,
+                                                        const EpochEntry& entry) const {
+  const uint32_t word = current_[bucket].load(std::memory_order_relaxed);
+  if (ABSL_PREDICT_TRUE(static_cast<int64_t>(word >> 8) <= entry.number)) {
+    return static_cast<int>(word & 0xff);
+  }
+  return entry.table.ArmOf(bucket);
+}
+
+// Inlined into Assign and AssignAt: the result is built in place. A pinned
+// epoch is often older than its buckets' words, and a branch on that
+// mispredicts: pinned lookups go straight to the epoch's runs.
+template <bool kPinnedEpoch>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline Assignment Assigner::AssignIn(
     absl::string_view unit, const EpochEntry& entry) const {
   if (options_.holdout > 0 &&
       UnitInterval(holdout_hasher_->Hash64(unit)) < options_.holdout) {
     return {options_.baseline_arm, entry.number, 1.0, true};
   }
-  const int arm = entry.table.ArmOf(BucketOf(arm_hasher_->Hash64(unit)));
+  const uint32_t bucket = BucketOf(arm_hasher_->Hash64(unit));
+  const int arm = kPinnedEpoch ? entry.table.ArmOf(bucket) : ArmIn(bucket, entry);
   return {arm, entry.number, entry.weights[arm], false};
 }
 
@@ -137,14 +186,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool UnitIsValid(absl::string_view unit) {
 
 absl::StatusOr<Assignment> Assigner::Assign(absl::string_view unit) const {
   if (ABSL_PREDICT_FALSE(!UnitIsValid(unit))) return ValidateUnit(unit);
-  return AssignIn(unit, *latest_.load(std::memory_order_acquire));
+  return AssignIn<!kPinned>(unit, *latest_.load(std::memory_order_acquire));
 }
 
 absl::StatusOr<Assignment> Assigner::AssignAt(absl::string_view unit,
                                               absl::Time at) const {
   if (ABSL_PREDICT_FALSE(!UnitIsValid(unit))) return ValidateUnit(unit);
   const int64_t count = count_.load(std::memory_order_acquire);
-  return AssignIn(unit, Entry(EpochAt(at, count)));
+  return AssignIn<kPinned>(unit, Entry(EpochAt(at, count)));
 }
 
 absl::Status Assigner::Publish(absl::Time start, absl::Span<const double> weights) {
@@ -155,11 +204,8 @@ absl::Status Assigner::Publish(absl::Time start, absl::Span<const double> weight
         absl::StrCat("an experiment holds at most ", kMaxEpochs, " epochs"));
   }
   ALLOT_RETURN_IF_ERROR(history_.Append(start, weights));
-  const Epoch& epoch = history_.epochs().back();
-  absl::StatusOr<BucketTable> table = Entry(count - 1).table.Reallocate(epoch.weights);
   // The weights were just validated by Append, so Reallocate cannot fail.
-  AppendEntry(std::make_unique<EpochEntry>(
-      EpochEntry{epoch.number, epoch.start, epoch.weights, *std::move(table)}));
+  AppendEpoch(*latest_table_->Reallocate(history_.epochs().back().weights));
   return absl::OkStatus();
 }
 
@@ -172,10 +218,31 @@ int64_t Assigner::EpochAt(absl::Time at) const {
 }
 
 absl::Span<const double> Assigner::WeightsOf(int64_t epoch) const {
-  return Entry(epoch).weights;
+  return absl::MakeConstSpan(Entry(epoch).weights, arm_ids_.size());
 }
 
-const BucketTable& Assigner::TableOf(int64_t epoch) const { return Entry(epoch).table; }
+int Assigner::ArmOf(int64_t epoch, uint32_t bucket) const {
+  count_.load(std::memory_order_acquire);  // REQUIRES: epoch is published
+  return ArmIn(bucket, Entry(epoch));
+}
+
+std::vector<uint32_t> Assigner::CountsOf(int64_t epoch) const {
+  return Entry(epoch).table.Counts(static_cast<int>(arm_ids_.size()));
+}
+
+size_t Assigner::MemoryBytes() const {
+  internal::MutexLock lock(&mu_);
+  const int64_t count = count_.load(std::memory_order_relaxed);
+  size_t bytes = sizeof(*this) + kNumBuckets * sizeof(std::atomic<uint32_t>);
+  // The writer's flat table and the first table it shares.
+  bytes += sizeof(BucketTable) + 2 * kNumBuckets;
+  for (int64_t c = 0; c <= (count - 1) >> kChunkBits; ++c) bytes += sizeof(Chunk);
+  for (int64_t e = 0; e < count; ++e) bytes += Entry(e).table.HeapBytes();
+  const std::vector<Epoch>& epochs = history_.epochs();
+  bytes += epochs.capacity() * sizeof(Epoch);
+  for (const Epoch& epoch : epochs) bytes += epoch.weights.capacity() * sizeof(double);
+  return bytes;
+}
 
 AllocationHistory Assigner::history() const {
   internal::MutexLock lock(&mu_);

@@ -175,9 +175,9 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   std::vector<std::vector<double>> shares(exposures.size());
   std::vector<int64_t> arm_exposures(k);
   for (size_t e = 0; e < exposures.size(); ++e) {
-    const BucketTable& table = assigner.TableOf(static_cast<int64_t>(e));
+    const std::vector<uint32_t> counts = assigner.CountsOf(static_cast<int64_t>(e));
     for (int a = 0; a < k; ++a) {
-      shares[e].push_back(static_cast<double>(table.counts()[a]) / kNumBuckets);
+      shares[e].push_back(static_cast<double>(counts[a]) / kNumBuckets);
       arm_exposures[a] += exposures[e][a];
     }
   }
