@@ -86,6 +86,10 @@ TEST(CliWeightsTest, BadInputFailsWithAMessage) {
        "--direction must be higher or lower"},
       {{"--model", "beta", "--floor", "0.5", "--arm", "a:10:1", "--arm", "b:10:1"},
        "--floor 0.5 times 2 arms is 1, which must be below 1"},
+      // A prior Boost.Math cannot take quantiles of: refused as in experiment
+      // files (it used to abort, then to print an invalid ci95).
+      {{"--model", "beta", "--prior-beta", "1e17", "--arm", "a:10:1", "--arm", "b:10:1"},
+       "--prior-alpha and --prior-beta must be in [0.001, 1e+06], got 1 and 1e+17"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args = {"weights"};

@@ -100,8 +100,12 @@ absl::Status RunWeights(const WeightsArgs& args) {
     return absl::InvalidArgumentError(
         absl::StrCat("--floor must be a finite number >= 0, got ", args.floor));
   }
-  if (!(args.prior_alpha > 0) || !(args.prior_beta > 0)) {
-    return absl::InvalidArgumentError("--prior-alpha and --prior-beta must be > 0");
+  // The bounds experiment files have (policy.prior_alpha, policy.prior_beta).
+  const auto prior_ok = [](double p) { return p >= kMinPrior && p <= kMaxPrior; };
+  if (!prior_ok(args.prior_alpha) || !prior_ok(args.prior_beta)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--prior-alpha and --prior-beta must be in [", kMinPrior, ", ",
+                     kMaxPrior, "], got ", args.prior_alpha, " and ", args.prior_beta));
   }
   ALLOT_ASSIGN_OR_RETURN(const uint64_t seed, ParseSeed("--seed", args.seed));
   PolicyOptions options;
@@ -161,8 +165,11 @@ absl::Status RunWeights(const WeightsArgs& args) {
     w.Double(posteriors[a].Mean());
     w.Key("ci95");
     w.StartArray();
-    w.Double(posteriors[a].Quantile(0.025));
-    w.Double(posteriors[a].Quantile(0.975));
+    // A quantile the statistics cannot give is NaN: JSON has no NaN, so null.
+    for (const double q : {0.025, 0.975}) {
+      const double x = posteriors[a].Quantile(q);
+      std::isfinite(x) ? w.Double(x) : w.Null();
+    }
     w.EndArray();
     w.EndObject();
   }
