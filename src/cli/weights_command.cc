@@ -168,7 +168,11 @@ absl::Status RunWeights(const WeightsArgs& args) {
     // A quantile the statistics cannot give is NaN: JSON has no NaN, so null.
     for (const double q : {0.025, 0.975}) {
       const double x = posteriors[a].Quantile(q);
-      std::isfinite(x) ? w.Double(x) : w.Null();
+      if (std::isfinite(x)) {
+        w.Double(x);
+      } else {
+        w.Null();
+      }
     }
     w.EndArray();
     w.EndObject();
