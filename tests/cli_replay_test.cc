@@ -243,7 +243,7 @@ TEST(CliReplayTest, AFailedWriteLeavesNoOutputAndSaysWhy) {
   const std::string& dir = scratch.path();
   const CliResult r = RunCli(
       {"replay", "--experiment", kExperiment, "--events", kEvents, "--out", dir + "/out"},
-      dir, {.file_size_blocks = 64});
+      dir, {.stdin_bytes = "", .file_size_blocks = 64});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("File too large"));
   EXPECT_THAT(r.err, HasSubstr("no output was written"));

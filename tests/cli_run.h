@@ -89,7 +89,8 @@ inline void RunBadInputTable(const std::vector<BadInputCase>& cases) {
     }
     std::vector<std::string> args;
     for (const std::string& a : c.args) args.push_back(expand(a));
-    const CliResult r = RunCli(args, dir, {.stdin_bytes = c.stdin_bytes});
+    const CliResult r =
+        RunCli(args, dir, {.stdin_bytes = c.stdin_bytes, .file_size_blocks = 0});
     EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
     EXPECT_NE(r.err.find(expand(c.message)), std::string::npos)
         << "stderr: " << r.err << "\nwanted: " << expand(c.message);

@@ -148,7 +148,7 @@ TEST(CliSimulateTest, AFailedWriteLeavesNoOutputAndSaysWhy) {
   const std::string& dir = scratch.path();
   WriteBytes(dir + "/tiny.toml", kScenario);
   const CliResult r = RunCli({"simulate", dir + "/tiny.toml", "--out", dir + "/out"}, dir,
-                             {.file_size_blocks = 1});
+                             {.stdin_bytes = "", .file_size_blocks = 1});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("File too large"));
   for (const auto& entry : std::filesystem::directory_iterator(dir + "/out")) {
