@@ -88,8 +88,9 @@ AfterSwap RunSwap(absl::Duration half_life) {
     EXPECT_TRUE(a.ok());
     const bool swapped = t >= swap;
     const double rate = (a->arm == 0) != swapped ? 0.30 : 0.20;
-    if (uniform(rng) < rate)
+    if (uniform(rng) < rate) {
       EXPECT_TRUE(engine->RecordOutcome("drift", unit, At(t), 1).ok());
+    }
     if (swapped) {
       ++after;
       after_b += a->arm == 1;
