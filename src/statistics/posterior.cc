@@ -15,22 +15,12 @@
 #include "absl/types/span.h"
 #include "boost/math/distributions/beta.hpp"
 #include "boost/math/distributions/normal.hpp"
-#include "boost/math/policies/policy.hpp"
+#include "statistics/math_policy.h"
 
 namespace allot {
 namespace {
 
-// Boost.Math reports errors by throwing unless told otherwise; this policy
-// makes a bad argument return NaN (or an infinity at a pole) so no exception
-// can leave the library.
-using NoThrowPolicy = boost::math::policies::policy<
-    boost::math::policies::domain_error<boost::math::policies::ignore_error>,
-    boost::math::policies::pole_error<boost::math::policies::ignore_error>,
-    boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
-    boost::math::policies::underflow_error<boost::math::policies::ignore_error>,
-    boost::math::policies::evaluation_error<boost::math::policies::ignore_error>,
-    boost::math::policies::rounding_error<boost::math::policies::ignore_error>,
-    boost::math::policies::promote_double<false>>;
+using internal::NoThrowPolicy;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 

@@ -5,24 +5,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "boost/math/policies/policy.hpp"
 #include "boost/math/special_functions/gamma.hpp"
+#include "statistics/math_policy.h"
 
 namespace allot::internal {
-namespace {
-
-// Boost.Math throws on a bad argument unless told otherwise; this policy
-// returns NaN instead, so no exception leaves the report.
-using NoThrowPolicy = boost::math::policies::policy<
-    boost::math::policies::domain_error<boost::math::policies::ignore_error>,
-    boost::math::policies::pole_error<boost::math::policies::ignore_error>,
-    boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
-    boost::math::policies::underflow_error<boost::math::policies::ignore_error>,
-    boost::math::policies::evaluation_error<boost::math::policies::ignore_error>,
-    boost::math::policies::rounding_error<boost::math::policies::ignore_error>,
-    boost::math::policies::promote_double<false>>;
-
-}  // namespace
 
 double SampleRatioPValue(const std::vector<std::vector<int64_t>>& exposures,
                          const std::vector<std::vector<double>>& shares) {
