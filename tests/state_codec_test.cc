@@ -147,7 +147,8 @@ std::vector<JournalRecord> EveryKind() {
   records.push_back(Record(JournalRecord::Kind::kStop));
   records.push_back(Record(JournalRecord::Kind::kDelete));
   JournalRecord exposure = Record(JournalRecord::Kind::kExposure);
-  exposure.unit = std::string("user\0with nul \xe2\x82\xac", 19);
+  static constexpr char kNulUnit[] = "user\0with nul \xe2\x82\xac";
+  exposure.unit = std::string(kNulUnit, sizeof(kNulUnit) - 1);  // 17 bytes
   records.push_back(exposure);
   exposure.unit = "pinned";
   exposure.unit_start = kStart - absl::Hours(3) + absl::Nanoseconds(1);
