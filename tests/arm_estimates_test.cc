@@ -18,6 +18,7 @@
 #include "allot/posterior.h"
 #include "boost/random/binomial_distribution.hpp"
 #include "gtest/gtest.h"
+#include "tests/aggregates.h"
 
 namespace allot::internal {
 namespace {
@@ -27,19 +28,8 @@ namespace {
 // 1e-12 absolute (all figures are O(1) or smaller) catches any wrong weight.
 constexpr double kTol = 1e-12;
 
-Aggregate Binary(int64_t n, int64_t conversions) {
-  Aggregate g;
-  g.n = n;
-  g.sum = static_cast<double>(conversions);
-  g.sum_sq = static_cast<double>(conversions);
-  return g;
-}
-
-Aggregate Values(std::initializer_list<double> values) {
-  Aggregate g;
-  for (double v : values) g.Add(v);
-  return g;
-}
+using test::Binary;
+using test::Values;
 
 TEST(AggregateTest, CountsSumsAndVariance) {
   const Aggregate g = Values({1, 2, 3, 4});

@@ -17,6 +17,7 @@
 #include "boost/random/normal_distribution.hpp"
 #include "gtest/gtest.h"
 #include "statistics/arm_estimates.h"
+#include "tests/aggregates.h"
 
 namespace allot::internal {
 namespace {
@@ -26,19 +27,8 @@ namespace {
 // wrong weight by many orders of magnitude.
 constexpr double kTol = 1e-12;
 
-Aggregate Binary(int64_t n, int64_t conversions) {
-  Aggregate g;
-  g.n = n;
-  g.sum = static_cast<double>(conversions);
-  g.sum_sq = static_cast<double>(conversions);
-  return g;
-}
-
-Aggregate Values(std::initializer_list<double> values) {
-  Aggregate g;
-  for (double v : values) g.Add(v);
-  return g;
-}
+using test::Binary;
+using test::Values;
 
 TEST(EpochAdjustedTest, OneEpochGivesEachArmsMeanAndIndependentVariances) {
   const std::vector<std::vector<Aggregate>> agg = {
