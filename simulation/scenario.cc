@@ -169,8 +169,10 @@ absl::Status ValidateScenario(const Scenario& s) {
           absl::StrCat(prefix, ".name"),
           absl::StrCat("\"", p.name, "\" is already the name of another policy"));
     }
-    ALLOT_RETURN_IF_ERROR(RenameField(ValidateExperimentConfig(p.config), "policy.",
-                                      absl::StrCat(prefix, ".")));
+    const absl::Status valid = RenameField(ValidateExperimentConfig(p.config), "policy.",
+                                           absl::StrCat(prefix, "."));
+    ALLOT_RETURN_IF_ERROR(
+        RenameField(valid, "estimate.", absl::StrCat(prefix, ".estimate.")));
   }
   const double total =
       per_replicate * s.replicates * static_cast<double>(s.policies.size());

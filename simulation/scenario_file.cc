@@ -310,16 +310,28 @@ absl::Status ReadPolicies(const toml::node& node, Scenario& scenario, FieldLines
           *name, name_path,
           absl::StrCat("\"", spec.name, "\" is already the name of another policy"));
     }
-    // A policy may discount old epochs on its own ([estimate] half_life of
-    // the experiment, for this policy only), to compare with and without.
+    // A policy may estimate on its own ([estimate] of the experiment, for
+    // this policy only: `estimate = { method = "pooled", half_life = "6h" }`),
+    // so estimators compare side by side. `half_life` alone is kept as a
+    // shorthand for `estimate = { half_life = ... }`.
     if (const toml::node* half_life = table->get("half_life")) {
       const std::string path = absl::StrCat(prefix, ".half_life");
       lines.Set(path, *half_life);
+      lines.Set(absl::StrCat(prefix, ".estimate.half_life"), *half_life);
       ALLOT_ASSIGN_OR_RETURN(spec.config.estimate.half_life,
                              ReadDuration(*half_life, path, lines));
     }
-    ALLOT_RETURN_IF_ERROR(internal::ReadPolicyTable(*table, prefix, {"name", "half_life"},
-                                                    spec.config, lines));
+    if (const toml::node* estimate = table->get("estimate")) {
+      const std::string path = absl::StrCat(prefix, ".estimate");
+      ALLOT_ASSIGN_OR_RETURN(const toml::table* t, ReadTable(*estimate, path, lines));
+      if (table->contains("half_life") && t->contains("half_life")) {
+        return lines.Error(*estimate, path,
+                           "and half_life both set a half-life; keep one");
+      }
+      ALLOT_RETURN_IF_ERROR(internal::ReadEstimateTable(*t, path, spec.config, lines));
+    }
+    ALLOT_RETURN_IF_ERROR(internal::ReadPolicyTable(
+        *table, prefix, {"name", "half_life", "estimate"}, spec.config, lines));
     scenario.policies.push_back(std::move(spec));
   }
   return absl::OkStatus();

@@ -288,7 +288,7 @@ std::string SummaryMarkdown(const Summary& s) {
   absl::StrAppend(&md,
                   "Share of reports (past burn-in) whose leading arm is not the "
                   "truly best one, by estimate:\n\n"
-                  "| policy | Simpson-safe | pooled |\n|---|---:|---:|\n");
+                  "| policy | its estimate | pooled |\n|---|---:|---:|\n");
   for (const PolicySummary& p : s.policies) {
     absl::StrAppend(&md, "| ", PolicyLabel(p), " | ",
                     PercentCell(p.simpson_wrong_share, false), " | ",

@@ -413,11 +413,14 @@ TEST(EngineTest, LowerIsBetterPicksTheSmallestMean) {
 }
 
 // An arm that is better in every epoch but worse pooled (traffic moved to it
-// when the base rate fell) is ranked better by the Simpson-safe estimate.
-TEST(EngineTest, SimpsonTrapRanksTheArmBetterInEveryEpoch) {
+// when the base rate fell) is ranked better by the Simpson-safe estimates:
+// the period-weighted mix (checked here against its closed form) and the
+// epoch-adjusted fit (below).
+ReallocationReport SimpsonTrap(EstimateMethod method) {
   ExperimentConfig c = SmallConfig();
   c.schedule.interval = absl::Hours(2);
   c.floor = 0.0;
+  c.estimate.method = method;
   std::unique_ptr<Engine> engine = Started(c);
   ExactConverter converter;
   // `count` units spread over the hour after `from`, converting at `rate`.
@@ -426,9 +429,9 @@ TEST(EngineTest, SimpsonTrapRanksTheArmBetterInEveryEpoch) {
       const absl::Time t = At(from + absl::Hours(1) * i / count);
       const std::string unit = absl::StrCat(absl::ToInt64Seconds(from), "-", i);
       absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
-      ASSERT_TRUE(a.ok());
+      EXPECT_TRUE(a.ok());
       if (converter.Next(a->arm, rate[a->arm])) {
-        ASSERT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
+        EXPECT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
       }
     }
   };
@@ -436,15 +439,19 @@ TEST(EngineTest, SimpsonTrapRanksTheArmBetterInEveryEpoch) {
   feed(absl::ZeroDuration(), 2000, {0.30, 0.34});
   absl::StatusOr<std::vector<ReallocationReport>> first =
       engine->Advance(At(absl::Hours(2)));
-  ASSERT_EQ(first->size(), 1u);
-  ASSERT_TRUE((*first)[0].reallocated);
-  ASSERT_GT((*first)[0].weights_after[1], 0.9);
+  EXPECT_EQ(first->size(), 1u);
+  EXPECT_TRUE((*first)[0].reallocated);
+  EXPECT_GT((*first)[0].weights_after[1], 0.9);
   // Epoch 1, low base rate, most traffic on b: b is still better.
   feed(absl::Hours(2), 4000, {0.05, 0.07});
   absl::StatusOr<std::vector<ReallocationReport>> second =
       engine->Advance(At(absl::Hours(4)));
-  ASSERT_EQ(second->size(), 1u);
-  const ReallocationReport& r = (*second)[0];
+  EXPECT_EQ(second->size(), 1u);
+  return second->back();
+}
+
+TEST(EngineTest, SimpsonTrapRanksTheArmBetterInEveryEpoch) {
+  const ReallocationReport r = SimpsonTrap(EstimateMethod::kPeriodWeighted);
   // Pooled, a looks better; Simpson-safe, b is better, as in each epoch.
   EXPECT_GT(r.arms[0].pooled_mean, r.arms[1].pooled_mean);
   EXPECT_GT(r.arms[1].mean, r.arms[0].mean);
@@ -454,14 +461,28 @@ TEST(EngineTest, SimpsonTrapRanksTheArmBetterInEveryEpoch) {
   EXPECT_NEAR(r.arms[0].mean, 0.30 / 3 + 0.05 * 2 / 3, 0.01);
 }
 
+TEST(EngineTest, SimpsonTrapEpochAdjusted) {
+  const ReallocationReport r = SimpsonTrap(EstimateMethod::kEpochAdjusted);
+  EXPECT_GT(r.arms[0].pooled_mean, r.arms[1].pooled_mean);
+  EXPECT_GT(r.arms[1].p_best, 0.9);
+  // b - a is an information-weighted mean of the within-epoch differences
+  // 0.04 and 0.02 (posterior means; a 1/1 prior moves them by < 0.002).
+  const double diff = r.arms[1].mean - r.arms[0].mean;
+  EXPECT_GT(diff, 0.02 - 0.004);
+  EXPECT_LT(diff, 0.04 + 0.004);
+  // b, the arm with most units in both epochs, sits near its own mix.
+  EXPECT_NEAR(r.arms[1].mean, 0.34 / 3 + 0.07 * 2 / 3, 0.005);
+}
+
 // An arm missing from an epoch must not be mixed with other epoch shares
 // than the arms it is compared with. With epsilon 0 and floor 0 all traffic
 // goes to b after epoch 0 (b 0.22, a 0.20), and the base rate then halves.
 // Mixing b over both epochs but a over epoch 0 alone made b look worse
 // (0.22 / 3 + 0.11 * 2 / 3 = 0.147 against 0.20) and flipped the weights to
 // a; over the one epoch both share, b stays ahead.
-TEST(EngineTest, AnArmMissingFromAnEpochIsComparedOverSharedEpochs) {
+ReallocationReport ArmMissingFromAnEpoch(EstimateMethod method) {
   ExperimentConfig c = SmallConfig();
+  c.estimate.method = method;
   c.schedule.interval = absl::Hours(2);
   c.policy.kind = PolicyKind::kEpsilonGreedy;
   c.policy.epsilon = 0.0;
@@ -473,29 +494,42 @@ TEST(EngineTest, AnArmMissingFromAnEpochIsComparedOverSharedEpochs) {
       const absl::Time t = At(from + absl::Hours(1) * i / count);
       const std::string unit = absl::StrCat(absl::ToInt64Seconds(from), "-", i);
       absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
-      ASSERT_TRUE(a.ok());
+      EXPECT_TRUE(a.ok());
       if (converter.Next(a->arm, rate[a->arm])) {
-        ASSERT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
+        EXPECT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
       }
     }
   };
   feed(absl::ZeroDuration(), 2000, {0.20, 0.22});
   absl::StatusOr<std::vector<ReallocationReport>> first =
       engine->Advance(At(absl::Hours(2)));
-  ASSERT_EQ(first->size(), 1u);
-  ASSERT_TRUE((*first)[0].reallocated);
-  ASSERT_EQ((*first)[0].weights_after, (std::vector<double>{0, 1}));
+  EXPECT_EQ(first->size(), 1u);
+  EXPECT_TRUE((*first)[0].reallocated);
+  EXPECT_EQ((*first)[0].weights_after, (std::vector<double>{0, 1}));
   feed(absl::Hours(2), 4000, {0.10, 0.11});
   absl::StatusOr<std::vector<ReallocationReport>> second =
       engine->Advance(At(absl::Hours(4)));
-  ASSERT_EQ(second->size(), 1u);
-  const ReallocationReport& r = (*second)[0];
-  ASSERT_EQ(r.arms[0].units + r.arms[1].units, 6000);
+  EXPECT_EQ(second->size(), 1u);
+  const ReallocationReport& r = second->back();
+  EXPECT_EQ(r.arms[0].units + r.arms[1].units, 6000);
   EXPECT_LT(r.arms[0].units, 1200);  // a had only epoch 0's share
+  EXPECT_EQ(r.weights_after, (std::vector<double>{0, 1}));
+  return r;
+}
+
+TEST(EngineTest, AnArmMissingFromAnEpochIsComparedOverSharedEpochs) {
+  const ReallocationReport r = ArmMissingFromAnEpoch(EstimateMethod::kPeriodWeighted);
   EXPECT_GT(r.arms[1].mean, r.arms[0].mean);
   EXPECT_NEAR(r.arms[1].mean, 0.22, 0.01);
   EXPECT_NEAR(r.arms[0].mean, 0.20, 0.01);
-  EXPECT_EQ(r.weights_after, (std::vector<double>{0, 1}));
+}
+
+// The fit compares a and b within epoch 0 only (b - a = 0.02) and uses b's
+// epoch-1 units for the level: both at the experiment's mix (1/3, 2/3).
+TEST(EngineTest, AnArmMissingFromAnEpochEpochAdjusted) {
+  const ReallocationReport r = ArmMissingFromAnEpoch(EstimateMethod::kEpochAdjusted);
+  EXPECT_NEAR(r.arms[1].mean - r.arms[0].mean, 0.02, 0.005);
+  EXPECT_NEAR(r.arms[1].mean, 0.22 / 3 + 0.11 * 2 / 3, 0.01);
 }
 
 TEST(EngineTest, StopServesTheFallbackAndKeepsExposedUnits) {

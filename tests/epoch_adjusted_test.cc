@@ -127,9 +127,12 @@ TEST(EpochAdjustedTest, AnArmMissingFromAnEpochIsComparedWhereItWas) {
 // The full model by brute force: unknowns mu_0..mu_{E-1}, tau_1..tau_{K-1}
 // (tau_0 = 0), one row per cell with weight n_ea, solved by QR of the
 // weighted dense design; the means and their sandwich covariance from the
-// same linear map.
-TEST(EpochAdjustedTest, MatchesADenseWeightedLeastSquaresFit) {
+// same linear map. `discount` weighs epoch e's units w_e each (half-life);
+// the Welch-Satterthwaite degrees of freedom from the same map, each cell's
+// variance on n_ea degrees of freedom.
+void ExpectDenseFit(const std::vector<double>& discount) {
   constexpr int kArms = 3, kEpochs = 4;
+  auto weight = [&](int e) { return discount.empty() ? 1.0 : discount[e]; };
   // Units per cell: a gap (arm 2 in epoch 1) and an epoch of arm 1 alone.
   const int units[kEpochs][kArms] = {{5, 7, 4}, {6, 3, 0}, {0, 9, 0}, {8, 2, 5}};
   std::mt19937_64 rng(20260102);
@@ -143,7 +146,7 @@ TEST(EpochAdjustedTest, MatchesADenseWeightedLeastSquaresFit) {
     }
   }
   absl::StatusOr<EpochAdjustedEstimate> fit =
-      EstimateEpochAdjusted(agg, kArms, MetricKind::kContinuous);
+      EstimateEpochAdjusted(agg, kArms, MetricKind::kContinuous, discount);
   ASSERT_TRUE(fit.ok()) << fit.status();
 
   const std::vector<std::vector<double>> v =
@@ -164,10 +167,10 @@ TEST(EpochAdjustedTest, MatchesADenseWeightedLeastSquaresFit) {
     x(j, e) = 1;
     if (a > 0) x(j, kEpochs + a - 1) = 1;
     y(j) = agg[e][a].Mean();
-    w(j) = units[e][a];
-    var_y(j) = v[e][a] / units[e][a];
-    share(e) += units[e][a];
-    total += units[e][a];
+    w(j) = weight(e) * units[e][a];
+    var_y(j) = v[e][a] / w(j);
+    share(e) += w(j);
+    total += w(j);
   }
   share /= total;
   const Eigen::VectorXd sw = w.cwiseSqrt();
@@ -190,7 +193,28 @@ TEST(EpochAdjustedTest, MatchesADenseWeightedLeastSquaresFit) {
     for (int b = 0; b < kArms; ++b) {
       EXPECT_NEAR(fit->covariance[a][b], cov(a, b), 1e-10) << a << "," << b;
     }
+    double sum = 0, sum_sq = 0;
+    for (int j = 0; j < m; ++j) {
+      const double c = l(a, j) * l(a, j) * var_y(j);
+      sum += c;
+      sum_sq += c * c / units[cells[j].first][cells[j].second];
+    }
+    EXPECT_NEAR(fit->degrees_of_freedom[a], sum * sum / sum_sq, 1e-8) << a;
   }
+}
+
+TEST(EpochAdjustedTest, MatchesADenseWeightedLeastSquaresFit) { ExpectDenseFit({}); }
+
+TEST(EpochAdjustedTest, DiscountedEpochsMatchADenseFitWithUnitWeights) {
+  ExpectDenseFit({0.25, 0.5, 0.8, 1.0});
+}
+
+TEST(EpochAdjustedTest, BinaryMeansHaveNoDegreesOfFreedomLimit) {
+  absl::StatusOr<EpochAdjustedEstimate> fit = EstimateEpochAdjusted(
+      {{Binary(100, 20), Binary(300, 66)}, {Binary(900, 270), Binary(100, 33)}}, 2,
+      MetricKind::kBinary);
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  EXPECT_TRUE(std::isinf(fit->degrees_of_freedom[0]));
 }
 
 TEST(EpochAdjustedTest, RefusesArmsNotConnectedOrWithoutUnits) {

@@ -73,6 +73,7 @@ conversion_window = "7d"
 retention = "14d"
 
 [estimate]
+method = "period_weighted"
 half_life = "72h"
 )toml";
 
@@ -112,6 +113,7 @@ TEST(ExperimentFileTest, ParsesEveryField) {
   EXPECT_EQ(c->schedule.retention, absl::Hours(14 * 24));
   EXPECT_EQ(c->schedule.EffectiveRetention(), absl::Hours(14 * 24));
   EXPECT_EQ(c->estimate.half_life, absl::Hours(72));
+  EXPECT_EQ(c->estimate.method, EstimateMethod::kPeriodWeighted);
 }
 
 TEST(ExperimentFileTest, MinimalFileGetsEveryDocumentedDefault) {
@@ -143,6 +145,7 @@ TEST(ExperimentFileTest, MinimalFileGetsEveryDocumentedDefault) {
   EXPECT_EQ(c->schedule.retention, std::nullopt);
   EXPECT_EQ(c->schedule.EffectiveRetention(), absl::Hours(72));
   EXPECT_EQ(c->estimate.half_life, absl::ZeroDuration());
+  EXPECT_EQ(c->estimate.method, EstimateMethod::kEpochAdjusted);
 }
 
 TEST(ExperimentFileTest, ParsesEveryShippedExample) {
@@ -246,6 +249,12 @@ INSTANTIATE_TEST_SUITE_P(
                 "schedule.retention must be a duration in [0s, 8784h], got 9000h"},
         BadFile{"NegativeHalfLife", With("", "[estimate]\nhalf_life = \"-2h\"  # <-\n"),
                 "estimate.half_life must be a finite duration >= 0, got -2h"},
+        BadFile{"UnknownEstimateMethod",
+                With("", "[estimate]\nmethod = \"simpson\"  # <-\n"),
+                "estimate.method must be epoch_adjusted, period_weighted or pooled, got "
+                "\"simpson\""},
+        BadFile{"EstimateMethodNotAString", With("", "[estimate]\nmethod = 1  # <-\n"),
+                "estimate.method"},
         BadFile{"UnknownEstimateField", With("", "[estimate]\nhalflife = \"2h\"  # <-\n"),
                 "estimate.halflife"},
         BadFile{"OneArm", "id = \"exp\"\n[[arms]]  # <-\nid = \"a\"\n",

@@ -65,6 +65,7 @@ name = "eps-0.1"
 kind = "epsilon_greedy"
 epsilon = 0.1
 floor = 0
+estimate = { method = "pooled", half_life = "12h" }
 )toml";
 
 absl::Status ParseError(absl::string_view text) {
@@ -113,6 +114,9 @@ TEST(ScenarioTest, ReadsEveryField) {
   EXPECT_EQ(s->policies[1].config.policy.kind, PolicyKind::kEpsilonGreedy);
   EXPECT_EQ(s->policies[1].config.policy.epsilon, 0.1);
   EXPECT_EQ(s->policies[1].config.floor, 0);  // zero is a valid floor
+  EXPECT_EQ(s->policies[0].config.estimate.method, EstimateMethod::kEpochAdjusted);
+  EXPECT_EQ(s->policies[1].config.estimate.method, EstimateMethod::kPooled);
+  EXPECT_EQ(s->policies[1].config.estimate.half_life, absl::Hours(12));
   EXPECT_EQ(s->baseline, 2);
   EXPECT_EQ(s->policies[2].name, "fixed");
   EXPECT_EQ(s->policies[2].config.policy.kind, PolicyKind::kFixed);
@@ -296,6 +300,16 @@ INSTANTIATE_TEST_SUITE_P(
                 "s.toml:9: traffic.returning_share must be in [0, 1), got 1"},
         BadCase{"WrongType", "units_per_hour = 500", "units_per_hour = \"many\"",
                 "s.toml:6: traffic.units_per_hour must be a number"},
+        BadCase{"UnknownEstimateMethod", "method = \"pooled\"", "method = \"mixed\"",
+                "s.toml:41: policies[1].estimate.method must be epoch_adjusted, "
+                "period_weighted or pooled, got \"mixed\""},
+        BadCase{"UnknownEstimateKey", "method = \"pooled\"", "methods = \"pooled\"",
+                "s.toml:41: policies[1].estimate.methods is not a known field"},
+        BadCase{"NegativePolicyHalfLife", "half_life = \"12h\"", "half_life = \"-1h\"",
+                "s.toml:41: policies[1].estimate.half_life must be a finite duration"},
+        BadCase{"HalfLifeTwice", "floor = 0\nestimate",
+                "floor = 0\nhalf_life = \"1h\"\nestimate",
+                "s.toml:42: policies[1].estimate and half_life both set a half-life"},
         BadCase{"MalformedToml", "seed = 42", "seed = = 42", "s.toml:2:"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 

@@ -201,9 +201,10 @@ TEST(StateCodecTest, KindNames) {
 }
 
 // The fields added to the config since the format was fixed (retention,
-// half-life) are encoded last, after a create record's config and after a
-// snapshot's application data.
-constexpr size_t kExtensionBytes = 1 + 8;  // retention unset, half-life
+// half-life; then the estimate method) are encoded last, after a create
+// record's config and after a snapshot's application data.
+constexpr size_t kMethodBytes = 1;
+constexpr size_t kExtensionBytes = 1 + 8 + kMethodBytes;  // retention unset, half-life
 
 TEST(StateCodecTest, EveryTruncatedJournalRecordIsRefused) {
   for (const JournalRecord& r : EveryKind()) {
@@ -212,7 +213,8 @@ TEST(StateCodecTest, EveryTruncatedJournalRecordIsRefused) {
       // Cut just before the extension: a record written before it existed,
       // which must load (OlderBytesLoadWithTheDefaults).
       if (r.kind == JournalRecord::Kind::kCreate &&
-          keep == bytes.size() - kExtensionBytes) {
+          (keep == bytes.size() - kExtensionBytes ||
+           keep == bytes.size() - kMethodBytes)) {
         continue;
       }
       absl::StatusOr<JournalRecord> got = DecodeJournalRecord(bytes.substr(0, keep));
@@ -241,6 +243,39 @@ TEST(StateCodecTest, RetentionAndHalfLifeRoundTrip) {
   EXPECT_EQ(decoded->experiments[0].config.estimate.half_life, absl::ZeroDuration());
   EXPECT_EQ(decoded->experiments[1].config.schedule.retention, absl::ZeroDuration());
   EXPECT_EQ(decoded->experiments[1].config.estimate.half_life, absl::Minutes(90));
+}
+
+TEST(StateCodecTest, EstimateMethodRoundTripsAndOlderBytesGetTheDefault) {
+  JournalRecord create = Record(JournalRecord::Kind::kCreate);
+  create.config = CheckoutConfig();
+  create.config.estimate.method = EstimateMethod::kPooled;
+  const std::string record = EncodeJournalRecord(create);
+  absl::StatusOr<JournalRecord> got = DecodeJournalRecord(record);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->config.estimate.method, EstimateMethod::kPooled);
+  // A record from before the method existed: the default.
+  got = DecodeJournalRecord(record.substr(0, record.size() - kMethodBytes));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->config.estimate.method, EstimateMethod::kEpochAdjusted);
+  // An unknown method is corruption.
+  std::string bad = record;
+  bad.back() = 3;
+  EXPECT_EQ(DecodeJournalRecord(bad).status().code(), absl::StatusCode::kDataLoss);
+
+  EngineState state = BusyState();
+  state.experiments[1].config.estimate.method = EstimateMethod::kPeriodWeighted;
+  const std::string bytes = EncodeEngineState(state);
+  absl::StatusOr<EngineState> decoded = DecodeEngineState(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->experiments[0].config.estimate.method,
+            EstimateMethod::kEpochAdjusted);
+  EXPECT_EQ(decoded->experiments[1].config.estimate.method,
+            EstimateMethod::kPeriodWeighted);
+  decoded = DecodeEngineState(
+      bytes.substr(0, bytes.size() - state.experiments.size() * kMethodBytes));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->experiments[1].config.estimate.method,
+            EstimateMethod::kEpochAdjusted);
 }
 
 // Bytes written before the extension (the same encoding without its last

@@ -18,7 +18,7 @@
 //              max_shift = 1.0, seed = 1, prior_alpha = 1, prior_beta = 1
 //   [schedule] burn_in = "24h", min_units_per_arm = 100, interval = "6h",
 //              conversion_window = "72h", retention = "72h"
-//   [estimate] half_life = "72h"
+//   [estimate] method = "epoch_adjusted", half_life = "72h"
 //
 //   absl::StatusOr<allot::ExperimentConfig> config =
 //       allot::LoadExperimentFile("examples/experiments/support-bot-model.toml");
@@ -85,13 +85,36 @@ struct ScheduleConfig {
 // Upper bound of ScheduleConfig::retention.
 inline constexpr absl::Duration kMaxRetention = absl::Hours(366 * 24);
 
+// How arms' means are estimated from the per-(epoch, arm) aggregates of
+// matured units (README "Estimates"; each unit belongs to the epoch of its
+// first exposure).
+enum class EstimateMethod {
+  // Least squares of outcome = epoch effect + arm effect: epoch effects
+  // absorb changes of base rate, arms are compared within the epochs they
+  // share, every unit counts. Means at the experiment's own epoch mix, with
+  // their correlation. The default.
+  kEpochAdjusted,
+  // Each arm's per-epoch means mixed with the same shares over the epochs
+  // every arm shares (post-stratification). Wastes units when epochs are
+  // small or an arm misses some.
+  kPeriodWeighted,
+  // All of an arm's units together: efficient, but a traffic shift between
+  // epochs with different base rates can reverse the ranking (Simpson).
+  kPooled,
+};
+
+// "epoch_adjusted", "period_weighted" or "pooled".
+absl::string_view EstimateMethodName(EstimateMethod method);
+// Errors: InvalidArgument naming the three names.
+absl::StatusOr<EstimateMethod> ParseEstimateMethod(absl::string_view name);
+
 struct EstimateConfig {
+  EstimateMethod method = EstimateMethod::kEpochAdjusted;
   // Discounts each epoch's aggregates by 0.5^(age / half_life), the age
-  // measured from the epoch's end (the next epoch's start; the current epoch
-  // is not discounted) to the report. Effective counts shrink, so posteriors
-  // widen and the policy explores again after a change; the price is noisier
-  // estimates when nothing changes. Zero (the default): no discounting.
-  // Finite and >= 0.
+  // measured from the epoch's midpoint to the report. Effective counts
+  // shrink, so posteriors widen and the policy explores again after a
+  // change; the price is noisier estimates when nothing changes. Zero (the
+  // default): no discounting. Finite and >= 0.
   absl::Duration half_life = absl::ZeroDuration();
 };
 

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "allot/engine.h"
 #include "allot/experiment_config.h"
 #include "allot/field_error.h"
 #include "allot/policy.h"
@@ -21,6 +22,7 @@
 #include "cli/commands.h"
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
+#include "statistics/arm_beliefs.h"
 
 namespace allot::cli {
 namespace {
@@ -35,6 +37,7 @@ struct WeightsArgs {
   double prior_alpha = 1.0;
   double prior_beta = 1.0;
   std::string seed = "1";
+  std::string method = "epoch_adjusted";
   std::vector<std::string> arms;
 };
 
@@ -49,42 +52,78 @@ absl::StatusOr<double> Number(absl::string_view spec, absl::string_view field,
   return v;
 }
 
-// Parses ID:N:SUCCESSES (beta) or ID:N:MEAN:VARIANCE (normal) into a
-// posterior: Beta(alpha + s, beta + n - s), or Normal(mean, sqrt(var / n)).
-absl::StatusOr<ArmPosterior> ParseArm(const std::string& spec, bool beta,
-                                      const WeightsArgs& args, std::string* id) {
-  std::vector<std::string> parts = absl::StrSplit(spec, ':');
-  const size_t want = beta ? 3 : 4;
-  if (parts.size() != want) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--arm ", QuoteId(spec), ": expected ",
-        beta ? "ID:N:SUCCESSES" : "ID:N:MEAN:VARIANCE", " for --model ", args.model));
-  }
-  *id = parts[0];
+// Parses ID:N:SUCCESSES (beta) or ID:N:MEAN:VARIANCE (normal), or one such
+// group per epoch separated by commas (ID:N:S,N:S,...), into the arm's
+// per-epoch aggregates (count, sum and sum of squares).
+absl::StatusOr<std::vector<internal::Aggregate>> ParseArm(const std::string& spec,
+                                                          bool beta,
+                                                          const WeightsArgs& args,
+                                                          std::string* id) {
+  const size_t colon = spec.find(':');
+  *id = spec.substr(0, colon);
   ALLOT_RETURN_IF_ERROR(
       ValidateId(absl::StrCat("--arm ", QuoteId(spec), ": ID"), *id, kMaxArmIdBytes));
-  ALLOT_ASSIGN_OR_RETURN(double n, Number(spec, "N", parts[1]));
-  if (n < 0 || n != std::floor(n)) {
+  const std::string usage = beta ? "ID:N:SUCCESSES" : "ID:N:MEAN:VARIANCE";
+  const std::vector<std::string> groups =
+      colon == std::string::npos ? std::vector<std::string>()
+                                 : absl::StrSplit(spec.substr(colon + 1), ',');
+  if (groups.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--arm ", QuoteId(spec), ": N must be a whole number >= 0, got ",
-                     QuoteId(parts[1])));
+        absl::StrCat("--arm ", QuoteId(spec), ": expected ", usage, " for --model ",
+                     args.model, " (or one group per epoch: ", usage, ",N:...)"));
   }
-  if (beta) {
-    ALLOT_ASSIGN_OR_RETURN(double s, Number(spec, "SUCCESSES", parts[2]));
-    if (s < 0 || s > n) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--arm ", QuoteId(spec), ": SUCCESSES must be in [0, N], got ",
-                       QuoteId(parts[2])));
+  std::vector<internal::Aggregate> epochs;
+  for (const std::string& group : groups) {
+    std::vector<std::string> parts = absl::StrSplit(group, ':');
+    if (parts.size() != (beta ? 2u : 3u)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--arm ", QuoteId(spec), ": expected ", usage, " for --model ", args.model,
+          " (or one group per epoch: ", usage, ",N:...), got ", QuoteId(group)));
     }
-    return ArmPosterior::Beta(args.prior_alpha + s, args.prior_beta + n - s);
+    ALLOT_ASSIGN_OR_RETURN(double n, Number(spec, "N", parts[0]));
+    if (n < 0 || n != std::floor(n) || n > 1e15) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--arm ", QuoteId(spec), ": N must be a whole number in [0, 1e15], got ",
+          QuoteId(parts[0])));
+    }
+    internal::Aggregate cell;
+    cell.n = static_cast<int64_t>(n);
+    if (beta) {
+      ALLOT_ASSIGN_OR_RETURN(double s, Number(spec, "SUCCESSES", parts[1]));
+      if (s < 0 || s > n || s != std::floor(s)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--arm ", QuoteId(spec), ": SUCCESSES must be a whole number in [0, N], got ",
+            QuoteId(parts[1])));
+      }
+      cell.sum = cell.sum_sq = s;
+    } else {
+      ALLOT_ASSIGN_OR_RETURN(double mean, Number(spec, "MEAN", parts[1]));
+      ALLOT_ASSIGN_OR_RETURN(double var, Number(spec, "VARIANCE", parts[2]));
+      if (var < 0 || std::abs(mean) > kMaxOutcomeMagnitude ||
+          var > kMaxOutcomeMagnitude) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--arm ", QuoteId(spec), ": MEAN must be within +-", kMaxOutcomeMagnitude,
+            " and VARIANCE in [0, ", kMaxOutcomeMagnitude, "]"));
+      }
+      cell.sum = n * mean;
+      cell.sum_sq = (n > 1 ? (n - 1) * var : 0.0) + n * mean * mean;
+    }
+    epochs.push_back(cell);
   }
-  ALLOT_ASSIGN_OR_RETURN(double mean, Number(spec, "MEAN", parts[2]));
-  ALLOT_ASSIGN_OR_RETURN(double var, Number(spec, "VARIANCE", parts[3]));
-  if (n < 2 || !(var > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--arm ", QuoteId(spec), ": a normal arm needs N >= 2 and VARIANCE > 0"));
+  if (!beta) {
+    int64_t n = 0;
+    bool spread = false;
+    for (const internal::Aggregate& cell : epochs) {
+      n += cell.n;
+      spread = spread || (cell.n > 1 && cell.SampleVariance() > 0);
+    }
+    if (n < 2 || !spread) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--arm ", QuoteId(spec),
+                       ": a normal arm needs N >= 2 and VARIANCE > 0 (in some epoch)"));
+    }
   }
-  return ArmPosterior::Normal(mean, std::sqrt(var / n));
+  return epochs;
 }
 
 absl::Status RunWeights(const WeightsArgs& args) {
@@ -114,14 +153,25 @@ absl::Status RunWeights(const WeightsArgs& args) {
   options.top_two_beta = args.top_two_beta;
   ALLOT_ASSIGN_OR_RETURN(std::unique_ptr<Policy> policy, NewPolicy(options));
 
+  absl::StatusOr<EstimateMethod> method = ParseEstimateMethod(args.method);
+  if (!method.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--method ", method.status().message()));
+  }
   std::vector<std::string> ids;
-  std::vector<ArmPosterior> posteriors;
+  std::vector<std::vector<internal::Aggregate>> arms;  // [arm][epoch]
   for (const std::string& spec : args.arms) {
     std::string id;
-    ALLOT_ASSIGN_OR_RETURN(ArmPosterior p,
+    ALLOT_ASSIGN_OR_RETURN(std::vector<internal::Aggregate> epochs,
                            ParseArm(spec, args.model == "beta", args, &id));
+    if (!arms.empty() && epochs.size() != arms.front().size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--arm ", QuoteId(spec), ": has ", epochs.size(), " epochs, but --arm ",
+          QuoteId(args.arms.front()), " has ", arms.front().size(),
+          "; give every arm the same epochs (N = 0 where it had no units)"));
+    }
     ids.push_back(id);
-    posteriors.push_back(p);
+    arms.push_back(std::move(epochs));
   }
   ALLOT_RETURN_IF_ERROR(ValidateArmIds(ids));
   // As ValidateExperimentConfig: at K f >= 1 the floor alone fills every
@@ -133,8 +183,23 @@ absl::Status RunWeights(const WeightsArgs& args) {
   }
   const Direction direction =
       args.direction == "higher" ? Direction::kHigherIsBetter : Direction::kLowerIsBetter;
-  ALLOT_ASSIGN_OR_RETURN(std::vector<double> p_best,
-                         ProbabilityBest(posteriors, direction, seed));
+  // The engine's own path from aggregates to beliefs.
+  std::vector<std::vector<internal::Aggregate>> by_epoch(
+      arms.front().size(), std::vector<internal::Aggregate>(ids.size()));
+  for (size_t a = 0; a < arms.size(); ++a) {
+    for (size_t e = 0; e < arms[a].size(); ++e) by_epoch[e][a] = arms[a][e];
+  }
+  internal::BeliefOptions belief_options;
+  belief_options.metric =
+      args.model == "beta" ? MetricKind::kBinary : MetricKind::kContinuous;
+  belief_options.direction = direction;
+  belief_options.priors = internal::Priors{args.prior_alpha, args.prior_beta};
+  belief_options.seed = seed;
+  internal::ArmBeliefs beliefs = internal::EstimateBeliefs(
+      by_epoch, static_cast<int>(ids.size()), *method, belief_options);
+  ALLOT_RETURN_IF_ERROR(beliefs.p_best.status());
+  const std::vector<double>& p_best = *beliefs.p_best;
+  const std::vector<ArmPosterior>& posteriors = beliefs.posteriors;
   const std::vector<double> uniform(ids.size(), 1.0 / ids.size());
   PolicyInput input;
   input.arms = posteriors;
@@ -152,6 +217,12 @@ absl::Status RunWeights(const WeightsArgs& args) {
   w.SetIndent(' ', 2);
   w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
   w.StartObject();
+  w.Key("method");
+  w.String(std::string(EstimateMethodName(beliefs.method)).c_str());
+  if (!beliefs.note.empty()) {
+    w.Key("note");
+    w.String(beliefs.note.c_str());
+  }
   w.Key("arms");
   w.StartObject();
   for (size_t a = 0; a < ids.size(); ++a) {
@@ -208,8 +279,12 @@ void AddWeightsCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", args->seed,
                   "Monte Carlo seed (only for posteriors too extreme to grid)")
       ->capture_default_str();
+  cmd->add_option("--method", args->method,
+                  "estimate: epoch_adjusted, period_weighted or pooled")
+      ->capture_default_str();
   cmd->add_option("--arm", args->arms,
-                  "ID:N:SUCCESSES (beta) or ID:N:MEAN:VARIANCE (normal); repeat")
+                  "ID:N:SUCCESSES (beta) or ID:N:MEAN:VARIANCE (normal), or one "
+                  "N:... group per epoch separated by commas; repeat")
       ->required()
       ->allow_extra_args(false);
   cmd->callback([args, &exit_code] {

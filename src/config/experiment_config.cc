@@ -63,6 +63,28 @@ std::vector<double> ExperimentConfig::InitialWeights() const {
   return weights;
 }
 
+absl::string_view EstimateMethodName(EstimateMethod method) {
+  switch (method) {
+    case EstimateMethod::kEpochAdjusted:
+      return "epoch_adjusted";
+    case EstimateMethod::kPeriodWeighted:
+      return "period_weighted";
+    case EstimateMethod::kPooled:
+      return "pooled";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<EstimateMethod> ParseEstimateMethod(absl::string_view name) {
+  for (EstimateMethod method :
+       {EstimateMethod::kEpochAdjusted, EstimateMethod::kPeriodWeighted,
+        EstimateMethod::kPooled}) {
+    if (EstimateMethodName(method) == name) return method;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "must be epoch_adjusted, period_weighted or pooled, got ", QuoteId(name)));
+}
+
 absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
   ALLOT_RETURN_IF_ERROR(ValidateId("id", config.id, kMaxExperimentIdBytes));
   if (absl::Status s = ValidateSalt(config.EffectiveSalt()); !s.ok()) {

@@ -88,20 +88,6 @@ absl::Status ReadSchedule(const toml::table& table, ExperimentConfig& config,
   return absl::OkStatus();
 }
 
-absl::Status ReadEstimate(const toml::table& table, ExperimentConfig& config,
-                          FieldLines& lines) {
-  for (auto&& [key, node] : table) {
-    const std::string path = absl::StrCat("estimate.", Key(key));
-    lines.Set(path, node);
-    if (key == "half_life") {
-      ALLOT_ASSIGN_OR_RETURN(config.estimate.half_life, ReadDuration(node, path, lines));
-    } else {
-      return UnknownField(node, path, lines);
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ReadArms(const toml::node& node, ExperimentConfig& config,
                       FieldLines& lines) {
   const toml::array* arms = node.as_array();
@@ -216,6 +202,27 @@ absl::StatusOr<toml::table> ParseToml(absl::string_view text, absl::string_view 
   }
 }
 
+absl::Status ReadEstimateTable(const toml::table& table, absl::string_view prefix,
+                               ExperimentConfig& config, FieldLines& lines) {
+  for (auto&& [key, node] : table) {
+    const std::string path = absl::StrCat(prefix, ".", Key(key));
+    // Validation messages say "estimate.FIELD"; map them to this table too.
+    lines.Set(path, node);
+    lines.Set(absl::StrCat("estimate.", Key(key)), node);
+    if (key == "method") {
+      ALLOT_ASSIGN_OR_RETURN(std::string method, ReadString(node, path, lines));
+      absl::StatusOr<EstimateMethod> parsed = ParseEstimateMethod(method);
+      if (!parsed.ok()) return lines.Error(node, path, parsed.status().message());
+      config.estimate.method = *parsed;
+    } else if (key == "half_life") {
+      ALLOT_ASSIGN_OR_RETURN(config.estimate.half_life, ReadDuration(node, path, lines));
+    } else {
+      return UnknownField(node, path, lines);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadPolicyTable(const toml::table& table, absl::string_view prefix,
                              absl::Span<const absl::string_view> other_keys,
                              ExperimentConfig& config, FieldLines& lines) {
@@ -289,7 +296,7 @@ absl::Status ReadExperimentTable(const toml::table& table, ArmsTable arms,
       ALLOT_RETURN_IF_ERROR(ReadSchedule(*t, config, lines));
     } else if (key == "estimate") {
       ALLOT_ASSIGN_OR_RETURN(const toml::table* t, ReadTable(node, path, lines));
-      ALLOT_RETURN_IF_ERROR(ReadEstimate(*t, config, lines));
+      ALLOT_RETURN_IF_ERROR(ReadEstimateTable(*t, "estimate", config, lines));
     } else if (key == "arms" && arms == ArmsTable::kRead) {
       ALLOT_RETURN_IF_ERROR(ReadArms(node, config, lines));
     } else {

@@ -59,6 +59,12 @@ absl::Status ReadPolicyTable(const toml::table& table, absl::string_view prefix,
                              absl::Span<const absl::string_view> other_keys,
                              ExperimentConfig& config, FieldLines& lines);
 
+// Reads an [estimate]-like table's fields (method, half_life) into
+// `config`. `prefix` is the path of the table ("estimate",
+// "policies[1].estimate").
+absl::Status ReadEstimateTable(const toml::table& table, absl::string_view prefix,
+                               ExperimentConfig& config, FieldLines& lines);
+
 // Helpers for other TOML readers.
 absl::StatusOr<double> ReadNumber(const toml::node& node, absl::string_view path,
                                   const FieldLines& lines);

@@ -238,6 +238,18 @@ void LoadConfigExtension(InArchive& ar, ExperimentConfig& c) {
   Load(ar, c.estimate.half_life);
 }
 
+// The estimate method, added after the extension above; absent bytes mean
+// the default (an older snapshot resumes on the default estimate).
+void SaveEstimateMethod(OutArchive& ar, const ExperimentConfig& c) {
+  ar(static_cast<uint8_t>(c.estimate.method));
+}
+void LoadEstimateMethod(InArchive& ar, ExperimentConfig& c) {
+  uint8_t method = 0;
+  ar(method);
+  if (method > 2) throw CorruptInput("bad estimate method");
+  c.estimate.method = static_cast<EstimateMethod>(method);
+}
+
 void Save(OutArchive& ar, const ArmReport& a) {
   Save(ar, a.id);
   ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean, a.p_best,
@@ -348,6 +360,9 @@ std::string EncodeEngineState(const EngineState& state) {
     for (const ExperimentRuntimeState& e : state.experiments) {
       SaveConfigExtension(ar, e.config);
     }
+    for (const ExperimentRuntimeState& e : state.experiments) {
+      SaveEstimateMethod(ar, e.config);
+    }
   }
   return std::move(out).str();
 }
@@ -364,6 +379,10 @@ absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
         if (ar.budget().Remaining() == 0) return;
         for (ExperimentRuntimeState& e : state.experiments) {
           LoadConfigExtension(ar, e.config);
+        }
+        if (ar.budget().Remaining() == 0) return;
+        for (ExperimentRuntimeState& e : state.experiments) {
+          LoadEstimateMethod(ar, e.config);
         }
       });
   if (!state.ok()) return state;
@@ -400,6 +419,7 @@ std::string EncodeJournalRecord(const JournalRecord& r) {
     if (r.kind == JournalRecord::Kind::kCreate) {
       Save(ar, r.config);
       SaveConfigExtension(ar, r.config);
+      SaveEstimateMethod(ar, r.config);
     }
   }
   return std::move(out).str();
@@ -427,6 +447,7 @@ absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {
           Load(ar, r.config);
           // Absent in records written before it.
           if (ar.budget().Remaining() > 0) LoadConfigExtension(ar, r.config);
+          if (ar.budget().Remaining() > 0) LoadEstimateMethod(ar, r.config);
         }
       });
 }

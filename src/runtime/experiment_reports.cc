@@ -13,6 +13,7 @@
 #include "allot/hash.h"
 #include "allot/posterior.h"
 #include "runtime/experiment_runtime.h"
+#include "statistics/arm_beliefs.h"
 #include "statistics/sample_ratio.h"
 
 namespace allot::internal {
@@ -148,27 +149,27 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   report.holdout_units = holdout_.n;
   report.holdout_outcomes = holdout_.sum;
 
-  const std::vector<double> epoch_weights =
-      config_.estimate.half_life > absl::ZeroDuration()
-          ? EpochDiscounts(EpochStarts(assigner.history()), aggregates_.size(), time,
-                           config_.estimate.half_life)
-          : std::vector<double>();
-  const std::vector<ArmEstimate> estimates =
-      EstimateArms(aggregates_, k, config_.metric, epoch_weights);
-  std::vector<ArmPosterior> posteriors;
-  const Priors priors{config_.prior_alpha, config_.prior_beta};
-  for (const ArmEstimate& e : estimates) {
-    posteriors.push_back(PosteriorOf(e, config_.metric, priors));
+  // Estimates, posteriors, P(best) and expected loss, once per report: the
+  // policy gets the same figures the report shows. The seed (for Monte
+  // Carlo, if ever needed) mixes the experiment's seed with the report's
+  // index, so each reallocation draws fresh but reproducible numbers.
+  BeliefOptions options;
+  options.metric = config_.metric;
+  options.direction = config_.direction;
+  options.priors = Priors{config_.prior_alpha, config_.prior_beta};
+  if (config_.estimate.half_life > absl::ZeroDuration()) {
+    options.epoch_weights =
+        EpochDiscounts(EpochStarts(assigner.history()), aggregates_.size(), time,
+                       config_.estimate.half_life);
   }
-  // P(best) and expected loss, once per report: the policy gets the same
-  // figures the report shows. The seed (for Monte Carlo, if ever needed)
-  // mixes the experiment's seed with the report's index, so each
-  // reallocation draws fresh but reproducible numbers.
-  const uint64_t seed = MixSeed(config_.seed, reports_.size());
-  absl::StatusOr<std::vector<double>> p_best =
-      ProbabilityBest(posteriors, config_.direction, seed);
-  absl::StatusOr<std::vector<double>> loss =
-      ExpectedLoss(posteriors, config_.direction, seed);
+  options.seed = MixSeed(config_.seed, reports_.size());
+  ArmBeliefs beliefs = EstimateBeliefs(aggregates_, k, config_.estimate.method, options);
+  const std::vector<ArmEstimate>& estimates = beliefs.estimates;
+  const std::vector<ArmPosterior>& posteriors = beliefs.posteriors;
+  const absl::StatusOr<std::vector<double>>& p_best = beliefs.p_best;
+  const absl::StatusOr<std::vector<double>>& loss = beliefs.expected_loss;
+  // A fallback to another estimate than configured is said in the reason.
+  const std::string note = beliefs.note.empty() ? "" : absl::StrCat("; ", beliefs.note);
 
   // Exposures and the sample-ratio check against each epoch's bucket shares.
   std::vector<std::vector<int64_t>> exposures = ledger_.ExposureCounts();
@@ -208,12 +209,12 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   const std::string blocker =
       BurnInBlocker(units, arm_ids_, config_.schedule.min_units_per_arm);
   if (!blocker.empty()) {
-    report.reason = blocker;
+    report.reason = absl::StrCat(blocker, note);
     return report;
   }
   report.winner = Winner(*p_best, *loss, estimates);
   if (!reallocate) {
-    report.reason = "report only";
+    report.reason = absl::StrCat("report only", note);
     return report;
   }
   PolicyInput input;
@@ -231,12 +232,13 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
       policy_->shaped() ? ShapeWeights(*target, current, config_.floor, config_.max_shift)
                         : *std::move(target);
   if (next == report.weights_before) {
-    report.reason = absl::StrCat(PolicyKindName(policy_->kind()), ": weights unchanged");
+    report.reason =
+        absl::StrCat(PolicyKindName(policy_->kind()), ": weights unchanged", note);
     return report;
   }
   report.weights_after = std::move(next);
   report.reallocated = true;
-  report.reason = std::string(PolicyKindName(policy_->kind()));
+  report.reason = absl::StrCat(PolicyKindName(policy_->kind()), note);
   return report;
 }
 

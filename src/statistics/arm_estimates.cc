@@ -103,7 +103,8 @@ std::vector<std::vector<double>> PerUnitVariances(
 
 std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>& by_epoch,
                                       int num_arms, MetricKind metric,
-                                      const std::vector<double>& epoch_weights) {
+                                      const std::vector<double>& epoch_weights,
+                                      bool pool_epochs) {
   auto weight = [&](size_t e) {
     return e < epoch_weights.size() ? epoch_weights[e] : 1.0;
   };
@@ -128,7 +129,7 @@ std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>&
   std::vector<bool> shared(by_epoch.size(), false);
   double shared_units = 0;
   int shared_epochs = 0;
-  for (size_t e = 0; e < by_epoch.size(); ++e) {
+  for (size_t e = 0; e < by_epoch.size() && !pool_epochs; ++e) {
     bool all = epoch_units[e] > 0;
     for (int a = 0; a < num_arms && all; ++a) {
       if (pooled[a].n > 0 && by_epoch[e][a].n == 0) all = false;

@@ -95,9 +95,13 @@ struct ArmEstimate {
 // variance of a mean sum s_e^2 v_ea / (w_e n_ea) grows: effective units
 // shrink and posteriors widen. `units` and `outcomes` stay undiscounted
 // counts; `pooled_mean` is the discounted pooled mean.
+//
+// `pool_epochs` asks for the pooled estimate ([estimate] method = "pooled"):
+// every arm's mean is then its pooled mean, as when no epoch is shared.
 std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>& by_epoch,
                                       int num_arms, MetricKind metric,
-                                      const std::vector<double>& epoch_weights = {});
+                                      const std::vector<double>& epoch_weights = {},
+                                      bool pool_epochs = false);
 
 // Returns the weight of each of the first `num_epochs` epochs for
 // EstimateArms at time `now`: 0.5^(age / half_life), the age measured from the

@@ -2,6 +2,7 @@
 
 #include "statistics/epoch_adjusted.h"
 
+#include <limits>
 #include <numeric>
 
 #include "Eigen/Dense"
@@ -40,14 +41,22 @@ bool Connected(const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms
 }  // namespace
 
 absl::StatusOr<EpochAdjustedEstimate> EstimateEpochAdjusted(
-    const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms,
-    MetricKind metric) {
+    const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms, MetricKind metric,
+    const std::vector<double>& epoch_weights) {
   if (num_arms < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("num_arms must be >= 1, got ", num_arms));
   }
   const int k = num_arms;
   const int epochs = static_cast<int>(by_epoch.size());
+  auto weight = [&](int e) {
+    return e < static_cast<int>(epoch_weights.size()) ? epoch_weights[e] : 1.0;
+  };
+  // A discounted epoch's units count w_e each: n_ea below is w_e times the
+  // count (weighted least squares with unit weights w_e).
+  auto n_of = [&](int e, int a) {
+    return weight(e) * static_cast<double>(by_epoch[e][a].n);
+  };
   std::vector<double> arm_units(k), epoch_units(epochs);
   std::vector<std::pair<int, int>> cells;  // (epoch, arm) with units
   for (int e = 0; e < epochs; ++e) {
@@ -56,8 +65,8 @@ absl::StatusOr<EpochAdjustedEstimate> EstimateEpochAdjusted(
           absl::StrCat("epoch ", e, " has ", by_epoch[e].size(), " arms, expected ", k));
     }
     for (int a = 0; a < k; ++a) {
-      const double n = static_cast<double>(by_epoch[e][a].n);
-      if (n == 0) continue;
+      if (by_epoch[e][a].n == 0) continue;
+      const double n = n_of(e, a);
       arm_units[a] += n;
       epoch_units[e] += n;
       cells.emplace_back(e, a);
@@ -74,7 +83,6 @@ absl::StatusOr<EpochAdjustedEstimate> EstimateEpochAdjusted(
   }
   const double all_units = std::accumulate(epoch_units.begin(), epoch_units.end(), 0.0);
   const int m = static_cast<int>(cells.size());
-  auto n_of = [&](int e, int a) { return static_cast<double>(by_epoch[e][a].n); };
 
   // Reduced normal system C tau = Q ybar, epoch effects eliminated.
   Eigen::MatrixXd c = Eigen::MatrixXd::Zero(k, k);
@@ -102,17 +110,17 @@ absl::StatusOr<EpochAdjustedEstimate> EstimateEpochAdjusted(
     t.bottomRows(k - 1) = ldlt.solve(q.bottomRows(k - 1));
   }
   // mu_e = sum_a n_ea (ybar_ea - tau_a) / N_e; m_a = sum_e s_e mu_e + tau_a.
-  Eigen::RowVectorXd level = Eigen::RowVectorXd::Zero(m);  // sum_e s_e mu_e
-  for (int e = 0; e < epochs; ++e) {
-    if (epoch_units[e] == 0) continue;
+  // The level sum_e s_e mu_e is sum_j (s_e n_j / N_e) ybar_j, less
+  // sum_a c_a tau_a with c_a = sum_e s_e n_ea / N_e: O(cells + K cells).
+  Eigen::RowVectorXd level(m);
+  Eigen::RowVectorXd c_tau = Eigen::RowVectorXd::Zero(k);
+  for (int j = 0; j < m; ++j) {
+    const auto [e, a] = cells[j];
     const double s = epoch_units[e] / all_units;
-    Eigen::RowVectorXd mu = Eigen::RowVectorXd::Zero(m);
-    for (int j = 0; j < m; ++j) {
-      if (cells[j].first == e) mu(j) += n_of(e, cells[j].second);
-    }
-    for (int a = 0; a < k; ++a) mu -= n_of(e, a) * t.row(a);
-    level += s * mu / epoch_units[e];
+    level(j) = s * n_of(e, a) / epoch_units[e];
+    c_tau(a) += level(j);
   }
+  level -= c_tau * t;
   Eigen::MatrixXd l = t;  // m = l ybar
   l.rowwise() += level;
 
@@ -132,10 +140,28 @@ absl::StatusOr<EpochAdjustedEstimate> EstimateEpochAdjusted(
   }
   const Eigen::VectorXd effect = t * ybar;
   const Eigen::MatrixXd cov = l * var_ybar.asDiagonal() * l.transpose();
+  // Welch-Satterthwaite degrees of freedom of each mean (continuous
+  // metrics): m_a = sum_j l_aj ybar_j with cell j's variance estimated on
+  // nu_j = d0 + n_j - 1 = n_j degrees of freedom (the moderated variance,
+  // d0 = 1; raw counts, not discounted ones).
+  std::vector<double> df(k, std::numeric_limits<double>::infinity());
+  if (metric == MetricKind::kContinuous) {
+    for (int a = 0; a < k; ++a) {
+      double sum = 0, sum_sq = 0;
+      for (int j = 0; j < m; ++j) {
+        const double c = l(a, j) * l(a, j) * var_ybar(j);
+        sum += c;
+        sum_sq +=
+            c * c / static_cast<double>(by_epoch[cells[j].first][cells[j].second].n);
+      }
+      if (sum_sq > 0) df[a] = sum * sum / sum_sq;
+    }
+  }
 
   EpochAdjustedEstimate out;
   out.mean.assign(mean.data(), mean.data() + k);
   out.arm_effect.assign(effect.data(), effect.data() + k);
+  out.degrees_of_freedom = std::move(df);
   out.covariance.assign(k, std::vector<double>(k));
   for (int a = 0; a < k; ++a) {
     for (int b = 0; b < k; ++b) out.covariance[a][b] = cov(a, b);

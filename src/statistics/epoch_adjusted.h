@@ -5,8 +5,8 @@
 // on the per-(epoch, arm) aggregates, so a change of base rate between
 // epochs is absorbed by the epoch effects, arms are compared only within the
 // epochs they share, and every unit counts (an epoch that holds one arm
-// alone pins its epoch effect). Not yet the engine's default: P(best) over
-// its correlated arm means is still to come.
+// alone pins its epoch effect). The engine's default estimate
+// ([estimate] method = "epoch_adjusted"; see arm_beliefs.h).
 //
 //   absl::StatusOr<EpochAdjustedEstimate> fit =
 //       EstimateEpochAdjusted(aggregates, num_arms, MetricKind::kBinary);
@@ -30,8 +30,10 @@
 // when the cells' variances differ.
 //
 // With one epoch m_a is the arm's mean; when each epoch gives all arms the
-// same count it is the period-weighted mean of EstimateArms. Covariances
-// are not yet used by P(best), which assumes independent arms.
+// same count it is the period-weighted mean of EstimateArms. The common
+// level sum_e s_e mu_e is added to every arm, so it correlates the means
+// but never changes which arm is best; P(best) uses the full covariance
+// (correlated_best.h).
 
 #ifndef ALLOT_SRC_STATISTICS_EPOCH_ADJUSTED_H_
 #define ALLOT_SRC_STATISTICS_EPOCH_ADJUSTED_H_
@@ -50,15 +52,22 @@ struct EpochAdjustedEstimate {
   std::vector<std::vector<double>> covariance;  // K x K, of `mean`
   // Arm effects with tau_0 = 0; differences tau_a - tau_b = m_a - m_b.
   std::vector<double> arm_effect;
+  // Continuous metrics: Welch-Satterthwaite degrees of freedom of each
+  // mean (Satterthwaite, Biometrics Bulletin 2, 1946); binary: infinity.
+  std::vector<double> degrees_of_freedom;
 };
 
 // Returns the epoch-adjusted fit of aggregates indexed [epoch][arm], each
-// row num_arms long.
+// row num_arms long. `epoch_weights` (empty: all 1) discounts epochs as in
+// EstimateArms: epoch e's units count w_e each (weighted least squares), so
+// its cells' means stay, their variances grow by 1 / w_e, and the epoch mix
+// uses the discounted units.
 // Errors: InvalidArgument if num_arms < 1 or a row has another length;
 // FailedPrecondition if an arm has no units or the arms are not connected
 // through shared epochs (some difference of arm effects is not estimable).
 absl::StatusOr<EpochAdjustedEstimate> EstimateEpochAdjusted(
-    const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms, MetricKind metric);
+    const std::vector<std::vector<Aggregate>>& by_epoch, int num_arms, MetricKind metric,
+    const std::vector<double>& epoch_weights = {});
 
 }  // namespace allot::internal
 

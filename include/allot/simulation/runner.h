@@ -74,7 +74,8 @@ struct PolicyOutcome {
   bool srm_alarm = false;  // some report had a sample-ratio p < kSrmAlarmP
   // Of the reports past burn-in (every arm at its minimum of matured units)
   // at moments with a single best arm, the share whose leading arm by the
-  // Simpson-safe estimate (`mean`), and by the pooled one, is not that arm.
+  // policy's own estimate (`mean`: [estimate] method, epoch-adjusted by
+  // default), and by the pooled one, is not that arm.
   // NaN when there were no such reports.
   double simpson_wrong_share = std::numeric_limits<double>::quiet_NaN();
   double pooled_wrong_share = std::numeric_limits<double>::quiet_NaN();

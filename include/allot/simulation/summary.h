@@ -85,7 +85,8 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
 std::string SummaryJson(const Summary& summary);
 
 // Returns summary.md: a heading, one table row per policy, and a second
-// table comparing the Simpson-safe and pooled estimates' leading arms.
+// table comparing each policy's own estimate's and the pooled estimate's
+// leading arms.
 std::string SummaryMarkdown(const Summary& summary);
 
 // Returns epochs.csv: replicate,policy,epoch,time,hours, then w:ARM and
