@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "Eigen/Dense"
-#include "absl/random/distributions.h"
+#include "absl/random/gaussian_distribution.h"
 #include "absl/status/status.h"
 #include "allot/metric.h"
 #include "allot/posterior.h"
@@ -107,11 +107,12 @@ Reference MonteCarlo(const std::vector<double>& mean, const Matrix& cov, int64_t
   const int r =
       static_cast<int>(std::max_element(mean.begin(), mean.end()) - mean.begin());
   std::mt19937_64 engine(seed);
+  absl::gaussian_distribution<double> gaussian;
   std::vector<int64_t> wins(k, 0);
   std::vector<double> z(k), x(k);
   double sum = 0.0, sum_sq = 0.0;
   for (int64_t n = 0; n < draws; ++n) {
-    for (int i = 0; i < k; ++i) z[i] = absl::Gaussian<double>(engine);
+    for (int i = 0; i < k; ++i) z[i] = gaussian(engine);
     int best = 0;
     double top = -std::numeric_limits<double>::infinity();
     for (int i = 0; i < k; ++i) {
@@ -138,14 +139,16 @@ Reference MonteCarlo(const std::vector<double>& mean, const Matrix& cov, int64_t
 }
 
 // Checks against the Monte Carlo reference. P(best): the reference's
-// standard error is at most 0.5 / sqrt(draws) = 5e-5 at 10^8 draws and the
-// library's at most 1e-4 (its stopping rule), so 5e-4 is over 4 combined
-// standard errors. Expected loss: within 5e-4 of its scale, the standard
-// deviation of the arms' differences from the leader (the reference's
-// standard error is at most 1e-4 of it at 10^8 draws, the library's 1e-4
-// per competitive arm).
+// standard error is at most 0.5 / sqrt(draws) (5e-5 at 10^8 draws) and the
+// library's at most 1e-4 (its stopping rule); the tolerance is 4.5 combined
+// standard errors, 5e-4 at 10^8 draws. Expected loss: the same multiple of
+// its scale, the largest standard deviation of an arm's difference from the
+// leader (the reference's standard error, printed, is below 1e-4 of it at
+// 10^8 draws; the library stops at 1e-4 of it per arm).
 void CheckAgainstMonteCarlo(const std::vector<double>& mean, const Matrix& cov,
                             int64_t draws) {
+  const double mc_se = 0.5 / std::sqrt(static_cast<double>(draws));
+  const double tolerance = 4.5 * std::sqrt(mc_se * mc_se + 1e-4 * 1e-4);
   const int k = static_cast<int>(mean.size());
   absl::StatusOr<CorrelatedBest> best = CorrelatedProbabilityBest(mean, cov, kHigher);
   ASSERT_TRUE(best.ok()) << best.status();
@@ -159,8 +162,8 @@ void CheckAgainstMonteCarlo(const std::vector<double>& mean, const Matrix& cov,
   PrintCorrelations(cov);
   double worst_p = 0.0, worst_loss = 0.0;
   for (int i = 0; i < k; ++i) {
-    EXPECT_NEAR(best->p_best[i], ref.p_best[i], 5e-4) << "arm " << i;
-    EXPECT_NEAR(best->expected_loss[i], ref.loss[i], 5e-4 * scale) << "arm " << i;
+    EXPECT_NEAR(best->p_best[i], ref.p_best[i], tolerance) << "arm " << i;
+    EXPECT_NEAR(best->expected_loss[i], ref.loss[i], tolerance * scale) << "arm " << i;
     worst_p = std::max(worst_p, std::fabs(best->p_best[i] - ref.p_best[i]));
     worst_loss = std::max(worst_loss, std::fabs(best->expected_loss[i] - ref.loss[i]));
     std::printf("arm %2d: p_best %.6f (MC %.6f)  loss %.4e (MC %.4e)\n", i,
@@ -168,21 +171,24 @@ void CheckAgainstMonteCarlo(const std::vector<double>& mean, const Matrix& cov,
   }
   std::printf(
       "K=%d draws=%lld: max |p - MC| = %.2e, max |loss - MC| = %.2e = %.2e of scale %.3e "
-      "(MC loss se %.1e)\n",
+      "(MC loss se %.1e; tolerance %.2e)\n",
       k, static_cast<long long>(draws), worst_p, worst_loss, worst_loss / scale, scale,
-      ref.loss_se);
+      ref.loss_se, tolerance);
 }
 
 TEST(CorrelatedBestTest, MatchesMonteCarloThreeArms) {
   CheckAgainstMonteCarlo(Means(3), EpochLikeCovariance(3), 100'000'000);
 }
 
+// 10^8 draws for K = 5 and 10 would take the test past its time budget;
+// 2 x 10^7 give a standard error of at most 1.1e-4 and a tolerance of
+// 6.8e-4.
 TEST(CorrelatedBestTest, MatchesMonteCarloFiveArms) {
-  CheckAgainstMonteCarlo(Means(5), EpochLikeCovariance(5), 100'000'000);
+  CheckAgainstMonteCarlo(Means(5), EpochLikeCovariance(5), 20'000'000);
 }
 
 TEST(CorrelatedBestTest, MatchesMonteCarloTenArms) {
-  CheckAgainstMonteCarlo(Means(10), EpochLikeCovariance(10), 100'000'000);
+  CheckAgainstMonteCarlo(Means(10), EpochLikeCovariance(10), 20'000'000);
 }
 
 TEST(CorrelatedBestTest, TwoArmsMatchClosedForm) {
@@ -337,6 +343,7 @@ TEST(CorrelatedBestTest, ExactlyKnownArmMatchesMonteCarlo) {
   const Matrix sub = {{1e-6, 3e-7, 2e-7}, {3e-7, 2e-6, 4e-7}, {2e-7, 4e-7, 1.5e-6}};
   const int64_t draws = 4'000'000;
   std::mt19937_64 engine(7);
+  absl::gaussian_distribution<double> gaussian;
   Eigen::Matrix3d c;
   for (int i = 0; i < 3; ++i) {
     for (int j = 0; j < 3; ++j) c(i, j) = sub[i][j];
@@ -345,7 +352,7 @@ TEST(CorrelatedBestTest, ExactlyKnownArmMatchesMonteCarlo) {
   std::vector<int64_t> wins(4, 0);
   for (int64_t n = 0; n < draws; ++n) {
     Eigen::Vector3d z;
-    for (int i = 0; i < 3; ++i) z(i) = absl::Gaussian<double>(engine);
+    for (int i = 0; i < 3; ++i) z(i) = gaussian(engine);
     const Eigen::Vector3d x = l * z;
     int arg = 0;
     double top = mean[0];

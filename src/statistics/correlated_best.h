@@ -29,7 +29,7 @@
 // (Kronecker) sequence n * sqrt(p_k) mod 1, p_k the k-th prime, with the
 // baker's (tent) transformation, under kShifts random shifts drawn from a
 // fixed seed, so results are bit-reproducible. The spread of the per-shift
-// means is the standard error; points are doubled, from 64 per shift, until
+// means is the standard error; points are doubled, from 16 per shift, until
 // it is below 1e-4 for every P(best) and below 1e-4 standard deviations of
 // X_i - X_r for every arm's share of E[max] (below), or until the cap of
 // 2^14 points per shift (131,072 integrand evaluations per arm) is reached.
@@ -43,7 +43,7 @@
 // covariance, which a component common to all arms makes ill-conditioned.
 //
 // Pruning. An arm with min_j P(X_i > X_j) < 1e-9 gets p_best 0 without
-// integration; a constraint j with P(X_j > X_i) < 1e-12 is dropped from arm
+// integration; a constraint j with P(X_j > X_i) < 1e-8 is dropped from arm
 // i's integral (changing it by less than that). The surviving P(best) are
 // renormalized to sum to 1, which moves them by at most the integration
 // error.
