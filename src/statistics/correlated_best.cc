@@ -28,7 +28,7 @@ namespace {
 
 // Randomized QMC: kShifts independent shifts give the standard error.
 constexpr int kShifts = 8;
-constexpr int64_t kFirstPoints = 16;                 // per shift
+constexpr int64_t kFirstPoints = 8;                  // per shift
 constexpr int64_t kMaxPoints = 1 << 14;              // per shift: the work cap
 constexpr double kTargetError = 1e-4;                // standard error to stop at
 constexpr uint64_t kShiftSeed = 0x616c6c6f74636f72;  // "allotcor"
@@ -269,7 +269,7 @@ bool IntegrateLine(const Orthant& o, Integral* out) {
 
 // Integrates the orthant by the shifted Richtmyer rule (see the header),
 // doubling the points until both standard errors are small or the cap.
-Integral Integrate(const Orthant& o, double g_scale, const std::vector<double>& alpha,
+Integral Integrate(const Orthant& o, double g_tolerance, const std::vector<double>& alpha,
                    const std::vector<double>& shifts, int shift_stride) {
   Integral result;
   std::vector<double> y(std::max(o.rank, 1));
@@ -281,14 +281,21 @@ Integral Integrate(const Orthant& o, double g_scale, const std::vector<double>& 
   double sum_p[kShifts] = {}, sum_g[kShifts] = {};
   std::vector<double> u(o.dim);
   int64_t done = 0;
-  for (int64_t points = kFirstPoints;; points *= 2) {
+  std::vector<double> x(o.dim);
+  for (int64_t points = kFirstPoints;;
+       points = std::min(points + points / 2, kMaxPoints)) {
     for (int s = 0; s < kShifts; ++s) {
       const double* shift = &shifts[s * shift_stride];
+      // x_n = n alpha + shift mod 1, stepped by alpha from point done.
+      for (int k = 0; k < o.dim; ++k) {
+        x[k] = static_cast<double>(done) * alpha[k] + shift[k];
+        x[k] -= std::floor(x[k]);
+      }
       for (int64_t n = done + 1; n <= points; ++n) {
         for (int k = 0; k < o.dim; ++k) {
-          double x = static_cast<double>(n) * alpha[k] + shift[k];
-          x -= std::floor(x);
-          u[k] = 1.0 - std::fabs(2.0 * x - 1.0);  // baker's transformation
+          x[k] += alpha[k];
+          if (x[k] >= 1.0) x[k] -= 1.0;
+          u[k] = 1.0 - std::fabs(2.0 * x[k] - 1.0);  // baker's transformation
         }
         double p = 0.0, g = 0.0;
         Evaluate(o, u.data(), y.data(), &p, &g);
@@ -316,7 +323,7 @@ Integral Integrate(const Orthant& o, double g_scale, const std::vector<double>& 
     const double se_g = std::sqrt(var_g / (kShifts * (kShifts - 1)));
     result.p = mean_p;
     result.g = mean_g + o.control_mean;
-    if ((se_p <= kTargetError && se_g <= kTargetError * g_scale) || done >= kMaxPoints) {
+    if ((se_p <= kTargetError && se_g <= g_tolerance) || done >= kMaxPoints) {
       break;
     }
   }
@@ -499,15 +506,24 @@ absl::StatusOr<CorrelatedBest> CorrelatedProbabilityBest(
   std::vector<double> shifts(static_cast<size_t>(kShifts) * max_dim);
   for (double& x : shifts) x = static_cast<double>(engine() >> 11) * 0x1.0p-53;
 
+  // Arms that can be best: min_j P(X_i > X_j) >= kPruneBelow.
+  std::vector<bool> alive(k, true);
+  int alive_count = 0;
+  for (int i = 0; i < k; ++i) {
+    for (int j = 0; j < k; ++j) {
+      if (j != i && pair[i][j] < kPruneBelow) alive[i] = false;
+    }
+    alive_count += alive[i] ? 1 : 0;
+  }
+  // E[max] sums one term per live arm: each gets 1 / sqrt(count) of the
+  // target so that the sum's standard error meets it.
+  const double g_target = kTargetError / std::sqrt(static_cast<double>(alive_count));
+
   std::vector<double> p_best(k, 0.0);
   double e_max = m[r];  // E[max] = m_r + sum_i E[(X_i - X_r) 1{i best}]
   double total = 0.0;
   for (int i = 0; i < k; ++i) {
-    double weakest = 1.0;
-    for (int j = 0; j < k; ++j) {
-      if (j != i) weakest = std::min(weakest, pair[i][j]);
-    }
-    if (weakest < kPruneBelow) continue;
+    if (!alive[i]) continue;
     std::vector<int> others;
     for (int j = 0; j < k; ++j) {
       if (j != i && (j == r || pair[j][i] >= kDropBelow)) others.push_back(j);
@@ -516,7 +532,8 @@ absl::StatusOr<CorrelatedBest> CorrelatedProbabilityBest(
     const double g_scale = i == r ? 0.0
                                   : (pair_var[i][r] > tol ? std::sqrt(pair_var[i][r])
                                                           : std::fabs(m[i] - m[r]));
-    const Integral integral = Integrate(orthant, g_scale, alpha, shifts, max_dim);
+    const Integral integral =
+        Integrate(orthant, g_target * g_scale, alpha, shifts, max_dim);
     p_best[i] = std::max(0.0, integral.p);
     total += p_best[i];
     e_max += integral.g;
