@@ -74,7 +74,7 @@ struct Orthant {
 };
 
 // Builds arm i's orthant over the constraints `others`, ordering them as
-// the factor is built (Genz and Bretz 2009, section 4.1.3): at each step
+// the factor is built (Genz and Bretz 2009): at each step
 // the constraint with the smallest probability given the truncated means
 // of the variables so far comes next. Constraints with no conditional
 // variance left (at most `tol`) go last, as point masses.
@@ -236,9 +236,9 @@ constexpr int kMaxLinePanels = 4096;
 bool IntegrateLine(const Orthant& o, Integral* out) {
   const GaussLegendreRule<kLineNodes>& rule = GaussLegendre<kLineNodes>();
   const double l00 = o.l[0], l10 = o.l[2], l11 = o.l[3];
-  const double lo = -o.mu[0] / l00;
-  // Beyond 9 standard deviations above max(lo, 0) the density is below
-  // 1e-18 of its mass.
+  // y_0 >= -mu_0 / L_00; below -9 and 9 above max(lo, 0) the Normal
+  // density holds under 1e-18.
+  const double lo = std::max(-o.mu[0] / l00, -9.0);
   const double hi = std::max(lo, 0.0) + 9.0;
   double width = kLinePanel;
   if (l10 != 0.0) width = std::min(width, kLinePanel * l11 / std::fabs(l10));
@@ -268,7 +268,8 @@ bool IntegrateLine(const Orthant& o, Integral* out) {
 }
 
 // Integrates the orthant by the shifted Richtmyer rule (see the header),
-// doubling the points until both standard errors are small or the cap.
+// growing the points by half each round until both standard errors are
+// small or the cap is reached.
 Integral Integrate(const Orthant& o, double g_tolerance, const std::vector<double>& alpha,
                    const std::vector<double>& shifts, int shift_stride) {
   Integral result;
@@ -411,8 +412,8 @@ absl::Status Validate(const std::vector<double>& mean,
   return absl::OkStatus();
 }
 
-// The independent path, when every off-diagonal is exactly 0; nullopt-like
-// false when some variance is 0 (not a valid Normal posterior).
+// Whether every off-diagonal is exactly 0 (the independent path, when the
+// variances also make valid Normal posteriors).
 bool IsDiagonal(const std::vector<std::vector<double>>& cov) {
   for (size_t i = 0; i < cov.size(); ++i) {
     for (size_t j = 0; j < cov.size(); ++j) {

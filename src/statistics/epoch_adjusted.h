@@ -5,8 +5,9 @@
 // on the per-(epoch, arm) aggregates, so a change of base rate between
 // epochs is absorbed by the epoch effects, arms are compared only within the
 // epochs they share, and every unit counts (an epoch that holds one arm
-// alone pins its epoch effect). Not yet the engine's default: P(best) over
-// its correlated arm means is still to come.
+// alone pins its epoch effect). Not yet the engine's default; P(best) and
+// expected loss over its correlated arm means are CorrelatedProbabilityBest
+// (statistics/correlated_best.h).
 //
 //   absl::StatusOr<EpochAdjustedEstimate> fit =
 //       EstimateEpochAdjusted(aggregates, num_arms, MetricKind::kBinary);
@@ -30,8 +31,8 @@
 // when the cells' variances differ.
 //
 // With one epoch m_a is the arm's mean; when each epoch gives all arms the
-// same count it is the period-weighted mean of EstimateArms. Covariances
-// are not yet used by P(best), which assumes independent arms.
+// same count it is the period-weighted mean of EstimateArms. The engine's
+// P(best) (allot/posterior.h) still assumes independent arms.
 
 #ifndef ALLOT_SRC_STATISTICS_EPOCH_ADJUSTED_H_
 #define ALLOT_SRC_STATISTICS_EPOCH_ADJUSTED_H_
