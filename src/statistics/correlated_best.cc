@@ -267,68 +267,85 @@ bool IntegrateLine(const Orthant& o, Integral* out) {
   return true;
 }
 
-// Integrates the orthant by the shifted Richtmyer rule (see the header),
-// growing the points by half each round until both standard errors are
-// small or the cap is reached.
-Integral Integrate(const Orthant& o, double g_tolerance, const std::vector<double>& alpha,
-                   const std::vector<double>& shifts, int shift_stride) {
+// The QMC rule shared by all arms: generators and fixed-seed shifts.
+struct Rule {
+  std::vector<double> alpha;   // frac(sqrt(p_k))
+  std::vector<double> shifts;  // kShifts rows of `stride`
+  int stride = 0;
+};
+
+// One arm's integral, advanced round by round by the shifted Richtmyer
+// rule (see the header).
+struct Integration {
+  Orthant o;
+  double g_scale = 0.0;  // sd of X_i - X_r (or |m_i - m_r| if a point mass)
   Integral result;
-  std::vector<double> y(std::max(o.rank, 1));
-  if (o.dim == 0) {
-    Evaluate(o, nullptr, y.data(), &result.p, &result.g);
-    return result;
-  }
-  if (o.m == 2 && o.rank == 2 && IntegrateLine(o, &result)) return result;
+  bool exact = false;  // dimension 0, or the Gauss-Legendre line
   double sum_p[kShifts] = {}, sum_g[kShifts] = {};
-  std::vector<double> u(o.dim);
-  int64_t done = 0;
-  std::vector<double> x(o.dim);
-  for (int64_t points = kFirstPoints;;
-       points = std::min(points + points / 2, kMaxPoints)) {
-    for (int s = 0; s < kShifts; ++s) {
-      const double* shift = &shifts[s * shift_stride];
-      // x_n = n alpha + shift mod 1, stepped by alpha from point done.
+  int64_t done = 0;  // points per shift so far
+  double se_p = 0.0, se_g = 0.0;
+
+  bool Final() const { return exact || done >= kMaxPoints; }
+};
+
+void Start(Integration* it) {
+  const Orthant& o = it->o;
+  if (o.dim == 0) {
+    std::vector<double> y(std::max(o.rank, 1));
+    Evaluate(o, nullptr, y.data(), &it->result.p, &it->result.g);
+    it->exact = true;
+  } else if (o.m == 2 && o.rank == 2 && IntegrateLine(o, &it->result)) {
+    it->exact = true;
+  }
+}
+
+// Adds points up to 8 per shift in the first round, then half as many
+// again each round (up to kMaxPoints), and updates the estimates.
+void Round(const Rule& rule, Integration* it) {
+  const Orthant& o = it->o;
+  const int64_t done = it->done;
+  const int64_t points = done == 0 ? kFirstPoints : std::min(done + done / 2, kMaxPoints);
+  std::vector<double> x(o.dim), u(o.dim), y(std::max(o.rank, 1));
+  for (int s = 0; s < kShifts; ++s) {
+    const double* shift = &rule.shifts[s * rule.stride];
+    // x_n = n alpha + shift mod 1, stepped by alpha from point `done`.
+    for (int k = 0; k < o.dim; ++k) {
+      x[k] = static_cast<double>(done) * rule.alpha[k] + shift[k];
+      x[k] -= std::floor(x[k]);
+    }
+    for (int64_t n = done + 1; n <= points; ++n) {
       for (int k = 0; k < o.dim; ++k) {
-        x[k] = static_cast<double>(done) * alpha[k] + shift[k];
-        x[k] -= std::floor(x[k]);
+        x[k] += rule.alpha[k];
+        if (x[k] >= 1.0) x[k] -= 1.0;
+        u[k] = 1.0 - std::fabs(2.0 * x[k] - 1.0);  // baker's transformation
       }
-      for (int64_t n = done + 1; n <= points; ++n) {
-        for (int k = 0; k < o.dim; ++k) {
-          x[k] += alpha[k];
-          if (x[k] >= 1.0) x[k] -= 1.0;
-          u[k] = 1.0 - std::fabs(2.0 * x[k] - 1.0);  // baker's transformation
-        }
-        double p = 0.0, g = 0.0;
-        Evaluate(o, u.data(), y.data(), &p, &g);
-        sum_p[s] += p;
-        sum_g[s] += g;
-      }
-    }
-    done = points;
-    double mean_p = 0.0, mean_g = 0.0;
-    for (int s = 0; s < kShifts; ++s) {
-      mean_p += sum_p[s] / static_cast<double>(done);
-      mean_g += sum_g[s] / static_cast<double>(done);
-    }
-    mean_p /= kShifts;
-    mean_g /= kShifts;
-    double var_p = 0.0, var_g = 0.0;
-    for (int s = 0; s < kShifts; ++s) {
-      const double dp = sum_p[s] / static_cast<double>(done) - mean_p;
-      const double dg = sum_g[s] / static_cast<double>(done) - mean_g;
-      var_p += dp * dp;
-      var_g += dg * dg;
-    }
-    // Standard errors of the mean of kShifts independent estimates.
-    const double se_p = std::sqrt(var_p / (kShifts * (kShifts - 1)));
-    const double se_g = std::sqrt(var_g / (kShifts * (kShifts - 1)));
-    result.p = mean_p;
-    result.g = mean_g + o.control_mean;
-    if ((se_p <= kTargetError && se_g <= g_tolerance) || done >= kMaxPoints) {
-      break;
+      double p = 0.0, g = 0.0;
+      Evaluate(o, u.data(), y.data(), &p, &g);
+      it->sum_p[s] += p;
+      it->sum_g[s] += g;
     }
   }
-  return result;
+  it->done = points;
+  const double n = static_cast<double>(points);
+  double mean_p = 0.0, mean_g = 0.0;
+  for (int s = 0; s < kShifts; ++s) {
+    mean_p += it->sum_p[s] / n;
+    mean_g += it->sum_g[s] / n;
+  }
+  mean_p /= kShifts;
+  mean_g /= kShifts;
+  double var_p = 0.0, var_g = 0.0;
+  for (int s = 0; s < kShifts; ++s) {
+    const double dp = it->sum_p[s] / n - mean_p;
+    const double dg = it->sum_g[s] / n - mean_g;
+    var_p += dp * dp;
+    var_g += dg * dg;
+  }
+  // Standard errors of the mean of kShifts independent estimates.
+  it->se_p = std::sqrt(var_p / (kShifts * (kShifts - 1)));
+  it->se_g = std::sqrt(var_g / (kShifts * (kShifts - 1)));
+  it->result.p = mean_p;
+  it->result.g = mean_g + o.control_mean;
 }
 
 // The first n primes.
@@ -496,48 +513,68 @@ absl::StatusOr<CorrelatedBest> CorrelatedProbabilityBest(
   const int r = static_cast<int>(std::max_element(m.begin(), m.end()) - m.begin());
 
   // The rule: sqrt of the first primes, and fixed-seed shifts.
-  const int max_dim = k - 1;
-  std::vector<double> alpha(max_dim);
-  const std::vector<int> primes = Primes(max_dim);
-  for (int d = 0; d < max_dim; ++d) {
-    const double root = std::sqrt(static_cast<double>(primes[d]));
-    alpha[d] = root - std::floor(root);
+  Rule rule;
+  rule.stride = k - 1;
+  const std::vector<int> primes = Primes(rule.stride);
+  for (int p : primes) {
+    const double root = std::sqrt(static_cast<double>(p));
+    rule.alpha.push_back(root - std::floor(root));
   }
   std::mt19937_64 engine(kShiftSeed);
-  std::vector<double> shifts(static_cast<size_t>(kShifts) * max_dim);
-  for (double& x : shifts) x = static_cast<double>(engine() >> 11) * 0x1.0p-53;
+  rule.shifts.resize(static_cast<size_t>(kShifts) * rule.stride);
+  for (double& x : rule.shifts) x = static_cast<double>(engine() >> 11) * 0x1.0p-53;
 
-  // Arms that can be best: min_j P(X_i > X_j) >= kPruneBelow.
-  std::vector<bool> alive(k, true);
-  int alive_count = 0;
+  // Each live arm (min_j P(X_i > X_j) >= kPruneBelow) is integrated until
+  // its P(best) and its term of E[max] meet the target on their own.
+  std::vector<Integration> runs;
+  std::vector<int> arm_of_run;
+  double g_scale_max = 0.0;
   for (int i = 0; i < k; ++i) {
+    bool alive = true;
     for (int j = 0; j < k; ++j) {
-      if (j != i && pair[i][j] < kPruneBelow) alive[i] = false;
+      if (j != i && pair[i][j] < kPruneBelow) alive = false;
     }
-    alive_count += alive[i] ? 1 : 0;
-  }
-  // E[max] sums one term per live arm: each gets 1 / sqrt(count) of the
-  // target so that the sum's standard error meets it.
-  const double g_target = kTargetError / std::sqrt(static_cast<double>(alive_count));
-
-  std::vector<double> p_best(k, 0.0);
-  double e_max = m[r];  // E[max] = m_r + sum_i E[(X_i - X_r) 1{i best}]
-  double total = 0.0;
-  for (int i = 0; i < k; ++i) {
-    if (!alive[i]) continue;
+    if (!alive) continue;
     std::vector<int> others;
     for (int j = 0; j < k; ++j) {
       if (j != i && (j == r || pair[j][i] >= kDropBelow)) others.push_back(j);
     }
-    const Orthant orthant = BuildOrthant(i, others, r, m, cov, tol);
-    const double g_scale = i == r ? 0.0
-                                  : (pair_var[i][r] > tol ? std::sqrt(pair_var[i][r])
-                                                          : std::fabs(m[i] - m[r]));
-    const Integral integral =
-        Integrate(orthant, g_target * g_scale, alpha, shifts, max_dim);
-    p_best[i] = std::max(0.0, integral.p);
+    Integration& it = runs.emplace_back();
+    arm_of_run.push_back(i);
+    it.o = BuildOrthant(i, others, r, m, cov, tol);
+    it.g_scale = i == r ? 0.0
+                        : (pair_var[i][r] > tol ? std::sqrt(pair_var[i][r])
+                                                : std::fabs(m[i] - m[r]));
+    g_scale_max = std::max(g_scale_max, it.g_scale);
+    Start(&it);
+    while (!it.Final() && (it.done == 0 || it.se_p > kTargetError ||
+                           it.se_g > kTargetError * it.g_scale)) {
+      Round(rule, &it);
+    }
+  }
+  // E[max] sums one term per live arm: the arm with the largest standard
+  // error gets more points until the sum's is within the target too.
+  while (true) {
+    double var = 0.0;
+    int worst = -1;
+    for (size_t n = 0; n < runs.size(); ++n) {
+      var += runs[n].se_g * runs[n].se_g;
+      if (!runs[n].Final() && (worst < 0 || runs[n].se_g > runs[worst].se_g)) {
+        worst = static_cast<int>(n);
+      }
+    }
+    if (std::sqrt(var) <= kTargetError * g_scale_max || worst < 0) break;
+    Round(rule, &runs[worst]);
+  }
+
+  std::vector<double> p_best(k, 0.0);
+  double e_max = m[r];  // E[max] = m_r + sum_i E[(X_i - X_r) 1{i best}]
+  double total = 0.0;
+  for (size_t n = 0; n < runs.size(); ++n) {
+    const int i = arm_of_run[n];
+    p_best[i] = std::max(0.0, runs[n].result.p);
     total += p_best[i];
-    e_max += integral.g;
+    e_max += runs[n].result.g;
   }
   CorrelatedBest out;
   out.p_best = std::move(p_best);

@@ -29,10 +29,12 @@
 // baker's (tent) transformation, under 8 random shifts drawn from a fixed
 // seed, so results are bit-reproducible. The spread of the per-shift means
 // is the standard error. Points start at 8 per shift and grow by half each
-// round until the standard error is below 1e-4 for the arm's P(best) and
-// its share of E[max] (below) is below 1e-4 / sqrt(arms integrated)
-// standard deviations of X_i - X_r, or until the cap of 2^14 points per
-// shift (131,072 integrand evaluations per arm) is reached; at the cap the
+// round until the standard error of the arm's P(best) is below 1e-4 and
+// that of its term of E[max] (below) below 1e-4 standard deviations of
+// X_i - X_r; then the arm whose E[max] term has the largest standard error
+// gets more rounds until E[max]'s (the root sum of squares) is below 1e-4
+// of the largest such standard deviation. No arm goes past the cap of 2^14
+// points per shift (131,072 integrand evaluations per arm), where the
 // error may exceed the target. When the cube has one dimension (two
 // constraints, as for K = 3), the integral is smooth in that variable and
 // is taken instead by composite 10-point Gauss-Legendre on panels of at
@@ -70,7 +72,7 @@
 // time per call with bench/posterior_benchmark.cc
 // (BM_CorrelatedProbabilityBest, Release, an epoch-adjusted-like covariance
 // with correlations 0.17 to 0.47 and two leading arms): K = 3 6 us,
-// K = 10 1.8 ms, K = 30 110 ms. Several arms with similar P(best) in many
+// K = 10 1.2 ms, K = 30 80 ms. Several arms with similar P(best) in many
 // dimensions need more points.
 
 #ifndef ALLOT_SRC_STATISTICS_CORRELATED_BEST_H_
