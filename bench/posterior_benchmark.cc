@@ -142,5 +142,23 @@ BENCHMARK(BM_CorrelatedProbabilityBest)
     ->Arg(30)
     ->Unit(benchmark::kMicrosecond);
 
+// The hard case: all arms within about one standard error of each other,
+// so every arm can be best and no constraint is dropped.
+void BM_CorrelatedProbabilityBestClose(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(0));
+  Fit fit = EpochAdjustedFit(k);
+  for (int i = 0; i < k; ++i) fit.mean[i] = 0.100 - 0.0004 * i;
+  for (auto _ : state) {
+    auto best = internal::CorrelatedProbabilityBest(fit.mean, fit.covariance,
+                                                    Direction::kHigherIsBetter);
+    benchmark::DoNotOptimize(best);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CorrelatedProbabilityBestClose)
+    ->Arg(3)
+    ->Arg(10)
+    ->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 }  // namespace allot
