@@ -618,7 +618,10 @@ TEST(EngineTest, StickinessOverALongRandomStream) {
     absl::Time exposure;
   };
   std::map<int, Seen> seen;
-  const std::vector<double> rate = {0.1, 0.2, 0.3};
+  // Close rates, so that P(best) keeps moving and the weights keep changing
+  // (with 0.1, 0.2, 0.3 the best arm is certain after a few reports and the
+  // weights stop at the floor).
+  const std::vector<double> rate = {0.2, 0.23, 0.26};
   absl::Time t = kStart;
   int reallocations = 0;
   int checked = 0;

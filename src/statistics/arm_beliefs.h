@@ -38,6 +38,12 @@
 
 namespace allot::internal {
 
+// Above this many arms, P(best) under the epoch-adjusted estimate takes the
+// arms' means as independent (the marginal posteriors are exact; the
+// correlation is dropped) and `note` says so: the correlated integral
+// costs O(K^3) per arm.
+inline constexpr int kMaxCorrelatedArms = 32;
+
 struct BeliefOptions {
   MetricKind metric = MetricKind::kBinary;
   Direction direction = Direction::kHigherIsBetter;
