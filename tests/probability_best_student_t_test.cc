@@ -168,6 +168,18 @@ TEST(StudentTProbabilityBestTest, MixedNormalAndStudentTArmsMatchBruteForce) {
       /*check_loss=*/false);
 }
 
+TEST(StudentTProbabilityBestTest, SixteenArmsMatchBruteForce) {
+  std::vector<ArmPosterior> arms;
+  for (int i = 0; i < 16; ++i) {
+    const double location = 0.05 * ((i * 7) % 16);
+    const double scale = 0.3 + 0.05 * ((i * 5) % 16);
+    const double df = 2.0 + (i % 6) * 1.5;
+    arms.push_back(i % 4 == 3 ? ArmPosterior::Normal(location, scale)
+                              : ArmPosterior::StudentT(location, scale, df));
+  }
+  ExpectMatchesReference(arms, /*check_loss=*/true);
+}
+
 TEST(StudentTProbabilityBestTest, HugeDfAgreesWithNormal) {
   const std::vector<ArmPosterior> normal = {ArmPosterior::Normal(0, 1),
                                             ArmPosterior::Normal(0.4, 0.7),
