@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -262,6 +263,55 @@ TEST(EstimateArmsTest, AnEpochOfZerosStillContributesVariance) {
               kTol);
 }
 
+TEST(EstimateArmsTest, ContinuousDfOfOneEpochIsTheModeratedVariancesDf) {
+  // One cell: Satterthwaite's sum has one term, so nu = d0 + n - 1 = n.
+  const std::vector<ArmEstimate> est = EstimateArms(
+      {{Values({1, 2, 3, 4}), Values({0, 1}), Values({7})}}, 3, MetricKind::kContinuous);
+  EXPECT_EQ(est[0].degrees_of_freedom, 4.0);
+  EXPECT_EQ(est[1].degrees_of_freedom, 2.0);
+  EXPECT_EQ(est[2].degrees_of_freedom, 1.0);  // a lone unit: d0 alone
+}
+
+TEST(EstimateArmsTest, ContinuousDfOfTwoEpochsIsWelchSatterthwaite) {
+  // The cells of ContinuousModeratesPerEpochVariancesTowardTheArms: shares
+  // 1/2; a's cells have variances 10/9 (n 3, nu 3) and 5/3 (n 2, nu 2), b's
+  // 8/3 (n 2, nu 2) and 34/9 (n 3, nu 3). c_e = s_e^2 v_e / n_e and
+  // nu = (c_0 + c_1)^2 / (c_0^2 / nu_0 + c_1^2 / nu_1).
+  const std::vector<ArmEstimate> est = EstimateArms(
+      {{Values({1, 2, 3}), Values({2, 4})}, {Values({5, 7}), Values({4, 6, 8})}}, 2,
+      MetricKind::kContinuous);
+  auto satterthwaite = [](double c0, double nu0, double c1, double nu1) {
+    return (c0 + c1) * (c0 + c1) / (c0 * c0 / nu0 + c1 * c1 / nu1);
+  };
+  const double a = satterthwaite(0.25 * 10 / 9 / 3, 3, 0.25 * 5 / 3 / 2, 2);
+  const double b = satterthwaite(0.25 * 8 / 3 / 2, 2, 0.25 * 34 / 9 / 3, 3);
+  EXPECT_NEAR(est[0].degrees_of_freedom, a, 1e-12);
+  EXPECT_NEAR(est[1].degrees_of_freedom, b, 1e-12);
+  // Between the smallest cell's df and their sum.
+  EXPECT_GT(a, 2.0);
+  EXPECT_LT(a, 5.0);
+}
+
+TEST(EstimateArmsTest, DfOfTheUnsharedFallbackIsThePooledCellsDf) {
+  // No epoch holds both arms: each arm's pooled moderated variance, with
+  // d0 + n - 1 df.
+  const std::vector<ArmEstimate> est =
+      EstimateArms({{Values({1, 2, 3}), Aggregate{}}, {Aggregate{}, Values({4, 6})}}, 2,
+                   MetricKind::kContinuous);
+  ASSERT_EQ(est[0].shared_epochs, 0);
+  EXPECT_EQ(est[0].degrees_of_freedom, 3.0);
+  EXPECT_EQ(est[1].degrees_of_freedom, 2.0);
+}
+
+TEST(EstimateArmsTest, BinaryAndEmptyArmsHaveNoDf) {
+  const std::vector<ArmEstimate> binary =
+      EstimateArms({{Binary(10, 3), Binary(10, 5)}}, 2, MetricKind::kBinary);
+  EXPECT_EQ(binary[0].degrees_of_freedom, std::numeric_limits<double>::infinity());
+  const std::vector<ArmEstimate> empty =
+      EstimateArms({{Values({1, 2}), Aggregate{}}}, 2, MetricKind::kContinuous);
+  EXPECT_EQ(empty[1].degrees_of_freedom, std::numeric_limits<double>::infinity());
+}
+
 TEST(PosteriorOfTest, BinaryWithOneEpochIsBetaOfConversionsAndFailures) {
   const std::vector<ArmEstimate> est =
       EstimateArms({{Binary(50, 12), Binary(200, 30)}}, 2, MetricKind::kBinary);
@@ -345,20 +395,22 @@ TEST(PosteriorOfTest, BinarySpreadMatchesTheSamplingDistribution) {
   }
 }
 
-TEST(PosteriorOfTest, ContinuousCombinesTheNormalPriorWithTheData) {
-  // {1, 2, 3, 4}: m = 2.5, variance of the mean 5/3 / 4 = 5/12.
+TEST(PosteriorOfTest, ContinuousIsAStudentTCombiningTheNormalPriorWithTheData) {
+  // {1, 2, 3, 4}: m = 2.5, variance of the mean 5/3 / 4 = 5/12, 4 df.
   const std::vector<ArmEstimate> est =
       EstimateArms({{Values({1, 2, 3, 4}), Values({0, 1})}}, 2, MetricKind::kContinuous);
   ASSERT_NEAR(est[0].variance_of_mean, 5.0 / 12, kTol);
   // Near-flat default prior: the data alone, to ~1e-12 relative.
   ArmPosterior p = PosteriorOf(est[0], MetricKind::kContinuous, Priors{});
-  EXPECT_EQ(p.family, PosteriorFamily::kNormal);
+  EXPECT_EQ(p.family, PosteriorFamily::kStudentT);
   EXPECT_NEAR(p.a, 2.5, 1e-9);
   EXPECT_NEAR(p.b, std::sqrt(5.0 / 12), 1e-9);
+  EXPECT_EQ(p.df, 4.0);
   // Prior Normal(0, 1): precision 1 + 12/5 = 3.4, mean 2.5 * 2.4 / 3.4.
   p = PosteriorOf(est[0], MetricKind::kContinuous, {.normal_sd = 1});
   EXPECT_NEAR(p.a, 2.5 * 2.4 / 3.4, kTol);
   EXPECT_NEAR(p.b, std::sqrt(1 / 3.4), kTol);
+  EXPECT_EQ(p.df, 4.0);
 }
 
 TEST(PosteriorOfTest, ContinuousWithFewerThanTwoUnitsIsThePrior) {

@@ -412,6 +412,52 @@ TEST(EngineTest, LowerIsBetterPicksTheSmallestMean) {
   EXPECT_GT(r.weights_after[1], r.weights_before[1]);
 }
 
+// A continuous arm's variance is estimated from its own few units, so its
+// 95% interval is the Student t's, mean +- t_{0.975, n} s / sqrt(n) (one
+// epoch: the moderated variance is the sample variance s^2, with d0 + n - 1
+// = n df), wider than the Normal's +- 1.96 s / sqrt(n).
+TEST(EngineTest, FewContinuousUnitsGetAStudentTInterval) {
+  ExperimentConfig c = SmallConfig();
+  c.metric = MetricKind::kContinuous;
+  c.schedule.min_units_per_arm = 2;
+  std::unique_ptr<Engine> engine = Started(c);
+  // t_{0.975, n} (Abramowitz and Stegun, table 26.10).
+  const std::map<int64_t, double> t975 = {
+      {2, 4.302652730},  {3, 3.182446305},  {4, 2.776445105},  {5, 2.570581836},
+      {6, 2.446911851},  {7, 2.364624252},  {8, 2.306004135},  {9, 2.262157163},
+      {10, 2.228138852}, {11, 2.200985160}, {12, 2.178812830}, {13, 2.160368656}};
+  std::vector<std::vector<double>> values(2);
+  for (int i = 0; i < 14; ++i) {
+    const std::string unit = absl::StrCat("u", i);
+    absl::StatusOr<Assignment> a = engine->Assign("exp", unit, At(absl::Seconds(i)));
+    ASSERT_TRUE(a.ok());
+    const double value = 10.0 * a->arm + (i % 5) + 0.25 * (i % 3);
+    values[a->arm].push_back(value);
+    ASSERT_TRUE(engine->RecordOutcome("exp", unit, At(absl::Seconds(i)), value).ok());
+  }
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      engine->Advance(At(absl::Hours(2)));
+  ASSERT_TRUE(reports.ok());
+  ASSERT_EQ(reports->size(), 1u);
+  const ReallocationReport& r = (*reports)[0];
+  for (int arm = 0; arm < 2; ++arm) {
+    const std::vector<double>& x = values[arm];
+    const int64_t n = static_cast<int64_t>(x.size());
+    ASSERT_TRUE(t975.contains(n)) << n;
+    double mean = 0, ss = 0;
+    for (double v : x) mean += v / static_cast<double>(n);
+    for (double v : x) ss += (v - mean) * (v - mean);
+    const double se = std::sqrt(ss / static_cast<double>(n - 1) / static_cast<double>(n));
+    const ArmReport& report = r.arms[arm];
+    EXPECT_EQ(report.units, n);
+    EXPECT_NEAR(report.mean, mean, 1e-12);
+    // The near-flat Normal(0, 1e6) prior moves the interval by ~1e-11.
+    EXPECT_NEAR(report.ci95_high, mean + t975.at(n) * se, 1e-8) << "arm " << arm;
+    EXPECT_NEAR(report.ci95_low, mean - t975.at(n) * se, 1e-8) << "arm " << arm;
+    EXPECT_GT(report.ci95_high - report.ci95_low, 1.05 * 2 * 1.959963984540054 * se);
+  }
+}
+
 // An arm that is better in every epoch but worse pooled (traffic moved to it
 // when the base rate fell) is ranked better by the Simpson-safe estimates:
 // the period-weighted mix (checked here against its closed form) and the

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -66,11 +67,94 @@ TEST(ArmPosteriorTest, NormalQuantiles) {
   EXPECT_NEAR(arm.Quantile(0.025), 10 - 2 * 1.959963984540054, 1e-12);
 }
 
+TEST(ArmPosteriorTest, StudentTMeanAndVariance) {
+  const ArmPosterior arm = ArmPosterior::StudentT(2.0, 3.0, 5.0);
+  EXPECT_EQ(arm.family, PosteriorFamily::kStudentT);
+  EXPECT_DOUBLE_EQ(arm.Mean(), 2.0);
+  // scale^2 df / (df - 2) = 9 * 5 / 3.
+  EXPECT_DOUBLE_EQ(arm.Variance(), 15.0);
+  // No finite variance at df <= 2; the location stands for the mean (the
+  // median) even where the mean does not exist.
+  EXPECT_EQ(ArmPosterior::StudentT(2, 3, 2).Variance(), kInf);
+  EXPECT_EQ(ArmPosterior::StudentT(2, 3, 1.5).Variance(), kInf);
+  EXPECT_EQ(ArmPosterior::StudentT(2, 3, 1).Variance(), kInf);
+  EXPECT_DOUBLE_EQ(ArmPosterior::StudentT(2, 3, 1).Mean(), 2.0);
+  // df = inf is the Normal.
+  EXPECT_DOUBLE_EQ(ArmPosterior::StudentT(2, 3, kInf).Variance(), 9.0);
+}
+
+TEST(ArmPosteriorTest, ThreeFieldAggregatesStillBuildAndLeaveDfUnused) {
+  const ArmPosterior normal = {PosteriorFamily::kNormal, 1.0, 2.0};
+  EXPECT_EQ(normal.df, kInf);
+  EXPECT_DOUBLE_EQ(normal.Variance(), 4.0);
+  EXPECT_EQ(ArmPosterior::Beta(2, 3).df, kInf);
+}
+
+TEST(ArmPosteriorTest, StudentTQuantilesMatchClosedFormsAndTables) {
+  for (double q : {0.001, 0.025, 0.3, 0.5, 0.975, 0.999}) {
+    // df = 1 is the Cauchy: tan(pi (q - 1/2)).
+    const double cauchy = std::tan(std::numbers::pi * (q - 0.5));
+    EXPECT_NEAR(ArmPosterior::StudentT(0, 1, 1).Quantile(q), cauchy,
+                1e-10 * (1 + std::fabs(cauchy)))
+        << q;
+    // df = 2: (2q - 1) / sqrt(2 q (1 - q)).
+    EXPECT_NEAR(ArmPosterior::StudentT(0, 1, 2).Quantile(q),
+                (2 * q - 1) / std::sqrt(2 * q * (1 - q)), 1e-10)
+        << q;
+  }
+  // Abramowitz and Stegun, table 26.10: t_{0.975} for 5 and 10 df, t_{0.995}
+  // for 3 df.
+  const ArmPosterior t5 = ArmPosterior::StudentT(10, 2, 5);
+  EXPECT_NEAR(t5.Quantile(0.975), 10 + 2 * 2.570581836, 1e-8);
+  EXPECT_NEAR(t5.Quantile(0.025), 10 - 2 * 2.570581836, 1e-8);
+  EXPECT_NEAR(t5.Quantile(0.5), 10.0, 1e-12);
+  EXPECT_NEAR(ArmPosterior::StudentT(0, 1, 10).Quantile(0.975), 2.228138852, 1e-8);
+  EXPECT_NEAR(ArmPosterior::StudentT(-1, 0.5, 3).Quantile(0.995), -1 + 0.5 * 5.840909310,
+              1e-8);
+  // df = inf is the Normal; a huge df is the Normal to O(1 / df).
+  EXPECT_NEAR(ArmPosterior::StudentT(10, 2, kInf).Quantile(0.975),
+              10 + 2 * 1.959963984540054, 1e-12);
+  EXPECT_NEAR(ArmPosterior::StudentT(10, 2, 1e8).Quantile(0.975),
+              10 + 2 * 1.959963984540054, 1e-7);
+}
+
+// The t CDF at x by brute force, independent of Boost: the density
+// integrated with the midpoint rule in u, x = tan(u), from -pi/2, where the
+// integrand f(tan u) sec^2 u is bounded for df >= 1.
+double StudentTCdfByQuadrature(double x, double df) {
+  const double log_norm = std::lgamma(0.5 * (df + 1)) - std::lgamma(0.5 * df) -
+                          0.5 * std::log(df * std::numbers::pi);
+  const double top = std::atan(x);
+  const int n = 200000;
+  const double h = (top + 0.5 * std::numbers::pi) / n;
+  double sum = 0;
+  for (int i = 0; i < n; ++i) {
+    const double u = -0.5 * std::numbers::pi + (i + 0.5) * h;
+    const double t = std::tan(u);
+    const double c = std::cos(u);
+    sum += std::exp(log_norm - 0.5 * (df + 1) * std::log1p(t * t / df)) / (c * c);
+  }
+  return sum * h;
+}
+
+TEST(ArmPosteriorTest, StudentTQuantilesInvertBruteForceCdf) {
+  for (double df : {1.5, 3.7, 12.0}) {
+    for (double q : {0.01, 0.2, 0.9, 0.975}) {
+      const double x = ArmPosterior::StudentT(0, 1, df).Quantile(q);
+      EXPECT_NEAR(StudentTCdfByQuadrature(x, df), q, 1e-8) << df << " " << q;
+    }
+  }
+}
+
 TEST(ArmPosteriorTest, QuantileOutsideOpenIntervalIsNaN) {
   EXPECT_TRUE(std::isnan(ArmPosterior::Beta(2, 3).Quantile(0.0)));
   EXPECT_TRUE(std::isnan(ArmPosterior::Beta(2, 3).Quantile(1.0)));
   EXPECT_TRUE(std::isnan(ArmPosterior::Normal(0, 1).Quantile(-0.5)));
   EXPECT_TRUE(std::isnan(ArmPosterior::Normal(0, 1).Quantile(kNaN)));
+  EXPECT_TRUE(std::isnan(ArmPosterior::StudentT(0, 1, 3).Quantile(0.0)));
+  EXPECT_TRUE(std::isnan(ArmPosterior::StudentT(0, 1, 3).Quantile(1.0)));
+  EXPECT_TRUE(std::isnan(ArmPosterior::StudentT(0, 1, 3).Quantile(kNaN)));
+  EXPECT_TRUE(std::isnan(ArmPosterior::StudentT(0, 1, 0.5).Quantile(0.5)));
   // A malformed posterior gets NaN too, not an exception.
   EXPECT_TRUE(std::isnan(ArmPosterior::Beta(-1, 3).Quantile(0.5)));
 }
@@ -93,6 +177,13 @@ TEST(ValidatePosteriorsTest, AcceptsWellFormedArms) {
   const std::vector<ArmPosterior> normal = {ArmPosterior::Normal(-1e12, 1e-9),
                                             ArmPosterior::Normal(0, 3)};
   EXPECT_TRUE(ValidatePosteriors(normal).ok());
+  const std::vector<ArmPosterior> student = {ArmPosterior::StudentT(0, 1, 1),
+                                             ArmPosterior::StudentT(0, 3, kInf)};
+  EXPECT_TRUE(ValidatePosteriors(student).ok());
+  // A Normal is the df = inf limit of a t: the two mix.
+  const std::vector<ArmPosterior> mixed = {ArmPosterior::Normal(0, 1),
+                                           ArmPosterior::StudentT(1, 2, 4.5)};
+  EXPECT_TRUE(ValidatePosteriors(mixed).ok());
 }
 
 // Expects InvalidArgument whose message contains every one of `parts`.
@@ -124,9 +215,25 @@ TEST(ValidatePosteriorsTest, RejectsBadNormalParameters) {
   ExpectRejected({ok, ArmPosterior::Normal(-kInf, 1)}, {"arm 1", "mean", "got -inf"});
 }
 
+TEST(ValidatePosteriorsTest, RejectsBadStudentTParameters) {
+  const ArmPosterior ok = ArmPosterior::StudentT(0, 1, 3);
+  ExpectRejected({ok, ArmPosterior::StudentT(0, 1, 0.5)}, {"arm 1", "df", "got 0.5"});
+  ExpectRejected({ok, ArmPosterior::StudentT(0, 1, 0)}, {"arm 1", "df", "got 0"});
+  ExpectRejected({ArmPosterior::StudentT(0, 1, -3), ok}, {"arm 0", "df", "got -3"});
+  ExpectRejected({ok, ArmPosterior::StudentT(0, 1, kNaN)}, {"arm 1", "df", "got nan"});
+  ExpectRejected({ok, ArmPosterior::StudentT(0, 0, 3)}, {"arm 1", "scale", "got 0"});
+  ExpectRejected({ok, ArmPosterior::StudentT(0, kInf, 3)}, {"arm 1", "scale", "got inf"});
+  ExpectRejected({ok, ok, ArmPosterior::StudentT(kNaN, 1, 3)},
+                 {"arm 2", "location", "got nan"});
+}
+
 TEST(ValidatePosteriorsTest, RejectsMixedFamilies) {
   ExpectRejected({ArmPosterior::Beta(1, 1), ArmPosterior::Normal(0, 1)},
                  {"arm 1", "normal", "beta"});
+  ExpectRejected({ArmPosterior::Beta(1, 1), ArmPosterior::StudentT(0, 1, 3)},
+                 {"arm 1", "student t", "beta"});
+  ExpectRejected({ArmPosterior::StudentT(0, 1, 3), ArmPosterior::Beta(1, 1)},
+                 {"arm 1", "beta", "student t"});
 }
 
 TEST(ValidatePosteriorsTest, RejectsFewerThanTwoArms) {

@@ -2,6 +2,7 @@
 
 #include "statistics/arm_beliefs.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -59,6 +60,8 @@ std::string ApplyEpochAdjusted(const std::vector<std::vector<Aggregate>>& by_epo
     ArmEstimate& e = out.estimates[a];
     e.mean = fit->mean[a];
     e.variance_of_mean = fit->covariance[a][a];
+    // Continuous: the t of the fit's mean (infinite for binary metrics).
+    e.degrees_of_freedom = std::max(1.0, fit->degrees_of_freedom[a]);
   }
   if (correlated) out.correlation = std::move(correlation);
   return "";
@@ -101,8 +104,12 @@ ArmBeliefs EstimateBeliefs(const std::vector<std::vector<Aggregate>>& by_epoch,
   // mean and spread (its prior included) and the fit's correlation.
   std::vector<double> mean(num_arms), sd(num_arms);
   for (int a = 0; a < num_arms; ++a) {
-    mean[a] = out.posteriors[a].Mean();
-    sd[a] = std::sqrt(out.posteriors[a].Variance());
+    // A Student t's spread is its standard deviation, or its scale where
+    // the variance is infinite (df <= 2).
+    const ArmPosterior& p = out.posteriors[a];
+    mean[a] = p.Mean();
+    const double variance = p.Variance();
+    sd[a] = std::isfinite(variance) ? std::sqrt(variance) : p.b;
   }
   std::vector<std::vector<double>> covariance(num_arms, std::vector<double>(num_arms));
   for (int a = 0; a < num_arms; ++a) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace allot::internal {
 namespace {
@@ -50,10 +51,39 @@ std::vector<double> PriorVariances(const std::vector<std::vector<Aggregate>>& by
 // (Smyth 2004): a cell of one unit, or of equal values, borrows the prior
 // instead of claiming no spread.
 constexpr double kPriorDf = 1.0;
+double ModeratedDf(const Aggregate& g) { return kPriorDf + static_cast<double>(g.n - 1); }
 double Moderated(double prior_variance, const Aggregate& g) {
-  return (kPriorDf * prior_variance + SumOfSquares(g)) /
-         (kPriorDf + static_cast<double>(g.n - 1));
+  return (kPriorDf * prior_variance + SumOfSquares(g)) / ModeratedDf(g);
 }
+
+// Welch-Satterthwaite degrees of freedom of a sum of variance terms: add
+// each term c with its degrees of freedom, then Df(). Terms of 0 carry no
+// weight; +inf without any variance (the t is then never built: PosteriorOf
+// keeps the prior).
+// The result lies between the smallest df of a term and the sum of all
+// terms' df; it is clamped there so that rounding cannot take it below
+// kPriorDf (the smallest valid Student t df), and one term gives its own df
+// exactly.
+struct Satterthwaite {
+  double sum = 0;
+  double sum_sq_over_df = 0;
+  double min_df = std::numeric_limits<double>::infinity();
+  double total_df = 0;
+  int terms = 0;
+  void Add(double c, double df) {
+    if (!(c > 0)) return;
+    sum += c;
+    sum_sq_over_df += c * c / df;
+    min_df = std::min(min_df, df);
+    total_df += df;
+    ++terms;
+  }
+  double Df() const {
+    if (terms == 0) return std::numeric_limits<double>::infinity();
+    if (terms == 1) return min_df;
+    return std::clamp(sum * sum / sum_sq_over_df, min_df, total_df);
+  }
+};
 
 }  // namespace
 
@@ -177,19 +207,28 @@ std::vector<ArmEstimate> EstimateArms(const std::vector<std::vector<Aggregate>>&
       est.mean = m;
       est.variance_of_mean = v / dn;
       est.effective_units = dn;
+      if (metric == MetricKind::kContinuous && v > 0) {
+        est.degrees_of_freedom = ModeratedDf(pooled[a]);
+      }
       continue;
     }
     double var = 0, inv_eff = 0;
+    Satterthwaite satterthwaite;
     for (size_t e = 0; e < by_epoch.size(); ++e) {
       if (!shared[e]) continue;
       const double dn = weight(e) * static_cast<double>(by_epoch[e][a].n);
       inv_eff += shares[e] * shares[e] / dn;
-      var += shares[e] * shares[e] * cell_variance[e][a] / dn;
+      const double c = shares[e] * shares[e] * cell_variance[e][a] / dn;
+      var += c;
+      satterthwaite.Add(c, ModeratedDf(by_epoch[e][a]));
     }
     const double mean = means[a];
     est.mean = mean;
     est.variance_of_mean = var;
     est.effective_units = 1.0 / inv_eff;
+    if (metric == MetricKind::kContinuous) {
+      est.degrees_of_freedom = satterthwaite.Df();
+    }
   }
   return estimates;
 }
@@ -230,11 +269,17 @@ ArmPosterior PosteriorOf(const ArmEstimate& estimate, MetricKind metric,
     // data cannot say how precise the mean is, so the prior stands.
     return ArmPosterior::Normal(0.0, priors.normal_sd);
   }
+  // The variance of the mean is estimated, so the mean's posterior is a t
+  // with the estimate's Satterthwaite df (>= d0 = 1). The Normal prior is
+  // folded in by precisions as before: exact for a known variance, and with
+  // the near-flat default (sd 1e6) a change of ~1e-12 relative to the data's
+  // t, while an explicit informative normal_sd still shrinks as it did.
   const double prior_precision = 1.0 / (priors.normal_sd * priors.normal_sd);
   const double data_precision = 1.0 / estimate.variance_of_mean;
   const double precision = prior_precision + data_precision;
   const double mean = estimate.mean * data_precision / precision;
-  return ArmPosterior::Normal(mean, std::sqrt(1.0 / precision));
+  return ArmPosterior::StudentT(mean, std::sqrt(1.0 / precision),
+                                estimate.degrees_of_freedom);
 }
 
 }  // namespace allot::internal

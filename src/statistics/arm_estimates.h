@@ -42,6 +42,15 @@
 // whose values are all zero still has spread, and an arm seen in one epoch
 // keeps exactly its sample variance.
 //
+// Degrees of freedom of a continuous mean. v_ea carries nu_ea = d0 + n_ea - 1
+// degrees of freedom, and the mean's variance is a sum of such terms,
+// c_e = s_e^2 v_ea / n_ea; Welch-Satterthwaite (Satterthwaite, Biometrics
+// Bulletin 2 (1946) 110-114) gives the sum the chi^2 degrees of freedom
+//   nu_a = (sum_e c_e)^2 / sum_e (c_e^2 / nu_ea),
+// between the smallest nu_ea and their sum; with one epoch exactly d0 + n - 1.
+// (m_a - mu_a) / sqrt(Var(m_a)) is then about t with nu_a degrees of
+// freedom.
+//
 // Stratified (post-stratified) means: Cochran, Sampling Techniques, 3rd ed.,
 // 1977, section 5.3; the Simpson reversal they avoid: Simpson, JRSS B 13
 // (1951) 238-241.
@@ -50,6 +59,7 @@
 #define ALLOT_SRC_STATISTICS_ARM_ESTIMATES_H_
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -82,6 +92,10 @@ struct ArmEstimate {
   int shared_epochs = 0;        // epochs mixed; 0 for an arm without units
   double pooled_mean = 0;
   double pooled_variance = 0;  // per-unit sample variance, all epochs
+  // Continuous: the Welch-Satterthwaite degrees of freedom of
+  // variance_of_mean (>= 1). Binary metrics, arms without units and
+  // experiments without any spread: +inf (a Normal, or unused).
+  double degrees_of_freedom = std::numeric_limits<double>::infinity();
 };
 
 // Returns one estimate per arm from aggregates indexed [epoch][arm] (each
@@ -140,10 +154,14 @@ struct Priors {
 // one epoch n is the arm's units, so the posterior is exactly
 // Beta(alpha + conversions, beta + failures). When m is 0 or 1 in every
 // epoch (no variance) effective_units stands in.
-// Continuous: the Normal prior combined with Normal(m, sqrt(variance_of_mean))
-// (a plug-in variance, not yet the Student-t of an unknown variance). An arm
-// with fewer than two units, or an experiment where every value was equal
-// (no spread to borrow), keeps the prior.
+// Continuous: the Student t of an estimated variance, StudentT(location,
+// scale, degrees_of_freedom), its location and scale those of the Normal
+// prior combined with Normal(m, sqrt(variance_of_mean)) by precisions. The
+// prior is near flat (sd 1e6), so this is the data's t to ~1e-12 relative;
+// combining precisions keeps an explicit, informative normal_sd meaning what
+// it did, and the t's df are the data's (the prior adds none). An arm with
+// fewer than two units, or an experiment where every value was equal (no
+// spread to borrow), keeps the Normal prior.
 ArmPosterior PosteriorOf(const ArmEstimate& estimate, MetricKind metric,
                          const Priors& priors);
 

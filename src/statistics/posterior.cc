@@ -15,6 +15,7 @@
 #include "absl/types/span.h"
 #include "boost/math/distributions/beta.hpp"
 #include "boost/math/distributions/normal.hpp"
+#include "boost/math/distributions/students_t.hpp"
 #include "statistics/math_policy.h"
 
 namespace allot {
@@ -30,6 +31,8 @@ const char* FamilyName(PosteriorFamily family) {
       return "beta";
     case PosteriorFamily::kNormal:
       return "normal";
+    case PosteriorFamily::kStudentT:
+      return "student t";
   }
   return "unknown";
 }
@@ -58,9 +61,32 @@ absl::Status ValidateOne(const ArmPosterior& arm, size_t index) {
             "arm ", index, ": normal posterior sd must be finite and > 0, got ", arm.b));
       }
       return absl::OkStatus();
+    case PosteriorFamily::kStudentT:
+      if (!std::isfinite(arm.a)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "arm ", index, ": student t posterior location must be finite, got ", arm.a));
+      }
+      if (!IsPositiveFinite(arm.b)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "arm ", index, ": student t posterior scale must be finite and > 0, got ",
+            arm.b));
+      }
+      // NaN fails the comparison; +inf passes (the Normal limit).
+      if (!(arm.df >= kMinStudentTDf)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "arm ", index, ": student t posterior df must be >= ", kMinStudentTDf,
+            " or inf, got ", arm.df));
+      }
+      return absl::OkStatus();
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "arm ", index, ": unknown posterior family ", static_cast<int>(arm.family)));
+}
+
+// Beta arms compare only with Beta arms; Normal and Student t arms (a Normal
+// is the df = inf limit of a t) with each other.
+bool Comparable(PosteriorFamily x, PosteriorFamily y) {
+  return (x == PosteriorFamily::kBeta) == (y == PosteriorFamily::kBeta);
 }
 
 }  // namespace
@@ -70,6 +96,7 @@ double ArmPosterior::Mean() const {
     case PosteriorFamily::kBeta:
       return a / (a + b);
     case PosteriorFamily::kNormal:
+    case PosteriorFamily::kStudentT:
       return a;
   }
   return kNaN;
@@ -84,6 +111,10 @@ double ArmPosterior::Variance() const {
     }
     case PosteriorFamily::kNormal:
       return b * b;
+    case PosteriorFamily::kStudentT:
+      if (df == std::numeric_limits<double>::infinity()) return b * b;
+      return df > 2.0 ? b * b * (df / (df - 2.0))
+                      : std::numeric_limits<double>::infinity();
   }
   return kNaN;
 }
@@ -104,6 +135,15 @@ double ArmPosterior::Quantile(double q) const {
       case PosteriorFamily::kNormal:
         return boost::math::quantile(
             boost::math::normal_distribution<double, NoThrowPolicy>(a, b), q);
+      case PosteriorFamily::kStudentT:
+        if (df == std::numeric_limits<double>::infinity()) {
+          return boost::math::quantile(
+              boost::math::normal_distribution<double, NoThrowPolicy>(a, b), q);
+        }
+        return a +
+               b * boost::math::quantile(
+                       boost::math::students_t_distribution<double, NoThrowPolicy>(df),
+                       q);
     }
   } catch (const std::exception&) {
     return kNaN;
@@ -119,7 +159,7 @@ absl::Status ValidatePosteriors(absl::Span<const ArmPosterior> arms) {
   for (size_t i = 0; i < arms.size(); ++i) {
     absl::Status status = ValidateOne(arms[i], i);
     if (!status.ok()) return status;
-    if (arms[i].family != arms[0].family) {
+    if (!Comparable(arms[i].family, arms[0].family)) {
       return absl::InvalidArgumentError(
           absl::StrCat("arm ", i, ": posterior family ", FamilyName(arms[i].family),
                        " differs from arm 0's family ", FamilyName(arms[0].family)));

@@ -6,13 +6,25 @@
 //   P(i best) = integral of f_i(t) prod_{j != i} F_j(t) dt,
 //   E[max]    = sum_i integral of x(t) f_i(t) prod_{j != i} F_j(t) dt,
 // taken in a variable t where every posterior density is smooth: the mean
-// itself for Normal arms, and for Beta arms the logit of the rate. The logit
+// itself for Normal and Student t arms, and for Beta arms the logit of the
+// rate. The logit
 // of a Beta(a, b) variable has density proportional to s(t)^a (1 - s(t))^b
 // (s the logistic function): log-concave with exponential tails and no
 // endpoint singularity for any a, b > 0, where the Beta density itself can be
 // infinite at 0 or 1. Being best is unchanged by a common increasing map.
 // Lower-is-better is higher-is-better on mirrored arms: 1 - X ~ Beta(b, a)
-// and -X ~ Normal(-m, sd).
+// and -X ~ Normal(-m, sd) (or the mirrored t).
+//
+// Student t arms are not log-concave: their tails fall like |x|^-(df+1), so
+// a density drop of e^-36 can leave 5e-9 of a Cauchy's mass outside. Their
+// windows reach at least as far as 1e-17 of tail mass on each side, and for
+// expected losses as far as the tail's part of the mean, the integral of x
+// f(x) beyond the window, is below 1e-10 of the scale (it is finite only for
+// df > 1, and for df near 1 reaches 1e150 scales; see posterior.h). Graded
+// panels (kGrading) make the panel count logarithmic in the window's span,
+// and on a panel of 0.3 |x| the power-law tail is a smooth function: its
+// nearest singularities, at location +- i scale sqrt(df), are at least
+// |x| away.
 //
 // The quadrature, in order:
 //  1. Each arm gets a window where its log density is within kTailLogDrop of
@@ -56,10 +68,13 @@
 #include "allot/metric.h"
 #include "allot/posterior.h"
 #include "allot/status_macros.h"
+#include "boost/math/distributions/students_t.hpp"
 #include "boost/random/normal_distribution.hpp"
+#include "boost/random/student_t_distribution.hpp"
 #include "boost/random/uniform_01.hpp"
 #include "statistics/beta_logit_sampler.h"
 #include "statistics/gauss_legendre.h"
+#include "statistics/math_policy.h"
 
 namespace allot {
 namespace {
@@ -85,6 +100,14 @@ constexpr double kMaxSpan = 1e12;
 constexpr double kPreciseLogPeak = 1e6;
 // An arm needing more panels than this is left to Monte Carlo.
 constexpr size_t kMaxPanels = 20000;
+// Student t windows: at least this tail mass is left out on each side, and
+// for expected losses at most this much of the tail's part of the mean (in
+// scales), but the window ends within kMaxTailSpan scales of the location
+// (beyond it the density relative to its peak nears the smallest doubles
+// even at df = 1).
+constexpr double kTailMass = 1e-17;
+constexpr double kTailMoment = 1e-10;
+constexpr double kMaxTailSpan = 1e150;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -98,8 +121,10 @@ double Softplus(double t) {
 struct Arm {
   size_t index = 0;  // position in the caller's span
   bool beta = true;
-  double a = 1.0;         // Beta alpha, or Normal mean minus the reference
-  double b = 1.0;         // Beta beta, or Normal sd
+  bool student = false;   // a Student t with finite df
+  double a = 1.0;         // Beta alpha, or Normal (t) mean minus the reference
+  double b = 1.0;         // Beta beta, or Normal sd (t scale)
+  double df = kInf;       // Student t degrees of freedom
   double mean_rel = 0.0;  // posterior mean minus the reference
   double mode = 0.0;
   double scale = 1.0;         // 1 / sqrt(-(log density)'') at the mode
@@ -108,9 +133,17 @@ struct Arm {
   bool precise = false;
 };
 
+// log(1 + z^2 / df), also where z^2 would overflow.
+double LogOnePlusSquare(double z, double df) {
+  const double abs_z = std::fabs(z);
+  if (abs_z < 1e100) return std::log1p(abs_z * abs_z / df);
+  return 2.0 * std::log(abs_z) - std::log(df);  // log1p(df / z^2) is below 1e-190
+}
+
 // Log density at t minus its peak value.
 double LogDensityRel(const Arm& arm, double t) {
   const double d = t - arm.mode;
+  if (arm.student) return -0.5 * (arm.df + 1.0) * LogOnePlusSquare(d / arm.b, arm.df);
   if (!arm.beta) return -0.5 * (d / arm.b) * (d / arm.b);
   if (arm.precise && std::fabs(d) < 30.0) {
     // log(s(t) / s(mode)) = log1p((1 - s(t)) expm1(d)), and its mirror:
@@ -122,6 +155,13 @@ double LogDensityRel(const Arm& arm, double t) {
 }
 
 double LocalScale(const Arm& arm, double t) {
+  // A t's log density has curvature (df + 1) / (df scale^2) at its mode, and
+  // further out varies on the scale of the distance to its singularities at
+  // mode +- i scale sqrt(df): this is both, and tends to the Normal's sd as
+  // df grows.
+  if (arm.student) {
+    return std::hypot(std::sqrt(arm.df) * arm.b, t - arm.mode) / std::sqrt(arm.df + 1.0);
+  }
   if (!arm.beta) return arm.b;
   const double e = std::exp(-std::fabs(t));
   const double curvature = (arm.a + arm.b) * e / ((1.0 + e) * (1.0 + e));
@@ -147,12 +187,59 @@ double WindowEdge(const Arm& arm, int dir) {
   return t;
 }
 
+// The half-width, in scales, of a standard t window (see kTailMass): the
+// density drop of kTailLogDrop (enough for large df, where the t is nearly
+// Normal), the point leaving kTailMass in the tail, and for expected losses
+// (df > 1) the point where the tail's part of the mean,
+//   integral from z to inf of x f(x) dx = f(z) (df + z^2) / (df - 1),
+// falls to kTailMoment; never beyond kMaxTailSpan.
+double StudentHalfWidth(double df, bool want_loss) {
+  double z = std::sqrt(df * std::expm1(2.0 * kTailLogDrop / (df + 1.0)));
+  const double z_mass = boost::math::quantile(boost::math::complement(
+      boost::math::students_t_distribution<double, internal::NoThrowPolicy>(df),
+      kTailMass));
+  if (z_mass > z) z = z_mass;  // false for NaN
+  if (want_loss && df > 1.0) {
+    const double log_norm = std::lgamma(0.5 * (df + 1.0)) - std::lgamma(0.5 * df) -
+                            0.5 * std::log(df * std::numbers::pi);
+    auto log_moment = [&](double x) {
+      return log_norm - 0.5 * (df + 1.0) * LogOnePlusSquare(x, df) + std::log(df) +
+             LogOnePlusSquare(x, df) - std::log(df - 1.0);
+    };
+    const double target = std::log(kTailMoment);
+    if (log_moment(kMaxTailSpan) > target) return kMaxTailSpan;
+    if (log_moment(z) > target) {
+      // The moment decreases beyond the mode; bisect on log z.
+      double lo = std::log(z), hi = std::log(kMaxTailSpan);
+      for (int iteration = 0; iteration < 200 && hi - lo > 1e-3; ++iteration) {
+        const double mid = 0.5 * (lo + hi);
+        (log_moment(std::exp(mid)) > target ? lo : hi) = mid;
+      }
+      z = std::exp(hi);
+    }
+  }
+  return std::min(z, kMaxTailSpan);
+}
+
 Arm MakeArm(const ArmPosterior& posterior, size_t index, Direction direction,
-            double reference) {
+            double reference, bool want_loss) {
   Arm arm;
   arm.index = index;
   arm.beta = posterior.family == PosteriorFamily::kBeta;
   const bool mirror = direction == Direction::kLowerIsBetter;
+  if (posterior.family == PosteriorFamily::kStudentT && posterior.df < kInf) {
+    arm.student = true;
+    arm.df = posterior.df;
+    arm.a = (mirror ? -posterior.a : posterior.a) - reference;
+    arm.b = posterior.b;
+    arm.mean_rel = arm.a;
+    arm.mode = arm.a;
+    arm.scale = arm.b * std::sqrt(arm.df / (arm.df + 1.0));
+    const double half = StudentHalfWidth(arm.df, want_loss) * arm.b;
+    arm.lo = arm.mode - half;
+    arm.hi = arm.mode + half;
+    return arm;
+  }
   if (!arm.beta) {
     arm.a = (mirror ? -posterior.a : posterior.a) - reference;
     arm.b = posterior.b;
@@ -453,8 +540,10 @@ double MonteCarlo(absl::Span<const Arm> arms, double reference, uint64_t seed,
   boost::random::normal_distribution<double> normal;
   boost::random::uniform_01<double> uniform;
   std::vector<internal::BetaLogitSampler> beta_logit;
+  std::vector<boost::random::student_t_distribution<double>> student;
   for (const Arm& arm : arms) {
     beta_logit.emplace_back(arm.beta ? arm.a : 1.0, arm.beta ? arm.b : 1.0);
+    student.emplace_back(arm.student ? arm.df : 1.0);
   }
   std::vector<uint64_t> wins(k_arms, 0);
   std::vector<double> value(k_arms), loss_sum(k_arms, 0.0);
@@ -464,8 +553,9 @@ double MonteCarlo(absl::Span<const Arm> arms, double reference, uint64_t seed,
     for (size_t j = 0; j < k_arms; ++j) {
       const Arm& arm = arms[j];
       // Beta draws stay on the logit scale (ordered like the rate).
-      value[j] = arm.beta ? beta_logit[j](engine, normal, uniform)
-                          : arm.a + arm.b * normal(engine);
+      value[j] = arm.beta      ? beta_logit[j](engine, normal, uniform)
+                 : arm.student ? arm.a + arm.b * student[j](engine)
+                               : arm.a + arm.b * normal(engine);
       // -inf + inf (alpha and beta both below ~1e-300): no order to keep,
       // so the middle.
       if (std::isnan(value[j])) value[j] = 0.0;
@@ -497,6 +587,17 @@ double MonteCarlo(absl::Span<const Arm> arms, double reference, uint64_t seed,
 absl::StatusOr<Estimates> Estimate(absl::Span<const ArmPosterior> posteriors,
                                    Direction direction, uint64_t seed, bool want_loss) {
   ALLOT_RETURN_IF_ERROR(ValidatePosteriors(posteriors));
+  if (want_loss) {
+    // With a t of df <= 1 among the arms, E[max] (and every E[max - mu_i])
+    // is infinite.
+    for (const ArmPosterior& posterior : posteriors) {
+      if (posterior.family == PosteriorFamily::kStudentT && posterior.df <= 1.0) {
+        Estimates out;
+        out.loss.assign(posteriors.size(), kInf);
+        return out;
+      }
+    }
+  }
   // The reference (the best oriented mean) keeps Normal means of any size
   // near 0 and losses free of cancellation.
   const bool mirror = direction == Direction::kLowerIsBetter;
@@ -514,7 +615,7 @@ absl::StatusOr<Estimates> Estimate(absl::Span<const ArmPosterior> posteriors,
   all.reserve(posteriors.size());
   double top_start = -kInf;
   for (size_t i = 0; i < posteriors.size(); ++i) {
-    all.push_back(MakeArm(posteriors[i], i, direction, reference));
+    all.push_back(MakeArm(posteriors[i], i, direction, reference, want_loss));
     KeepWindowOpen(&all.back());
     top_start = std::max(top_start, all.back().lo);
   }
