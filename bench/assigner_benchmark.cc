@@ -6,6 +6,8 @@
 //   build/bench/assigner_benchmark --benchmark_repetitions=5
 //     --benchmark_report_aggregates_only=true
 
+#include <algorithm>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -48,15 +50,25 @@ std::unique_ptr<Assigner> NewAssigner(int epochs, double holdout) {
   return *Assigner::Create(history, {.holdout = holdout, .baseline_arm = 0});
 }
 
+// A flat table of one byte per bucket, for the floors.
+std::vector<uint8_t> FlatTable() {
+  std::vector<uint8_t> table(kNumBuckets);
+  for (const BucketRange& run : BucketTable::Initial({1, 1, 1})->Runs()) {
+    std::fill(table.begin() + run.begin, table.begin() + run.end,
+              static_cast<uint8_t>(run.arm));
+  }
+  return table;
+}
+
 // The floor: XXH3 of the unit's bytes and one table load.
 void BM_HashAndTableLoad(benchmark::State& state) {
   const std::vector<std::string> keys = Keys();
-  const BucketTable table = *BucketTable::Initial({1, 1, 1});
+  const std::vector<uint8_t> table = FlatTable();
   size_t i = 0;
   for (auto _ : state) {
     const std::string& key = keys[i++ & 4095];
     const uint64_t h = XXH3_64bits(key.data(), key.size());
-    benchmark::DoNotOptimize(table.ArmOf(BucketOf(h)));
+    benchmark::DoNotOptimize(table[BucketOf(h)]);
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -70,12 +82,12 @@ void BM_MessageHashAndTableLoad(benchmark::State& state) {
     messages.push_back(absl::StrCat(std::string(1, '\x01'), "A", "support-bot-model",
                                     std::string(1, '\0'), key));
   }
-  const BucketTable table = *BucketTable::Initial({1, 1, 1});
+  const std::vector<uint8_t> table = FlatTable();
   size_t i = 0;
   for (auto _ : state) {
     const std::string& m = messages[i++ & 4095];
     const uint64_t h = XXH3_64bits(m.data(), m.size());
-    benchmark::DoNotOptimize(table.ArmOf(BucketOf(h)));
+    benchmark::DoNotOptimize(table[BucketOf(h)]);
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -116,6 +128,35 @@ void BM_AssignerAssignPinned(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_AssignerAssignPinned)->Arg(10)->Arg(1000)->Arg(20000);
+
+// A history of `epochs` small reallocations: a random walk of three weights
+// that moves under 1% of the buckets each epoch.
+AllocationHistory SmallStepsHistory(int epochs) {
+  std::vector<double> w = {1.0 / 3, 1.0 / 3, 1.0 / 3};
+  AllocationHistory history = *AllocationHistory::Create(
+      "support-bot-model", "support-bot-model", {"small", "medium", "large"}, kStart, w);
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> shift(0.0, 0.0099);
+  for (int e = 1; e < epochs; ++e) {
+    const int from = static_cast<int>(rng() % 3);
+    const int to = (from + 1 + static_cast<int>(rng() % 2)) % 3;
+    const double tv = std::min(shift(rng), std::max(0.0, w[from] - 0.01));
+    w[from] -= tv;
+    w[to] += tv;
+    (void)history.Append(kStart + absl::Minutes(e), w);
+  }
+  return history;
+}
+
+// Loading a history: every epoch's table rebuilt and stored (items: epochs).
+void BM_AssignerFromHistory(benchmark::State& state) {
+  const AllocationHistory history = SmallStepsHistory(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(Assigner::Create(history));
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_AssignerFromHistory)->Arg(1000)->Arg(20000)->Unit(benchmark::kMillisecond);
 
 // A reallocation of the 65,536-bucket table.
 void BM_BucketTableReallocate(benchmark::State& state) {

@@ -3,6 +3,7 @@
 #include "allot/bucket_table.h"
 #include "allot/weights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <random>
@@ -165,6 +166,146 @@ TEST(BucketTableTest, RandomHistoriesKeepEveryInvariant) {
       ExpectMinimalMove(*table, *moved, w, next);
       table = std::move(moved);
       w = next;
+    }
+  }
+}
+
+// The documented rule, bucket by bucket on a flat array: independent of the
+// run-based BucketTable, to check it against.
+class FlatTable {
+ public:
+  explicit FlatTable(const std::vector<double>& weights)
+      : counts_(BucketCounts(*NormalizeWeights(weights, ZeroWeights::kAllow))),
+        arm_(kNumBuckets) {
+    uint32_t b = 0;
+    for (size_t a = 0; a < counts_.size(); ++a) {
+      for (uint32_t i = 0; i < counts_[a]; ++i) arm_[b++] = static_cast<int>(a);
+    }
+    first_ = arm_;
+  }
+
+  void Reallocate(const std::vector<double>& weights) {
+    const std::vector<uint32_t> target =
+        BucketCounts(*NormalizeWeights(weights, ZeroWeights::kAllow));
+    const size_t k = target.size();
+    std::vector<int64_t> surplus(k), deficit(k);
+    for (size_t a = 0; a < k; ++a) {
+      surplus[a] = std::max<int64_t>(int64_t{counts_[a]} - target[a], 0);
+      deficit[a] = std::max<int64_t>(int64_t{target[a]} - counts_[a], 0);
+    }
+    // Surplus buckets away from home go home while home gains.
+    std::vector<bool> moved(kNumBuckets, false);
+    for (uint32_t b = 0; b < kNumBuckets; ++b) {
+      const int a = arm_[b], home = first_[b];
+      if (a != home && surplus[a] > 0 && deficit[home] > 0) {
+        arm_[b] = home;
+        moved[b] = true;
+        --surplus[a];
+        --deficit[home];
+      }
+    }
+    // Losers release taken buckets in order, then their own from the end.
+    std::vector<uint32_t> released;
+    for (uint32_t b = 0; b < kNumBuckets; ++b) {
+      if (!moved[b] && arm_[b] != first_[b] && surplus[arm_[b]] > 0) {
+        released.push_back(b);
+        --surplus[arm_[b]];
+      }
+    }
+    for (uint32_t b = kNumBuckets; b-- > 0;) {
+      if (!moved[b] && arm_[b] == first_[b] && surplus[arm_[b]] > 0) {
+        released.push_back(b);
+        --surplus[arm_[b]];
+      }
+    }
+    // Gainers take them in arm order.
+    size_t next = 0;
+    for (size_t g = 0; g < k; ++g) {
+      for (; deficit[g] > 0; --deficit[g])
+        arm_[released.at(next++)] = static_cast<int>(g);
+    }
+    ASSERT_EQ(next, released.size());
+    counts_ = target;
+  }
+
+  const std::vector<int>& arms() const { return arm_; }
+  const std::vector<int>& first_arms() const { return first_; }
+
+ private:
+  std::vector<uint32_t> counts_;
+  std::vector<int> arm_;
+  std::vector<int> first_;
+};
+
+std::vector<int> Flatten(const BucketTable& table) {
+  std::vector<int> arms(kNumBuckets, -1);
+  uint32_t at = 0;
+  for (const BucketRange& run : table.Runs()) {
+    EXPECT_EQ(run.begin, at);
+    EXPECT_LT(run.begin, run.end);
+    for (uint32_t b = run.begin; b < run.end; ++b) arms[b] = run.arm;
+    at = run.end;
+  }
+  EXPECT_EQ(at, kNumBuckets);
+  return arms;
+}
+
+// Every bucket of every epoch of many random histories equals the flat
+// rule's: 2 to 12 arms, moves of a bucket or two, of a few percent and of
+// nearly everything, arms going to zero and coming back.
+TEST(BucketTableTest, RunsMatchTheFlatRuleOnRandomHistories) {
+  std::mt19937_64 rng(12);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::gamma_distribution<double> gamma(0.5, 1.0);
+  for (int history = 0; history < 120; ++history) {
+    const int k = 2 + history % 11;
+    std::vector<double> w(k);
+    for (double& x : w) x = gamma(rng) + 1e-3;
+    if (history % 4 == 0) w[rng() % k] = 0;  // an arm with no first block
+    FlatTable flat(w);
+    BucketTable table = *BucketTable::Initial(w);
+    for (int epoch = 0; epoch < 40; ++epoch) {
+      if (epoch > 0) {
+        const int from = static_cast<int>(rng() % k);
+        const int to = (from + 1 + static_cast<int>(rng() % (k - 1))) % k;
+        double sum = 0;
+        for (double x : w) sum += x;
+        switch (rng() % 5) {
+          case 0:  // a bucket or two
+            w[to] += sum * static_cast<double>(1 + rng() % 2) / kNumBuckets;
+            break;
+          case 1: {  // under a few percent
+            const double d = std::min(w[from], sum * 0.03 * uniform(rng));
+            w[from] -= d;
+            w[to] += d;
+            break;
+          }
+          case 2:  // anything
+            for (double& x : w) x = gamma(rng);
+            w[from] += 1e-3;
+            break;
+          case 3:  // an arm to zero, if another keeps weight
+            if (sum - w[from] > 0) w[from] = 0;
+            break;
+          default:  // a zero arm back
+            for (double& x : w) {
+              if (x == 0) x = sum * uniform(rng);
+            }
+        }
+        flat.Reallocate(w);
+        absl::StatusOr<BucketTable> next = table.Reallocate(w);
+        ASSERT_TRUE(next.ok()) << next.status();
+        table = *std::move(next);
+      }
+      const std::vector<int> arms = Flatten(table);
+      for (uint32_t b = 0; b < kNumBuckets; ++b) {
+        ASSERT_EQ(arms[b], flat.arms()[b])
+            << "history " << history << " epoch " << epoch << " bucket " << b;
+      }
+      for (uint32_t b = 0; b < kNumBuckets; b += 251) {
+        ASSERT_EQ(table.ArmOf(b), flat.arms()[b]);
+        ASSERT_EQ(table.FirstArmOf(b), flat.first_arms()[b]);
+      }
     }
   }
 }

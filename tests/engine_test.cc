@@ -113,6 +113,22 @@ TEST(EngineTest, LifecycleErrors) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+// Ids a caller sends are echoed cut to kMaxQuotedBytes, so a 1 MB id cannot
+// make a 1 MB message.
+TEST(EngineTest, UnknownExperimentMessageQuotesACutId) {
+  Engine engine;
+  const std::string huge(size_t{1} << 20, 'x');
+  const absl::Status start = engine.Start(huge, kStart);
+  EXPECT_EQ(start.code(), absl::StatusCode::kNotFound);
+  EXPECT_LT(start.message().size(), 200u);
+  EXPECT_THAT(start.message(), HasSubstr("unknown experiment \"xxx"));
+  EXPECT_THAT(start.message(), HasSubstr("...\" (1048576 bytes)"));
+  const absl::Status assign = engine.Assign(huge, "u", kStart).status();
+  EXPECT_EQ(assign.code(), absl::StatusCode::kNotFound);
+  EXPECT_LT(assign.message().size(), 200u);
+  EXPECT_EQ(engine.Start("nope", kStart).message(), "unknown experiment \"nope\"");
+}
+
 TEST(EngineTest, RefusesBadEventsAndChangesNothing) {
   std::unique_ptr<Engine> engine = Started(SmallConfig());
   ASSERT_TRUE(engine->Assign("exp", "u1", At(absl::Minutes(5))).ok());

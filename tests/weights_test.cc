@@ -12,6 +12,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "allot/allocation_history.h"
+#include "allot/field_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -179,7 +182,8 @@ TEST(ValidateArmIdsTest, RejectsDuplicateNamingIt) {
 
 TEST(ValidateArmIdsTest, RejectsTooLongId) {
   ExpectInvalid(ValidateArmIds({"a", std::string(kMaxArmIdBytes + 1, 'b')}),
-                "id of arm 1 must be at most 256 bytes, got 257");
+                absl::StrCat("id of arm 1 must be at most 256 bytes, got 257: \"",
+                             std::string(kMaxQuotedBytes, 'b'), "...\" (257 bytes)"));
 }
 
 TEST(FindArmTest, ReturnsIndexOrMinusOne) {
@@ -198,14 +202,55 @@ TEST(FindArmTest, ReturnsIndexOrMinusOne) {
 namespace allot {
 namespace {
 
-// Arm ids are TOML and JSON keys; a NUL would cut a JSON key short.
+// Arm ids are TOML and JSON keys; a NUL would cut a JSON key short. The
+// library refuses what an experiment file refuses (ValidateId), naming the
+// arm's index.
 TEST(ValidateArmIdsTest, RefusesControlBytes) {
-  absl::Status s = ValidateArmIds({"a", std::string("b\0c", 3)});
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(),
-            "id of arm 1 must not contain control bytes, found one at offset 1");
-  EXPECT_FALSE(ValidateArmIds({"a", "tab\there"}).ok());
+  ExpectInvalid(ValidateArmIds({"a", std::string("b\0c", 3)}),
+                "id of arm 1 must not contain control or bidirectional characters, got "
+                "\"b\\x00c\" (one at offset 1)");
+  ExpectInvalid(ValidateArmIds({"tab\there", "a"}),
+                "id of arm 0 must not contain control or bidirectional characters, got "
+                "\"tab\\x09here\" (one at offset 3)");
   EXPECT_TRUE(ValidateArmIds({"a", "caf\xc3\xa9"}).ok());
+}
+
+TEST(ValidateArmIdsTest, RefusesInvalidUtf8) {
+  ExpectInvalid(
+      ValidateArmIds({"a", "b", "caf\xc3"}),
+      "id of arm 2 must be valid UTF-8, got \"caf\\xc3\" (bad byte at offset 3)");
+  EXPECT_FALSE(ValidateArmIds({"\xed\xa0\x80", "a"}).ok());  // a surrogate
+  EXPECT_FALSE(ValidateArmIds({"\xc0\xaf", "a"}).ok());      // overlong "/"
+}
+
+// An override or isolate makes one id display as another.
+TEST(ValidateArmIdsTest, RefusesBidirectionalCharacters) {
+  ExpectInvalid(ValidateArmIds({"a", "b\u202Ec"}),
+                "id of arm 1 must not contain control or bidirectional characters, got "
+                "\"b\\u{202E}c\" (one at offset 1)");
+  ExpectInvalid(ValidateArmIds({"\u2066x", "a"}),
+                "id of arm 0 must not contain control or bidirectional characters, got "
+                "\"\\u{2066}x\" (one at offset 0)");
+  // The errors carry no field path: these ids need not come from a file.
+  EXPECT_EQ(ErrorField(ValidateArmIds({"a", "b\u202Ec"})), "");
+}
+
+// The library path (a history made in code or read as JSON) applies the rule
+// and makes nothing.
+TEST(ValidateArmIdsTest, HistoriesRefuseWhatFilesRefuse) {
+  const absl::Time start = absl::UnixEpoch();
+  absl::StatusOr<AllocationHistory> made =
+      AllocationHistory::Create("exp", "exp", {"a", "b\u2066"}, start, {1, 1});
+  ExpectInvalid(made.status(),
+                "id of arm 1 must not contain control or bidirectional characters, got "
+                "\"b\\u{2066}\" (one at offset 1)");
+  // JSON escapes decode to the forbidden characters.
+  absl::StatusOr<AllocationHistory> read = AllocationHistory::FromJson(
+      R"({"format": 1, "experiment": "exp", "salt": "exp", "epochs": [)"
+      R"({"epoch": 0, "start": "2026-01-01T00:00:00Z",)"
+      R"( "weights": {"a": 0.5, "b\u202e": 0.5}}]})");
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(read.status().message()), HasSubstr("id of arm 1 must not"));
 }
 
 }  // namespace

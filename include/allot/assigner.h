@@ -121,8 +121,9 @@ class Assigner {
   static constexpr int64_t kMaxChunks = kMaxEpochs / kChunkSize;
 
   Assigner(const AllocationHistory& history, const AssignerOptions& options);
-  // Publishes `table` as the epoch history_ ends with: O(kNumBuckets) byte
-  // compares and runs, plus one word store per moved bucket.
+  // Publishes `table` as the epoch history_ ends with: O(runs) to find the
+  // moved buckets and store the epoch's runs, plus one word store per moved
+  // bucket.
   void AppendEpoch(BucketTable table) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const EpochEntry& Entry(int64_t epoch) const;
   int64_t EpochAt(absl::Time at, int64_t count) const;

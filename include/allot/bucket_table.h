@@ -21,8 +21,9 @@
 #ifndef ALLOT_BUCKET_TABLE_H_
 #define ALLOT_BUCKET_TABLE_H_
 
+#include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -37,7 +38,20 @@ namespace allot {
 // REQUIRES: weights are non-negative and sum to 1 (see NormalizeWeights).
 std::vector<uint32_t> BucketCounts(absl::Span<const double> weights);
 
+// Buckets [begin, end), all served by `arm`.
+struct BucketRange {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  int arm = 0;
+};
+
 // One epoch's mapping from bucket to arm. Immutable; safe to share.
+//
+// Kept as runs of consecutive buckets that share their arm and first arm, so
+// a table costs bytes per run rather than per bucket, and Reallocate works on
+// runs: O(runs + arms log arms), never O(kNumBuckets). Minimal movement keeps
+// tables in few runs (tens for a few arms, a few hundred for ten arms after
+// thousands of small reallocations).
 class BucketTable {
  public:
   // Returns the epoch-0 table for `weights`. Errors: InvalidArgument as
@@ -49,32 +63,54 @@ class BucketTable {
   // differs from num_arms() or as NormalizeWeights.
   absl::StatusOr<BucketTable> Reallocate(absl::Span<const double> weights) const;
 
-  // Returns the arm serving `bucket`. REQUIRES: bucket < kNumBuckets.
-  int ArmOf(uint32_t bucket) const { return arm_of_[bucket]; }
+  // Returns the arm serving `bucket`: a binary search over the runs (for a
+  // lookup per unit, see Runs). REQUIRES: bucket < kNumBuckets.
+  int ArmOf(uint32_t bucket) const { return RunOf(bucket).arm; }
 
   // Returns the arm that held `bucket` in the first epoch.
-  int FirstArmOf(uint32_t bucket) const { return (*first_arm_of_)[bucket]; }
+  int FirstArmOf(uint32_t bucket) const { return RunOf(bucket).first_arm; }
 
   int num_arms() const { return static_cast<int>(counts_.size()); }
 
   // Buckets per arm.
   absl::Span<const uint32_t> counts() const { return counts_; }
 
+  // Returns the table as its maximal runs of buckets sharing an arm, in
+  // bucket order; they cover every bucket.
+  std::vector<BucketRange> Runs() const;
+
+  // Returns the maximal ranges of buckets whose arm differs between the two
+  // tables, with their arm in `to`, in bucket order. REQUIRES: both come from
+  // the same history.
+  static std::vector<BucketRange> Changes(const BucketTable& from, const BucketTable& to);
+
   // Returns the number of buckets whose arm differs between the two tables.
   // REQUIRES: both come from the same history.
   static uint32_t MovedBuckets(const BucketTable& a, const BucketTable& b);
 
- private:
-  BucketTable(std::vector<uint8_t> arm_of,
-              std::shared_ptr<const std::vector<uint8_t>> first_arm_of,
-              std::vector<uint32_t> counts)
-      : arm_of_(std::move(arm_of)),
-        first_arm_of_(std::move(first_arm_of)),
-        counts_(std::move(counts)) {}
+  // Returns the bytes this table holds on the heap.
+  size_t HeapBytes() const {
+    return runs_.capacity() * sizeof(Run) + counts_.capacity() * sizeof(uint32_t);
+  }
 
-  std::vector<uint8_t> arm_of_;
-  // Shared by every table of one history.
-  std::shared_ptr<const std::vector<uint8_t>> first_arm_of_;
+ private:
+  // Buckets from `begin` to the next run's begin (or kNumBuckets).
+  struct Run {
+    uint32_t begin;
+    uint8_t arm;
+    uint8_t first_arm;
+  };
+
+  BucketTable(std::vector<Run> runs, std::vector<uint32_t> counts)
+      : runs_(std::move(runs)), counts_(std::move(counts)) {}
+
+  const Run& RunOf(uint32_t bucket) const;
+  uint32_t EndOf(size_t run) const {
+    return run + 1 < runs_.size() ? runs_[run + 1].begin : kNumBuckets;
+  }
+
+  // Never empty; the first begins at 0; neighbours differ in arm or first arm.
+  std::vector<Run> runs_;
   std::vector<uint32_t> counts_;
 };
 

@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "allot/metric.h"
 #include "allot/policy.h"
+#include "allot/weights.h"
 
 namespace allot {
 
@@ -155,15 +156,6 @@ struct ExperimentConfig {
 
 // Experiment ids longer than this are refused (arm ids: kMaxArmIdBytes).
 inline constexpr size_t kMaxExperimentIdBytes = 256;
-
-// Returns OK when `id` can be an experiment or arm id: 1 to `max_bytes`
-// bytes of valid UTF-8 holding no control character (U+0000..U+001F,
-// U+007F..U+009F) and no bidirectional embedding, override or isolate
-// (U+202A..U+202E, U+2066..U+2069). Ids are compared byte for byte: there is
-// no Unicode normalisation, so a precomposed "é" and "e" + U+0301 are two
-// different ids. Errors: InvalidArgument, a FieldError on `field` naming the
-// offset of the first bad character.
-absl::Status ValidateId(absl::string_view field, absl::string_view id, size_t max_bytes);
 
 // Returns OK, or InvalidArgument whose message starts with the field's path
 // as the experiment file spells it and gives the value: "policy.epsilon must

@@ -38,15 +38,19 @@ enum class ZeroWeights { kRefuse, kAllow };
 absl::StatusOr<std::vector<double>> NormalizeWeights(
     absl::Span<const double> weights, ZeroWeights zero = ZeroWeights::kRefuse);
 
-// Returns OK when there are 2 to kMaxArms ids, each non-empty, at most
-// kMaxArmIdBytes long, free of control bytes and unique; otherwise
-// InvalidArgument naming the id.
+// Returns OK when there are 2 to kMaxArms ids, each one ValidateId accepts
+// with kMaxArmIdBytes, and unique (byte for byte); otherwise InvalidArgument
+// naming the arm's index: "id of arm 1 must be valid UTF-8, ...".
 absl::Status ValidateArmIds(absl::Span<const std::string> ids);
 
-// Returns the offset of the first control byte (below 0x20, or 0x7f) in an
-// arm id, or npos. Arm ids are file keys and JSON object keys, so they hold
-// none.
-size_t ControlByteAt(absl::string_view id);
+// Returns OK when `id` can be an experiment or arm id: 1 to `max_bytes`
+// bytes of valid UTF-8 holding no control character (U+0000..U+001F,
+// U+007F..U+009F) and no bidirectional embedding, override or isolate
+// (U+202A..U+202E, U+2066..U+2069). Ids are compared byte for byte: there is
+// no Unicode normalisation, so a precomposed "é" and "e" + U+0301 are two
+// different ids. Errors: InvalidArgument, a FieldError on `field` naming the
+// offset of the first bad character.
+absl::Status ValidateId(absl::string_view field, absl::string_view id, size_t max_bytes);
 
 // Returns the index of `id` in `ids`, or -1.
 int FindArm(absl::Span<const std::string> ids, absl::string_view id);

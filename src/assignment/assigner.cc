@@ -71,7 +71,7 @@ Assigner::Assigner(const AllocationHistory& history, const AssignerOptions& opti
       current_(new std::atomic<uint32_t>[kNumBuckets]),
       history_(history) {
   internal::MutexLock lock(&mu_);
-  // One flat table at a time, never the whole history's at once.
+  // One table at a time, never the whole history's at once.
   BucketTable table = *BucketTable::Initial(history.epochs()[0].weights);
   for (size_t e = 0;; ++e) {
     AppendEpoch(table);
@@ -88,11 +88,14 @@ void Assigner::AppendEpoch(BucketTable table) {
   const Epoch& epoch = history_.epochs()[index];
   // The moved buckets' words first: readers of earlier epochs that see them
   // go to their own epoch's runs.
-  for (uint32_t b = 0; b < kNumBuckets; ++b) {
-    const int arm = table.ArmOf(b);
-    if (latest_table_ == nullptr || latest_table_->ArmOf(b) != arm) {
-      current_[b].store(static_cast<uint32_t>(arm) | static_cast<uint32_t>(index) << 8,
-                        std::memory_order_relaxed);
+  const std::vector<BucketRange> moved =
+      latest_table_ == nullptr ? table.Runs()
+                               : BucketTable::Changes(*latest_table_, table);
+  for (const BucketRange& range : moved) {
+    const uint32_t word = static_cast<uint32_t>(range.arm) | static_cast<uint32_t>(index)
+                                                                 << 8;
+    for (uint32_t b = range.begin; b < range.end; ++b) {
+      current_[b].store(word, std::memory_order_relaxed);
     }
   }
   std::unique_ptr<Chunk>& chunk = chunks_[index >> kChunkBits];
@@ -234,8 +237,8 @@ size_t Assigner::MemoryBytes() const {
   internal::MutexLock lock(&mu_);
   const int64_t count = count_.load(std::memory_order_relaxed);
   size_t bytes = sizeof(*this) + kNumBuckets * sizeof(std::atomic<uint32_t>);
-  // The writer's flat table and the first table it shares.
-  bytes += sizeof(BucketTable) + 2 * kNumBuckets;
+  // The writer's table, as runs.
+  bytes += sizeof(BucketTable) + latest_table_->HeapBytes();
   for (int64_t c = 0; c <= (count - 1) >> kChunkBits; ++c) bytes += sizeof(Chunk);
   for (int64_t e = 0; e < count; ++e) bytes += Entry(e).table.HeapBytes();
   const std::vector<Epoch>& epochs = history_.epochs();

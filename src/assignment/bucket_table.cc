@@ -48,16 +48,28 @@ absl::StatusOr<BucketTable> BucketTable::Initial(absl::Span<const double> weight
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> normalized,
                          NormalizeWeights(weights, ZeroWeights::kAllow));
   std::vector<uint32_t> counts = BucketCounts(normalized);
-  std::vector<uint8_t> arm_of(kNumBuckets);
+  // One block per arm, in arm order; an arm with no bucket has no block.
+  std::vector<Run> runs;
   uint32_t next = 0;
   for (size_t a = 0; a < counts.size(); ++a) {
-    std::fill_n(arm_of.begin() + next, counts[a], static_cast<uint8_t>(a));
+    if (counts[a] == 0) continue;
+    runs.push_back({next, static_cast<uint8_t>(a), static_cast<uint8_t>(a)});
     next += counts[a];
   }
-  auto first = std::make_shared<const std::vector<uint8_t>>(arm_of);
-  return BucketTable(std::move(arm_of), std::move(first), std::move(counts));
+  return BucketTable(std::move(runs), std::move(counts));
 }
 
+// The rule, bucket by bucket (what the steps below do a run at a time):
+//  1. In bucket order, a bucket away from its first arm goes home while its
+//     arm has surplus and its first arm a deficit.
+//  2. In bucket order, losing arms release buckets they took from others
+//     (units already moved once) while they have surplus, then
+//  3. in reverse bucket order, their own.
+//  4. The released buckets, in the order released, go to the gaining arms in
+//     arm order.
+// Every bucket of a run has the same arm and first arm, so each step takes a
+// prefix (or, in step 3, a suffix) of a run, and the table changes in O(runs)
+// ranges.
 absl::StatusOr<BucketTable> BucketTable::Reallocate(
     absl::Span<const double> weights) const {
   if (static_cast<int>(weights.size()) != num_arms()) {
@@ -69,57 +81,140 @@ absl::StatusOr<BucketTable> BucketTable::Reallocate(
                          NormalizeWeights(weights, ZeroWeights::kAllow));
   std::vector<uint32_t> target = BucketCounts(normalized);
   const size_t k = target.size();
-  std::vector<int64_t> surplus(k), deficit(k);
+  std::vector<uint32_t> surplus(k), deficit(k);
   for (size_t a = 0; a < k; ++a) {
-    const int64_t diff = int64_t{counts_[a]} - int64_t{target[a]};
-    surplus[a] = std::max<int64_t>(diff, 0);
-    deficit[a] = std::max<int64_t>(-diff, 0);
+    surplus[a] = counts_[a] > target[a] ? counts_[a] - target[a] : 0;
+    deficit[a] = target[a] > counts_[a] ? target[a] - counts_[a] : 0;
   }
-  const std::vector<uint8_t>& first = *first_arm_of_;
-  std::vector<uint8_t> arm_of = arm_of_;
+  // The buckets that change arm, each range inside one run.
+  std::vector<BucketRange> moves;
 
-  // 1. Surplus buckets go home when their first arm is gaining.
-  for (uint32_t b = 0; b < kNumBuckets; ++b) {
-    const uint8_t a = arm_of_[b];
-    const uint8_t home = first[b];
-    if (a != home && surplus[a] > 0 && deficit[home] > 0) {
-      arm_of[b] = home;
-      --surplus[a];
-      --deficit[home];
-    }
+  // 1. Home, from the front of runs away from home.
+  std::vector<uint32_t> went_home(runs_.size(), 0);
+  for (size_t r = 0; r < runs_.size(); ++r) {
+    const Run& run = runs_[r];
+    if (run.arm == run.first_arm) continue;
+    const uint32_t n =
+        std::min({EndOf(r) - run.begin, surplus[run.arm], deficit[run.first_arm]});
+    if (n == 0) continue;
+    moves.push_back({run.begin, run.begin + n, run.first_arm});
+    went_home[r] = n;
+    surplus[run.arm] -= n;
+    deficit[run.first_arm] -= n;
   }
-  // 2. Losing arms release buckets they took from others (units already
-  //    moved once), then 3. their own, from the end of their first block.
-  std::vector<uint32_t> released;
-  for (uint32_t b = 0; b < kNumBuckets; ++b) {
-    const uint8_t a = arm_of[b];
-    if (a != first[b] && surplus[a] > 0 && arm_of_[b] == a) {
-      released.push_back(b);
-      --surplus[a];
-    }
+  // 2. and 3. Released ranges, in the order their buckets are released: a
+  // range from step 3 releases from its end.
+  struct Released {
+    uint32_t begin;
+    uint32_t end;
+    bool from_end;
+  };
+  std::vector<Released> released;
+  for (size_t r = 0; r < runs_.size(); ++r) {
+    const Run& run = runs_[r];
+    if (run.arm == run.first_arm) continue;
+    const uint32_t begin = run.begin + went_home[r];
+    const uint32_t n = std::min(EndOf(r) - begin, surplus[run.arm]);
+    if (n == 0) continue;
+    released.push_back({begin, begin + n, false});
+    surplus[run.arm] -= n;
   }
-  for (uint32_t b = kNumBuckets; b-- > 0;) {
-    const uint8_t a = arm_of[b];
-    if (a == first[b] && surplus[a] > 0 && arm_of_[b] == a) {
-      released.push_back(b);
-      --surplus[a];
-    }
+  for (size_t r = runs_.size(); r-- > 0;) {
+    const Run& run = runs_[r];
+    if (run.arm != run.first_arm) continue;
+    const uint32_t end = EndOf(r);
+    const uint32_t n = std::min(end - run.begin, surplus[run.arm]);
+    if (n == 0) continue;
+    released.push_back({end - n, end, true});
+    surplus[run.arm] -= n;
   }
-  // Released buckets go to the gaining arms, in arm order.
+  // 4. To the gaining arms, in arm order.
   size_t next = 0;
   for (size_t g = 0; g < k; ++g) {
-    for (; deficit[g] > 0; --deficit[g]) {
-      arm_of[released[next++]] = static_cast<uint8_t>(g);
+    while (deficit[g] > 0) {
+      Released& from = released[next];
+      const uint32_t n = std::min(from.end - from.begin, deficit[g]);
+      if (from.from_end) {
+        moves.push_back({from.end - n, from.end, static_cast<int>(g)});
+        from.end -= n;
+      } else {
+        moves.push_back({from.begin, from.begin + n, static_cast<int>(g)});
+        from.begin += n;
+      }
+      deficit[g] -= n;
+      if (from.begin == from.end) ++next;
     }
   }
-  return BucketTable(std::move(arm_of), first_arm_of_, std::move(target));
+
+  // The new runs: the old ones with the moved ranges cut in.
+  std::sort(moves.begin(), moves.end(),
+            [](const BucketRange& x, const BucketRange& y) { return x.begin < y.begin; });
+  std::vector<Run> runs;
+  runs.reserve(runs_.size() + 2 * moves.size());
+  const auto add = [&runs](uint32_t begin, int arm, uint8_t first_arm) {
+    if (!runs.empty() && runs.back().arm == arm && runs.back().first_arm == first_arm) {
+      return;  // the previous run goes on
+    }
+    runs.push_back({begin, static_cast<uint8_t>(arm), first_arm});
+  };
+  size_t m = 0;
+  for (size_t r = 0; r < runs_.size(); ++r) {
+    const Run& run = runs_[r];
+    const uint32_t end = EndOf(r);
+    uint32_t at = run.begin;
+    for (; m < moves.size() && moves[m].begin < end; ++m) {
+      if (at < moves[m].begin) add(at, run.arm, run.first_arm);
+      add(moves[m].begin, moves[m].arm, run.first_arm);
+      at = moves[m].end;
+    }
+    if (at < end) add(at, run.arm, run.first_arm);
+  }
+  return BucketTable(std::move(runs), std::move(target));
+}
+
+const BucketTable::Run& BucketTable::RunOf(uint32_t bucket) const {
+  // The last run beginning at or before `bucket` (the first begins at 0).
+  auto it = std::upper_bound(runs_.begin(), runs_.end(), bucket,
+                             [](uint32_t b, const Run& run) { return b < run.begin; });
+  return *std::prev(it);
+}
+
+std::vector<BucketRange> BucketTable::Runs() const {
+  std::vector<BucketRange> out;
+  for (size_t r = 0; r < runs_.size(); ++r) {
+    if (!out.empty() && out.back().arm == runs_[r].arm) {
+      out.back().end = EndOf(r);
+    } else {
+      out.push_back({runs_[r].begin, EndOf(r), runs_[r].arm});
+    }
+  }
+  return out;
+}
+
+std::vector<BucketRange> BucketTable::Changes(const BucketTable& from,
+                                              const BucketTable& to) {
+  std::vector<BucketRange> out;
+  size_t i = 0, j = 0;
+  for (uint32_t at = 0; at < kNumBuckets;) {
+    const uint32_t end = std::min(from.EndOf(i), to.EndOf(j));
+    const int arm = to.runs_[j].arm;
+    if (from.runs_[i].arm != arm) {
+      if (!out.empty() && out.back().end == at && out.back().arm == arm) {
+        out.back().end = end;
+      } else {
+        out.push_back({at, end, arm});
+      }
+    }
+    at = end;
+    if (from.EndOf(i) == end) ++i;
+    if (to.EndOf(j) == end) ++j;
+  }
+  return out;
 }
 
 uint32_t BucketTable::MovedBuckets(const BucketTable& a, const BucketTable& b) {
   uint32_t moved = 0;
-  for (uint32_t i = 0; i < kNumBuckets; ++i) {
-    moved += a.arm_of_[i] != b.arm_of_[i];
-  }
+  for (const BucketRange& range : Changes(a, b)) moved += range.end - range.begin;
   return moved;
 }
 

@@ -2,27 +2,28 @@
 
 #include "assignment/run_table.h"
 
+#include <algorithm>
+
 namespace allot::internal {
 
 RunTable RunTable::From(const BucketTable& table) {
-  uint32_t runs = 1;
-  for (uint32_t b = 1; b < kNumBuckets; ++b) runs += table.ArmOf(b) != table.ArmOf(b - 1);
+  const std::vector<BucketRange> ranges = table.Runs();
+  const uint32_t runs = static_cast<uint32_t>(ranges.size());
   RunTable out;
   if (size_t{3} * runs >= kNumBuckets) {
     out.data_ = std::make_unique<uint16_t[]>(kNumBuckets / 2);
     uint8_t* arms = reinterpret_cast<uint8_t*>(out.data_.get());
-    for (uint32_t b = 0; b < kNumBuckets; ++b)
-      arms[b] = static_cast<uint8_t>(table.ArmOf(b));
+    for (const BucketRange& range : ranges) {
+      std::fill(arms + range.begin, arms + range.end, static_cast<uint8_t>(range.arm));
+    }
     return out;
   }
   out.num_runs_ = runs;
   out.data_ = std::make_unique<uint16_t[]>(Halves(runs));
   uint8_t* arms = reinterpret_cast<uint8_t*>(out.data_.get()) + 2 * size_t{runs};
-  uint32_t r = 0;
-  for (uint32_t b = 0; b < kNumBuckets; ++b) {
-    if (b > 0 && table.ArmOf(b) == table.ArmOf(b - 1)) continue;
-    out.data_[r] = static_cast<uint16_t>(b);
-    arms[r++] = static_cast<uint8_t>(table.ArmOf(b));
+  for (uint32_t r = 0; r < runs; ++r) {
+    out.data_[r] = static_cast<uint16_t>(ranges[r].begin);
+    arms[r] = static_cast<uint8_t>(ranges[r].arm);
   }
   return out;
 }

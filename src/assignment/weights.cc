@@ -8,6 +8,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "allot/field_error.h"
+#include "config/id_text.h"
 
 namespace allot {
 
@@ -69,34 +71,42 @@ absl::Status ValidateArmIds(absl::Span<const std::string> ids) {
   absl::flat_hash_set<absl::string_view> seen;
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string& id = ids[i];
-    if (id.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("id of arm ", i, " must not be empty"));
-    }
-    if (id.size() > kMaxArmIdBytes) {
-      return absl::InvalidArgumentError(absl::StrCat("id of arm ", i, " must be at most ",
-                                                     kMaxArmIdBytes, " bytes, got ",
-                                                     id.size()));
-    }
-    if (ControlByteAt(id) != absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "id of arm ", i, " must not contain control bytes, found one at offset ",
-          ControlByteAt(id)));
+    // ValidateId's rule, the config plane's too; the message names the arm's
+    // index but carries no field path, since these ids need not come from a file.
+    if (absl::Status s = ValidateId(absl::StrCat("id of arm ", i), id, kMaxArmIdBytes);
+        !s.ok()) {
+      return absl::InvalidArgumentError(s.message());
     }
     if (!seen.insert(id).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat("arm ids must be unique, \"", id, "\" appears twice"));
+          absl::StrCat("arm ids must be unique, ", QuoteId(id), " appears twice"));
     }
   }
   return absl::OkStatus();
 }
 
-size_t ControlByteAt(absl::string_view id) {
-  for (size_t i = 0; i < id.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(id[i]);
-    if (c < 0x20 || c == 0x7f) return i;
+absl::Status ValidateId(absl::string_view field, absl::string_view id, size_t max_bytes) {
+  if (id.empty()) return FieldError(field, "must not be empty");
+  if (id.size() > max_bytes) {
+    return FieldError(field, absl::StrCat("must be at most ", max_bytes, " bytes, got ",
+                                          id.size(), ": ", QuoteId(id)));
   }
-  return absl::string_view::npos;
+  for (size_t pos = 0; pos < id.size();) {
+    char32_t cp = 0;
+    const size_t length = internal::DecodeUtf8(id, pos, &cp);
+    if (length == 0) {
+      return FieldError(field, absl::StrCat("must be valid UTF-8, got ", QuoteId(id),
+                                            " (bad byte at offset ", pos, ")"));
+    }
+    if (internal::IsForbiddenInId(cp)) {
+      return FieldError(
+          field,
+          absl::StrCat("must not contain control or bidirectional characters, got ",
+                       QuoteId(id), " (one at offset ", pos, ")"));
+    }
+    pos += length;
+  }
+  return absl::OkStatus();
 }
 
 int FindArm(absl::Span<const std::string> ids, absl::string_view id) {

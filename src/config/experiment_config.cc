@@ -11,7 +11,6 @@
 #include "allot/hash.h"
 #include "allot/status_macros.h"
 #include "allot/weights.h"
-#include "config/id_text.h"
 
 namespace allot {
 namespace {
@@ -24,30 +23,6 @@ bool IsArm(const ExperimentConfig& config, absl::string_view id) {
 }
 
 }  // namespace
-
-absl::Status ValidateId(absl::string_view field, absl::string_view id, size_t max_bytes) {
-  if (id.empty()) return FieldError(field, "must not be empty");
-  if (id.size() > max_bytes) {
-    return FieldError(field, absl::StrCat("must be at most ", max_bytes, " bytes, got ",
-                                          id.size(), ": ", QuoteId(id)));
-  }
-  for (size_t pos = 0; pos < id.size();) {
-    char32_t cp = 0;
-    const size_t length = internal::DecodeUtf8(id, pos, &cp);
-    if (length == 0) {
-      return FieldError(field, absl::StrCat("must be valid UTF-8, got ", QuoteId(id),
-                                            " (bad byte at offset ", pos, ")"));
-    }
-    if (internal::IsForbiddenInId(cp)) {
-      return FieldError(
-          field,
-          absl::StrCat("must not contain control or bidirectional characters, got ",
-                       QuoteId(id), " (one at offset ", pos, ")"));
-    }
-    pos += length;
-  }
-  return absl::OkStatus();
-}
 
 std::vector<std::string> ExperimentConfig::ArmIds() const {
   std::vector<std::string> ids;

@@ -11,6 +11,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "allot/field_error.h"
 #include "allot/internal/mutex.h"
 #include "allot/journal.h"
 #include "allot/status_macros.h"
@@ -63,7 +64,7 @@ class ABSL_SCOPED_LOCKABLE OrderLock {
 };
 
 absl::Status NotFound(absl::string_view experiment) {
-  return absl::NotFoundError(absl::StrCat("unknown experiment \"", experiment, "\""));
+  return absl::NotFoundError(absl::StrCat("unknown experiment ", QuoteId(experiment)));
 }
 
 }  // namespace
@@ -97,7 +98,7 @@ class EngineImpl {
       MutexLock lock(&mu_);
       if (experiments_.contains(config.id) || final_reports_.contains(config.id)) {
         return absl::AlreadyExistsError(
-            absl::StrCat("experiment \"", config.id, "\" already exists"));
+            absl::StrCat("experiment ", QuoteId(config.id), " already exists"));
       }
       experiments_.emplace(config.id, std::move(runtime));
     }
@@ -236,8 +237,8 @@ class EngineImpl {
       if (points > kMaxGridPointsPerAdvance) {
         return absl::InvalidArgumentError(
             absl::StrCat("advance to ", FormatRfc3339(now), " would cross ", points,
-                         " grid points of experiment \"", runtime->config().id,
-                         "\" (from ", FormatRfc3339(runtime->NextDue()), " every ",
+                         " grid points of experiment ", QuoteId(runtime->config().id),
+                         " (from ", FormatRfc3339(runtime->NextDue()), " every ",
                          absl::FormatDuration(runtime->config().schedule.interval),
                          "), more than the ", kMaxGridPointsPerAdvance,
                          " one advance may cross; advance in steps"));
@@ -463,19 +464,19 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineAccess::Import(const EngineState& 
     absl::StatusOr<std::unique_ptr<ExperimentRuntime>> runtime =
         ExperimentRuntime::Import(st);
     if (!runtime.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("experiment \"", st.config.id,
-                                                     "\": ", runtime.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("experiment ", QuoteId(st.config.id),
+                                                     ": ", runtime.status().message()));
     }
     if (!impl.experiments_.emplace(st.config.id, *std::move(runtime)).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat("experiment \"", st.config.id, "\" appears twice"));
+          absl::StrCat("experiment ", QuoteId(st.config.id), " appears twice"));
     }
   }
   for (const ReallocationReport& report : state.final_reports) {
     if (impl.experiments_.contains(report.experiment) ||
         !impl.final_reports_.emplace(report.experiment, report).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("deleted experiment \"", report.experiment, "\" appears twice"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "deleted experiment ", QuoteId(report.experiment), " appears twice"));
     }
   }
   return engine;

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "allot/engine.h"
+#include "allot/field_error.h"
 #include "allot/hash.h"
 #include "allot/posterior.h"
 #include "allot/status_macros.h"
@@ -50,7 +51,7 @@ absl::Status ExperimentRuntime::Start(absl::Time at) {
   MutexLock lock(&lifecycle_mu_);
   if (state() != ExperimentState::kCreated) {
     return absl::FailedPreconditionError(
-        absl::StrCat("experiment \"", config_.id, "\" was already started"));
+        absl::StrCat("experiment ", QuoteId(config_.id), " was already started"));
   }
   ALLOT_ASSIGN_OR_RETURN(AllocationHistory history,
                          AllocationHistory::Create(config_.id, config_.EffectiveSalt(),
@@ -73,7 +74,7 @@ absl::Status ExperimentRuntime::Stop(absl::Time at) {
   MutexLock lock(&lifecycle_mu_);
   if (state() != ExperimentState::kRunning) {
     return absl::FailedPreconditionError(
-        absl::StrCat("experiment \"", config_.id, "\" is not running"));
+        absl::StrCat("experiment ", QuoteId(config_.id), " is not running"));
   }
   ALLOT_RETURN_IF_ERROR(CheckClock("stop time", at));
   stop_us_.store(absl::ToUnixMicros(at), std::memory_order_release);
@@ -86,8 +87,8 @@ absl::Status ExperimentRuntime::CheckClock(absl::string_view what, absl::Time t)
   if (t < clock) {
     return absl::InvalidArgumentError(
         absl::StrCat("time going backward: ", what, " ", FormatRfc3339(t),
-                     " is before the last advance of experiment \"", config_.id, "\" at ",
-                     FormatRfc3339(clock)));
+                     " is before the last advance of experiment ", QuoteId(config_.id),
+                     " at ", FormatRfc3339(clock)));
   }
   return absl::OkStatus();
 }
@@ -142,12 +143,12 @@ absl::StatusOr<Assignment> ExperimentRuntime::AssignValid(
     std::optional<absl::Time> unit_start, bool* new_exposure) {
   if (state() == ExperimentState::kCreated) {
     return absl::FailedPreconditionError(
-        absl::StrCat("experiment \"", config_.id, "\" is not started"));
+        absl::StrCat("experiment ", QuoteId(config_.id), " is not started"));
   }
   if (now < start_) {
     return absl::FailedPreconditionError(
-        absl::StrCat("assignment time ", FormatRfc3339(now), " is before experiment \"",
-                     config_.id, "\" started at ", FormatRfc3339(start_)));
+        absl::StrCat("assignment time ", FormatRfc3339(now), " is before experiment ",
+                     QuoteId(config_.id), " started at ", FormatRfc3339(start_)));
   }
   ALLOT_RETURN_IF_ERROR(CheckClock("assignment time", now));
   const bool stopped =
@@ -194,7 +195,7 @@ absl::StatusOr<OutcomeDisposition> ExperimentRuntime::RecordOutcome(
   }
   if (state() == ExperimentState::kCreated) {
     return absl::FailedPreconditionError(
-        absl::StrCat("experiment \"", config_.id, "\" is not started"));
+        absl::StrCat("experiment ", QuoteId(config_.id), " is not started"));
   }
   ALLOT_RETURN_IF_ERROR(CheckClock("outcome time", time));
   ALLOT_ASSIGN_OR_RETURN(OutcomeDisposition d,
@@ -218,7 +219,7 @@ absl::StatusOr<OutcomeDisposition> ExperimentRuntime::RecordOutcome(
 absl::StatusOr<AllocationHistory> ExperimentRuntime::History() const {
   if (state() == ExperimentState::kCreated) {
     return absl::FailedPreconditionError(
-        absl::StrCat("experiment \"", config_.id, "\" is not started"));
+        absl::StrCat("experiment ", QuoteId(config_.id), " is not started"));
   }
   return assigner_->history();
 }
