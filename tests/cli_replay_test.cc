@@ -197,6 +197,13 @@ TEST(CliReplayTest, RestoreRefusesAnExperimentFileThatDiffersFromTheSnapshot) {
        "arms[0].id is \"c\" in the experiment file but \"a\" in the snapshot"},
       {absl::StrCat(kThreeArms, "[policy]\nfloor = 0.2\n"),
        "policy.floor is 0.2 in the experiment file but 0.01 in the snapshot"},
+      {absl::StrCat(kThreeArms, "[estimate]\nmethod = \"pooled\"\n"),
+       "estimate.method is pooled in the experiment file but epoch_adjusted in the "
+       "snapshot"},
+      {absl::StrCat(kThreeArms, "[estimate]\nhalf_life = \"3h\"\n"),
+       "estimate.half_life is 3h in the experiment file but 0 in the snapshot"},
+      {absl::StrCat(kThreeArms, "[schedule]\nretention = \"3h\"\n"),
+       "schedule.retention is 3h in the experiment file but unset in the snapshot"},
   };
   for (const Case& c : cases) {
     WriteBytes(dir + "/other.toml", c.toml);

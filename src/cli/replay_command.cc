@@ -75,6 +75,10 @@ std::string Show(const T& value) {
 }
 std::string Show(const std::string& value) { return QuoteId(value); }
 std::string Show(absl::Duration value) { return absl::FormatDuration(value); }
+std::string Show(const std::optional<absl::Duration>& value) {
+  return value.has_value() ? absl::FormatDuration(*value) : "unset";
+}
+std::string Show(EstimateMethod value) { return std::string(EstimateMethodName(value)); }
 std::string Show(PolicyKind value) { return std::string(PolicyKindName(value)); }
 std::string Show(MetricKind value) {
   return value == MetricKind::kBinary ? "binary" : "continuous";
@@ -123,6 +127,9 @@ std::string ConfigDifference(const ExperimentConfig& file,
   check("schedule.interval", file.schedule.interval, snapshot.schedule.interval);
   check("schedule.conversion_window", file.schedule.conversion_window,
         snapshot.schedule.conversion_window);
+  check("schedule.retention", file.schedule.retention, snapshot.schedule.retention);
+  check("estimate.method", file.estimate.method, snapshot.estimate.method);
+  check("estimate.half_life", file.estimate.half_life, snapshot.estimate.half_life);
   return diff;
 }
 
