@@ -138,17 +138,17 @@ Reference MonteCarlo(const std::vector<double>& mean, const Matrix& cov, int64_t
   return ref;
 }
 
-// Checks against the Monte Carlo reference. P(best): the reference's
-// standard error is at most 0.5 / sqrt(draws) (5e-5 at 10^8 draws) and the
-// library's at most 1e-4 (its stopping rule); the tolerance is 4.5 combined
-// standard errors, 5e-4 at 10^8 draws. Expected loss: the same multiple of
-// its scale, the largest standard deviation of an arm's difference from the
-// leader (the reference's standard error, printed, is below 1e-4 of it at
-// 10^8 draws; the library stops at 1e-4 of it per arm).
+// Checks against the Monte Carlo reference of 10^8 draws: issue 13's target
+// is P(best) accurate to 5e-4, and the reference's standard error is at
+// most 0.5 / sqrt(10^8) = 5e-5, a tenth of it, so |p - MC| <= 5e-4 is the
+// check (the library stops at a standard error of 1e-4; measured errors
+// are printed). Expected loss: the same 5e-4 times its scale, the largest
+// standard deviation of an arm's difference from the leader (the
+// reference's standard error, printed, is below 1e-4 of it).
 void CheckAgainstMonteCarlo(const std::vector<double>& mean, const Matrix& cov,
                             int64_t draws) {
-  const double mc_se = 0.5 / std::sqrt(static_cast<double>(draws));
-  const double tolerance = 4.5 * std::sqrt(mc_se * mc_se + 1e-4 * 1e-4);
+  ASSERT_GE(draws, 100'000'000);
+  const double tolerance = 5e-4;
   const int k = static_cast<int>(mean.size());
   absl::StatusOr<CorrelatedBest> best = CorrelatedProbabilityBest(mean, cov, kHigher);
   ASSERT_TRUE(best.ok()) << best.status();
@@ -180,15 +180,12 @@ TEST(CorrelatedBestTest, MatchesMonteCarloThreeArms) {
   CheckAgainstMonteCarlo(Means(3), EpochLikeCovariance(3), 100'000'000);
 }
 
-// 10^8 draws for K = 5 and 10 would take the test past its time budget;
-// 2 x 10^7 give a standard error of at most 1.1e-4 and a tolerance of
-// 6.8e-4.
 TEST(CorrelatedBestTest, MatchesMonteCarloFiveArms) {
-  CheckAgainstMonteCarlo(Means(5), EpochLikeCovariance(5), 20'000'000);
+  CheckAgainstMonteCarlo(Means(5), EpochLikeCovariance(5), 100'000'000);
 }
 
 TEST(CorrelatedBestTest, MatchesMonteCarloTenArms) {
-  CheckAgainstMonteCarlo(Means(10), EpochLikeCovariance(10), 20'000'000);
+  CheckAgainstMonteCarlo(Means(10), EpochLikeCovariance(10), 100'000'000);
 }
 
 TEST(CorrelatedBestTest, TwoArmsMatchClosedForm) {
