@@ -27,6 +27,7 @@
 #include "boost/math/distributions/normal.hpp"
 #include "boost/math/distributions/students_t.hpp"
 #include "gtest/gtest.h"
+#include "tests/best_of.h"
 
 namespace allot {
 namespace {
@@ -89,19 +90,8 @@ Reference TangentReference(const std::vector<ArmPosterior>& arms, Direction dire
   return ref;
 }
 
-std::vector<double> Best(const std::vector<ArmPosterior>& arms,
-                         Direction direction = kHigher, uint64_t seed = 1) {
-  absl::StatusOr<std::vector<double>> p = ProbabilityBest(arms, direction, seed);
-  EXPECT_TRUE(p.ok()) << p.status();
-  return p.ok() ? *p : std::vector<double>(arms.size(), -1.0);
-}
-
-std::vector<double> Loss(const std::vector<ArmPosterior>& arms,
-                         Direction direction = kHigher, uint64_t seed = 1) {
-  absl::StatusOr<std::vector<double>> loss = ExpectedLoss(arms, direction, seed);
-  EXPECT_TRUE(loss.ok()) << loss.status();
-  return loss.ok() ? *loss : std::vector<double>(arms.size(), -1.0);
-}
+using test::Best;
+using test::Loss;
 
 // Checks P(best), and when `check_loss` the expected losses, against the
 // reference in both directions.

@@ -21,6 +21,7 @@
 #include "boost/math/distributions/normal.hpp"
 #include "boost/math/quadrature/gauss.hpp"
 #include "gtest/gtest.h"
+#include "tests/best_of.h"
 
 namespace allot {
 namespace {
@@ -278,19 +279,8 @@ double FiveSigma(double p, double draws) {
   return 5.0 * std::sqrt(p * (1.0 - p) / draws);
 }
 
-std::vector<double> Best(const std::vector<ArmPosterior>& arms,
-                         Direction direction = kHigher, uint64_t seed = 1) {
-  absl::StatusOr<std::vector<double>> p = ProbabilityBest(arms, direction, seed);
-  EXPECT_TRUE(p.ok()) << p.status();
-  return p.ok() ? *p : std::vector<double>(arms.size(), -1.0);
-}
-
-std::vector<double> Loss(const std::vector<ArmPosterior>& arms,
-                         Direction direction = kHigher, uint64_t seed = 1) {
-  absl::StatusOr<std::vector<double>> loss = ExpectedLoss(arms, direction, seed);
-  EXPECT_TRUE(loss.ok()) << loss.status();
-  return loss.ok() ? *loss : std::vector<double>(arms.size(), -1.0);
-}
+using test::Best;
+using test::Loss;
 
 TEST(ProbabilityBestTest, TwoBetaArmsMatchClosedForm) {
   struct Case {
