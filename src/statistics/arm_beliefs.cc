@@ -61,7 +61,7 @@ std::string ApplyEpochAdjusted(const std::vector<std::vector<Aggregate>>& by_epo
     e.mean = fit->mean[a];
     e.variance_of_mean = fit->covariance[a][a];
     // Continuous: the t of the fit's mean (infinite for binary metrics).
-    e.degrees_of_freedom = std::max(1.0, fit->degrees_of_freedom[a]);
+    e.degrees_of_freedom = fit->degrees_of_freedom[a];
   }
   if (correlated) out.correlation = std::move(correlation);
   return "";

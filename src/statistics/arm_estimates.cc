@@ -56,35 +56,6 @@ double Moderated(double prior_variance, const Aggregate& g) {
   return (kPriorDf * prior_variance + SumOfSquares(g)) / ModeratedDf(g);
 }
 
-// Welch-Satterthwaite degrees of freedom of a sum of variance terms: add
-// each term c with its degrees of freedom, then Df(). Terms of 0 carry no
-// weight; +inf without any variance (the t is then never built: PosteriorOf
-// keeps the prior).
-// The result lies between the smallest df of a term and the sum of all
-// terms' df; it is clamped there so that rounding cannot take it below
-// kPriorDf (the smallest valid Student t df), and one term gives its own df
-// exactly.
-struct Satterthwaite {
-  double sum = 0;
-  double sum_sq_over_df = 0;
-  double min_df = std::numeric_limits<double>::infinity();
-  double total_df = 0;
-  int terms = 0;
-  void Add(double c, double df) {
-    if (!(c > 0)) return;
-    sum += c;
-    sum_sq_over_df += c * c / df;
-    min_df = std::min(min_df, df);
-    total_df += df;
-    ++terms;
-  }
-  double Df() const {
-    if (terms == 0) return std::numeric_limits<double>::infinity();
-    if (terms == 1) return min_df;
-    return std::clamp(sum * sum / sum_sq_over_df, min_df, total_df);
-  }
-};
-
 }  // namespace
 
 double Aggregate::SampleVariance() const {

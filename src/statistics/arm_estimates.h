@@ -58,6 +58,7 @@
 #ifndef ALLOT_SRC_STATISTICS_ARM_ESTIMATES_H_
 #define ALLOT_SRC_STATISTICS_ARM_ESTIMATES_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -67,6 +68,36 @@
 #include "allot/posterior.h"
 
 namespace allot::internal {
+
+// Welch-Satterthwaite degrees of freedom of a sum of variance terms
+// (Satterthwaite, Biometrics Bulletin 2, 1946): add
+// each term c with its degrees of freedom, then Df(). Terms of 0 carry no
+// weight; +inf without any variance (the t is then never built: PosteriorOf
+// keeps the prior).
+// The result lies between the smallest df of a term and the sum of all
+// terms' df; it is clamped there so that rounding cannot take it below
+// kPriorDf (the smallest valid Student t df), and one term gives its own df
+// exactly.
+struct Satterthwaite {
+  double sum = 0;
+  double sum_sq_over_df = 0;
+  double min_df = std::numeric_limits<double>::infinity();
+  double total_df = 0;
+  int terms = 0;
+  void Add(double c, double df) {
+    if (!(c > 0)) return;
+    sum += c;
+    sum_sq_over_df += c * c / df;
+    min_df = std::min(min_df, df);
+    total_df += df;
+    ++terms;
+  }
+  double Df() const {
+    if (terms == 0) return std::numeric_limits<double>::infinity();
+    if (terms == 1) return min_df;
+    return std::clamp(sum * sum / sum_sq_over_df, min_df, total_df);
+  }
+};
 
 // Count, sum and sum of squares of the outcomes of matured units.
 struct Aggregate {

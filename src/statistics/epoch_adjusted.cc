@@ -147,14 +147,13 @@ absl::StatusOr<EpochAdjustedEstimate> EstimateEpochAdjusted(
   std::vector<double> df(k, std::numeric_limits<double>::infinity());
   if (metric == MetricKind::kContinuous) {
     for (int a = 0; a < k; ++a) {
-      double sum = 0, sum_sq = 0;
+      Satterthwaite satterthwaite;
       for (int j = 0; j < m; ++j) {
-        const double c = l(a, j) * l(a, j) * var_ybar(j);
-        sum += c;
-        sum_sq +=
-            c * c / static_cast<double>(by_epoch[cells[j].first][cells[j].second].n);
+        satterthwaite.Add(
+            l(a, j) * l(a, j) * var_ybar(j),
+            static_cast<double>(by_epoch[cells[j].first][cells[j].second].n));
       }
-      if (sum_sq > 0) df[a] = sum * sum / sum_sq;
+      df[a] = satterthwaite.Df();
     }
   }
 
