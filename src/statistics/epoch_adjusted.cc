@@ -84,77 +84,85 @@ absl::StatusOr<EpochAdjustedEstimate> EstimateEpochAdjusted(
   const double all_units = std::accumulate(epoch_units.begin(), epoch_units.end(), 0.0);
   const int m = static_cast<int>(cells.size());
 
-  // Reduced normal system C tau = Q ybar, epoch effects eliminated.
+  // Reduced normal system C tau = Q ybar, epoch effects eliminated, with
+  // C = sum_e (diag(n_e) - n_e n_e^T / N_e). tau_0 = 0; the rest from the
+  // grounded system, positive definite when the arms are connected:
+  // G = C^-1 with row and column 0 zero.
   Eigen::MatrixXd c = Eigen::MatrixXd::Zero(k, k);
-  Eigen::MatrixXd q = Eigen::MatrixXd::Zero(k, m);
+  Eigen::MatrixXd n_e(k, epochs);  // per-epoch (weighted) counts
   for (int e = 0; e < epochs; ++e) {
+    for (int a = 0; a < k; ++a) n_e(a, e) = n_of(e, a);
     if (epoch_units[e] == 0) continue;
-    for (int a = 0; a < k; ++a) {
-      const double na = n_of(e, a);
-      if (na == 0) continue;
-      c(a, a) += na;
-      for (int b = 0; b < k; ++b) c(a, b) -= na * n_of(e, b) / epoch_units[e];
-    }
+    c.diagonal() += n_e.col(e);
+    c.noalias() -= n_e.col(e) * n_e.col(e).transpose() / epoch_units[e];
   }
-  for (int j = 0; j < m; ++j) {
-    const auto [e, b] = cells[j];
-    const double nb = n_of(e, b);
-    q(b, j) += nb;
-    for (int a = 0; a < k; ++a) q(a, j) -= n_of(e, a) * nb / epoch_units[e];
-  }
-  // tau_0 = 0; the rest from the grounded system, positive definite when
-  // the arms are connected.
-  Eigen::MatrixXd t = Eigen::MatrixXd::Zero(k, m);  // tau = t ybar
+  Eigen::MatrixXd g = Eigen::MatrixXd::Zero(k, k);
   if (k > 1) {
-    Eigen::LDLT<Eigen::MatrixXd> ldlt(c.bottomRightCorner(k - 1, k - 1));
-    t.bottomRows(k - 1) = ldlt.solve(q.bottomRows(k - 1));
+    g.bottomRightCorner(k - 1, k - 1) =
+        Eigen::LDLT<Eigen::MatrixXd>(c.bottomRightCorner(k - 1, k - 1))
+            .solve(Eigen::MatrixXd::Identity(k - 1, k - 1));
   }
-  // mu_e = sum_a n_ea (ybar_ea - tau_a) / N_e; m_a = sum_e s_e mu_e + tau_a.
-  // The level sum_e s_e mu_e is sum_j (s_e n_j / N_e) ybar_j, less
-  // sum_a c_a tau_a with c_a = sum_e s_e n_ea / N_e: O(cells + K cells).
-  Eigen::RowVectorXd level(m);
-  Eigen::RowVectorXd c_tau = Eigen::RowVectorXd::Zero(k);
+  // Cell j = (e, b) with weight n_j enters tau through column j of
+  // G Q, n_j (G_b - u_e) with u_e = G n_e / N_e. Epoch effects are
+  // mu_e = sum_a n_ea (ybar_ea - tau_a) / N_e, and arm a's mean at the
+  // experiment's mix (shares s_e = N_e / N) is m_a = sum_e s_e mu_e + tau_a
+  // = sum_j l_aj ybar_j with
+  //   l_aj = n_j (G_ab - u_ea + s_e / N_e - r_b + h_e),
+  // r = G c and h_e = c . u_e for c_a = sum_e s_e n_ea / N_e (the level's
+  // weight on tau_a). Each column of l is built as it is used: O(cells K^2)
+  // time, O(epochs K) memory.
+  Eigen::MatrixXd u(k, epochs);
+  Eigen::VectorXd level_weight = Eigen::VectorXd::Zero(k);  // c above
+  for (int e = 0; e < epochs; ++e) {
+    if (epoch_units[e] == 0) {
+      u.col(e).setZero();
+      continue;
+    }
+    u.col(e).noalias() = g * n_e.col(e) / epoch_units[e];
+    level_weight += n_e.col(e) / all_units;  // s_e / N_e = 1 / N
+  }
+  const Eigen::VectorXd r = g * level_weight;
+  const Eigen::VectorXd h = u.transpose() * level_weight;
+  auto column = [&](int j, Eigen::VectorXd& l, Eigen::VectorXd& t) {
+    const auto [e, b] = cells[j];
+    const double nj = n_of(e, b);
+    t.noalias() = nj * (g.col(b) - u.col(e));
+    l = t.array() + nj * (1.0 / all_units - r(b) + h(e));
+  };
+  Eigen::VectorXd mean = Eigen::VectorXd::Zero(k), effect = Eigen::VectorXd::Zero(k);
+  Eigen::VectorXd l(k), t(k);
   for (int j = 0; j < m; ++j) {
-    const auto [e, a] = cells[j];
-    const double s = epoch_units[e] / all_units;
-    level(j) = s * n_of(e, a) / epoch_units[e];
-    c_tau(a) += level(j);
+    const double ybar = by_epoch[cells[j].first][cells[j].second].Mean();
+    column(j, l, t);
+    mean += ybar * l;
+    effect += ybar * t;
   }
-  level -= c_tau * t;
-  Eigen::MatrixXd l = t;  // m = l ybar
-  l.rowwise() += level;
-
-  Eigen::VectorXd ybar(m);
-  for (int j = 0; j < m; ++j) {
-    ybar(j) = by_epoch[cells[j].first][cells[j].second].Mean();
-  }
-  const Eigen::VectorXd mean = l * ybar;
   std::vector<double> shares(epochs);
   for (int e = 0; e < epochs; ++e) shares[e] = epoch_units[e] / all_units;
   const std::vector<std::vector<double>> v = PerUnitVariances(
       by_epoch, k, metric, shares, std::vector<double>(mean.data(), mean.data() + k));
-  Eigen::VectorXd var_ybar(m);
+  // The sandwich sum_j l_j l_j^T v_j / n_j, and the Welch-Satterthwaite
+  // degrees of freedom of each mean (continuous metrics): cell j's variance
+  // is estimated on nu_j = d0 + n_j - 1 = n_j degrees of freedom (the
+  // moderated variance, d0 = 1; raw counts, not discounted ones).
+  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(k, k);
+  std::vector<Satterthwaite> satterthwaite(k);
   for (int j = 0; j < m; ++j) {
-    const auto [e, a] = cells[j];
-    var_ybar(j) = v[e][a] / n_of(e, a);
+    const auto [e, b] = cells[j];
+    const double var_ybar = v[e][b] / n_of(e, b);
+    column(j, l, t);
+    cov.selfadjointView<Eigen::Lower>().rankUpdate(l, var_ybar);
+    if (metric == MetricKind::kContinuous) {
+      for (int a = 0; a < k; ++a) {
+        satterthwaite[a].Add(l(a) * l(a) * var_ybar,
+                             static_cast<double>(by_epoch[e][b].n));
+      }
+    }
   }
-  const Eigen::VectorXd effect = t * ybar;
-  const Eigen::MatrixXd cov = l * var_ybar.asDiagonal() * l.transpose();
-  // Welch-Satterthwaite degrees of freedom of each mean (continuous
-  // metrics): m_a = sum_j l_aj ybar_j with cell j's variance estimated on
-  // nu_j = d0 + n_j - 1 = n_j degrees of freedom (the moderated variance,
-  // d0 = 1; raw counts, not discounted ones).
+  cov = cov.selfadjointView<Eigen::Lower>();
   std::vector<double> df(k, std::numeric_limits<double>::infinity());
   if (metric == MetricKind::kContinuous) {
-    for (int a = 0; a < k; ++a) {
-      Satterthwaite satterthwaite;
-      for (int j = 0; j < m; ++j) {
-        satterthwaite.Add(
-            l(a, j) * l(a, j) * var_ybar(j),
-            static_cast<double>(by_epoch[cells[j].first][cells[j].second].n));
-      }
-      df[a] = satterthwaite.Df();
-    }
+    for (int a = 0; a < k; ++a) df[a] = satterthwaite[a].Df();
   }
 
   EpochAdjustedEstimate out;
