@@ -94,6 +94,16 @@ TEST(CliWeightsTest, PerEpochArmsAndMethods) {
   EXPECT_NEAR(
       (*fit)["arms"]["b"]["mean"].GetDouble() - (*fit)["arms"]["a"]["mean"].GetDouble(),
       0.02, 0.003);
+  // Two epochs, a seen in one: the fit's means are correlated, and the
+  // output says how (symmetric, unit diagonal); independent estimates
+  // print none.
+  ASSERT_TRUE(fit->HasMember("correlation"));
+  const rapidjson::Value& corr = (*fit)["correlation"];
+  ASSERT_EQ(corr.Size(), 2u);
+  EXPECT_DOUBLE_EQ(corr[0][0].GetDouble(), 1.0);
+  EXPECT_DOUBLE_EQ(corr[0][1].GetDouble(), corr[1][0].GetDouble());
+  EXPECT_GT(std::abs(corr[0][1].GetDouble()), 0.01);
+  EXPECT_FALSE(pooled->HasMember("correlation"));
   auto period = run("period_weighted");
   EXPECT_STREQ((*period)["method"].GetString(), "period_weighted");
   EXPECT_GT((*period)["arms"]["b"]["p_best"].GetDouble(), 0.8);

@@ -249,6 +249,18 @@ absl::Status RunWeights(const WeightsArgs& args) {
     w.EndObject();
   }
   w.EndObject();
+  if (!beliefs.correlation.empty()) {
+    // The epoch-adjusted means are correlated: the correlation P(best) used,
+    // rows and columns in --arm order.
+    w.Key("correlation");
+    w.StartArray();
+    for (const std::vector<double>& row : beliefs.correlation) {
+      w.StartArray();
+      for (const double r : row) w.Double(r);
+      w.EndArray();
+    }
+    w.EndArray();
+  }
   w.EndObject();
   std::cout << buffer.GetString() << "\n";
   return absl::OkStatus();
