@@ -171,8 +171,10 @@ absl::Status ValidateScenario(const Scenario& s) {
     }
     const absl::Status valid = RenameField(ValidateExperimentConfig(p.config), "policy.",
                                            absl::StrCat(prefix, "."));
+    const absl::Status estimate =
+        RenameField(valid, "estimate.", absl::StrCat(prefix, ".estimate."));
     ALLOT_RETURN_IF_ERROR(
-        RenameField(valid, "estimate.", absl::StrCat(prefix, ".estimate.")));
+        RenameField(estimate, "decision.", absl::StrCat(prefix, ".decision.")));
   }
   const double total =
       per_replicate * s.replicates * static_cast<double>(s.policies.size());

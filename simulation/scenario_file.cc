@@ -330,8 +330,15 @@ absl::Status ReadPolicies(const toml::node& node, Scenario& scenario, FieldLines
       }
       ALLOT_RETURN_IF_ERROR(internal::ReadEstimateTable(*t, path, spec.config, lines));
     }
+    // And decide by its own rule (`decision = { rule = "p_best" }`).
+    if (const toml::node* decision = table->get("decision")) {
+      const std::string path = absl::StrCat(prefix, ".decision");
+      ALLOT_ASSIGN_OR_RETURN(const toml::table* t, ReadTable(*decision, path, lines));
+      ALLOT_RETURN_IF_ERROR(internal::ReadDecisionTable(*t, path, spec.config, lines));
+    }
     ALLOT_RETURN_IF_ERROR(internal::ReadPolicyTable(
-        *table, prefix, {"name", "half_life", "estimate"}, spec.config, lines));
+        *table, prefix, {"name", "half_life", "estimate", "decision"}, spec.config,
+        lines));
     scenario.policies.push_back(std::move(spec));
   }
   return absl::OkStatus();

@@ -2,6 +2,7 @@
 
 #include "allot/simulation/summary.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "allot/policy.h"
 #include "allot/simulation/world.h"
 #include "allot/time_format.h"
+#include "boost/math/distributions/binomial.hpp"
 #include "boost/math/distributions/students_t.hpp"
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
@@ -19,10 +21,6 @@ namespace allot::sim {
 namespace {
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
-double Rate(int64_t count, size_t total) {
-  return total == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(total);
-}
 
 void Number(Writer& w, double v) {
   if (std::isfinite(v)) {
@@ -47,6 +45,17 @@ void WriteEstimate(Writer& w, absl::string_view name, const Estimate& e) {
   Number(w, e.high);
   w.EndArray();
   w.EndObject();
+}
+
+// "NAME_rate": rate, "NAME_ci95": [lo, hi].
+void WriteProportion(Writer& w, absl::string_view name, const Proportion& p) {
+  Key(w, absl::StrCat(name, "_rate"));
+  Number(w, p.rate);
+  Key(w, absl::StrCat(name, "_ci95"));
+  w.StartArray();
+  Number(w, p.low);
+  Number(w, p.high);
+  w.EndArray();
 }
 
 // Counts and totals: no decimals once large, more below.
@@ -74,6 +83,11 @@ std::string PercentCell(const Estimate& e, bool sign) {
   if (e.n == 0) return "n/a";
   return absl::StrCat(Percent(e.mean, sign), " [", Percent(e.low, sign), ", ",
                       Percent(e.high, sign), "]");
+}
+
+std::string RateCell(const Proportion& p) {
+  if (p.n == 0) return "n/a";
+  return absl::StrCat(Percent(p.rate), " [", Percent(p.low), ", ", Percent(p.high), "]");
 }
 
 // Quotes a CSV field when it needs it (RFC 4180).
@@ -128,6 +142,55 @@ Estimate MeanWithInterval(absl::Span<const double> values) {
   return e;
 }
 
+Proportion WilsonInterval(int64_t count, int64_t n) {
+  Proportion p;
+  p.count = count;
+  p.n = n;
+  if (n <= 0) return p;
+  const double z = 1.959963984540054;  // the Normal's 0.975 quantile
+  const double nn = static_cast<double>(n);
+  p.rate = static_cast<double>(count) / nn;
+  const double centre = (p.rate + z * z / (2 * nn)) / (1 + z * z / nn);
+  const double half = z / (1 + z * z / nn) *
+                      std::sqrt(p.rate * (1 - p.rate) / nn + z * z / (4 * nn * nn));
+  // Exactly 0 and 1 at the ends (the formula gives them up to rounding).
+  p.low = count == 0 ? 0.0 : std::max(0.0, centre - half);
+  p.high = count == n ? 1.0 : std::min(1.0, centre + half);
+  return p;
+}
+
+Median KaplanMeierMedian(absl::Span<const double> times) {
+  Median m;
+  std::vector<double> events;
+  for (double t : times) {
+    if (std::isnan(t)) {
+      ++m.censored;
+    } else {
+      events.push_back(t);
+    }
+  }
+  m.events = static_cast<int64_t>(events.size());
+  const int64_t n = m.events + m.censored;
+  if (n == 0) return m;
+  std::sort(events.begin(), events.end());
+  // Every censoring is at the horizon, after all events: the Kaplan-Meier
+  // curve is 1 - j / n after the j-th event, so the median is the first
+  // event time t_(j) with j / n >= 1/2, and the order statistics
+  // t_(l), t_(u) with l, u from Binomial(n, 1/2) cover the true median
+  // with probability >= 95%.
+  auto order = [&](int64_t j) {  // 1-based; NaN beyond the events
+    return j >= 1 && j <= m.events ? events[j - 1] : std::nan("");
+  };
+  m.median = order((n + 1) / 2);
+  const boost::math::binomial_distribution<double> binomial(static_cast<double>(n), 0.5);
+  // l: the largest with P(X < l) <= 2.5%; u = n + 1 - l.
+  int64_t l = 0;
+  while (l + 1 <= n && boost::math::cdf(binomial, static_cast<double>(l)) <= 0.025) ++l;
+  m.low = l >= 1 ? order(l) : 0.0;
+  m.high = l >= 1 ? order(n + 1 - l) : std::nan("");
+  return m;
+}
+
 Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> outcomes) {
   Summary summary;
   summary.scenario = scenario.name;
@@ -142,12 +205,15 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
     s.name = scenario.policies[p].name;
     s.kind = std::string(PolicyKindName(scenario.policies[p].config.policy.kind));
     std::vector<double> regret, conversions, lift, share_best, moved, tv, ever, hours,
-        simpson, pooled, best_after;
+        simpson, pooled, best_after, regret_diff, conversions_diff;
     int64_t correct = 0, wrong = 0, srm = 0;
     s.mean_regret_curve.assign(kRegretCurvePoints, 0.0);
     for (const ReplicateOutcome& r : outcomes) {
       const PolicyOutcome& o = r.policies[p];
-      const double base = r.policies[static_cast<size_t>(scenario.baseline)].conversions;
+      const PolicyOutcome& fixed = r.policies[static_cast<size_t>(scenario.baseline)];
+      const double base = fixed.conversions;
+      regret_diff.push_back(o.regret - fixed.regret);
+      conversions_diff.push_back(o.conversions - fixed.conversions);
       regret.push_back(o.regret);
       conversions.push_back(o.conversions);
       lift.push_back(base != 0 ? (o.conversions - base) / std::abs(base) : std::nan(""));
@@ -172,6 +238,9 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
     s.regret = MeanWithInterval(regret);
     s.conversions = MeanWithInterval(conversions);
     s.lift_vs_fixed = MeanWithInterval(lift);
+    s.regret_vs_fixed = MeanWithInterval(regret_diff);
+    s.conversions_vs_fixed = MeanWithInterval(conversions_diff);
+    s.hours_to_winner = KaplanMeierMedian(hours);
     s.share_best = MeanWithInterval(share_best);
     s.share_best_after_change = MeanWithInterval(best_after);
     s.moved_share = MeanWithInterval(moved);
@@ -180,9 +249,10 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
     s.time_to_winner_hours = MeanWithInterval(hours);
     s.simpson_wrong_share = MeanWithInterval(simpson);
     s.pooled_wrong_share = MeanWithInterval(pooled);
-    s.winner_correct_rate = Rate(correct, n);
-    s.wrong_winner_rate = Rate(wrong, n);
-    s.srm_alarm_rate = Rate(srm, n);
+    const auto replicates = static_cast<int64_t>(n);
+    s.winner_correct = WilsonInterval(correct, replicates);
+    s.wrong_winner = WilsonInterval(wrong, replicates);
+    s.srm_alarm = WilsonInterval(srm, replicates);
     summary.policies.push_back(std::move(s));
   }
   return summary;
@@ -226,6 +296,8 @@ std::string SummaryJson(const Summary& summary) {
     WriteEstimate(w, "moved_share", p.moved_share);
     WriteEstimate(w, "tv_bound", p.tv_bound);
     WriteEstimate(w, "ever_moved_share", p.ever_moved_share);
+    WriteEstimate(w, "regret_vs_fixed", p.regret_vs_fixed);
+    WriteEstimate(w, "conversions_vs_fixed", p.conversions_vs_fixed);
     w.Key("time_to_winner_hours");
     w.StartObject();
     w.Key("mean");
@@ -237,13 +309,17 @@ std::string SummaryJson(const Summary& summary) {
     w.EndArray();
     w.Key("replicates_without");
     w.Int64(p.replicates_without_winner);
+    w.Key("median");  // Kaplan-Meier, null when not reached
+    Number(w, p.hours_to_winner.median);
+    w.Key("median_ci95");
+    w.StartArray();
+    Number(w, p.hours_to_winner.low);
+    Number(w, p.hours_to_winner.high);
+    w.EndArray();
     w.EndObject();
-    w.Key("winner_correct_rate");
-    Number(w, p.winner_correct_rate);
-    w.Key("wrong_winner_rate");
-    Number(w, p.wrong_winner_rate);
-    w.Key("srm_alarm_rate");
-    Number(w, p.srm_alarm_rate);
+    WriteProportion(w, "winner_correct", p.winner_correct);
+    WriteProportion(w, "wrong_winner", p.wrong_winner);
+    WriteProportion(w, "srm_alarm", p.srm_alarm);
     w.Key("leader_wrong_share");
     w.StartObject();
     WriteEstimate(w, "simpson", p.simpson_wrong_share);
@@ -263,10 +339,17 @@ std::string SummaryMarkdown(const Summary& s) {
       s.scenario, s.replicates, s.seed, Amount(s.horizon_hours) + "h");
   absl::StrAppend(&md, "| policy | regret | ", s.binary ? "conversions" : "total value",
                   " | vs fixed | on best arm | moved | TV bound | ever moved | hours to "
-                  "winner | correct winner | wrong winner | SRM alarms |\n",
+                  "correct winner (median) | correct winner | wrong winner | SRM alarms "
+                  "|\n",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const PolicySummary& p : s.policies) {
-    std::string hours = Cell(p.time_to_winner_hours, Amount);
+    const Median& m = p.hours_to_winner;
+    std::string hours =
+        m.events + m.censored == 0
+            ? "n/a"
+            : absl::StrCat(std::isnan(m.median) ? "> horizon" : Amount(m.median), " [",
+                           Amount(m.low), ", ",
+                           std::isnan(m.high) ? "> horizon" : Amount(m.high), "]");
     if (p.replicates_without_winner > 0) {
       absl::StrAppend(&hours, " (", p.replicates_without_winner, " none)");
     }
@@ -275,8 +358,8 @@ std::string SummaryMarkdown(const Summary& s) {
         Cell(p.conversions, Amount), " | ", PercentCell(p.lift_vs_fixed, true), " | ",
         PercentCell(p.share_best, false), " | ", Amount(p.moved_share.mean), " | ",
         Amount(p.tv_bound.mean), " | ", Percent(p.ever_moved_share.mean), " | ", hours,
-        " | ", Percent(p.winner_correct_rate), " | ", Percent(p.wrong_winner_rate), " | ",
-        Percent(p.srm_alarm_rate), " |\n");
+        " | ", RateCell(p.winner_correct), " | ", RateCell(p.wrong_winner), " | ",
+        RateCell(p.srm_alarm), " |\n");
   }
   absl::StrAppend(&md, "\nregret: expected ", s.binary ? "conversions" : "value",
                   " lost against the best arm of each moment; vs fixed: relative "
@@ -284,7 +367,9 @@ std::string SummaryMarkdown(const Summary& s) {
                   s.baseline,
                   " baseline on the same traffic; moved: sum over reallocations of the "
                   "share of returning units whose arm changed; TV bound: sum of the "
-                  "total-variation distances between consecutive weights.\n\n");
+                  "total-variation distances between consecutive weights; hours to "
+                  "correct winner: Kaplan-Meier median, replicates without one "
+                  "censored at the horizon; rates with Wilson 95% intervals.\n\n");
   absl::StrAppend(&md,
                   "Share of reports (past burn-in) whose leading arm is not the "
                   "truly best one, by estimate:\n\n"

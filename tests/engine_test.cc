@@ -304,6 +304,51 @@ TEST(EngineTest, OnlyMaturedUnitsCountAsTrials) {
   EXPECT_EQ((*reports)[0].arms[0].exposures + (*reports)[0].arms[1].exposures, 1);
 }
 
+// Runs SmallConfig-like `config` on 2,000 units at 5% and 25% and returns
+// the report due at 2h.
+ReallocationReport ReportOnAClearDifference(const ExperimentConfig& config) {
+  std::unique_ptr<Engine> engine = Started(config);
+  ExactConverter converter;
+  const std::vector<double> rate = {0.05, 0.25};
+  for (int i = 0; i < 2000; ++i) {
+    const absl::Time t = At(absl::Seconds(i));
+    const std::string unit = absl::StrCat("u", i);
+    absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
+    EXPECT_TRUE(a.ok());
+    if (a.ok() && converter.Next(a->arm, rate[a->arm])) {
+      EXPECT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
+    }
+  }
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      engine->Advance(At(absl::Hours(2)));
+  EXPECT_TRUE(reports.ok() && reports->size() == 1u);
+  return reports.ok() && !reports->empty() ? reports->front() : ReallocationReport{};
+}
+
+TEST(EngineTest, MinEffectWithholdsTheWinnerButNotTheElimination) {
+  // b leads a by 0.20; sure to exceed 0 but not 0.19.
+  ExperimentConfig config = SmallConfig();
+  config.decision.min_effect = 0.19;
+  const ReallocationReport r = ReportOnAClearDifference(config);
+  ASSERT_EQ(r.arms.size(), 2u);
+  EXPECT_GT(r.arms[1].advantage_low, 0);
+  EXPECT_LT(r.arms[1].advantage_low, 0.19);
+  EXPECT_EQ(r.winner, -1);
+  EXPECT_TRUE(r.arms[0].eliminated);
+}
+
+TEST(EngineTest, PBestRuleIsKeptForComparison) {
+  // The same data under the old rule names the same winner (P(best) > 0.999
+  // and the losses far apart) and still reports the bounds.
+  ExperimentConfig config = SmallConfig();
+  config.decision.rule = DecisionRule::kPBest;
+  config.decision.min_effect = 0.19;  // not read by this rule
+  const ReallocationReport r = ReportOnAClearDifference(config);
+  ASSERT_EQ(r.arms.size(), 2u);
+  EXPECT_EQ(r.winner, 1);
+  EXPECT_GT(r.arms[1].advantage_low, 0);
+}
+
 TEST(EngineTest, BurnInHoldsUntilTimeAndUnits) {
   std::unique_ptr<Engine> engine = Started(SmallConfig());
   // Nothing is due before start + burn_in.
@@ -321,6 +366,8 @@ TEST(EngineTest, BurnInHoldsUntilTimeAndUnits) {
   EXPECT_EQ((*due)[0].weights_after, (*due)[0].weights_before);
   EXPECT_EQ((*due)[0].epoch, 0);
   EXPECT_EQ((*due)[0].winner, -1);
+  // No bounds in burn-in.
+  EXPECT_TRUE(std::isnan((*due)[0].arms[0].advantage_low));
 }
 
 TEST(EngineTest, ReallocationsFollowTheGrid) {
@@ -360,6 +407,15 @@ TEST(EngineTest, ThompsonShiftsTrafficToTheBetterArm) {
   // Floor 0.01: w = 0.01 + 0.98 p.
   EXPECT_NEAR(r.weights_after[1], 0.01 + 0.98 * r.arms[1].p_best, 1e-12);
   EXPECT_EQ(r.winner, 1);
+  // The anytime-valid bounds behind the winner: b's advantage over a is
+  // surely positive, and a is eliminated. Their midpoint is the difference
+  // of the means (the bounds are symmetric around it).
+  EXPECT_GT(r.arms[1].advantage_low, 0);
+  EXPECT_TRUE(r.arms[0].eliminated);
+  EXPECT_FALSE(r.arms[1].eliminated);
+  EXPECT_NEAR((r.arms[1].advantage_low + r.arms[1].advantage_high) / 2,
+              r.arms[1].mean - r.arms[0].mean, 1e-12);
+  EXPECT_NEAR(r.arms[0].advantage_high, -r.arms[1].advantage_low, 1e-12);
   EXPECT_NEAR(r.arms[1].mean, 0.25, 0.01);
   EXPECT_LT(r.arms[1].ci95_low, r.arms[1].mean);
   EXPECT_GT(r.arms[1].ci95_high, r.arms[1].mean);

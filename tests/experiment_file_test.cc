@@ -75,6 +75,12 @@ retention = "14d"
 [estimate]
 method = "period_weighted"
 half_life = "72h"
+
+[decision]
+rule = "p_best"
+alpha = 0.01
+min_effect = 0.002
+horizon_units = 50000
 )toml";
 
 constexpr char kMinimal[] = R"toml(id = "minimal"
@@ -114,6 +120,10 @@ TEST(ExperimentFileTest, ParsesEveryField) {
   EXPECT_EQ(c->schedule.EffectiveRetention(), absl::Hours(14 * 24));
   EXPECT_EQ(c->estimate.half_life, absl::Hours(72));
   EXPECT_EQ(c->estimate.method, EstimateMethod::kPeriodWeighted);
+  EXPECT_EQ(c->decision.rule, DecisionRule::kPBest);
+  EXPECT_EQ(c->decision.alpha, 0.01);
+  EXPECT_EQ(c->decision.min_effect, 0.002);
+  EXPECT_EQ(c->decision.horizon_units, 50000);
 }
 
 TEST(ExperimentFileTest, MinimalFileGetsEveryDocumentedDefault) {
@@ -146,6 +156,10 @@ TEST(ExperimentFileTest, MinimalFileGetsEveryDocumentedDefault) {
   EXPECT_EQ(c->schedule.EffectiveRetention(), absl::Hours(72));
   EXPECT_EQ(c->estimate.half_life, absl::ZeroDuration());
   EXPECT_EQ(c->estimate.method, EstimateMethod::kEpochAdjusted);
+  EXPECT_EQ(c->decision.rule, DecisionRule::kConfidenceSequence);
+  EXPECT_EQ(c->decision.alpha, 0.05);
+  EXPECT_EQ(c->decision.min_effect, 0);
+  EXPECT_EQ(c->decision.horizon_units, 10000);
 }
 
 TEST(ExperimentFileTest, ParsesEveryShippedExample) {
@@ -257,6 +271,22 @@ INSTANTIATE_TEST_SUITE_P(
                 "estimate.method"},
         BadFile{"UnknownEstimateField", With("", "[estimate]\nhalflife = \"2h\"  # <-\n"),
                 "estimate.halflife"},
+        BadFile{"UnknownDecisionRule", With("", "[decision]\nrule = \"bayes\"  # <-\n"),
+                "decision.rule must be confidence_sequence or p_best, got \"bayes\""},
+        BadFile{"AlphaZero", With("", "[decision]\nalpha = 0  # <-\n"),
+                "decision.alpha must be in (0, 0.5], got 0"},
+        BadFile{"AlphaAboveHalf", With("", "[decision]\nalpha = 0.6  # <-\n"),
+                "decision.alpha must be in (0, 0.5], got 0.6"},
+        BadFile{"AlphaNaN", With("", "[decision]\nalpha = nan  # <-\n"),
+                "decision.alpha must be in (0, 0.5], got nan"},
+        BadFile{"NegativeMinEffect", With("", "[decision]\nmin_effect = -0.1  # <-\n"),
+                "decision.min_effect must be a finite number >= 0, got -0.1"},
+        BadFile{"InfiniteMinEffect", With("", "[decision]\nmin_effect = inf  # <-\n"),
+                "decision.min_effect must be a finite number >= 0, got inf"},
+        BadFile{"HorizonUnitsZero", With("", "[decision]\nhorizon_units = 0  # <-\n"),
+                "decision.horizon_units must be a finite number >= 1, got 0"},
+        BadFile{"UnknownDecisionField", With("", "[decision]\nlevel = 0.1  # <-\n"),
+                "decision.level"},
         BadFile{"OneArm", "id = \"exp\"\n[[arms]]  # <-\nid = \"a\"\n",
                 "arms must list 2 to 256 arms, got 1"},
         BadFile{"DuplicateArmId",

@@ -46,6 +46,9 @@ ReallocationReport SampleReport() {
   a.p_best = 0.125;
   a.expected_loss = 0.0625;
   a.exposures = 130;
+  a.advantage_low = -0.25;
+  a.advantage_high = -0.03125;
+  a.eliminated = true;
   ArmReport b = a;
   b.id = "b";
   b.units = 140;
@@ -57,6 +60,9 @@ ReallocationReport SampleReport() {
   b.p_best = 0.875;
   b.expected_loss = 0.0078125;
   b.exposures = 151;
+  b.advantage_low = 0.03125;
+  b.advantage_high = 0.25;
+  b.eliminated = false;
   r.arms = {a, b};
   r.srm_p = 0.5;
   r.late_outcomes = 4;
@@ -95,7 +101,7 @@ TEST(ReportsToJsonTest, EveryDocumentedField) {
     SCOPED_TRACE(want.id);
     ASSERT_TRUE(arms.HasMember(want.id.c_str()));
     const rapidjson::Value& arm = arms[want.id.c_str()];
-    EXPECT_EQ(arm.MemberCount(), 8u);
+    EXPECT_EQ(arm.MemberCount(), 10u);
     EXPECT_EQ(arm["units"].GetInt64(), want.units);
     EXPECT_EQ(arm["outcomes"].GetDouble(), want.outcomes);
     EXPECT_EQ(arm["mean"].GetDouble(), want.mean);
@@ -107,6 +113,10 @@ TEST(ReportsToJsonTest, EveryDocumentedField) {
     EXPECT_EQ(arm["p_best"].GetDouble(), want.p_best);
     EXPECT_EQ(arm["expected_loss"].GetDouble(), want.expected_loss);
     EXPECT_EQ(arm["exposures"].GetInt64(), want.exposures);
+    ASSERT_EQ(arm["advantage"].Size(), 2u);
+    EXPECT_EQ(arm["advantage"][0].GetDouble(), want.advantage_low);
+    EXPECT_EQ(arm["advantage"][1].GetDouble(), want.advantage_high);
+    EXPECT_EQ(arm["eliminated"].GetBool(), want.eliminated);
   }
   EXPECT_EQ(r["srm_p"].GetDouble(), 0.5);
   EXPECT_EQ(r["late_outcomes"].GetInt64(), 4);

@@ -158,7 +158,7 @@ TEST(SimulationTest, ThompsonBeatsTheFixedSplitOnAClearWinner) {
   EXPECT_EQ(fixed.moved_share.mean, 0);
   EXPECT_GT(thompson.tv_bound.mean, 0);
   EXPECT_LE(thompson.moved_share.mean, thompson.tv_bound.mean * 1.1 + 0.05);
-  EXPECT_EQ(thompson.wrong_winner_rate, 0);
+  EXPECT_EQ(thompson.wrong_winner.rate, 0);
 }
 
 TEST(SimulationTest, FalseWinnersAndSampleRatioAlarmsAreRareOnAA) {
@@ -171,9 +171,9 @@ TEST(SimulationTest, FalseWinnersAndSampleRatioAlarmsAreRareOnAA) {
                                          {"horizon = \"4d\"", "horizon = \"7d\""}});
   const Summary summary = RunAndSummarize(Parse(aa), 2);
   for (const PolicySummary& p : summary.policies) {
-    EXPECT_LT(p.wrong_winner_rate, 0.05) << p.name;
-    EXPECT_LT(p.srm_alarm_rate, 0.05) << p.name;
-    EXPECT_EQ(p.winner_correct_rate, 0) << p.name;
+    EXPECT_LT(p.wrong_winner.rate, 0.05) << p.name;
+    EXPECT_LT(p.srm_alarm.rate, 0.05) << p.name;
+    EXPECT_EQ(p.winner_correct.rate, 0) << p.name;
     EXPECT_EQ(p.regret.mean, 0) << p.name;
   }
 }

@@ -8,6 +8,7 @@
 #include "durability/state_codec.h"
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -201,10 +202,28 @@ TEST(StateCodecTest, KindNames) {
 }
 
 // The fields added to the config since the format was fixed (retention,
-// half-life; then the estimate method) are encoded last, after a create
-// record's config and after a snapshot's application data.
+// half-life; then the estimate method; then the decision rule with the
+// reports' bounds) are encoded last, after a create record's config and
+// after a snapshot's application data.
 constexpr size_t kMethodBytes = 1;
 constexpr size_t kExtensionBytes = 1 + 8 + kMethodBytes;  // retention unset, half-life
+constexpr size_t kDecisionBytes = 1 + 8 + 8 + 8;  // rule, alpha, min_effect, horizon
+constexpr size_t kBoundsBytes = 8 + 8 + 1;        // per arm of a report
+
+// The bytes of a snapshot's decision block: each experiment's decision and
+// its reports' bounds, then the final reports' bounds.
+size_t DecisionBlockBytes(const EngineState& state) {
+  size_t bytes = 0;
+  auto reports = [&](const std::vector<ReallocationReport>& all) {
+    for (const ReallocationReport& r : all) bytes += kBoundsBytes * r.arms.size();
+  };
+  for (const ExperimentRuntimeState& e : state.experiments) {
+    bytes += kDecisionBytes;
+    reports(e.reports);
+  }
+  reports(state.final_reports);
+  return bytes;
+}
 
 TEST(StateCodecTest, EveryTruncatedJournalRecordIsRefused) {
   for (const JournalRecord& r : EveryKind()) {
@@ -213,8 +232,9 @@ TEST(StateCodecTest, EveryTruncatedJournalRecordIsRefused) {
       // Cut just before the extension: a record written before it existed,
       // which must load (OlderBytesLoadWithTheDefaults).
       if (r.kind == JournalRecord::Kind::kCreate &&
-          (keep == bytes.size() - kExtensionBytes ||
-           keep == bytes.size() - kMethodBytes)) {
+          (keep == bytes.size() - kDecisionBytes - kExtensionBytes ||
+           keep == bytes.size() - kDecisionBytes - kMethodBytes ||
+           keep == bytes.size() - kDecisionBytes)) {
         continue;
       }
       absl::StatusOr<JournalRecord> got = DecodeJournalRecord(bytes.substr(0, keep));
@@ -254,12 +274,13 @@ TEST(StateCodecTest, EstimateMethodRoundTripsAndOlderBytesGetTheDefault) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->config.estimate.method, EstimateMethod::kPooled);
   // A record from before the method existed: the default.
-  got = DecodeJournalRecord(record.substr(0, record.size() - kMethodBytes));
+  got = DecodeJournalRecord(
+      record.substr(0, record.size() - kDecisionBytes - kMethodBytes));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->config.estimate.method, EstimateMethod::kEpochAdjusted);
   // An unknown method is corruption.
   std::string bad = record;
-  bad.back() = 3;
+  bad[record.size() - kDecisionBytes - 1] = 3;
   EXPECT_EQ(DecodeJournalRecord(bad).status().code(), absl::StatusCode::kDataLoss);
 
   EngineState state = BusyState();
@@ -271,11 +292,54 @@ TEST(StateCodecTest, EstimateMethodRoundTripsAndOlderBytesGetTheDefault) {
             EstimateMethod::kEpochAdjusted);
   EXPECT_EQ(decoded->experiments[1].config.estimate.method,
             EstimateMethod::kPeriodWeighted);
-  decoded = DecodeEngineState(
-      bytes.substr(0, bytes.size() - state.experiments.size() * kMethodBytes));
+  decoded =
+      DecodeEngineState(bytes.substr(0, bytes.size() - DecisionBlockBytes(state) -
+                                            state.experiments.size() * kMethodBytes));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->experiments[1].config.estimate.method,
             EstimateMethod::kEpochAdjusted);
+}
+
+TEST(StateCodecTest, DecisionAndReportBoundsRoundTripAndOlderBytesGetTheDefaults) {
+  JournalRecord create = Record(JournalRecord::Kind::kCreate);
+  create.config = CheckoutConfig();
+  create.config.decision = {DecisionRule::kPBest, 0.01, 0.5, 2500};
+  const std::string record = EncodeJournalRecord(create);
+  absl::StatusOr<JournalRecord> got = DecodeJournalRecord(record);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->config.decision.rule, DecisionRule::kPBest);
+  EXPECT_EQ(got->config.decision.alpha, 0.01);
+  EXPECT_EQ(got->config.decision.min_effect, 0.5);
+  EXPECT_EQ(got->config.decision.horizon_units, 2500);
+  got = DecodeJournalRecord(record.substr(0, record.size() - kDecisionBytes));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->config.decision.rule, DecisionRule::kConfidenceSequence);
+  EXPECT_EQ(got->config.decision.alpha, 0.05);
+  std::string bad = record;
+  bad[record.size() - kDecisionBytes] = 2;  // no such rule
+  EXPECT_EQ(DecodeJournalRecord(bad).status().code(), absl::StatusCode::kDataLoss);
+
+  // The busy state's reports past burn-in carry bounds; they survive, and
+  // bytes from before the block give reports without bounds (NaN).
+  const EngineState state = BusyState();
+  int bounded = 0;
+  for (const ReallocationReport& r : state.experiments[0].reports) {
+    for (const ArmReport& a : r.arms) bounded += !std::isnan(a.advantage_low);
+  }
+  ASSERT_GT(bounded, 0);
+  const std::string bytes = EncodeEngineState(state);
+  absl::StatusOr<EngineState> decoded = DecodeEngineState(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(ReportsToJson(decoded->experiments[0].reports),
+            ReportsToJson(state.experiments[0].reports));
+  decoded = DecodeEngineState(bytes.substr(0, bytes.size() - DecisionBlockBytes(state)));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  for (const ReallocationReport& r : decoded->experiments[0].reports) {
+    for (const ArmReport& a : r.arms) {
+      EXPECT_TRUE(std::isnan(a.advantage_low));
+      EXPECT_FALSE(a.eliminated);
+    }
+  }
 }
 
 // Bytes written before the extension (the same encoding without its last
@@ -284,8 +348,8 @@ TEST(StateCodecTest, OlderBytesLoadWithTheDefaults) {
   JournalRecord create = Record(JournalRecord::Kind::kCreate);
   create.config = CheckoutConfig();
   const std::string record = EncodeJournalRecord(create);
-  absl::StatusOr<JournalRecord> got =
-      DecodeJournalRecord(record.substr(0, record.size() - kExtensionBytes));
+  absl::StatusOr<JournalRecord> got = DecodeJournalRecord(
+      record.substr(0, record.size() - kDecisionBytes - kExtensionBytes));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->config.schedule.retention, std::nullopt);
   EXPECT_EQ(got->config.estimate.half_life, absl::ZeroDuration());
@@ -293,7 +357,8 @@ TEST(StateCodecTest, OlderBytesLoadWithTheDefaults) {
 
   const EngineState state = BusyState();
   const std::string bytes = EncodeEngineState(state);
-  const size_t old_size = bytes.size() - state.experiments.size() * kExtensionBytes;
+  const size_t old_size = bytes.size() - DecisionBlockBytes(state) -
+                          state.experiments.size() * kExtensionBytes;
   absl::StatusOr<EngineState> decoded = DecodeEngineState(bytes.substr(0, old_size));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   ASSERT_EQ(decoded->experiments.size(), 2u);
@@ -308,7 +373,8 @@ TEST(StateCodecTest, OlderBytesLoadWithTheDefaults) {
 }
 
 TEST(StateCodecTest, TruncatedEngineStateIsRefused) {
-  const std::string bytes = EncodeEngineState(BusyState());
+  const EngineState state = BusyState();
+  const std::string bytes = EncodeEngineState(state);
   // Every cut in the first 4 KB, then 500 spread over the rest.
   std::vector<size_t> cuts;
   for (size_t k = 0; k < std::min<size_t>(bytes.size(), 4096); ++k) cuts.push_back(k);
@@ -316,11 +382,14 @@ TEST(StateCodecTest, TruncatedEngineStateIsRefused) {
     cuts.push_back(k);
   }
   cuts.push_back(bytes.size() - 1);
-  // Just before the extension is a snapshot written before it existed,
+  // Just before each extension is a snapshot written before it existed,
   // which must load (OlderBytesLoadWithTheDefaults).
-  const size_t old_size = bytes.size() - 2 * kExtensionBytes;
+  const size_t before_decision = bytes.size() - DecisionBlockBytes(state);
   for (size_t keep : cuts) {
-    if (keep == old_size) continue;
+    if (keep == before_decision || keep == before_decision - 2 * kMethodBytes ||
+        keep == before_decision - 2 * kExtensionBytes) {
+      continue;
+    }
     absl::StatusOr<EngineState> got = DecodeEngineState(bytes.substr(0, keep));
     ASSERT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << "cut to " << keep;
     EXPECT_THAT(got.status().message(), HasSubstr("snapshot payload"));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "allot/simulation/charts.h"
 #include "allot/simulation/runner.h"
 #include "allot/simulation/scenario.h"
@@ -36,6 +37,42 @@ TEST(SummaryTest, MeanWithStudentTInterval) {
   EXPECT_EQ(one.low, 5);
   EXPECT_EQ(one.high, 5);
   EXPECT_TRUE(std::isnan(MeanWithInterval(std::vector<double>{}).mean));
+}
+
+TEST(SummaryTest, WilsonIntervalMatchesTheClosedForm) {
+  // 13 of 500: p = 0.026; Wilson's interval by hand (z = 1.959964):
+  // centre (p + z^2/2n) / (1 + z^2/n) = 0.0296139, half-width
+  // z / (1 + z^2/n) sqrt(p (1 - p) / n + z^2 / 4n^2) = 0.0143576.
+  const Proportion p = WilsonInterval(13, 500);
+  EXPECT_EQ(p.count, 13);
+  EXPECT_DOUBLE_EQ(p.rate, 0.026);
+  EXPECT_NEAR(p.low, 0.0296139 - 0.0143576, 2e-7);
+  EXPECT_NEAR(p.high, 0.0296139 + 0.0143576, 2e-7);
+  // 0 of n keeps a positive upper bound (z^2 / (n + z^2)), unlike the
+  // Normal interval.
+  const Proportion zero = WilsonInterval(0, 100);
+  EXPECT_EQ(zero.low, 0);
+  EXPECT_NEAR(zero.high, 3.841459 / (100 + 3.841459), 1e-7);
+  EXPECT_TRUE(std::isnan(WilsonInterval(0, 0).rate));
+}
+
+TEST(SummaryTest, KaplanMeierMedianCountsCensoredReplicates) {
+  const double none = std::nan("");
+  // 10 replicates, 4 without a winner: the median is the 5th time (the
+  // curve reaches 1/2 there), not the median of the 6 found (3.5).
+  const std::vector<double> times = {1, 2, 3, 4, 5, 6, none, none, none, none};
+  const Median m = KaplanMeierMedian(times);
+  EXPECT_EQ(m.events, 6);
+  EXPECT_EQ(m.censored, 4);
+  EXPECT_EQ(m.median, 5);
+  // Binomial(10, 1/2): P(X <= 1) = 11/1024 <= 2.5% < P(X <= 2) = 56/1024,
+  // so the interval is [t(2), t(9)]; t(9) is censored: beyond the horizon.
+  EXPECT_EQ(m.low, 2);
+  EXPECT_TRUE(std::isnan(m.high));
+  // More than half censored: the median is not reached.
+  EXPECT_TRUE(std::isnan(KaplanMeierMedian(std::vector<double>{1, none, none}).median));
+  // No censoring: the ordinary lower median.
+  EXPECT_EQ(KaplanMeierMedian(std::vector<double>{4, 1, 3, 2}).median, 2);
 }
 
 class SummaryOutputTest : public ::testing::Test {
@@ -89,15 +126,20 @@ TEST_F(SummaryOutputTest, JsonHasEveryFigure) {
   const auto& t = policies["thompson"];
   for (const char* key :
        {"regret", "conversions", "lift_vs_fixed", "share_best", "moved_share", "tv_bound",
-        "ever_moved_share", "time_to_winner_hours"}) {
+        "ever_moved_share", "regret_vs_fixed", "conversions_vs_fixed",
+        "time_to_winner_hours"}) {
     ASSERT_TRUE(t.HasMember(key)) << key;
     EXPECT_TRUE(t[key].HasMember("mean")) << key;
     EXPECT_EQ(t[key]["ci95"].Size(), 2u) << key;
   }
   EXPECT_TRUE(t["time_to_winner_hours"].HasMember("replicates_without"));
-  for (const char* key : {"winner_correct_rate", "wrong_winner_rate", "srm_alarm_rate"}) {
-    EXPECT_TRUE(t[key].IsNumber()) << key;
+  EXPECT_TRUE(t["time_to_winner_hours"].HasMember("median"));
+  EXPECT_EQ(t["time_to_winner_hours"]["median_ci95"].Size(), 2u);
+  for (const char* key : {"winner_correct", "wrong_winner", "srm_alarm"}) {
+    EXPECT_TRUE(t[absl::StrCat(key, "_rate").c_str()].IsNumber()) << key;
+    EXPECT_EQ(t[absl::StrCat(key, "_ci95").c_str()].Size(), 2u) << key;
   }
+  EXPECT_EQ(policies["fixed"]["regret_vs_fixed"]["mean"].GetDouble(), 0);
   EXPECT_TRUE(t["leader_wrong_share"].HasMember("pooled"));
   EXPECT_EQ(policies["fixed"]["lift_vs_fixed"]["mean"].GetDouble(), 0);
 }

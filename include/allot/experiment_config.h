@@ -19,6 +19,8 @@
 //   [schedule] burn_in = "24h", min_units_per_arm = 100, interval = "6h",
 //              conversion_window = "72h", retention = "72h"
 //   [estimate] method = "epoch_adjusted", half_life = "72h"
+//   [decision] rule = "confidence_sequence", alpha = 0.05, min_effect = 0,
+//              horizon_units = 10000
 //
 //   absl::StatusOr<allot::ExperimentConfig> config =
 //       allot::LoadExperimentFile("examples/experiments/support-bot-model.toml");
@@ -119,6 +121,38 @@ struct EstimateConfig {
   absl::Duration half_life = absl::ZeroDuration();
 };
 
+// How a report decides that an arm won (README "Decisions").
+enum class DecisionRule {
+  // Anytime-valid confidence sequences for every pair of arms
+  // (statistics/confidence_sequence.h): a winner or an elimination is wrong
+  // with probability at most alpha however often reports are read. The
+  // default.
+  kConfidenceSequence,
+  // P(best) >= 0.999 with expected-loss thresholds: tuned by simulation for
+  // one setting, no error guarantee. Kept for comparison.
+  kPBest,
+};
+
+// "confidence_sequence" or "p_best".
+absl::string_view DecisionRuleName(DecisionRule rule);
+// Errors: InvalidArgument naming the two names.
+absl::StatusOr<DecisionRule> ParseDecisionRule(absl::string_view name);
+
+struct DecisionConfig {
+  DecisionRule rule = DecisionRule::kConfidenceSequence;
+  // The probability, over the whole experiment and every report read, of
+  // naming a winner that is not best or eliminating the best arm. In
+  // (0, 0.5].
+  double alpha = 0.05;
+  // A winner's advantage over every other arm must surely exceed this, in
+  // metric units (absolute). Finite and >= 0.
+  double min_effect = 0;
+  // Matured units per arm at which the bounds are tightest (they are valid
+  // at every size; this only trades early against late width). Finite and
+  // >= 1.
+  double horizon_units = 10000;
+};
+
 // Returns how long after Start the first reallocation is due: the burn-in,
 // or one interval when there is none (epoch 0 needs some time). Later ones
 // are due every interval after it: the schedule's grid.
@@ -145,6 +179,7 @@ struct ExperimentConfig {
 
   ScheduleConfig schedule;
   EstimateConfig estimate;
+  DecisionConfig decision;
 
   // The salt in force: `salt`, or the id when it is empty.
   const std::string& EffectiveSalt() const { return salt.empty() ? id : salt; }

@@ -8,6 +8,7 @@
 #define ALLOT_REPORT_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,15 @@ struct ArmReport {
   double expected_loss = 0;
   // All exposures so far outside the holdout, matured or not.
   int64_t exposures = 0;
+  // Anytime-valid bounds (README "Decisions") of this arm's advantage over
+  // its strongest rival, min over other arms of (this mean - theirs), in
+  // the metric's direction (positive: better), at the experiment's
+  // [decision] alpha. NaN in burn-in. The arm wins when advantage_low
+  // exceeds min_effect; it is eliminated (some arm is surely better) when
+  // advantage_high < 0.
+  double advantage_low = std::numeric_limits<double>::quiet_NaN();
+  double advantage_high = std::numeric_limits<double>::quiet_NaN();
+  bool eliminated = false;
 };
 
 struct ReallocationReport {
@@ -65,11 +75,12 @@ struct ReallocationReport {
   // Matured holdout units and their outcomes (not part of the arms above).
   int64_t holdout_units = 0;
   double holdout_outcomes = 0;
-  // Index of the winning arm, or -1 to continue. A winner needs
-  // P(best) >= 0.999, an expected loss below 1% of its mean, and every other
-  // arm's expected loss at least that 1%: a rule tuned by simulation to keep
-  // false winners rare when every report is read (README, "The winner rule"); it
-  // is not an anytime-valid error guarantee.
+  // Index of the winning arm, or -1 to continue. By the experiment's
+  // [decision] rule: "confidence_sequence" (the default), the arm whose
+  // advantage_low exceeds min_effect, so that a wrong winner has
+  // probability at most alpha however often reports are read; "p_best",
+  // P(best) >= 0.999 with expected-loss thresholds (README "Decisions"),
+  // tuned by simulation, without an error guarantee.
   int winner = -1;
 };
 
@@ -77,7 +88,8 @@ struct ReallocationReport {
 //   {"experiment", "epoch", "time", "reallocated", "reason",
 //    "weights_before": {arm: w}, "weights_after": {arm: w},
 //    "arms": {arm: {"units", "outcomes", "mean", "ci95": [lo, hi],
-//                   "pooled_mean", "p_best", "expected_loss", "exposures"}},
+//                   "pooled_mean", "p_best", "expected_loss", "exposures",
+//                   "advantage": [lo, hi], "eliminated"}},
 //    "srm_p", "late_outcomes", "unknown_outcomes", "duplicate_outcomes",
 //    "holdout_units", "holdout_outcomes", "winner": arm id or null}
 std::string ReportsToJson(absl::Span<const ReallocationReport> reports);

@@ -79,6 +79,7 @@ std::string Show(const std::optional<absl::Duration>& value) {
   return value.has_value() ? absl::FormatDuration(*value) : "unset";
 }
 std::string Show(EstimateMethod value) { return std::string(EstimateMethodName(value)); }
+std::string Show(DecisionRule value) { return std::string(DecisionRuleName(value)); }
 std::string Show(PolicyKind value) { return std::string(PolicyKindName(value)); }
 std::string Show(MetricKind value) {
   return value == MetricKind::kBinary ? "binary" : "continuous";
@@ -130,6 +131,11 @@ std::string ConfigDifference(const ExperimentConfig& file,
   check("schedule.retention", file.schedule.retention, snapshot.schedule.retention);
   check("estimate.method", file.estimate.method, snapshot.estimate.method);
   check("estimate.half_life", file.estimate.half_life, snapshot.estimate.half_life);
+  check("decision.rule", file.decision.rule, snapshot.decision.rule);
+  check("decision.alpha", file.decision.alpha, snapshot.decision.alpha);
+  check("decision.min_effect", file.decision.min_effect, snapshot.decision.min_effect);
+  check("decision.horizon_units", file.decision.horizon_units,
+        snapshot.decision.horizon_units);
   return diff;
 }
 

@@ -60,6 +60,24 @@ absl::StatusOr<EstimateMethod> ParseEstimateMethod(absl::string_view name) {
       "must be epoch_adjusted, period_weighted or pooled, got ", QuoteId(name)));
 }
 
+absl::string_view DecisionRuleName(DecisionRule rule) {
+  switch (rule) {
+    case DecisionRule::kConfidenceSequence:
+      return "confidence_sequence";
+    case DecisionRule::kPBest:
+      return "p_best";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<DecisionRule> ParseDecisionRule(absl::string_view name) {
+  for (DecisionRule rule : {DecisionRule::kConfidenceSequence, DecisionRule::kPBest}) {
+    if (DecisionRuleName(rule) == name) return rule;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("must be confidence_sequence or p_best, got ", QuoteId(name)));
+}
+
 absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
   ALLOT_RETURN_IF_ERROR(ValidateId("id", config.id, kMaxExperimentIdBytes));
   if (absl::Status s = ValidateSalt(config.EffectiveSalt()); !s.ok()) {
@@ -162,6 +180,20 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
     return FieldError("estimate.half_life",
                       absl::StrCat("must be a finite duration >= 0, got ",
                                    absl::FormatDuration(half_life)));
+  }
+  const DecisionConfig& d = config.decision;
+  if (!(d.alpha > 0 && d.alpha <= 0.5)) {
+    return FieldError("decision.alpha",
+                      absl::StrCat("must be in (0, 0.5], got ", d.alpha));
+  }
+  if (!std::isfinite(d.min_effect) || !(d.min_effect >= 0)) {
+    return FieldError("decision.min_effect",
+                      absl::StrCat("must be a finite number >= 0, got ", d.min_effect));
+  }
+  if (!std::isfinite(d.horizon_units) || !(d.horizon_units >= 1)) {
+    return FieldError(
+        "decision.horizon_units",
+        absl::StrCat("must be a finite number >= 1, got ", d.horizon_units));
   }
   return absl::OkStatus();
 }

@@ -223,6 +223,32 @@ absl::Status ReadEstimateTable(const toml::table& table, absl::string_view prefi
   return absl::OkStatus();
 }
 
+absl::Status ReadDecisionTable(const toml::table& table, absl::string_view prefix,
+                               ExperimentConfig& config, FieldLines& lines) {
+  for (auto&& [key, node] : table) {
+    const std::string path = absl::StrCat(prefix, ".", Key(key));
+    // Validation messages say "decision.FIELD"; map them to this table too.
+    lines.Set(path, node);
+    lines.Set(absl::StrCat("decision.", Key(key)), node);
+    if (key == "rule") {
+      ALLOT_ASSIGN_OR_RETURN(std::string rule, ReadString(node, path, lines));
+      absl::StatusOr<DecisionRule> parsed = ParseDecisionRule(rule);
+      if (!parsed.ok()) return lines.Error(node, path, parsed.status().message());
+      config.decision.rule = *parsed;
+    } else if (key == "alpha") {
+      ALLOT_ASSIGN_OR_RETURN(config.decision.alpha, ReadNumber(node, path, lines));
+    } else if (key == "min_effect") {
+      ALLOT_ASSIGN_OR_RETURN(config.decision.min_effect, ReadNumber(node, path, lines));
+    } else if (key == "horizon_units") {
+      ALLOT_ASSIGN_OR_RETURN(config.decision.horizon_units,
+                             ReadNumber(node, path, lines));
+    } else {
+      return UnknownField(node, path, lines);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadPolicyTable(const toml::table& table, absl::string_view prefix,
                              absl::Span<const absl::string_view> other_keys,
                              ExperimentConfig& config, FieldLines& lines) {
@@ -297,6 +323,9 @@ absl::Status ReadExperimentTable(const toml::table& table, ArmsTable arms,
     } else if (key == "estimate") {
       ALLOT_ASSIGN_OR_RETURN(const toml::table* t, ReadTable(node, path, lines));
       ALLOT_RETURN_IF_ERROR(ReadEstimateTable(*t, "estimate", config, lines));
+    } else if (key == "decision") {
+      ALLOT_ASSIGN_OR_RETURN(const toml::table* t, ReadTable(node, path, lines));
+      ALLOT_RETURN_IF_ERROR(ReadDecisionTable(*t, "decision", config, lines));
     } else if (key == "arms" && arms == ArmsTable::kRead) {
       ALLOT_RETURN_IF_ERROR(ReadArms(node, config, lines));
     } else {

@@ -65,6 +65,12 @@ absl::Status ReadPolicyTable(const toml::table& table, absl::string_view prefix,
 absl::Status ReadEstimateTable(const toml::table& table, absl::string_view prefix,
                                ExperimentConfig& config, FieldLines& lines);
 
+// Reads a [decision]-like table's fields (rule, alpha, min_effect,
+// horizon_units) into `config`. `prefix` is the path of the table
+// ("decision", "policies[1].decision").
+absl::Status ReadDecisionTable(const toml::table& table, absl::string_view prefix,
+                               ExperimentConfig& config, FieldLines& lines);
+
 // Helpers for other TOML readers.
 absl::StatusOr<double> ReadNumber(const toml::node& node, absl::string_view path,
                                   const FieldLines& lines);

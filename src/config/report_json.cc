@@ -82,6 +82,13 @@ std::string ReportsToJson(absl::Span<const ReallocationReport> reports) {
       Number(w, arm.expected_loss);
       w.Key("exposures");
       w.Int64(arm.exposures);
+      w.Key("advantage");  // null bounds: burn-in, or unbounded
+      w.StartArray();
+      Number(w, arm.advantage_low);
+      Number(w, arm.advantage_high);
+      w.EndArray();
+      w.Key("eliminated");
+      w.Bool(arm.eliminated);
       w.EndObject();
     }
     w.EndObject();

@@ -250,6 +250,33 @@ void LoadEstimateMethod(InArchive& ar, ExperimentConfig& c) {
   c.estimate.method = static_cast<EstimateMethod>(method);
 }
 
+// The decision rule and the reports' anytime-valid bounds, added after the
+// estimate method; absent bytes mean the default rule and bounds not
+// computed (NaN), as a report of an older release had none.
+void SaveDecision(OutArchive& ar, const ExperimentConfig& c) {
+  ar(static_cast<uint8_t>(c.decision.rule), c.decision.alpha, c.decision.min_effect,
+     c.decision.horizon_units);
+}
+void LoadDecision(InArchive& ar, ExperimentConfig& c) {
+  uint8_t rule = 0;
+  ar(rule, c.decision.alpha, c.decision.min_effect, c.decision.horizon_units);
+  if (rule > 1) throw CorruptInput("bad decision rule");
+  c.decision.rule = static_cast<DecisionRule>(rule);
+}
+void SaveReportBounds(OutArchive& ar, const std::vector<ReallocationReport>& reports) {
+  for (const ReallocationReport& r : reports) {
+    for (const ArmReport& a : r.arms) ar(a.advantage_low, a.advantage_high, a.eliminated);
+  }
+}
+void LoadReportBounds(InArchive& ar, std::vector<ReallocationReport>& reports) {
+  for (ReallocationReport& r : reports) {
+    for (ArmReport& a : r.arms) {
+      ar(a.advantage_low, a.advantage_high);
+      a.eliminated = LoadBool(ar);
+    }
+  }
+}
+
 void Save(OutArchive& ar, const ArmReport& a) {
   Save(ar, a.id);
   ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean, a.p_best,
@@ -363,6 +390,11 @@ std::string EncodeEngineState(const EngineState& state) {
     for (const ExperimentRuntimeState& e : state.experiments) {
       SaveEstimateMethod(ar, e.config);
     }
+    for (const ExperimentRuntimeState& e : state.experiments) {
+      SaveDecision(ar, e.config);
+      SaveReportBounds(ar, e.reports);
+    }
+    SaveReportBounds(ar, state.final_reports);
   }
   return std::move(out).str();
 }
@@ -384,6 +416,12 @@ absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
         for (ExperimentRuntimeState& e : state.experiments) {
           LoadEstimateMethod(ar, e.config);
         }
+        if (ar.budget().Remaining() == 0) return;
+        for (ExperimentRuntimeState& e : state.experiments) {
+          LoadDecision(ar, e.config);
+          LoadReportBounds(ar, e.reports);
+        }
+        LoadReportBounds(ar, state.final_reports);
       });
   if (!state.ok()) return state;
   // Decoded bytes of the right length may still mean nothing (a negative
@@ -420,6 +458,7 @@ std::string EncodeJournalRecord(const JournalRecord& r) {
       Save(ar, r.config);
       SaveConfigExtension(ar, r.config);
       SaveEstimateMethod(ar, r.config);
+      SaveDecision(ar, r.config);
     }
   }
   return std::move(out).str();
@@ -448,6 +487,7 @@ absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {
           // Absent in records written before it.
           if (ar.budget().Remaining() > 0) LoadConfigExtension(ar, r.config);
           if (ar.budget().Remaining() > 0) LoadEstimateMethod(ar, r.config);
+          if (ar.budget().Remaining() > 0) LoadDecision(ar, r.config);
         }
       });
 }

@@ -14,12 +14,14 @@
 #include "allot/posterior.h"
 #include "runtime/experiment_runtime.h"
 #include "statistics/arm_beliefs.h"
+#include "statistics/confidence_sequence.h"
 #include "statistics/sample_ratio.h"
 
 namespace allot::internal {
 namespace {
 
-// The decision, checked at every report. A winner needs P(best) >= 0.999
+// The p_best rule ([decision] rule = "p_best"), kept for comparison with
+// the anytime-valid default. A winner needs P(best) >= 0.999
 // and an expected loss below the threshold of caring, 1% of its mean; and,
 // so that practically equal arms never produce one, every other arm's
 // expected loss must be at least that threshold. A P(best) >= 0.95 rule is
@@ -28,8 +30,8 @@ namespace {
 constexpr double kWinnerPBest = 0.999;
 constexpr double kThresholdOfCaring = 0.01;
 
-int Winner(const std::vector<double>& p_best, const std::vector<double>& loss,
-           const std::vector<ArmEstimate>& estimates) {
+int PBestWinner(const std::vector<double>& p_best, const std::vector<double>& loss,
+                const std::vector<ArmEstimate>& estimates) {
   const int leader =
       static_cast<int>(std::max_element(p_best.begin(), p_best.end()) - p_best.begin());
   const double caring = kThresholdOfCaring * std::abs(estimates[leader].mean);
@@ -38,6 +40,30 @@ int Winner(const std::vector<double>& p_best, const std::vector<double>& loss,
     if (static_cast<int>(j) != leader && loss[j] < caring) return -1;
   }
   return leader;
+}
+
+// The anytime-valid bounds of every arm's advantage (confidence_sequence.h)
+// from `beliefs`, which must be undiscounted: with a half-life no fixed
+// difference is estimated.
+ArmContrasts Contrasts(const ArmBeliefs& beliefs, const ExperimentConfig& config) {
+  const size_t k = beliefs.estimates.size();
+  std::vector<double> means(k), variances(k);
+  double units = 0, unit_variance = 0;
+  for (size_t a = 0; a < k; ++a) {
+    const ArmEstimate& e = beliefs.estimates[a];
+    means[a] = e.mean;
+    variances[a] = e.variance_of_mean;
+    units += static_cast<double>(e.units);
+    unit_variance += static_cast<double>(e.units) * e.pooled_variance;
+  }
+  unit_variance = units > 0 ? unit_variance / units : 0.0;
+  ContrastOptions options;
+  options.direction = config.direction;
+  options.alpha = config.decision.alpha;
+  options.min_effect = config.decision.min_effect;
+  options.horizon_units = config.decision.horizon_units;
+  return ConfidenceSequences(means, variances, beliefs.correlation, unit_variance,
+                             options);
 }
 
 std::vector<absl::Time> EpochStarts(const AllocationHistory& history) {
@@ -212,7 +238,23 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
     report.reason = absl::StrCat(blocker, note);
     return report;
   }
-  report.winner = Winner(*p_best, *loss, estimates);
+  // Decisions read confidence sequences of the undiscounted estimate.
+  ArmBeliefs undiscounted;
+  if (!options.epoch_weights.empty()) {
+    options.epoch_weights.clear();
+    options.probabilities = false;
+    undiscounted = EstimateBeliefs(aggregates_, k, config_.estimate.method, options);
+  }
+  const ArmContrasts contrasts =
+      Contrasts(options.probabilities ? beliefs : undiscounted, config_);
+  for (int a = 0; a < k; ++a) {
+    report.arms[a].advantage_low = contrasts.advantage_low[a];
+    report.arms[a].advantage_high = contrasts.advantage_high[a];
+    report.arms[a].eliminated = contrasts.eliminated[a];
+  }
+  report.winner = config_.decision.rule == DecisionRule::kPBest
+                      ? PBestWinner(*p_best, *loss, estimates)
+                      : contrasts.winner;
   if (!reallocate) {
     report.reason = absl::StrCat("report only", note);
     return report;

@@ -87,6 +87,11 @@ ArmBeliefs EstimateBeliefs(const std::vector<std::vector<Aggregate>>& by_epoch,
   for (const ArmEstimate& e : out.estimates) {
     out.posteriors.push_back(PosteriorOf(e, options.metric, options.priors));
   }
+  if (!options.probabilities) {
+    out.p_best = out.expected_loss =
+        absl::FailedPreconditionError("P(best) and expected loss not asked for");
+    return out;
+  }
   if (!out.correlation.empty() && num_arms > kMaxCorrelatedArms) {
     // Integrating the correlated posterior costs O(K^3) per arm (75 ms at
     // 30 arms): beyond the limit the marginals are taken as independent.

@@ -52,6 +52,9 @@ struct BeliefOptions {
   std::vector<double> epoch_weights;
   // For Monte Carlo, where a posterior is too extreme to integrate.
   uint64_t seed = 1;
+  // False: estimates and posteriors only (p_best and expected_loss are left
+  // as an error status saying they were not asked for).
+  bool probabilities = true;
 };
 
 struct ArmBeliefs {

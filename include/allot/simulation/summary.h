@@ -35,12 +35,46 @@ struct Estimate {
 // [mean, mean] for one value, and everything NaN for none.
 Estimate MeanWithInterval(absl::Span<const double> values);
 
+// A share of replicates with its Wilson score 95% interval (Wilson, JASA 22
+// (1927) 209-212), which keeps its coverage near 0 and 1 where the Normal
+// interval collapses.
+struct Proportion {
+  int64_t count = 0;
+  int64_t n = 0;
+  double rate = std::numeric_limits<double>::quiet_NaN();  // count / n
+  double low = std::numeric_limits<double>::quiet_NaN();
+  double high = std::numeric_limits<double>::quiet_NaN();
+};
+
+// Returns count / n with its Wilson 95% interval; all NaN when n is 0.
+Proportion WilsonInterval(int64_t count, int64_t n);
+
+// The Kaplan-Meier median of a time to an event, with replicates without
+// the event censored at the horizon (Kaplan and Meier, JASA 53 (1958)
+// 457-481), and the distribution-free 95% interval of a median from the
+// binomial order statistics (exact here: every censoring is at the
+// horizon, after every observed time). NaN where not reached (over half
+// censored: the median is beyond the horizon).
+struct Median {
+  double median = std::numeric_limits<double>::quiet_NaN();
+  double low = std::numeric_limits<double>::quiet_NaN();
+  double high = std::numeric_limits<double>::quiet_NaN();
+  int64_t events = 0;
+  int64_t censored = 0;
+};
+
+// Returns the median of `times` (NaN: censored at the horizon).
+Median KaplanMeierMedian(absl::Span<const double> times);
+
 struct PolicySummary {
   std::string name;
   std::string kind;  // "thompson", "fixed", ...
   Estimate regret;
   Estimate conversions;
   Estimate lift_vs_fixed;  // (conversions - baseline's) / |baseline's|
+  // Paired differences from the fixed baseline on the same replicate.
+  Estimate regret_vs_fixed;
+  Estimate conversions_vs_fixed;
   Estimate share_best;
   // The share on a best arm of the exposures after the last change of an
   // arm's truth (scenario `changes`); NaN without changes.
@@ -49,12 +83,16 @@ struct PolicySummary {
   Estimate tv_bound;
   Estimate ever_moved_share;
   Estimate time_to_winner_hours;  // over replicates that found one
-  Estimate simpson_wrong_share;   // see PolicyOutcome
+  // Hours to a correct winner, replicates without one censored.
+  Median hours_to_winner;
+  Estimate simpson_wrong_share;  // see PolicyOutcome
   Estimate pooled_wrong_share;
   int64_t replicates_without_winner = 0;
-  double winner_correct_rate = 0;
-  double wrong_winner_rate = 0;
-  double srm_alarm_rate = 0;
+  // Replicates whose first winner was the truly best arm; another arm, or
+  // any arm when none was best (a false winner); with a sample-ratio alarm.
+  Proportion winner_correct;
+  Proportion wrong_winner;
+  Proportion srm_alarm;
   double mean_arrivals = 0;   // per replicate
   double mean_exposures = 0;  // per replicate
   // Mean cumulative regret at horizon * (j + 1) / kRegretCurvePoints.
@@ -78,9 +116,11 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
 // Returns summary.json: {"scenario", "seed", "replicates", "horizon_hours",
 // "baseline", "policies": {NAME: {"kind", "units", "exposures", "regret",
 // "conversions", "lift_vs_fixed", "share_best", "moved_share", "tv_bound",
-// "ever_moved_share": {"mean", "ci95": [lo, hi]}, "time_to_winner_hours":
-// {"mean", "ci95", "replicates_without"}, "winner_correct_rate",
-// "wrong_winner_rate", "srm_alarm_rate", "leader_wrong_share": {"simpson",
+// "ever_moved_share", "regret_vs_fixed", "conversions_vs_fixed": {"mean",
+// "ci95": [lo, hi]}, "time_to_winner_hours": {"mean", "ci95",
+// "replicates_without", "median", "median_ci95"}, "winner_correct_rate",
+// "wrong_winner_rate", "srm_alarm_rate" and each's "..._ci95" (Wilson),
+// "leader_wrong_share": {"simpson",
 // "pooled": {"mean", "ci95"}}}}}. Non-finite numbers are null.
 std::string SummaryJson(const Summary& summary);
 
