@@ -344,12 +344,14 @@ std::string SummaryMarkdown(const Summary& s) {
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const PolicySummary& p : s.policies) {
     const Median& m = p.hours_to_winner;
+    // NaN: beyond the horizon (too many replicates without a winner).
+    auto hour = [](double h) {
+      return std::isnan(h) ? std::string("> horizon") : Amount(h);
+    };
     std::string hours =
         m.events + m.censored == 0
             ? "n/a"
-            : absl::StrCat(std::isnan(m.median) ? "> horizon" : Amount(m.median), " [",
-                           Amount(m.low), ", ",
-                           std::isnan(m.high) ? "> horizon" : Amount(m.high), "]");
+            : absl::StrCat(hour(m.median), " [", hour(m.low), ", ", hour(m.high), "]");
     if (p.replicates_without_winner > 0) {
       absl::StrAppend(&hours, " (", p.replicates_without_winner, " none)");
     }

@@ -65,7 +65,7 @@ TEST(CliReplayTest, WritesReportsAssignmentsAndHistory) {
     for (const char* key :
          {"epoch", "time", "reallocated", "reason", "weights_before", "weights_after",
           "arms", "srm_p", "late_outcomes", "unknown_outcomes", "duplicate_outcomes",
-          "holdout_units", "holdout_outcomes", "winner"}) {
+          "holdout_units", "holdout_outcomes", "winner", "guardrails"}) {
       EXPECT_TRUE(report.HasMember(key)) << key;
     }
     reallocated += report["reallocated"].GetBool();

@@ -63,7 +63,15 @@ ReallocationReport SampleReport() {
   b.advantage_low = 0.03125;
   b.advantage_high = 0.25;
   b.eliminated = false;
+  b.stopped_by = "errors";
   r.arms = {a, b};
+  GuardrailReport errors;
+  errors.id = "errors";
+  errors.mean = {0.03125, 0.125};
+  errors.best = 0;
+  errors.excess_low = {NAN, 0.0625};
+  errors.excess_high = {NAN, 0.1875};
+  r.guardrails = {errors};
   r.srm_p = 0.5;
   r.late_outcomes = 4;
   r.unknown_outcomes = 5;
@@ -81,7 +89,7 @@ TEST(ReportsToJsonTest, EveryDocumentedField) {
   const rapidjson::Value& r = doc[0];
   ASSERT_TRUE(r.IsObject());
   // Exactly the documented keys, nothing more.
-  EXPECT_EQ(r.MemberCount(), 15u);
+  EXPECT_EQ(r.MemberCount(), 16u);
   EXPECT_STREQ(r["experiment"].GetString(), "checkout");
   EXPECT_EQ(r["epoch"].GetInt64(), 3);
   EXPECT_STREQ(r["time"].GetString(), "2026-01-01T02:30:00Z");
@@ -101,7 +109,7 @@ TEST(ReportsToJsonTest, EveryDocumentedField) {
     SCOPED_TRACE(want.id);
     ASSERT_TRUE(arms.HasMember(want.id.c_str()));
     const rapidjson::Value& arm = arms[want.id.c_str()];
-    EXPECT_EQ(arm.MemberCount(), 10u);
+    EXPECT_EQ(arm.MemberCount(), 11u);
     EXPECT_EQ(arm["units"].GetInt64(), want.units);
     EXPECT_EQ(arm["outcomes"].GetDouble(), want.outcomes);
     EXPECT_EQ(arm["mean"].GetDouble(), want.mean);
@@ -117,7 +125,18 @@ TEST(ReportsToJsonTest, EveryDocumentedField) {
     EXPECT_EQ(arm["advantage"][0].GetDouble(), want.advantage_low);
     EXPECT_EQ(arm["advantage"][1].GetDouble(), want.advantage_high);
     EXPECT_EQ(arm["eliminated"].GetBool(), want.eliminated);
+    if (want.stopped_by.empty()) {
+      EXPECT_TRUE(arm["stopped_by"].IsNull());
+    } else {
+      EXPECT_EQ(arm["stopped_by"].GetString(), want.stopped_by);
+    }
   }
+  const rapidjson::Value& errors = r["guardrails"]["errors"];
+  EXPECT_STREQ(errors["best"].GetString(), "a");
+  EXPECT_EQ(errors["arms"]["a"]["mean"].GetDouble(), 0.03125);
+  EXPECT_TRUE(errors["arms"]["a"]["excess"][0].IsNull());
+  EXPECT_EQ(errors["arms"]["b"]["excess"][0].GetDouble(), 0.0625);
+  EXPECT_EQ(errors["arms"]["b"]["excess"][1].GetDouble(), 0.1875);
   EXPECT_EQ(r["srm_p"].GetDouble(), 0.5);
   EXPECT_EQ(r["late_outcomes"].GetInt64(), 4);
   EXPECT_EQ(r["unknown_outcomes"].GetInt64(), 5);

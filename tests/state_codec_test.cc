@@ -209,9 +209,32 @@ constexpr size_t kMethodBytes = 1;
 constexpr size_t kExtensionBytes = 1 + 8 + kMethodBytes;  // retention unset, half-life
 constexpr size_t kDecisionBytes = 1 + 8 + 8 + 8;  // rule, alpha, min_effect, horizon
 constexpr size_t kBoundsBytes = 8 + 8 + 1;        // per arm of a report
+// The metrics block of a config without guardrails: the primary's id
+// ("primary"), no composite terms, no guardrails.
+constexpr size_t kMetricsBytes = 8 + 7 + 8 + 8;
+// What follows the estimate method in a create record.
+constexpr size_t kAfterMethodBytes = kDecisionBytes + kMetricsBytes;
 
-// The bytes of a snapshot's decision block: each experiment's decision and
-// its reports' bounds, then the final reports' bounds.
+// The bytes of a snapshot's metrics block (no guardrails anywhere): each
+// experiment's metrics, open units' values and guardrail aggregates (empty
+// vectors), its reports' arms' stopped_by (empty) and guardrails (none);
+// then the final reports'.
+size_t MetricsBlockBytes(const EngineState& state) {
+  size_t bytes = 0;
+  auto reports = [&](const std::vector<ReallocationReport>& all) {
+    for (const ReallocationReport& r : all) bytes += 8 * r.arms.size() + 8;
+  };
+  for (const ExperimentRuntimeState& e : state.experiments) {
+    bytes += kMetricsBytes + 8 + 8;
+    reports(e.reports);
+  }
+  reports(state.final_reports);
+  return bytes;
+}
+
+// The bytes of a snapshot after its estimate methods: the decision block
+// (each experiment's decision and its reports' bounds, then the final
+// reports' bounds) and the metrics block.
 size_t DecisionBlockBytes(const EngineState& state) {
   size_t bytes = 0;
   auto reports = [&](const std::vector<ReallocationReport>& all) {
@@ -222,7 +245,7 @@ size_t DecisionBlockBytes(const EngineState& state) {
     reports(e.reports);
   }
   reports(state.final_reports);
-  return bytes;
+  return bytes + MetricsBlockBytes(state);
 }
 
 TEST(StateCodecTest, EveryTruncatedJournalRecordIsRefused) {
@@ -232,9 +255,10 @@ TEST(StateCodecTest, EveryTruncatedJournalRecordIsRefused) {
       // Cut just before the extension: a record written before it existed,
       // which must load (OlderBytesLoadWithTheDefaults).
       if (r.kind == JournalRecord::Kind::kCreate &&
-          (keep == bytes.size() - kDecisionBytes - kExtensionBytes ||
-           keep == bytes.size() - kDecisionBytes - kMethodBytes ||
-           keep == bytes.size() - kDecisionBytes)) {
+          (keep == bytes.size() - kAfterMethodBytes - kExtensionBytes ||
+           keep == bytes.size() - kAfterMethodBytes - kMethodBytes ||
+           keep == bytes.size() - kAfterMethodBytes ||
+           keep == bytes.size() - kMetricsBytes)) {
         continue;
       }
       absl::StatusOr<JournalRecord> got = DecodeJournalRecord(bytes.substr(0, keep));
@@ -275,12 +299,12 @@ TEST(StateCodecTest, EstimateMethodRoundTripsAndOlderBytesGetTheDefault) {
   EXPECT_EQ(got->config.estimate.method, EstimateMethod::kPooled);
   // A record from before the method existed: the default.
   got = DecodeJournalRecord(
-      record.substr(0, record.size() - kDecisionBytes - kMethodBytes));
+      record.substr(0, record.size() - kAfterMethodBytes - kMethodBytes));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->config.estimate.method, EstimateMethod::kEpochAdjusted);
   // An unknown method is corruption.
   std::string bad = record;
-  bad[record.size() - kDecisionBytes - 1] = 3;
+  bad[record.size() - kAfterMethodBytes - 1] = 3;
   EXPECT_EQ(DecodeJournalRecord(bad).status().code(), absl::StatusCode::kDataLoss);
 
   EngineState state = BusyState();
@@ -311,12 +335,12 @@ TEST(StateCodecTest, DecisionAndReportBoundsRoundTripAndOlderBytesGetTheDefaults
   EXPECT_EQ(got->config.decision.alpha, 0.01);
   EXPECT_EQ(got->config.decision.min_effect, 0.5);
   EXPECT_EQ(got->config.decision.horizon_units, 2500);
-  got = DecodeJournalRecord(record.substr(0, record.size() - kDecisionBytes));
+  got = DecodeJournalRecord(record.substr(0, record.size() - kAfterMethodBytes));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->config.decision.rule, DecisionRule::kConfidenceSequence);
   EXPECT_EQ(got->config.decision.alpha, 0.05);
   std::string bad = record;
-  bad[record.size() - kDecisionBytes] = 2;  // no such rule
+  bad[record.size() - kAfterMethodBytes] = 2;  // no such rule
   EXPECT_EQ(DecodeJournalRecord(bad).status().code(), absl::StatusCode::kDataLoss);
 
   // The busy state's reports past burn-in carry bounds; they survive, and
@@ -342,6 +366,45 @@ TEST(StateCodecTest, DecisionAndReportBoundsRoundTripAndOlderBytesGetTheDefaults
   }
 }
 
+TEST(StateCodecTest, GuardrailsCompositeAndNamedOutcomesRoundTrip) {
+  JournalRecord create = Record(JournalRecord::Kind::kCreate);
+  create.config = CheckoutConfig();
+  create.config.metric = MetricKind::kContinuous;
+  create.config.metric_id = "value";
+  create.config.guardrails = {
+      {"errors", MetricKind::kBinary, Direction::kLowerIsBetter, HarmKind::kRelative, 0.5},
+      {"tokens", MetricKind::kContinuous, Direction::kLowerIsBetter, HarmKind::kNone, 0}};
+  create.config.composite = {{"errors", -2.0}, {"tokens", -0.001}};
+  absl::StatusOr<JournalRecord> got = DecodeJournalRecord(EncodeJournalRecord(create));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->config.metric_id, "value");
+  ASSERT_EQ(got->config.guardrails.size(), 2u);
+  EXPECT_EQ(got->config.guardrails[0].id, "errors");
+  EXPECT_EQ(got->config.guardrails[0].harm, HarmKind::kRelative);
+  EXPECT_EQ(got->config.guardrails[0].max_harm, 0.5);
+  EXPECT_EQ(got->config.guardrails[1].kind, MetricKind::kContinuous);
+  EXPECT_EQ(got->config.guardrails[1].harm, HarmKind::kNone);
+  ASSERT_EQ(got->config.composite.size(), 2u);
+  EXPECT_EQ(got->config.composite[1].metric, "tokens");
+  EXPECT_EQ(got->config.composite[1].weight, -0.001);
+
+  // An outcome naming its metric keeps the name; the primary's has none,
+  // and its bytes are those of a record from before metrics had names.
+  JournalRecord outcome = Record(JournalRecord::Kind::kOutcome);
+  outcome.unit = "u1";
+  outcome.value = 1;
+  const std::string primary = EncodeJournalRecord(outcome);
+  outcome.metric = "errors";
+  const std::string named = EncodeJournalRecord(outcome);
+  EXPECT_EQ(named.substr(0, primary.size()), primary);
+  got = DecodeJournalRecord(named);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->metric, "errors");
+  got = DecodeJournalRecord(primary);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->metric, "");
+}
+
 // Bytes written before the extension (the same encoding without its last
 // bytes) still load, with the defaults: one window's retention, no half-life.
 TEST(StateCodecTest, OlderBytesLoadWithTheDefaults) {
@@ -349,7 +412,7 @@ TEST(StateCodecTest, OlderBytesLoadWithTheDefaults) {
   create.config = CheckoutConfig();
   const std::string record = EncodeJournalRecord(create);
   absl::StatusOr<JournalRecord> got = DecodeJournalRecord(
-      record.substr(0, record.size() - kDecisionBytes - kExtensionBytes));
+      record.substr(0, record.size() - kAfterMethodBytes - kExtensionBytes));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->config.schedule.retention, std::nullopt);
   EXPECT_EQ(got->config.estimate.half_life, absl::ZeroDuration());
@@ -386,7 +449,8 @@ TEST(StateCodecTest, TruncatedEngineStateIsRefused) {
   // which must load (OlderBytesLoadWithTheDefaults).
   const size_t before_decision = bytes.size() - DecisionBlockBytes(state);
   for (size_t keep : cuts) {
-    if (keep == before_decision || keep == before_decision - 2 * kMethodBytes ||
+    if (keep == bytes.size() - MetricsBlockBytes(state) || keep == before_decision ||
+        keep == before_decision - 2 * kMethodBytes ||
         keep == before_decision - 2 * kExtensionBytes) {
       continue;
     }

@@ -142,17 +142,20 @@ class Engine {
                            absl::Span<const AssignRequest> requests,
                            absl::Span<absl::StatusOr<Assignment>> results);
 
-  // Reports an outcome of `unit` at `time`: a conversion (value 1; 0 is
-  // accepted and changes nothing) for binary metrics, a finite value of at
-  // most kMaxOutcomeMagnitude in magnitude for continuous ones, summed within
-  // the window. Returns how it was counted. Errors: NotFound (unknown
-  // experiment), InvalidArgument (non-finite value or one beyond
-  // kMaxOutcomeMagnitude, binary value other than 0 or 1, empty unit, `time`
-  // before the unit's exposure or before the last Advance). On error nothing
-  // changes.
+  // Reports an outcome of `unit` at `time` for `metric` (the primary
+  // metric when empty or its [metric] id; else a guardrail's id): a
+  // conversion (value 1; 0 is accepted and changes nothing) for binary
+  // metrics, a finite value of at most kMaxOutcomeMagnitude in magnitude
+  // for continuous ones, summed within the window. Returns how it was
+  // counted. Errors: NotFound (unknown experiment or metric),
+  // InvalidArgument (non-finite value or one beyond kMaxOutcomeMagnitude,
+  // binary value other than 0 or 1, empty unit, `time` before the unit's
+  // exposure or before the last Advance, a composite primary). On error
+  // nothing changes.
   absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view experiment,
                                                    absl::string_view unit,
-                                                   absl::Time time, double value);
+                                                   absl::Time time, double value,
+                                                   absl::string_view metric = "");
 
   // Performs, in time order, every reallocation due up to `now` in every
   // running experiment and returns their reports (experiments in id order).
@@ -206,7 +209,8 @@ class ExperimentHandle {
                            absl::Span<absl::StatusOr<Assignment>> results) const;
   // As Engine::RecordOutcome.
   absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view unit,
-                                                   absl::Time time, double value) const;
+                                                   absl::Time time, double value,
+                                                   absl::string_view metric = "") const;
   // The experiment's id.
   absl::string_view id() const;
 

@@ -21,6 +21,10 @@
 //   [estimate] method = "epoch_adjusted", half_life = "72h"
 //   [decision] rule = "confidence_sequence", alpha = 0.05, min_effect = 0,
 //              horizon_units = 10000
+//   [[guardrails]]
+//   id = "errors", kind = "binary", direction = "lower", relative_harm = 0.5
+//   (or absolute_harm = 0.01; neither: tracked only)
+//   [metric] id = "quality", composite = { quality_raw = 1.0, tokens = -0.001 }
 //
 //   absl::StatusOr<allot::ExperimentConfig> config =
 //       allot::LoadExperimentFile("examples/experiments/support-bot-model.toml");
@@ -153,6 +157,37 @@ struct DecisionConfig {
   double horizon_units = 10000;
 };
 
+// How much worse than the best-guarded arm a guardrail lets an arm be.
+enum class HarmKind {
+  kNone,      // tracked and reported, never stops an arm
+  kRelative,  // a fraction of the best-guarded arm's mean (0.5: 50% worse)
+  kAbsolute,  // in the metric's units
+};
+
+// A metric recorded besides the primary, by its id: a guardrail (errors,
+// latency, cost) that stops an arm shown to harm it beyond `max_harm`, or,
+// with HarmKind::kNone, a metric that is only tracked (a component of a
+// composite primary, say). Each is estimated like the primary
+// (Simpson-safe, per epoch and arm) and reported per arm.
+struct GuardrailConfig {
+  std::string id;  // unique among the metrics; not the primary's id
+  MetricKind kind = MetricKind::kBinary;
+  // The good direction: errors, latency and cost are lower-is-better.
+  Direction direction = Direction::kLowerIsBetter;
+  HarmKind harm = HarmKind::kNone;
+  double max_harm = 0;  // finite, >= 0; read when harm is not kNone
+};
+
+// An experiment has at most this many guardrails.
+inline constexpr int kMaxGuardrails = 8;
+
+// One term of a composite primary metric: weight x the unit's value of
+// the guardrail (or tracked metric) `metric`.
+struct CompositeTerm {
+  std::string metric;
+  double weight = 1;  // finite, non-zero
+};
+
 // Returns how long after Start the first reallocation is due: the burn-in,
 // or one interval when there is none (epoch 0 needs some time). Later ones
 // are due every interval after it: the schedule's grid.
@@ -169,6 +204,13 @@ struct ExperimentConfig {
 
   MetricKind metric = MetricKind::kBinary;
   Direction direction = Direction::kHigherIsBetter;
+  // The primary metric's name, for outcomes that name their metric.
+  std::string metric_id = "primary";
+  // Non-empty: the primary is not recorded but computed for each matured
+  // unit as the sum of weight x value over these terms (each names a
+  // guardrail); `metric` must then be continuous.
+  std::vector<CompositeTerm> composite;
+  std::vector<GuardrailConfig> guardrails;  // at most kMaxGuardrails
 
   PolicyOptions policy;
   double floor = 0.01;       // additive floor, >= 0, floor x arms < 1
@@ -187,6 +229,11 @@ struct ExperimentConfig {
   std::vector<std::string> ArmIds() const;
   // The initial weights in arm order (not normalized).
   std::vector<double> InitialWeights() const;
+  // Returns -1 for the primary metric (`metric_id`, or empty), else the
+  // index of the guardrail with that id. Errors: NotFound naming the
+  // metrics; InvalidArgument for the primary when it is composite (its
+  // components are recorded instead).
+  absl::StatusOr<int> MetricIndex(absl::string_view metric) const;
 };
 
 // Experiment ids longer than this are refused (arm ids: kMaxArmIdBytes).

@@ -48,6 +48,30 @@ struct ArmReport {
   double advantage_low = std::numeric_limits<double>::quiet_NaN();
   double advantage_high = std::numeric_limits<double>::quiet_NaN();
   bool eliminated = false;
+  // The guardrail that stopped this arm (at this report or an earlier one):
+  // its weight is 0 from the reallocation that follows the stop; its
+  // exposed units keep their windows. Empty while it runs.
+  std::string stopped_by;
+};
+
+// One guardrail's figures in a report (README "Guardrails").
+struct GuardrailReport {
+  std::string id;
+  // Per arm: the Simpson-safe mean of the guardrail metric and its matured
+  // units.
+  std::vector<double> mean;
+  // The arm with the best guardrail mean (the best-guarded arm), or -1 in
+  // burn-in.
+  int best = -1;
+  // Per arm: anytime-valid bounds of its excess harm against the
+  // best-guarded arm, in metric units: (how much worse it is) - (the harm
+  // allowed). Relative harm r: m_arm - (1 + r) m_best for a lower-is-better
+  // metric, (1 - r) m_best - m_arm for a higher-is-better one; absolute h:
+  // the difference minus h. An arm whose excess_low > 0 is surely harmful
+  // and is stopped. NaN in burn-in, for the best arm itself, and for a
+  // tracked metric (no harm set).
+  std::vector<double> excess_low;
+  std::vector<double> excess_high;
 };
 
 struct ReallocationReport {
@@ -63,6 +87,8 @@ struct ReallocationReport {
   std::vector<double> weights_before;
   std::vector<double> weights_after;
   std::vector<ArmReport> arms;
+  // One per [[guardrails]] entry, in the experiment's order.
+  std::vector<GuardrailReport> guardrails;
   // Sample-ratio check: the p-value of a chi-square test of exposures per
   // arm against the bucket shares in force in each epoch. Tiny values mean
   // assignment or logging is broken.
@@ -89,7 +115,9 @@ struct ReallocationReport {
 //    "weights_before": {arm: w}, "weights_after": {arm: w},
 //    "arms": {arm: {"units", "outcomes", "mean", "ci95": [lo, hi],
 //                   "pooled_mean", "p_best", "expected_loss", "exposures",
-//                   "advantage": [lo, hi], "eliminated"}},
+//                   "advantage": [lo, hi], "eliminated", "stopped_by"}},
+//    "guardrails": {id: {"best": arm or null, "arms": {arm: {"mean",
+//                   "excess": [lo, hi]}}}},
 //    "srm_p", "late_outcomes", "unknown_outcomes", "duplicate_outcomes",
 //    "holdout_units", "holdout_outcomes", "winner": arm id or null}
 std::string ReportsToJson(absl::Span<const ReallocationReport> reports);

@@ -38,6 +38,25 @@ std::vector<double> ExperimentConfig::InitialWeights() const {
   return weights;
 }
 
+absl::StatusOr<int> ExperimentConfig::MetricIndex(absl::string_view metric) const {
+  if (metric.empty() || metric == metric_id) {
+    if (!composite.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("metric ", QuoteId(metric_id),
+                       " is composite: record its components (the guardrails it names)"));
+    }
+    return -1;
+  }
+  for (size_t g = 0; g < guardrails.size(); ++g) {
+    if (guardrails[g].id == metric) return static_cast<int>(g);
+  }
+  std::string known = QuoteId(metric_id);
+  for (const GuardrailConfig& g : guardrails)
+    absl::StrAppend(&known, ", ", QuoteId(g.id));
+  return absl::NotFoundError(absl::StrCat("metric ", QuoteId(metric),
+                                          " is not one of this experiment's: ", known));
+}
+
 absl::string_view EstimateMethodName(EstimateMethod method) {
   switch (method) {
     case EstimateMethod::kEpochAdjusted:
@@ -180,6 +199,53 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
     return FieldError("estimate.half_life",
                       absl::StrCat("must be a finite duration >= 0, got ",
                                    absl::FormatDuration(half_life)));
+  }
+  ALLOT_RETURN_IF_ERROR(ValidateId("metric.id", config.metric_id, kMaxArmIdBytes));
+  if (config.guardrails.size() > size_t{kMaxGuardrails}) {
+    return FieldError("guardrails", absl::StrCat("must list at most ", kMaxGuardrails,
+                                                 ", got ", config.guardrails.size()));
+  }
+  for (size_t g = 0; g < config.guardrails.size(); ++g) {
+    const GuardrailConfig& guard = config.guardrails[g];
+    const std::string field = absl::StrCat("guardrails[", g, "]");
+    ALLOT_RETURN_IF_ERROR(
+        ValidateId(absl::StrCat(field, ".id"), guard.id, kMaxArmIdBytes));
+    if (guard.id == config.metric_id) {
+      return FieldError(absl::StrCat(field, ".id"),
+                        absl::StrCat(QuoteId(guard.id), " is the primary metric's id"));
+    }
+    for (size_t h = 0; h < g; ++h) {
+      if (config.guardrails[h].id == guard.id) {
+        return FieldError(
+            absl::StrCat(field, ".id"),
+            absl::StrCat(QuoteId(guard.id), " duplicates guardrails[", h, "].id"));
+      }
+    }
+    if (guard.harm != HarmKind::kNone &&
+        (!std::isfinite(guard.max_harm) || !(guard.max_harm >= 0))) {
+      return FieldError(
+          absl::StrCat(field, guard.harm == HarmKind::kRelative ? ".relative_harm"
+                                                                : ".absolute_harm"),
+          absl::StrCat("must be a finite number >= 0, got ", guard.max_harm));
+    }
+  }
+  if (!config.composite.empty() && config.metric != MetricKind::kContinuous) {
+    return FieldError("metric.composite",
+                      "needs kind = \"continuous\" (a weighted sum of metrics)");
+  }
+  for (const CompositeTerm& term : config.composite) {
+    const std::string field = absl::StrCat("metric.composite.", term.metric);
+    bool known = false;
+    for (const GuardrailConfig& g : config.guardrails)
+      known = known || g.id == term.metric;
+    if (!known) {
+      return FieldError(
+          field, absl::StrCat("must name a guardrail, got ", QuoteId(term.metric)));
+    }
+    if (!std::isfinite(term.weight) || term.weight == 0) {
+      return FieldError(
+          field, absl::StrCat("must be a finite non-zero weight, got ", term.weight));
+    }
   }
   const DecisionConfig& d = config.decision;
   if (!(d.alpha > 0 && d.alpha <= 0.5)) {

@@ -31,32 +31,82 @@ absl::Status UnknownField(const toml::node& node, absl::string_view path,
   return lines.Error(node, path, "is not a known field");
 }
 
+absl::StatusOr<MetricKind> ReadMetricKind(const toml::node& node, absl::string_view path,
+                                          const FieldLines& lines) {
+  ALLOT_ASSIGN_OR_RETURN(std::string kind, ReadString(node, path, lines));
+  if (kind == "binary") return MetricKind::kBinary;
+  if (kind == "continuous") return MetricKind::kContinuous;
+  return lines.Error(
+      node, path,
+      absl::StrCat("must be \"binary\" or \"continuous\", got \"", kind, "\""));
+}
+
+absl::StatusOr<Direction> ReadDirection(const toml::node& node, absl::string_view path,
+                                        const FieldLines& lines) {
+  ALLOT_ASSIGN_OR_RETURN(std::string dir, ReadString(node, path, lines));
+  if (dir == "higher") return Direction::kHigherIsBetter;
+  if (dir == "lower") return Direction::kLowerIsBetter;
+  return lines.Error(node, path,
+                     absl::StrCat("must be \"higher\" or \"lower\", got \"", dir, "\""));
+}
+
+absl::Status ReadGuardrails(const toml::node& node, ExperimentConfig& config,
+                            FieldLines& lines) {
+  const toml::array* list = node.as_array();
+  if (list == nullptr)
+    return lines.Error(node, "guardrails", "must be an array of tables");
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string prefix = absl::StrCat("guardrails[", i, "]");
+    const toml::node& entry = *list->get(i);
+    ALLOT_ASSIGN_OR_RETURN(const toml::table* table, ReadTable(entry, prefix, lines));
+    lines.Set(prefix, entry);
+    GuardrailConfig guard;
+    bool has_id = false;
+    for (auto&& [key, value] : *table) {
+      const std::string path = absl::StrCat(prefix, ".", Key(key));
+      lines.Set(path, value);
+      if (key == "id") {
+        ALLOT_ASSIGN_OR_RETURN(guard.id, ReadString(value, path, lines));
+        has_id = true;
+      } else if (key == "kind") {
+        ALLOT_ASSIGN_OR_RETURN(guard.kind, ReadMetricKind(value, path, lines));
+      } else if (key == "direction") {
+        ALLOT_ASSIGN_OR_RETURN(guard.direction, ReadDirection(value, path, lines));
+      } else if (key == "relative_harm" || key == "absolute_harm") {
+        if (guard.harm != HarmKind::kNone) {
+          return lines.Error(value, path,
+                             "and the other harm are both set; a guardrail has one");
+        }
+        guard.harm = key == "relative_harm" ? HarmKind::kRelative : HarmKind::kAbsolute;
+        ALLOT_ASSIGN_OR_RETURN(guard.max_harm, ReadNumber(value, path, lines));
+      } else {
+        return UnknownField(value, path, lines);
+      }
+    }
+    if (!has_id) return lines.Error(entry, absl::StrCat(prefix, ".id"), "is required");
+    config.guardrails.push_back(std::move(guard));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadMetric(const toml::table& table, ExperimentConfig& config,
                         FieldLines& lines) {
   for (auto&& [key, node] : table) {
     const std::string path = absl::StrCat("metric.", Key(key));
     lines.Set(path, node);
     if (key == "kind") {
-      ALLOT_ASSIGN_OR_RETURN(std::string kind, ReadString(node, path, lines));
-      if (kind == "binary") {
-        config.metric = MetricKind::kBinary;
-      } else if (kind == "continuous") {
-        config.metric = MetricKind::kContinuous;
-      } else {
-        return lines.Error(
-            node, path,
-            absl::StrCat("must be \"binary\" or \"continuous\", got \"", kind, "\""));
-      }
+      ALLOT_ASSIGN_OR_RETURN(config.metric, ReadMetricKind(node, path, lines));
     } else if (key == "direction") {
-      ALLOT_ASSIGN_OR_RETURN(std::string dir, ReadString(node, path, lines));
-      if (dir == "higher") {
-        config.direction = Direction::kHigherIsBetter;
-      } else if (dir == "lower") {
-        config.direction = Direction::kLowerIsBetter;
-      } else {
-        return lines.Error(
-            node, path,
-            absl::StrCat("must be \"higher\" or \"lower\", got \"", dir, "\""));
+      ALLOT_ASSIGN_OR_RETURN(config.direction, ReadDirection(node, path, lines));
+    } else if (key == "id") {
+      ALLOT_ASSIGN_OR_RETURN(config.metric_id, ReadString(node, path, lines));
+    } else if (key == "composite") {
+      ALLOT_ASSIGN_OR_RETURN(const toml::table* terms, ReadTable(node, path, lines));
+      for (auto&& [name, weight] : *terms) {
+        const std::string term_path = absl::StrCat(path, ".", Key(name));
+        lines.Set(term_path, weight);
+        ALLOT_ASSIGN_OR_RETURN(double w, ReadNumber(weight, term_path, lines));
+        config.composite.push_back({std::string(Key(name)), w});
       }
     } else {
       return UnknownField(node, path, lines);
@@ -326,6 +376,8 @@ absl::Status ReadExperimentTable(const toml::table& table, ArmsTable arms,
     } else if (key == "decision") {
       ALLOT_ASSIGN_OR_RETURN(const toml::table* t, ReadTable(node, path, lines));
       ALLOT_RETURN_IF_ERROR(ReadDecisionTable(*t, "decision", config, lines));
+    } else if (key == "guardrails") {
+      ALLOT_RETURN_IF_ERROR(ReadGuardrails(node, config, lines));
     } else if (key == "arms" && arms == ArmsTable::kRead) {
       ALLOT_RETURN_IF_ERROR(ReadArms(node, config, lines));
     } else {

@@ -89,6 +89,42 @@ std::string ReportsToJson(absl::Span<const ReallocationReport> reports) {
       w.EndArray();
       w.Key("eliminated");
       w.Bool(arm.eliminated);
+      w.Key("stopped_by");  // the guardrail that stopped it, or null
+      if (arm.stopped_by.empty()) {
+        w.Null();
+      } else {
+        w.String(arm.stopped_by.data(),
+                 static_cast<rapidjson::SizeType>(arm.stopped_by.size()));
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+    w.Key("guardrails");
+    w.StartObject();
+    for (const GuardrailReport& g : r.guardrails) {
+      Key(w, g.id);
+      w.StartObject();
+      w.Key("best");
+      if (g.best >= 0 && g.best < static_cast<int>(r.arms.size())) {
+        Key(w, r.arms[g.best].id);
+      } else {
+        w.Null();
+      }
+      w.Key("arms");
+      w.StartObject();
+      for (size_t a = 0; a < r.arms.size() && a < g.mean.size(); ++a) {
+        Key(w, r.arms[a].id);
+        w.StartObject();
+        w.Key("mean");
+        Number(w, g.mean[a]);
+        w.Key("excess");  // null bounds: burn-in, the best arm, no harm set
+        w.StartArray();
+        Number(w, a < g.excess_low.size() ? g.excess_low[a] : NAN);
+        Number(w, a < g.excess_high.size() ? g.excess_high[a] : NAN);
+        w.EndArray();
+        w.EndObject();
+      }
+      w.EndObject();
       w.EndObject();
     }
     w.EndObject();

@@ -84,6 +84,12 @@ void Save(OutArchive& ar, const Epoch& e);
 void Load(InArchive& ar, Epoch& e);
 void Save(OutArchive& ar, const ArmReport& a);
 void Load(InArchive& ar, ArmReport& a);
+void Save(OutArchive& ar, const GuardrailConfig& g);
+void Load(InArchive& ar, GuardrailConfig& g);
+void Save(OutArchive& ar, const CompositeTerm& t);
+void Load(InArchive& ar, CompositeTerm& t);
+void Save(OutArchive& ar, const GuardrailReport& g);
+void Load(InArchive& ar, GuardrailReport& g);
 void Save(OutArchive& ar, const ReallocationReport& r);
 void Load(InArchive& ar, ReallocationReport& r);
 void Save(OutArchive& ar, const ExperimentRuntimeState& s);
@@ -277,6 +283,68 @@ void LoadReportBounds(InArchive& ar, std::vector<ReallocationReport>& reports) {
   }
 }
 
+// Metrics beyond the primary (guardrails, composite), added after the
+// decision; absent bytes mean none: an older snapshot has one metric.
+void Save(OutArchive& ar, const GuardrailConfig& g) {
+  Save(ar, g.id);
+  ar(static_cast<uint8_t>(g.kind), static_cast<uint8_t>(g.direction),
+     static_cast<uint8_t>(g.harm), g.max_harm);
+}
+void Load(InArchive& ar, GuardrailConfig& g) {
+  Load(ar, g.id);
+  uint8_t kind = 0, direction = 0, harm = 0;
+  ar(kind, direction, harm, g.max_harm);
+  if (kind > 1 || direction > 1 || harm > 2) throw CorruptInput("bad guardrail");
+  g.kind = static_cast<MetricKind>(kind);
+  g.direction = static_cast<Direction>(direction);
+  g.harm = static_cast<HarmKind>(harm);
+}
+void Save(OutArchive& ar, const CompositeTerm& t) {
+  Save(ar, t.metric);
+  ar(t.weight);
+}
+void Load(InArchive& ar, CompositeTerm& t) {
+  Load(ar, t.metric);
+  ar(t.weight);
+}
+void SaveMetrics(OutArchive& ar, const ExperimentConfig& c) {
+  Save(ar, c.metric_id);
+  Save(ar, c.composite);
+  Save(ar, c.guardrails);
+}
+void LoadMetrics(InArchive& ar, ExperimentConfig& c) {
+  Load(ar, c.metric_id);
+  Load(ar, c.composite);
+  Load(ar, c.guardrails);
+}
+void Save(OutArchive& ar, const GuardrailReport& g) {
+  Save(ar, g.id);
+  Save(ar, g.mean);
+  ar(g.best);
+  Save(ar, g.excess_low);
+  Save(ar, g.excess_high);
+}
+void Load(InArchive& ar, GuardrailReport& g) {
+  Load(ar, g.id);
+  Load(ar, g.mean);
+  ar(g.best);
+  Load(ar, g.excess_low);
+  Load(ar, g.excess_high);
+}
+void SaveReportGuardrails(OutArchive& ar,
+                          const std::vector<ReallocationReport>& reports) {
+  for (const ReallocationReport& r : reports) {
+    for (const ArmReport& a : r.arms) Save(ar, a.stopped_by);
+    Save(ar, r.guardrails);
+  }
+}
+void LoadReportGuardrails(InArchive& ar, std::vector<ReallocationReport>& reports) {
+  for (ReallocationReport& r : reports) {
+    for (ArmReport& a : r.arms) Load(ar, a.stopped_by);
+    Load(ar, r.guardrails);
+  }
+}
+
 void Save(OutArchive& ar, const ArmReport& a) {
   Save(ar, a.id);
   ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean, a.p_best,
@@ -395,6 +463,13 @@ std::string EncodeEngineState(const EngineState& state) {
       SaveReportBounds(ar, e.reports);
     }
     SaveReportBounds(ar, state.final_reports);
+    for (const ExperimentRuntimeState& e : state.experiments) {
+      SaveMetrics(ar, e.config);
+      Save(ar, e.ledger.open_values);
+      Save(ar, e.guardrail_aggregates);
+      SaveReportGuardrails(ar, e.reports);
+    }
+    SaveReportGuardrails(ar, state.final_reports);
   }
   return std::move(out).str();
 }
@@ -422,6 +497,14 @@ absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
           LoadReportBounds(ar, e.reports);
         }
         LoadReportBounds(ar, state.final_reports);
+        if (ar.budget().Remaining() == 0) return;
+        for (ExperimentRuntimeState& e : state.experiments) {
+          LoadMetrics(ar, e.config);
+          Load(ar, e.ledger.open_values);
+          Load(ar, e.guardrail_aggregates);
+          LoadReportGuardrails(ar, e.reports);
+        }
+        LoadReportGuardrails(ar, state.final_reports);
       });
   if (!state.ok()) return state;
   // Decoded bytes of the right length may still mean nothing (a negative
@@ -459,7 +542,11 @@ std::string EncodeJournalRecord(const JournalRecord& r) {
       SaveConfigExtension(ar, r.config);
       SaveEstimateMethod(ar, r.config);
       SaveDecision(ar, r.config);
+      SaveMetrics(ar, r.config);
     }
+    // An outcome of another metric than the primary names it, last (older
+    // records, and the primary's, end before it).
+    if (r.kind == JournalRecord::Kind::kOutcome && !r.metric.empty()) Save(ar, r.metric);
   }
   return std::move(out).str();
 }
@@ -488,6 +575,10 @@ absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {
           if (ar.budget().Remaining() > 0) LoadConfigExtension(ar, r.config);
           if (ar.budget().Remaining() > 0) LoadEstimateMethod(ar, r.config);
           if (ar.budget().Remaining() > 0) LoadDecision(ar, r.config);
+          if (ar.budget().Remaining() > 0) LoadMetrics(ar, r.config);
+        }
+        if (r.kind == JournalRecord::Kind::kOutcome && ar.budget().Remaining() > 0) {
+          Load(ar, r.metric);
         }
       });
 }

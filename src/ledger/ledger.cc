@@ -31,8 +31,10 @@ UnitKey UnitFingerprint::Of(absl::string_view unit) const {
 }
 
 Ledger::Ledger(MetricKind metric, absl::Duration window, int num_arms,
-               std::optional<absl::Duration> retention)
+               std::optional<absl::Duration> retention,
+               std::vector<MetricKind> other_metrics)
     : metric_(metric),
+      other_metrics_(std::move(other_metrics)),
       window_us_(absl::ToInt64Microseconds(window)),
       retention_us_(absl::ToInt64Microseconds(retention.value_or(window))),
       num_arms_(num_arms) {}
@@ -109,9 +111,11 @@ Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
   return {a, Visit::kNew};
 }
 
-void Ledger::AddOpen(Shard& shard, const OpenUnit& unit) {
+void Ledger::AddOpen(Shard& shard, const OpenUnit& unit, const double* values) {
   ExposureOrder<OpenUnit>& open = shard.open;
   open.push_back(unit);
+  const size_t m = other_metrics_.size();
+  for (size_t j = 0; j < m; ++j) shard.values.push_back(values ? values[j] : 0.0);
   size_t i = open.size() - 1;
   shard.index.Insert(IndexKey(unit.key), open.PositionOf(i));
   if (shard.open_unsorted) return;
@@ -129,14 +133,32 @@ void Ledger::AddOpen(Shard& shard, const OpenUnit& unit) {
     shard.index.Move(IndexKey(open[i - 1].key), earlier, later);
     shard.index.Move(IndexKey(open[i].key), later, earlier);
     std::swap(open[i - 1], open[i]);
+    for (size_t j = 0; j < m; ++j) {
+      std::swap(shard.values[(i - 1) * m + j], shard.values[i * m + j]);
+    }
     --i;
   }
 }
 
 void Ledger::SortOpen(Shard& shard) {
-  std::vector<OpenUnit> units = shard.open.ToVector();
-  std::stable_sort(units.begin(), units.end(), ExposedEarlier);
+  const std::vector<OpenUnit> before = shard.open.ToVector();
+  const std::vector<double> values_before = shard.values.ToVector();
+  std::vector<size_t> order(before.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return ExposedEarlier(before[a], before[b]);
+  });
+  const size_t m = other_metrics_.size();
+  std::vector<OpenUnit> units;
+  std::vector<double> values;
+  units.reserve(before.size());
+  values.reserve(values_before.size());
+  for (size_t i : order) {
+    units.push_back(before[i]);
+    for (size_t j = 0; j < m; ++j) values.push_back(values_before[i * m + j]);
+  }
   shard.open.Assign(units);
+  shard.values.Assign(values);
   shard.index.clear();
   for (size_t i = 0; i < units.size(); ++i) {
     shard.index.Insert(IndexKey(units[i].key), shard.open.PositionOf(i));
@@ -163,7 +185,7 @@ bool Ledger::Find(const UnitKey& key, Assignment* out) const {
 }
 
 absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key, absl::Time time,
-                                                  double value) {
+                                                  double value, int metric) {
   const int64_t time_us = absl::ToUnixMicros(time);
   Shard& shard = ShardOf(key);
   MutexLock lock(&shard.mu);
@@ -185,6 +207,18 @@ absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key, absl::Time
         FormatRfc3339(absl::FromUnixMicros(exposure_us))));
   }
   if (time_us >= WindowEndUs(unit)) return OutcomeDisposition::kLate;
+  if (metric >= 0) {
+    // Another metric: its value slot; a binary one converts once.
+    double& slot = shard.values[*i * other_metrics_.size() + static_cast<size_t>(metric)];
+    if (other_metrics_[metric] == MetricKind::kBinary) {
+      if (value == 0) return OutcomeDisposition::kCounted;
+      if (slot != 0) return OutcomeDisposition::kDuplicate;
+      slot = 1;
+      return OutcomeDisposition::kCounted;
+    }
+    slot += value;
+    return OutcomeDisposition::kCounted;
+  }
   if (metric_ == MetricKind::kBinary) {
     if (value == 0) return OutcomeDisposition::kCounted;
     if (unit.flags & OpenUnit::kConverted) return OutcomeDisposition::kDuplicate;
@@ -196,7 +230,9 @@ absl::StatusOr<OutcomeDisposition> Ledger::Record(const UnitKey& key, absl::Time
   return OutcomeDisposition::kCounted;
 }
 
-void Ledger::TakeMatured(absl::Time now, std::vector<OpenUnit>& matured) {
+void Ledger::TakeMatured(absl::Time now, std::vector<OpenUnit>& matured,
+                         std::vector<double>* values) {
+  const size_t m = other_metrics_.size();
   const int64_t now_us = absl::ToUnixMicros(now);
   bool rotate = false;
   {
@@ -208,6 +244,7 @@ void Ledger::TakeMatured(absl::Time now, std::vector<OpenUnit>& matured) {
     }
   }
   matured.clear();
+  std::vector<double> taken;
   for (Shard& shard : shards_) {
     MutexLock lock(&shard.mu);
     if (rotate) {
@@ -227,17 +264,39 @@ void Ledger::TakeMatured(absl::Time now, std::vector<OpenUnit>& matured) {
       if (retention_us_ > 0) shard.matured.insert(unit.key.hi);
       shard.index.Erase(IndexKey(unit.key), open.PositionOf(0));
       open.pop_front();
+      for (size_t j = 0; j < m; ++j) {
+        taken.push_back(shard.values[0]);
+        shard.values.pop_front();
+      }
     }
   }
   // Folding sums the outcomes. Binary outcomes sum exactly in any order;
   // continuous ones are floating-point sums, which depend on the order.
-  if (metric_ == MetricKind::kBinary) return;
-  std::sort(matured.begin(), matured.end(), [](const OpenUnit& a, const OpenUnit& b) {
-    if (a.exposure_s != b.exposure_s) {
-      return a.exposure_s < b.exposure_s;
+  const bool continuous = metric_ == MetricKind::kContinuous ||
+                          std::find(other_metrics_.begin(), other_metrics_.end(),
+                                    MetricKind::kContinuous) != other_metrics_.end();
+  if (!continuous) {
+    if (values != nullptr) *values = std::move(taken);
+    return;
+  }
+  std::vector<size_t> order(matured.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (matured[a].exposure_s != matured[b].exposure_s) {
+      return matured[a].exposure_s < matured[b].exposure_s;
     }
-    return a.key < b.key;
+    return matured[a].key < matured[b].key;
   });
+  std::vector<OpenUnit> sorted;
+  sorted.reserve(matured.size());
+  if (values != nullptr) values->clear();
+  for (size_t i : order) {
+    sorted.push_back(matured[i]);
+    if (values != nullptr) {
+      for (size_t j = 0; j < m; ++j) values->push_back(taken[i * m + j]);
+    }
+  }
+  matured.swap(sorted);
 }
 
 std::vector<std::vector<int64_t>> Ledger::ExposureCounts() const {
@@ -258,7 +317,8 @@ int64_t Ledger::MemoryBytes() const {
   int64_t bytes = 0;
   for (const Shard& shard : shards_) {
     ReaderMutexLock lock(&shard.mu);
-    bytes += shard.open.MemoryBytes() + shard.index.MemoryBytes();
+    bytes +=
+        shard.open.MemoryBytes() + shard.values.MemoryBytes() + shard.index.MemoryBytes();
   }
   return bytes;
 }
@@ -293,15 +353,27 @@ int64_t Ledger::open_units() const {
 LedgerState Ledger::Export() const {
   LedgerState state;
   state.exposures = ExposureCounts();
+  const size_t m = other_metrics_.size();
+  std::vector<double> values;
   for (const Shard& shard : shards_) {
     ReaderMutexLock lock(&shard.mu);
     for (size_t i = 0; i < shard.open.size(); ++i) state.open.push_back(shard.open[i]);
+    for (size_t i = 0; i < shard.values.size(); ++i) values.push_back(shard.values[i]);
     shard.matured.ForEach([&](uint64_t hi) { state.matured.push_back(hi); });
     shard.matured_before.ForEach(
         [&](uint64_t hi) { state.matured_before.push_back(hi); });
   }
-  std::sort(state.open.begin(), state.open.end(),
-            [](const OpenUnit& a, const OpenUnit& b) { return a.key < b.key; });
+  std::vector<size_t> order(state.open.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return state.open[a].key < state.open[b].key; });
+  std::vector<OpenUnit> by_key;
+  by_key.reserve(order.size());
+  for (size_t i : order) {
+    by_key.push_back(state.open[i]);
+    for (size_t j = 0; j < m; ++j) state.open_values.push_back(values[i * m + j]);
+  }
+  state.open = std::move(by_key);
   std::sort(state.matured.begin(), state.matured.end());
   std::sort(state.matured_before.begin(), state.matured_before.end());
   {
@@ -314,12 +386,19 @@ LedgerState Ledger::Export() const {
 void Ledger::Import(const LedgerState& state) {
   // `state.open` is in key order: each shard's units go in in exposure order
   // (a stable sort, so ties stay in key order).
-  std::vector<OpenUnit> units = state.open;
-  std::stable_sort(units.begin(), units.end(), ExposedEarlier);
-  for (const OpenUnit& unit : units) {
+  const size_t m = other_metrics_.size();
+  std::vector<size_t> order(state.open.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return ExposedEarlier(state.open[a], state.open[b]);
+  });
+  for (size_t i : order) {
+    const OpenUnit& unit = state.open[i];
     Shard& shard = ShardOf(unit.key);
     MutexLock lock(&shard.mu);
-    AddOpen(shard, unit);
+    AddOpen(
+        shard, unit,
+        state.open_values.size() >= (i + 1) * m ? &state.open_values[i * m] : nullptr);
   }
   for (uint64_t hi : state.matured) {
     Shard& shard = shards_[hi % kShards];

@@ -85,7 +85,10 @@ struct OpenUnit {
 static_assert(sizeof(OpenUnit) == 32);
 
 struct LedgerState {
-  std::vector<OpenUnit> open;                   // sorted by key
+  std::vector<OpenUnit> open;  // sorted by key
+  // The other metrics' values (guardrails), one per metric per open unit,
+  // in `open`'s order: open_values[i * metrics + m].
+  std::vector<double> open_values;
   std::vector<uint64_t> matured;                // sorted
   std::vector<uint64_t> matured_before;         // sorted
   std::vector<std::vector<int64_t>> exposures;  // [epoch][arm], summed
@@ -96,9 +99,15 @@ struct LedgerState {
 class Ledger {
  public:
   // Matured fingerprints are remembered for `retention` (>= 0; unset: one
-  // window) to twice that; with zero retention, none are.
+  // window) to twice that; with zero retention, none are. `other_metrics`
+  // are the kinds of the metrics recorded besides the primary (guardrails):
+  // each open unit keeps one value (8 bytes) per metric.
   Ledger(MetricKind metric, absl::Duration window, int num_arms,
-         std::optional<absl::Duration> retention = std::nullopt);
+         std::optional<absl::Duration> retention = std::nullopt,
+         std::vector<MetricKind> other_metrics = {});
+
+  // The number of metrics besides the primary.
+  int other_metrics() const { return static_cast<int>(other_metrics_.size()); }
 
   // Exposure times are kept relative to `origin` (the experiment's start).
   // REQUIRES: called once, before any exposure; every later time >= origin.
@@ -137,10 +146,12 @@ class Ledger {
   // Returns the open unit's assignment, if any.
   bool Find(const UnitKey& key, Assignment* out) const;
 
-  // Records an outcome. Errors: InvalidArgument when `time` is before the
-  // unit's exposure (nothing changes).
+  // Records an outcome of the primary metric (`metric` -1) or of other
+  // metric `metric` (in [0, other_metrics())). A binary metric's second
+  // conversion is a duplicate. Errors: InvalidArgument when `time` is before
+  // the unit's exposure (nothing changes).
   absl::StatusOr<OutcomeDisposition> Record(const UnitKey& key, absl::Time time,
-                                            double value);
+                                            double value, int metric = -1);
 
   // Removes every unit whose window has closed by `now` (exposure + window
   // <= now) and puts them in `matured` (replacing its contents; its memory
@@ -150,7 +161,10 @@ class Ledger {
   // floating-point sums they are folded into are the same whatever order
   // the events came in; a binary metric's 0/1 outcomes sum exactly in any
   // order, so they are not sorted.
-  void TakeMatured(absl::Time now, std::vector<OpenUnit>& matured);
+  // With other metrics, `values` (when not null) gets each matured unit's
+  // values, other_metrics() per unit in `matured`'s order.
+  void TakeMatured(absl::Time now, std::vector<OpenUnit>& matured,
+                   std::vector<double>* values = nullptr);
 
   // Exposures so far outside the holdout, [epoch][arm].
   std::vector<std::vector<int64_t>> ExposureCounts() const;
@@ -169,6 +183,9 @@ class Ledger {
     // Every open unit once, by exposure time (ties in the order exposed),
     // so maturing takes units from the front.
     ExposureOrder<OpenUnit> open ABSL_GUARDED_BY(mu);
+    // Each open unit's values of the other metrics, other_metrics() per
+    // unit in `open`'s order (entries i * metrics to (i + 1) * metrics).
+    ExposureOrder<double> values ABSL_GUARDED_BY(mu);
     // Each open unit's position in `open`.
     UnitIndex index ABSL_GUARDED_BY(mu);
     // Set when an exposure came in too far out of order to be moved into
@@ -200,11 +217,12 @@ class Ledger {
   static constexpr size_t kRecordsAhead = 96;
   static void PrefetchMaturing(const Shard& shard, size_t i)
       ABSL_SHARED_LOCKS_REQUIRED(shard.mu);
-  // Appends a new open unit, keeping `open` in exposure order.
-  static void AddOpen(Shard& shard, const OpenUnit& unit)
+  // Appends a new open unit with its other metrics' `values` (null: zeros),
+  // keeping `open` in exposure order.
+  void AddOpen(Shard& shard, const OpenUnit& unit, const double* values = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // Sorts `open` by exposure time (stable) and re-points the index.
-  static void SortOpen(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  void SortOpen(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   Shard& ShardOf(const UnitKey& key) { return shards_[key.hi % kShards]; }
   const Shard& ShardOf(const UnitKey& key) const { return shards_[key.hi % kShards]; }
 
@@ -215,6 +233,7 @@ class Ledger {
   int64_t WindowEndUs(const OpenUnit& unit) const { return WindowEndUs(unit.exposure_s); }
 
   const MetricKind metric_;
+  const std::vector<MetricKind> other_metrics_;
   const int64_t window_us_;
   const int64_t retention_us_;
   int64_t origin_us_ = 0;

@@ -196,16 +196,18 @@ class EngineImpl {
 
   absl::StatusOr<OutcomeDisposition> RecordOutcome(ExperimentRuntime& runtime,
                                                    absl::string_view unit,
-                                                   absl::Time time, double value) {
+                                                   absl::Time time, double value,
+                                                   absl::string_view metric) {
     OrderLock order(&order_mu_, journaling());
     ALLOT_RETURN_IF_ERROR(CheckLive(runtime));
     ALLOT_ASSIGN_OR_RETURN(OutcomeDisposition d,
-                           runtime.RecordOutcome(unit, time, value));
+                           runtime.RecordOutcome(unit, time, value, metric));
     if (journal_ != nullptr) {
       JournalRecord record =
           Record(JournalRecord::Kind::kOutcome, runtime.config().id, time);
       record.unit = std::string(unit);
       record.value = value;
+      record.metric = std::string(metric);
       ALLOT_RETURN_IF_ERROR(AppendToJournal(record));
     }
     return d;
@@ -379,9 +381,10 @@ absl::Status Engine::AssignBatch(absl::string_view experiment,
 
 absl::StatusOr<OutcomeDisposition> Engine::RecordOutcome(absl::string_view experiment,
                                                          absl::string_view unit,
-                                                         absl::Time time, double value) {
+                                                         absl::Time time, double value,
+                                                         absl::string_view metric) {
   ALLOT_ASSIGN_OR_RETURN(auto runtime, impl_->Find(experiment));
-  return impl_->RecordOutcome(*runtime, unit, time, value);
+  return impl_->RecordOutcome(*runtime, unit, time, value, metric);
 }
 
 absl::StatusOr<std::vector<ReallocationReport>> Engine::Advance(absl::Time now) {
@@ -419,10 +422,10 @@ absl::Status ExperimentHandle::AssignBatch(
   return engine_->AssignBatch(*runtime_, requests, results);
 }
 
-absl::StatusOr<OutcomeDisposition> ExperimentHandle::RecordOutcome(absl::string_view unit,
-                                                                   absl::Time time,
-                                                                   double value) const {
-  return engine_->RecordOutcome(*runtime_, unit, time, value);
+absl::StatusOr<OutcomeDisposition> ExperimentHandle::RecordOutcome(
+    absl::string_view unit, absl::Time time, double value,
+    absl::string_view metric) const {
+  return engine_->RecordOutcome(*runtime_, unit, time, value, metric);
 }
 
 absl::string_view ExperimentHandle::id() const { return runtime_->config().id; }
@@ -501,7 +504,8 @@ absl::Status EngineAccess::Apply(Engine& engine, const JournalRecord& r) {
       status = engine.Assign(r.experiment, r.unit, r.time, r.unit_start).status();
       break;
     case JournalRecord::Kind::kOutcome:
-      status = engine.RecordOutcome(r.experiment, r.unit, r.time, r.value).status();
+      status =
+          engine.RecordOutcome(r.experiment, r.unit, r.time, r.value, r.metric).status();
       break;
     case JournalRecord::Kind::kAdvance:
       status = engine.Advance(r.time).status();

@@ -35,6 +35,9 @@ struct ExperimentRuntimeState {
   int64_t unknown = 0;
   int64_t duplicate = 0;
   std::vector<std::vector<Aggregate>> aggregates;  // [epoch][arm]
+  // [guardrail][epoch][arm]; one per guardrail of the config (an older
+  // snapshot's state has none and gets empty ones).
+  std::vector<std::vector<std::vector<Aggregate>>> guardrail_aggregates;
   Aggregate holdout;
   absl::Time next_due;
   std::vector<ReallocationReport> reports;

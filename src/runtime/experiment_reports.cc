@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "allot/field_error.h"
 #include "allot/hash.h"
 #include "allot/posterior.h"
 #include "runtime/experiment_runtime.h"
@@ -74,17 +75,39 @@ std::vector<absl::Time> EpochStarts(const AllocationHistory& history) {
 
 }  // namespace
 
-void ExperimentRuntime::Fold(const std::vector<OpenUnit>& matured) {
+void ExperimentRuntime::Fold(const std::vector<OpenUnit>& matured,
+                             const std::vector<double>& values) {
   const size_t arms = arm_ids_.size();
-  for (const OpenUnit& unit : matured) {
+  const size_t guards = config_.guardrails.size();
+  // A composite primary's terms, as (guardrail index, weight).
+  std::vector<std::pair<size_t, double>> terms;
+  for (const CompositeTerm& term : config_.composite) {
+    for (size_t g = 0; g < guards; ++g) {
+      if (config_.guardrails[g].id == term.metric) terms.emplace_back(g, term.weight);
+    }
+  }
+  for (size_t i = 0; i < matured.size(); ++i) {
+    const OpenUnit& unit = matured[i];
+    const double* unit_values = guards > 0 ? &values[i * guards] : nullptr;
+    double outcome = unit.outcome;
+    if (!terms.empty()) {
+      outcome = 0;
+      for (const auto& [g, weight] : terms) outcome += weight * unit_values[g];
+    }
     if (unit.flags & OpenUnit::kHoldout) {
-      holdout_.Add(unit.outcome);
+      holdout_.Add(outcome);
       continue;
     }
     if (aggregates_.size() <= unit.epoch) {
       aggregates_.resize(unit.epoch + 1, std::vector<Aggregate>(arms));
+      for (auto& by_epoch : guardrail_aggregates_) {
+        by_epoch.resize(unit.epoch + 1, std::vector<Aggregate>(arms));
+      }
     }
-    aggregates_[unit.epoch][unit.arm].Add(unit.outcome);
+    aggregates_[unit.epoch][unit.arm].Add(outcome);
+    for (size_t g = 0; g < guards; ++g) {
+      guardrail_aggregates_[g][unit.epoch][unit.arm].Add(unit_values[g]);
+    }
   }
 }
 
@@ -103,8 +126,8 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
   while (scheduler_->next_due() <= now) {
     const absl::Time due = scheduler_->next_due();
     scheduler_->Step();
-    ledger_.TakeMatured(due, matured_);
-    Fold(matured_);
+    ledger_.TakeMatured(due, matured_, &matured_values_);
+    Fold(matured_, matured_values_);
     if (due >= stop) continue;  // stopped: units mature, nothing reallocates
     ReallocationReport report = Evaluate(due, /*reallocate=*/true);
     if (report.reallocated) {
@@ -117,6 +140,9 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
         report.reason = absl::StrCat("publish failed: ", published.message());
         report.weights_after = report.weights_before;
       }
+    }
+    for (size_t a = 0; a < report.arms.size(); ++a) {
+      if (!report.arms[a].stopped_by.empty()) stopped_by_[a] = report.arms[a].stopped_by;
     }
     reports_.push_back(report);
     out.push_back(std::move(report));
@@ -223,6 +249,7 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
     arm.p_best = p_best.ok() ? (*p_best)[a] : 0.0;
     arm.expected_loss = loss.ok() ? (*loss)[a] : 0.0;
     arm.exposures = arm_exposures[a];
+    arm.stopped_by = stopped_by_[a];
     report.arms.push_back(std::move(arm));
   }
   if (!p_best.ok() || !loss.ok()) {
@@ -234,9 +261,27 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
 
   const std::string blocker =
       BurnInBlocker(units, arm_ids_, config_.schedule.min_units_per_arm);
+  report.guardrails = GuardrailReports(blocker.empty());
   if (!blocker.empty()) {
     report.reason = absl::StrCat(blocker, note);
     return report;
+  }
+  // New guardrail stops (the first guardrail that shows an arm harmful).
+  std::string stops;
+  for (const GuardrailReport& g : report.guardrails) {
+    for (int a = 0; a < k; ++a) {
+      if (report.arms[a].stopped_by.empty() && g.excess_low[a] > 0) {
+        report.arms[a].stopped_by = g.id;
+        absl::StrAppend(&stops, "; arm ", QuoteId(arm_ids_[a]), " stopped by guardrail ",
+                        QuoteId(g.id));
+      }
+    }
+  }
+  std::vector<bool> stopped(k);
+  int running = 0;
+  for (int a = 0; a < k; ++a) {
+    stopped[a] = !report.arms[a].stopped_by.empty();
+    running += !stopped[a];
   }
   // Decisions read confidence sequences of the undiscounted estimate.
   ArmBeliefs undiscounted;
@@ -255,8 +300,9 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   report.winner = config_.decision.rule == DecisionRule::kPBest
                       ? PBestWinner(*p_best, *loss, estimates)
                       : contrasts.winner;
+  if (report.winner >= 0 && stopped[report.winner]) report.winner = -1;
   if (!reallocate) {
-    report.reason = absl::StrCat("report only", note);
+    report.reason = absl::StrCat("report only", note, stops);
     return report;
   }
   PolicyInput input;
@@ -273,15 +319,75 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   std::vector<double> next =
       policy_->shaped() ? ShapeWeights(*target, current, config_.floor, config_.max_shift)
                         : *std::move(target);
+  if (running == 0) {
+    // Every arm harms some guardrail: nothing is left to route to, so the
+    // weights stand and the report says so.
+    absl::StrAppend(&stops, "; every arm is stopped by a guardrail: weights kept");
+  } else if (running < k) {
+    // Stopped arms get weight 0 (not the floor), past any max_shift cap;
+    // the others keep their proportions.
+    double sum = 0;
+    for (int a = 0; a < k; ++a) sum += stopped[a] ? 0.0 : next[a];
+    for (int a = 0; a < k; ++a) {
+      next[a] = stopped[a] ? 0.0 : (sum > 0 ? next[a] / sum : 1.0 / running);
+    }
+  }
   if (next == report.weights_before) {
     report.reason =
-        absl::StrCat(PolicyKindName(policy_->kind()), ": weights unchanged", note);
+        absl::StrCat(PolicyKindName(policy_->kind()), ": weights unchanged", note, stops);
     return report;
   }
   report.weights_after = std::move(next);
   report.reallocated = true;
-  report.reason = absl::StrCat(PolicyKindName(policy_->kind()), note);
+  report.reason = absl::StrCat(PolicyKindName(policy_->kind()), note, stops);
   return report;
+}
+
+std::vector<GuardrailReport> ExperimentRuntime::GuardrailReports(bool decide) const {
+  const int k = static_cast<int>(arm_ids_.size());
+  const size_t guards = config_.guardrails.size();
+  int harms = 0;
+  for (const GuardrailConfig& g : config_.guardrails) harms += g.harm != HarmKind::kNone;
+  std::vector<GuardrailReport> out;
+  for (size_t g = 0; g < guards; ++g) {
+    const GuardrailConfig& guard = config_.guardrails[g];
+    GuardrailReport report;
+    report.id = guard.id;
+    report.excess_low.assign(k, std::nan(""));
+    report.excess_high.assign(k, std::nan(""));
+    BeliefOptions options;
+    options.metric = guard.kind;
+    options.direction = guard.direction;
+    options.probabilities = false;
+    const ArmBeliefs beliefs =
+        EstimateBeliefs(guardrail_aggregates_[g], k, config_.estimate.method, options);
+    std::vector<double> variances(k);
+    double units = 0, unit_variance = 0;
+    for (int a = 0; a < k; ++a) {
+      const ArmEstimate& e = beliefs.estimates[a];
+      report.mean.push_back(e.mean);
+      variances[a] = e.variance_of_mean;
+      units += static_cast<double>(e.units);
+      unit_variance += static_cast<double>(e.units) * e.pooled_variance;
+    }
+    if (decide && guard.harm != HarmKind::kNone) {
+      HarmOptions harm;
+      harm.direction = guard.direction;
+      harm.relative = guard.harm == HarmKind::kRelative;
+      harm.max_harm = guard.max_harm;
+      // Every guardrail's K (K - 1) ordered contrasts are read together.
+      harm.alpha = config_.decision.alpha / (harms * k * (k - 1));
+      harm.horizon_units = config_.decision.horizon_units;
+      const GuardrailExcess excess =
+          ExcessHarm(report.mean, variances, beliefs.correlation,
+                     units > 0 ? unit_variance / units : 0.0, harm);
+      report.best = excess.best;
+      report.excess_low = excess.excess_low;
+      report.excess_high = excess.excess_high;
+    }
+    out.push_back(std::move(report));
+  }
+  return out;
 }
 
 std::vector<ReallocationReport> ExperimentRuntime::Reports() const {

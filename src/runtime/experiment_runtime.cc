@@ -20,6 +20,12 @@
 namespace allot::internal {
 namespace {
 
+std::vector<MetricKind> GuardrailKinds(const ExperimentConfig& config) {
+  std::vector<MetricKind> kinds;
+  for (const GuardrailConfig& g : config.guardrails) kinds.push_back(g.kind);
+  return kinds;
+}
+
 int ArmIndexOr(const ExperimentConfig& config, const std::string& id, int fallback) {
   if (id.empty()) return fallback;
   return FindArm(config.ArmIds(), id);
@@ -45,7 +51,10 @@ ExperimentRuntime::ExperimentRuntime(const ExperimentConfig& config,
       baseline_arm_(ArmIndexOr(config, config.baseline, -1)),
       fingerprint_(config.EffectiveSalt()),
       ledger_(config.metric, config.schedule.conversion_window,
-              static_cast<int>(config.arms.size()), config.schedule.retention) {}
+              static_cast<int>(config.arms.size()), config.schedule.retention,
+              GuardrailKinds(config)),
+      guardrail_aggregates_(config.guardrails.size()),
+      stopped_by_(config.arms.size()) {}
 
 absl::Status ExperimentRuntime::Start(absl::Time at) {
   MutexLock lock(&lifecycle_mu_);
@@ -178,8 +187,10 @@ absl::StatusOr<Assignment> ExperimentRuntime::AssignValid(
 }
 
 absl::StatusOr<OutcomeDisposition> ExperimentRuntime::RecordOutcome(
-    absl::string_view unit, absl::Time time, double value) {
+    absl::string_view unit, absl::Time time, double value, absl::string_view metric) {
   ALLOT_RETURN_IF_ERROR(ValidateUnit(unit));
+  ALLOT_ASSIGN_OR_RETURN(const int index, config_.MetricIndex(metric));
+  const MetricKind kind = index < 0 ? config_.metric : config_.guardrails[index].kind;
   if (!std::isfinite(value)) {
     return absl::InvalidArgumentError(
         absl::StrCat("outcome value must be finite, got ", value));
@@ -189,7 +200,7 @@ absl::StatusOr<OutcomeDisposition> ExperimentRuntime::RecordOutcome(
                                                    kMaxOutcomeMagnitude,
                                                    " in magnitude, got ", value));
   }
-  if (config_.metric == MetricKind::kBinary && value != 0 && value != 1) {
+  if (kind == MetricKind::kBinary && value != 0 && value != 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("outcome value of a binary metric must be 0 or 1, got ", value));
   }
@@ -199,7 +210,7 @@ absl::StatusOr<OutcomeDisposition> ExperimentRuntime::RecordOutcome(
   }
   ALLOT_RETURN_IF_ERROR(CheckClock("outcome time", time));
   ALLOT_ASSIGN_OR_RETURN(OutcomeDisposition d,
-                         ledger_.Record(fingerprint_.Of(unit), time, value));
+                         ledger_.Record(fingerprint_.Of(unit), time, value, index));
   switch (d) {
     case OutcomeDisposition::kLate:
       late_.fetch_add(1, std::memory_order_relaxed);

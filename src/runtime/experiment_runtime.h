@@ -53,7 +53,8 @@ class ExperimentRuntime {
                    absl::Span<absl::StatusOr<Assignment>> results,
                    absl::FunctionRef<void(size_t)> new_exposure);
   absl::StatusOr<OutcomeDisposition> RecordOutcome(absl::string_view unit,
-                                                   absl::Time time, double value);
+                                                   absl::Time time, double value,
+                                                   absl::string_view metric = "");
 
   // Returns how many grid points AdvanceTo(now) would cross (saturating at
   // INT64_MAX); 0 before Start.
@@ -98,7 +99,9 @@ class ExperimentRuntime {
                                          absl::Time now,
                                          std::optional<absl::Time> unit_start,
                                          bool* new_exposure);
-  void Fold(const std::vector<OpenUnit>& matured)
+  // Folds matured units (and their guardrail values, one per guardrail per
+  // unit) into the aggregates.
+  void Fold(const std::vector<OpenUnit>& matured, const std::vector<double>& values)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
   // Builds the report at `time`; with `reallocate`, runs the policy and
   // publishes the new epoch when burn-in allows.
@@ -108,6 +111,10 @@ class ExperimentRuntime {
   ReallocationReport Evaluate(absl::Time time, bool reallocate) const
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   ReallocationReport EvaluateOrThrow(absl::Time time, bool reallocate) const
+      ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
+  // Each guardrail's means and, with `decide` (past burn-in), its excess
+  // harm bounds against the best-guarded arm.
+  std::vector<GuardrailReport> GuardrailReports(bool decide) const
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   absl::Time Clock() const {
     return absl::FromUnixMicros(clock_us_.load(std::memory_order_acquire));
@@ -139,10 +146,16 @@ class ExperimentRuntime {
   mutable Mutex learn_mu_;
   // [epoch][arm], matured units outside the holdout.
   std::vector<std::vector<Aggregate>> aggregates_ ABSL_GUARDED_BY(learn_mu_);
+  // [guardrail][epoch][arm], the same units' guardrail values.
+  std::vector<std::vector<std::vector<Aggregate>>> guardrail_aggregates_
+      ABSL_GUARDED_BY(learn_mu_);
+  // Per arm: the guardrail that stopped it (weight 0 from then on), or "".
+  std::vector<std::string> stopped_by_ ABSL_GUARDED_BY(learn_mu_);
   Aggregate holdout_ ABSL_GUARDED_BY(learn_mu_);
   std::optional<Scheduler> scheduler_ ABSL_GUARDED_BY(learn_mu_);
   // The units each maturing takes, kept so its memory is reused.
   std::vector<OpenUnit> matured_ ABSL_GUARDED_BY(learn_mu_);
+  std::vector<double> matured_values_ ABSL_GUARDED_BY(learn_mu_);
   std::vector<ReallocationReport> reports_ ABSL_GUARDED_BY(learn_mu_);
 };
 

@@ -219,6 +219,38 @@ absl::Status ValidateExperimentState(const ExperimentRuntimeState& st) {
                                            st.aggregates[e][a]));
     }
   }
+  if (!st.guardrail_aggregates.empty() &&
+      st.guardrail_aggregates.size() != st.config.guardrails.size()) {
+    return absl::InvalidArgumentError("guardrail aggregates do not match the guardrails");
+  }
+  for (size_t g = 0; g < st.guardrail_aggregates.size(); ++g) {
+    if (st.guardrail_aggregates[g].size() > st.aggregates.size()) {
+      return absl::InvalidArgumentError(
+          "guardrail figures name epochs that do not exist");
+    }
+    for (size_t e = 0; e < st.guardrail_aggregates[g].size(); ++e) {
+      if (st.guardrail_aggregates[g][e].size() != k) {
+        return absl::InvalidArgumentError("guardrail aggregates do not match the arms");
+      }
+      for (size_t a = 0; a < k; ++a) {
+        ALLOT_RETURN_IF_ERROR(CheckAggregate(
+            absl::StrCat("guardrail_aggregates[", g, "][", e, "][", a, "]"),
+            st.guardrail_aggregates[g][e][a]));
+      }
+    }
+  }
+  const size_t values = st.ledger.open.size() * st.config.guardrails.size();
+  if (!st.ledger.open_values.empty() && st.ledger.open_values.size() != values) {
+    return absl::InvalidArgumentError(absl::StrCat("open units have ",
+                                                   st.ledger.open_values.size(),
+                                                   " guardrail values, not ", values));
+  }
+  for (double v : st.ledger.open_values) {
+    if (!std::isfinite(v)) {
+      return Invalid("open unit",
+                     absl::StrCat("guardrail value must be finite, got ", v));
+    }
+  }
   ALLOT_RETURN_IF_ERROR(CheckAggregate("holdout", st.holdout));
   ALLOT_RETURN_IF_ERROR(CheckCount("late outcomes", st.late));
   ALLOT_RETURN_IF_ERROR(CheckCount("unknown outcomes", st.unknown));
@@ -246,6 +278,7 @@ ExperimentRuntimeState ExperimentRuntime::Export() const {
   st.unknown = unknown_.load();
   st.duplicate = duplicate_.load();
   st.aggregates = aggregates_;
+  st.guardrail_aggregates = guardrail_aggregates_;
   st.holdout = holdout_;
   st.reports = reports_;
   return st;
@@ -278,8 +311,23 @@ absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
   {
     MutexLock lock(&r.learn_mu_);
     r.aggregates_ = st.aggregates;
+    // Each guardrail's rows match the primary's epochs (Fold grows them
+    // together); an older state without them starts from zero counts.
+    for (size_t g = 0; g < r.guardrail_aggregates_.size(); ++g) {
+      if (g < st.guardrail_aggregates.size()) {
+        r.guardrail_aggregates_[g] = st.guardrail_aggregates[g];
+      }
+      r.guardrail_aggregates_[g].resize(st.aggregates.size(),
+                                        std::vector<Aggregate>(r.arm_ids_.size()));
+    }
     r.holdout_ = st.holdout;
     r.reports_ = st.reports;
+    if (!st.reports.empty()) {
+      for (size_t a = 0; a < r.stopped_by_.size() && a < st.reports.back().arms.size();
+           ++a) {
+        r.stopped_by_[a] = st.reports.back().arms[a].stopped_by;
+      }
+    }
     if (lifecycle != ExperimentState::kCreated) {
       r.scheduler_.emplace(st.next_due, st.config.schedule);
       r.scheduler_->set_next_due(st.next_due);

@@ -36,6 +36,7 @@ struct JournalRecord {
   absl::Time time;
   std::optional<absl::Time> unit_start;
   double value = 0;
+  std::string metric;       // kOutcome: empty for the primary metric
   ExperimentConfig config;  // kCreate only
 };
 

@@ -80,4 +80,46 @@ ArmContrasts ConfidenceSequences(const std::vector<double>& means,
   return out;
 }
 
+GuardrailExcess ExcessHarm(const std::vector<double>& means,
+                           const std::vector<double>& variance_of_mean,
+                           const std::vector<std::vector<double>>& correlation,
+                           double unit_variance, const HarmOptions& options) {
+  const int k = static_cast<int>(means.size());
+  const double s = options.direction == Direction::kLowerIsBetter ? 1.0 : -1.0;
+  GuardrailExcess out;
+  out.best = 0;
+  for (int a = 1; a < k; ++a) {
+    if (s * means[a] < s * means[out.best]) out.best = a;
+  }
+  const int b = out.best;
+  const double lambda = options.relative ? 1 + s * options.max_harm : 1.0;
+  const double offset = options.relative ? 0.0 : options.max_harm;
+  const double mixture_variance = TightestAt(options.alpha) * (1 + lambda * lambda) *
+                                  unit_variance / options.horizon_units;
+  for (int j = 0; j < k; ++j) {
+    double low = std::nan(""), high = std::nan("");
+    if (j != b) {
+      const double rho = correlation.empty() ? 0.0 : correlation[j][b];
+      const double variance =
+          variance_of_mean[j] + lambda * lambda * variance_of_mean[b] -
+          2 * lambda * rho * std::sqrt(variance_of_mean[j] * variance_of_mean[b]);
+      const double radius = mixture_variance > 0 && std::isfinite(mixture_variance)
+                                ? MixtureRadius(variance, mixture_variance, options.alpha)
+                                : kInf;
+      const double excess = s * (means[j] - lambda * means[b]) - offset;
+      if (std::isfinite(radius) && std::isfinite(excess)) {
+        low = excess - radius;
+        high = excess + radius;
+      } else {
+        low = -kInf;
+        high = kInf;
+      }
+    }
+    out.excess_low.push_back(low);
+    out.excess_high.push_back(high);
+    out.harmful.push_back(low > 0);
+  }
+  return out;
+}
+
 }  // namespace allot::internal

@@ -99,6 +99,40 @@ ArmContrasts ConfidenceSequences(const std::vector<double>& means,
                                  const std::vector<std::vector<double>>& correlation,
                                  double unit_variance, const ContrastOptions& options);
 
+// Guardrails (README "Guardrails"): is an arm worse than the best-guarded
+// arm (the best guardrail mean) by more than the harm allowed? For each arm
+// j and the best arm b, the linear contrast
+//   excess = s (m_j - lambda m_b) - offset
+// (s = +1 for a lower-is-better metric, -1 for higher-is-better; relative
+// harm r: lambda = 1 + s r, offset 0; absolute harm h: lambda = 1, offset
+// h) gets the confidence sequence above, its variance
+// v_j + lambda^2 v_b - 2 lambda rho sqrt(v_j v_b). An arm whose bounds lie
+// above 0 is surely harmful. Each contrast is built at `alpha` as given:
+// the caller divides its alpha over the contrasts it reads together.
+struct GuardrailExcess {
+  int best = -1;                    // the best-guarded arm
+  std::vector<double> excess_low;   // NaN for `best`
+  std::vector<double> excess_high;  // NaN for `best`
+  std::vector<bool> harmful;        // excess_low > 0
+};
+
+struct HarmOptions {
+  Direction direction = Direction::kLowerIsBetter;  // the metric's good way
+  bool relative = true;  // max_harm is a fraction of the best arm's mean
+  double max_harm = 0;   // >= 0
+  double alpha = 0.05;   // for each contrast
+  double horizon_units = 10000;
+};
+
+// Returns the excess harm of every arm against the best-guarded one from
+// the arms' guardrail means, their variances, correlation (empty:
+// independent) and the metric's per-unit variance.
+// REQUIRES: means.size() == variance_of_mean.size() >= 2.
+GuardrailExcess ExcessHarm(const std::vector<double>& means,
+                           const std::vector<double>& variance_of_mean,
+                           const std::vector<std::vector<double>>& correlation,
+                           double unit_variance, const HarmOptions& options);
+
 }  // namespace allot::internal
 
 #endif  // ALLOT_SRC_STATISTICS_CONFIDENCE_SEQUENCE_H_
