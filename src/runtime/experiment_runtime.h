@@ -109,6 +109,9 @@ class ExperimentRuntime {
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   ReallocationReport EvaluateOrThrow(absl::Time time, bool reallocate) const
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
+  // The last report's sample-ratio p-value (1 before the first report): the
+  // next report's is the running minimum from it.
+  double PreviousSrmP() const ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   absl::Time Clock() const {
     return absl::FromUnixMicros(clock_us_.load(std::memory_order_acquire));
   }
