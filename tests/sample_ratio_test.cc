@@ -32,11 +32,13 @@ constexpr double kAlarm = 0.01;
 
 // log of the integral of LR_a(delta) phi_tau(delta) for one arm, by the
 // trapezoid rule on a fine grid in long double, written independently of
-// the library: log(1 - p + p e^delta) directly, no mode, no Newton. A
-// coarse scan finds where the log integrand is within 80 of its maximum
-// (e^-80 is far below double precision); 40,000 trapezoids there put
-// ~2,000 points per posterior sd, where the trapezoid rule on a smooth,
-// rapidly decaying integrand is accurate to rounding.
+// the library: log(1 - p + p e^delta) directly, no mode, no Newton, no
+// series. A coarse scan (steps of 1e-3, under a third of the smallest
+// posterior sd here) finds where the log integrand is within 80 of its
+// maximum (e^-80 is far below double precision); 10,000 trapezoids there
+// (that range spans ~25 posterior sds) put ~400 points per sd, where the
+// trapezoid rule on a smooth, rapidly decaying integrand is accurate to
+// rounding.
 double BruteForceArmLogE(const Counts& exposures, const Shares& shares, size_t arm) {
   const long double tau = kSampleRatioTau;
   long double m = 0;
@@ -56,7 +58,7 @@ double BruteForceArmLogE(const Counts& exposures, const Shares& shares, size_t a
       l -= n[i] * std::log(1 - p[i] + p[i] * std::exp(d));
     return l;
   };
-  const long double coarse = 2e-4L;
+  const long double coarse = 1e-3L;
   long double top = -INFINITY;
   for (long double d = -6; d <= 6; d += coarse) top = std::max(top, log_integrand(d));
   long double lo = 6, hi = -6;
@@ -66,7 +68,7 @@ double BruteForceArmLogE(const Counts& exposures, const Shares& shares, size_t a
       hi = std::max(hi, d + 2 * coarse);
     }
   }
-  const int steps = 40000;
+  const int steps = 10000;
   const long double h = (hi - lo) / steps;
   long double sum = 0;
   for (int i = 0; i <= steps; ++i) {
@@ -106,12 +108,40 @@ TEST(SampleRatioLogEValueTest, OneEpochTwoArmsMatchesAFineGridIntegral) {
   ExpectMatchesBruteForce({{280, 720}}, {{0.25, 0.75}});    // unequal shares
   ExpectMatchesBruteForce({{25, 75}}, {{0.25, 0.75}});      // exact match
   ExpectMatchesBruteForce({{3, 99997}}, {{0.001, 0.999}});  // extreme share
+  // The likelihood dominates the prior at an extreme share (z = 10).
+  ExpectMatchesBruteForce({{11000, 989000}}, {{0.01, 0.99}});
+  // No unit in one arm: the mode sits far out (delta ~ -2.5), where the
+  // integrand is most skewed.
+  ExpectMatchesBruteForce({{0, 20000}}, {{0.5, 0.5}});
 }
 
 TEST(SampleRatioLogEValueTest, ManyEpochsAndArmsMatchAFineGridIntegral) {
   // Shares changing by epoch, with an extreme one and a million units.
   ExpectMatchesBruteForce({{450, 550}, {90, 910}, {1990, 10}, {500000, 500000}},
                           {{0.5, 0.5}, {0.1, 0.9}, {0.995, 0.005}, {0.5, 0.5}});
+  // Tilted shares on both sides of 1/2 in one arm, ten million units.
+  ExpectMatchesBruteForce({{1000, 9000}, {9000, 1000}, {4200000, 5800000}, {10, 90}},
+                          {{0.1, 0.9}, {0.9, 0.1}, {0.42, 0.58}, {0.2, 0.8}});
+  // Five arms over twenty epochs of random shares, a bandit's reweighting.
+  {
+    std::mt19937_64 rng(20260117);
+    Counts exposures;
+    Shares shares;
+    for (int e = 0; e < 20; ++e) {
+      std::vector<double> s(5);
+      double total = 0;
+      for (double& x : s)
+        total += x = 0.05 + std::uniform_real_distribution<double>()(rng);
+      for (double& x : s) x /= total;
+      std::vector<int64_t> counts(5);
+      for (int a = 0; a < 5; ++a) {
+        counts[a] = boost::random::binomial_distribution<int>(1000, s[a])(rng);
+      }
+      exposures.push_back(counts);
+      shares.push_back(s);
+    }
+    ExpectMatchesBruteForce(exposures, shares);
+  }
   // Three arms, one of which has no share in the first epoch.
   ExpectMatchesBruteForce({{300, 0, 700}, {210, 390, 400}, {100, 250, 650}},
                           {{0.3, 0.0, 0.7}, {0.2, 0.4, 0.4}, {0.1, 0.25, 0.65}});
