@@ -33,10 +33,10 @@ constexpr int kNodes = 12;
 // far below rounding.
 constexpr int kOrder = 16;
 
-// kTaylor[m][i]: the coefficient of q^i in the m-th derivative at 0 of
+// coefficient[m][i]: the coefficient of q^i in the m-th derivative at 0 of
 // log(1 - q + q e^eps), divided by m!. The derivatives are the Bernoulli
 // cumulants, P_1 = q, P_{m+1} = q (1 - q) dP_m/dq; their integer
-// coefficients (at most ~1e11 for m = 16) are exact in double.
+// coefficients (at most 1.1e14 for m = 16, below 2^53) are exact in double.
 struct TaylorTable {
   double coefficient[kOrder + 1][kOrder + 1] = {};
 };
