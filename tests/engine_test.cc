@@ -370,6 +370,41 @@ TEST(EngineTest, BurnInHoldsUntilTimeAndUnits) {
   EXPECT_TRUE(std::isnan((*due)[0].arms[0].advantage_low));
 }
 
+TEST(EngineTest, SampleRatioPValueIsARunningMinimumOverReports) {
+  // Ten hours of healthy traffic, a unit a second, a report every hour: the
+  // always-valid p-value never rises from one report to the next, nor in
+  // the final report, and a sound run stays far from any alarm. With these
+  // unit ids 1 / E dips to 0.35 at the sixth report and then rises to 0.43,
+  // so a report that forgot the previous p-value fails here.
+  std::unique_ptr<Engine> engine = Started(SmallConfig());
+  ExactConverter converter;
+  const std::vector<double> rate = {0.10, 0.12};
+  std::vector<ReallocationReport> reports;
+  for (int i = 0; i < 10 * 3600; ++i) {
+    const absl::Time t = At(absl::Seconds(i));
+    absl::StatusOr<std::vector<ReallocationReport>> due = engine->Advance(t);
+    ASSERT_TRUE(due.ok());
+    reports.insert(reports.end(), due->begin(), due->end());
+    const std::string unit = absl::StrCat("u", i);
+    absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
+    ASSERT_TRUE(a.ok());
+    if (converter.Next(a->arm, rate[a->arm])) {
+      ASSERT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
+    }
+  }
+  ASSERT_GE(reports.size(), 8u);
+  for (size_t i = 1; i < reports.size(); ++i) {
+    EXPECT_LE(reports[i].srm_p, reports[i - 1].srm_p) << i;
+  }
+  EXPECT_LT(reports.back().srm_p, 1.0);  // the check above is not vacuous
+  EXPECT_GT(reports.back().srm_p, 1e-3);
+  ASSERT_TRUE(engine->Delete("exp").ok());
+  absl::StatusOr<std::vector<ReallocationReport>> final_report = engine->Reports("exp");
+  ASSERT_TRUE(final_report.ok());
+  ASSERT_EQ(final_report->size(), 1u);
+  EXPECT_LE((*final_report)[0].srm_p, reports.back().srm_p);
+}
+
 TEST(EngineTest, ReallocationsFollowTheGrid) {
   std::unique_ptr<Engine> engine = Started(SmallConfig());
   // One jump over many grid points reports each of them, in order, at its

@@ -89,9 +89,13 @@ struct ReallocationReport {
   std::vector<ArmReport> arms;
   // One per [[guardrails]] entry, in the experiment's order.
   std::vector<GuardrailReport> guardrails;
-  // Sample-ratio check: the p-value of a chi-square test of exposures per
-  // arm against the bucket shares in force in each epoch. Tiny values mean
-  // assignment or logging is broken.
+  // Sample-ratio check: the always-valid p-value of a sequential test of
+  // exposures per arm against the bucket shares in force in each epoch (a
+  // mixture e-value after Lindon and Malek, NeurIPS 2022; see README.md).
+  // It is the running minimum over the experiment's reports, so it never
+  // rises, and the chance that it ever falls below alpha, however often it
+  // is read, is at most alpha when assignment and logging are sound. Small
+  // values mean assignment or logging is broken.
   double srm_p = 1.0;
   // Outcomes not counted, since the experiment was created: after the unit's
   // window, for units never exposed, or a binary unit's second conversion.

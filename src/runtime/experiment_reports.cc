@@ -178,6 +178,7 @@ ReallocationReport ExperimentRuntime::Evaluate(absl::Time time, bool reallocate)
     report.weights_before.assign(current.begin(), current.end());
     report.weights_after = report.weights_before;
     report.reason = absl::StrCat("statistics failed: ", e.what());
+    report.srm_p = PreviousSrmP();  // a running minimum never goes back up
     return report;
   }
 }
@@ -234,7 +235,9 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
       arm_exposures[a] += exposures[e][a];
     }
   }
-  report.srm_p = SampleRatioPValue(exposures, shares);
+  // The always-valid p-value: the running minimum of 1 / E over this
+  // experiment's reports, so reading every report costs no false alarms.
+  report.srm_p = SampleRatioPValue(exposures, shares, PreviousSrmP());
 
   std::vector<int64_t> units(k);
   for (int a = 0; a < k; ++a) {
@@ -388,6 +391,10 @@ std::vector<GuardrailReport> ExperimentRuntime::GuardrailReports(bool decide) co
     out.push_back(std::move(report));
   }
   return out;
+}
+
+double ExperimentRuntime::PreviousSrmP() const {
+  return reports_.empty() ? 1.0 : reports_.back().srm_p;
 }
 
 std::vector<ReallocationReport> ExperimentRuntime::Reports() const {

@@ -116,6 +116,9 @@ class ExperimentRuntime {
   // harm bounds against the best-guarded arm.
   std::vector<GuardrailReport> GuardrailReports(bool decide) const
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
+  // The last report's sample-ratio p-value (1 before the first report): the
+  // next report's is the running minimum from it.
+  double PreviousSrmP() const ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   absl::Time Clock() const {
     return absl::FromUnixMicros(clock_us_.load(std::memory_order_acquire));
   }
