@@ -259,6 +259,44 @@ TEST(CliReplayTest, AFailedWriteLeavesNoOutputAndSaysWhy) {
   }
 }
 
+TEST(CliReplayTest, OutcomesOfGuardrailsReplayFromTheMetricColumn) {
+  const ScratchDir scratch("cli_replay_metric_test");
+  const std::string experiment = scratch.path() + "/exp.toml";
+  WriteBytes(experiment,
+             "id = \"exp\"\n[[arms]]\nid = \"a\"\n[[arms]]\nid = \"b\"\n"
+             "[schedule]\nburn_in = \"1h\"\ninterval = \"1h\"\n"
+             "conversion_window = \"10m\"\nmin_units_per_arm = 0\n"
+             "[[guardrails]]\nid = \"errors\"\nkind = \"binary\"\n"
+             "direction = \"lower\"\nrelative_harm = 0.5\n");
+  std::string events = "time,kind,unit,value,unit_start,metric\n";
+  for (int i = 0; i < 40; ++i) {
+    absl::StrAppend(&events, "2026-01-01T00:", 10 + i, ":00Z,assign,u", i, ",,,\n");
+    absl::StrAppend(&events, "2026-01-01T00:", 10 + i, ":30Z,outcome,u", i,
+                    ",1,,errors\n");
+    if (i % 2 == 0) {
+      absl::StrAppend(&events, "2026-01-01T00:", 10 + i, ":40Z,outcome,u", i, ",1,,\n");
+    }
+  }
+  absl::StrAppend(&events, "2026-01-01T01:20:00Z,advance,,,,\n");  // burn-in ends 01:10
+  WriteBytes(scratch.path() + "/e.csv", events);
+  const CliResult r =
+      RunCli({"replay", "--experiment", experiment, "--events", scratch.path() + "/e.csv",
+              "--out", scratch.path() + "/out"},
+             scratch.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  rapidjson::Document reports;
+  reports.Parse(ReadBytes(scratch.path() + "/out/reports.json").c_str());
+  ASSERT_FALSE(reports.HasParseError());
+  ASSERT_GE(reports.Size(), 1u);
+  // Every unit erred and half converted: the guardrail's mean is 1 on both
+  // arms, the primary's 0.5 over both.
+  const rapidjson::Value& errors = reports[0]["guardrails"]["errors"]["arms"];
+  EXPECT_EQ(errors["a"]["mean"].GetDouble(), 1.0);
+  EXPECT_EQ(errors["b"]["mean"].GetDouble(), 1.0);
+  const rapidjson::Value& arms = reports[0]["arms"];
+  EXPECT_EQ(arms["a"]["outcomes"].GetDouble() + arms["b"]["outcomes"].GetDouble(), 20.0);
+}
+
 TEST(CliReplayTest, BadInputTable) {
   const std::string kHeader = "time,kind,unit,value,unit_start\n";
   const std::string kRow = "2026-01-01T00:00:00Z,assign,u1,,\n";
@@ -331,6 +369,29 @@ TEST(CliReplayTest, BadInputTable) {
        "",
        1,
        "unit_start 2026-01-02T00:00:00Z must not be after the row's time"},
+      {"metric on an assign row",
+       with({}),
+       {{"$DIR/e.csv",
+         "time,kind,unit,value,unit_start,metric\n"
+         "2026-01-01T00:00:00Z,assign,u1,,,errors\n"}},
+       "",
+       1,
+       "e.csv:2: metric must be empty for assign rows, got \"errors\""},
+      {"row without the metric column",
+       with({}),
+       {{"$DIR/e.csv", "time,kind,unit,value,unit_start,metric\n" + kRow}},
+       "",
+       1,
+       "e.csv:2: expected 6 fields (time,kind,unit,value,unit_start,metric), got 5"},
+      {"unknown metric",
+       with({}),
+       {{"$DIR/e.csv",
+         "time,kind,unit,value,unit_start,metric\n"
+         "2026-01-01T00:00:00Z,assign,u1,,,\n"
+         "2026-01-01T00:01:00Z,outcome,u1,1,,errors\n"}},
+       "",
+       1,
+       "metric \"errors\" is not one of this experiment's"},
       {"hex value",
        with({}),
        {{"$DIR/e.csv", kHeader + kRow + "2026-01-01T00:01:00Z,outcome,u1,0x1,\n"}},

@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -22,31 +24,104 @@ const absl::Time kStart = absl::FromUnixSeconds(1767225600);
 // Each open unit takes its 32-byte record in exposure order and a 16-byte
 // index slot; the index grows by doubling, so its share swings between
 // resizes (load factor 5/16 to 5/8: 26 to 51 bytes). Over a sweep of sizes
-// the mean stays under 88 and the worst case under 100.
-TEST(LedgerTest, BytesPerOpenUnit) {
+// the mean stays under 88 and the worst case under 100. Each other metric
+// (a guardrail) adds exactly one 8-byte value per open unit, in chunks of
+// 256 (a partly filled last chunk per shard: under 1 byte per unit here).
+// Returns the mean and worst bytes per open unit with `guardrails` other
+// metrics.
+// Sizes grow by `step` (x 5/4: 21 sizes; x 2: 7).
+std::pair<double, double> BytesPerOpenUnit(int guardrails, double step) {
   double sum = 0, worst = 0;
   int points = 0;
-  for (int n = 10000; n <= 1000000; n = n * 5 / 4) {
-    Ledger ledger(MetricKind::kBinary, absl::Hours(72), 3);
+  for (int n = 10000; n <= 1000000; n = static_cast<int>(n * step)) {
+    Ledger ledger(MetricKind::kBinary, absl::Hours(72), 3, std::nullopt,
+                  std::vector<MetricKind>(guardrails, MetricKind::kContinuous));
     ledger.set_origin(kStart);
     const UnitFingerprint fingerprint("exp");
     for (int i = 0; i < n; ++i) {
       ledger.Expose(fingerprint.Of(absl::StrCat("user-", i)), kStart, true,
                     [] { return Assignment{}; });
     }
-    ASSERT_EQ(ledger.open_units(), n);
+    EXPECT_EQ(ledger.open_units(), n);
     const double per_unit = static_cast<double>(ledger.MemoryBytes()) / n;
     sum += per_unit;
     worst = std::max(worst, per_unit);
     ++points;
   }
   std::printf(
-      "bytes per open unit over %d sizes from 10^4 to 10^6: mean %.1f, "
-      "worst %.1f\n",
-      points, sum / points, worst);
+      "bytes per open unit with %d guardrails over %d sizes from 10^4 to 10^6: "
+      "mean %.1f, worst %.1f\n",
+      guardrails, points, sum / points, worst);
+  return {sum / points, worst};
+}
+
+TEST(LedgerTest, BytesPerOpenUnit) {
+  const auto [mean, worst] = BytesPerOpenUnit(0, 1.25);
   EXPECT_EQ(sizeof(OpenUnit), 32u);
-  EXPECT_LT(sum / points, 88.0);
+  EXPECT_LT(mean, 88.0);
   EXPECT_LT(worst, 100.0);
+}
+
+TEST(LedgerTest, EachGuardrailAddsOneValuePerOpenUnit) {
+  // One and three guardrails: 8 and 24 bytes more per unit than none over
+  // the same sizes, within a byte.
+  const double none = BytesPerOpenUnit(0, 2).first;
+  const auto [mean1, worst1] = BytesPerOpenUnit(1, 2);
+  const auto [mean3, worst3] = BytesPerOpenUnit(3, 2);
+  EXPECT_NEAR(mean1 - none, 8.0, 1.0);
+  EXPECT_NEAR(mean3 - none, 24.0, 1.0);
+  EXPECT_LT(worst3, 100.0 + 25.0);
+}
+
+TEST(LedgerTest, OtherMetricsKeepTheirValuesThroughReorderingMaturingAndExport) {
+  // Exposures far out of order (the shard sorts them), values of two
+  // metrics, a binary one converting once; then maturing hands each unit's
+  // values in the matured order, and an exported and imported ledger keeps
+  // them.
+  Ledger ledger(MetricKind::kContinuous, absl::Hours(1), 2, std::nullopt,
+                {MetricKind::kBinary, MetricKind::kContinuous});
+  ledger.set_origin(kStart);
+  const UnitFingerprint fingerprint("exp");
+  const int n = 2000;
+  for (int i = 0; i < n; ++i) {
+    const absl::Time t = kStart + absl::Seconds((i * 7919) % n);  // a permutation
+    ledger.Expose(fingerprint.Of(absl::StrCat("u", i)), t, true,
+                  [] { return Assignment{}; });
+  }
+  const absl::Time late = kStart + absl::Seconds(n);
+  for (int i = 0; i < n; ++i) {
+    const UnitKey key = fingerprint.Of(absl::StrCat("u", i));
+    ASSERT_TRUE(ledger.Record(key, late, i % 3 == 0 ? 1 : 0, 0).ok());
+    if (i % 3 == 0) {
+      EXPECT_EQ(*ledger.Record(key, late, 1, 0), OutcomeDisposition::kDuplicate);
+    }
+    ASSERT_TRUE(ledger.Record(key, late, 0.5 * i, 1).ok());
+    ASSERT_TRUE(ledger.Record(key, late, 0.25 * i, 1).ok());
+  }
+  Ledger copy(MetricKind::kContinuous, absl::Hours(1), 2, std::nullopt,
+              {MetricKind::kBinary, MetricKind::kContinuous});
+  copy.set_origin(kStart);
+  copy.Import(ledger.Export());
+  for (Ledger* l : {&ledger, &copy}) {
+    std::vector<OpenUnit> matured;
+    std::vector<double> values;
+    l->TakeMatured(kStart + absl::Hours(3), matured, &values);
+    ASSERT_EQ(matured.size(), static_cast<size_t>(n));
+    ASSERT_EQ(values.size(), 2 * matured.size());
+    std::map<std::pair<uint64_t, uint64_t>, int> index;
+    for (int i = 0; i < n; ++i) {
+      const UnitKey key = fingerprint.Of(absl::StrCat("u", i));
+      index[{key.hi, key.lo}] = i;
+    }
+    for (size_t j = 0; j < matured.size(); ++j) {
+      const int i = index.at({matured[j].key.hi, matured[j].key.lo});
+      EXPECT_EQ(values[2 * j], i % 3 == 0 ? 1.0 : 0.0) << i;
+      EXPECT_EQ(values[2 * j + 1], 0.75 * i) << i;
+      if (j > 0) {
+        EXPECT_LE(matured[j - 1].exposure_s, matured[j].exposure_s);
+      }
+    }
+  }
 }
 
 // A matured unit's fingerprint takes an 8-byte slot of a set at most half

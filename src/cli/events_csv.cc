@@ -74,8 +74,8 @@ bool ParseDecimal(absl::string_view text, double* value) {
 
 absl::Status MustBeEmpty(const std::vector<std::string>& f, size_t column,
                          absl::string_view kind) {
-  static constexpr const char* kColumns[] = {"time", "kind", "unit", "value",
-                                             "unit_start"};
+  static constexpr const char* kColumns[] = {"time",  "kind",       "unit",
+                                             "value", "unit_start", "metric"};
   if (f[column].empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       kColumns[column], " must be empty for ", kind, " rows, got ", QuoteId(f[column])));
@@ -83,11 +83,16 @@ absl::Status MustBeEmpty(const std::vector<std::string>& f, size_t column,
 
 }  // namespace
 
-absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number) {
+absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number, int columns) {
   ALLOT_ASSIGN_OR_RETURN(std::vector<std::string> f, SplitCsv(line));
-  if (f.size() != 5) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "expected 5 fields (time,kind,unit,value,unit_start), got ", f.size()));
+  if (f.size() != static_cast<size_t>(columns)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected ", columns, " fields (time,kind,unit,value,unit_start",
+                     columns == 6 ? ",metric" : "", "), got ", f.size()));
+  }
+  const bool has_metric = columns == 6;
+  if (has_metric && f[1] != "outcome") {
+    ALLOT_RETURN_IF_ERROR(MustBeEmpty(f, 5, f[1] == "assign" ? "assign" : "advance"));
   }
   Event e;
   e.line = number;
@@ -111,6 +116,7 @@ absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number) {
           "value must be a plain decimal number like 1 or 0.25, got ", QuoteId(f[3])));
     }
     ALLOT_RETURN_IF_ERROR(MustBeEmpty(f, 4, "outcome"));
+    if (has_metric) e.metric = f[5];
   } else if (f[1] == "advance") {
     e.kind = EventKind::kAdvance;
     for (size_t column : {2, 3, 4}) {
@@ -127,6 +133,7 @@ absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number) {
 namespace {
 
 constexpr absl::string_view kHeader = "time,kind,unit,value,unit_start";
+constexpr absl::string_view kHeaderWithMetric = "time,kind,unit,value,unit_start,metric";
 constexpr absl::string_view kByteOrderMark = "\xef\xbb\xbf";
 
 }  // namespace
@@ -139,10 +146,12 @@ absl::StatusOr<std::vector<Event>> ReadEvents(std::istream& in, absl::string_vie
   if (!line.empty() && line.back() == '\r') line.pop_back();
   // A spreadsheet's UTF-8 export may start with a byte-order mark: skip it.
   if (absl::StartsWith(line, kByteOrderMark)) line.erase(0, kByteOrderMark.size());
-  if (line != kHeader) {
+  const int columns = line == kHeaderWithMetric ? 6 : 5;
+  if (line != kHeader && line != kHeaderWithMetric) {
     const bool cr_only = line.find('\r') != std::string::npos;
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ":1: header must be ", kHeader, ", got ", QuoteId(line),
+        path, ":1: header must be ", kHeader, " (optionally with ,metric), got ",
+        QuoteId(line),
         cr_only ? " (lines seem to end with CR alone; allot reads LF or CRLF line ends)"
                 : ""));
   }
@@ -150,7 +159,7 @@ absl::StatusOr<std::vector<Event>> ReadEvents(std::istream& in, absl::string_vie
   for (int64_t number = 2; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    absl::StatusOr<Event> e = ParseEvent(line, number);
+    absl::StatusOr<Event> e = ParseEvent(line, number, columns);
     if (!e.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ":", number, ": ", e.status().message()));

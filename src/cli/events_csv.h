@@ -1,9 +1,11 @@
 // Copyright 2026 The allot Authors.
 //
 // The events CSV that `allot replay` reads: a header
-// `time,kind,unit,value,unit_start`, then rows in time order of kind
-// `assign` (unit, optional unit_start), `outcome` (unit, a plain decimal
-// value) or `advance`; a column a row's kind does not use must be empty.
+// `time,kind,unit,value,unit_start` (or the same with a sixth column,
+// `metric`), then rows in time order of kind `assign` (unit, optional
+// unit_start), `outcome` (unit, a plain decimal value, and with the sixth
+// column the metric it is of: a guardrail's id, or empty for the primary)
+// or `advance`; a column a row's kind does not use must be empty.
 // Lines end with LF or CRLF; a leading UTF-8 byte-order mark is skipped.
 // Separate from the command so the fuzz target reads with the same code.
 
@@ -31,11 +33,13 @@ struct Event {
   std::string unit;
   double value = 0;
   std::optional<absl::Time> unit_start;
+  std::string metric;  // outcome rows: empty for the primary metric
 };
 
-// Parses row `line` (line `number` of its file). Errors: InvalidArgument
-// naming the column.
-absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number);
+// Parses row `line` (line `number` of its file) of a file with `columns`
+// columns (5, or 6 with `metric`). Errors: InvalidArgument naming the
+// column.
+absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number, int columns = 5);
 
 // Reads every row of an events CSV from `in`; `path` names it in errors.
 // Errors: InvalidArgument "PATH:LINE: ..." for a bad header or row, rows out

@@ -218,7 +218,7 @@ absl::Status RunReplay(const ReplayArgs& args) {
                       "\t", FormatNumber(a->propensity), "\t", a->holdout ? 1 : 0, "\n");
     } else if (e.kind == EventKind::kOutcome) {
       absl::StatusOr<OutcomeDisposition> d =
-          engine.RecordOutcome(config.id, e.unit, e.time, e.value);
+          engine.RecordOutcome(config.id, e.unit, e.time, e.value, e.metric);
       if (!d.ok()) return located(d.status());
     }
   }
