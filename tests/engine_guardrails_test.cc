@@ -17,38 +17,26 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/scratch_files.h"
+#include "tests/started_engine.h"
 
 namespace allot {
 namespace {
 
 using ::testing::HasSubstr;
 
-const absl::Time kStart = absl::FromUnixSeconds(1767225600);  // 2026-01-01
-
-absl::Time At(absl::Duration d) { return kStart + d; }
+using test::At;
+using test::kStart;
+using test::Started;
 
 // Two arms, a binary primary, an "errors" guardrail (lower is better, 50%
 // relative harm allowed) and a tracked continuous "tokens".
 ExperimentConfig GuardedConfig() {
-  ExperimentConfig c;
-  c.id = "exp";
-  c.arms = {{"a", 1}, {"b", 1}};
-  c.schedule.burn_in = absl::Hours(2);
-  c.schedule.interval = absl::Hours(1);
-  c.schedule.conversion_window = absl::Minutes(30);
-  c.schedule.min_units_per_arm = 10;
+  ExperimentConfig c = test::SmallConfig();
   c.guardrails = {
       {"errors", MetricKind::kBinary, Direction::kLowerIsBetter, HarmKind::kRelative,
        0.5},
       {"tokens", MetricKind::kContinuous, Direction::kLowerIsBetter, HarmKind::kNone, 0}};
   return c;
-}
-
-std::unique_ptr<Engine> Started(const ExperimentConfig& config) {
-  auto engine = std::make_unique<Engine>();
-  EXPECT_TRUE(engine->CreateExperiment(config).ok());
-  EXPECT_TRUE(engine->Start(config.id, kStart).ok());
-  return engine;
 }
 
 // Exactly a `rate` share of each arm's units, in order (deterministic).

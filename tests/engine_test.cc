@@ -14,33 +14,17 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/started_engine.h"
 
 namespace allot {
 namespace {
 
 using ::testing::HasSubstr;
 
-const absl::Time kStart = absl::FromUnixSeconds(1767225600);  // 2026-01-01
-
-absl::Time At(absl::Duration d) { return kStart + d; }
-
-ExperimentConfig SmallConfig() {
-  ExperimentConfig c;
-  c.id = "exp";
-  c.arms = {{"a", 1}, {"b", 1}};
-  c.schedule.burn_in = absl::Hours(2);
-  c.schedule.interval = absl::Hours(1);
-  c.schedule.conversion_window = absl::Minutes(30);
-  c.schedule.min_units_per_arm = 10;
-  return c;
-}
-
-std::unique_ptr<Engine> Started(const ExperimentConfig& config) {
-  auto engine = std::make_unique<Engine>();
-  EXPECT_TRUE(engine->CreateExperiment(config).ok());
-  EXPECT_TRUE(engine->Start(config.id, kStart).ok());
-  return engine;
-}
+using test::At;
+using test::kStart;
+using test::SmallConfig;
+using test::Started;
 
 // Converts exactly a `rate` share of the units of each arm, in order.
 class ExactConverter {
@@ -304,9 +288,10 @@ TEST(EngineTest, OnlyMaturedUnitsCountAsTrials) {
   EXPECT_EQ((*reports)[0].arms[0].exposures + (*reports)[0].arms[1].exposures, 1);
 }
 
-// Runs SmallConfig-like `config` on 2,000 units at 5% and 25% and returns
-// the report due at 2h.
-ReallocationReport ReportOnAClearDifference(const ExperimentConfig& config) {
+// Runs SmallConfig-like `config` on 2,000 units at 5% (a) and 25% (b);
+// returns the engine and puts the report due at 2h in *report.
+std::unique_ptr<Engine> RunClearDifference(const ExperimentConfig& config,
+                                           ReallocationReport* report) {
   std::unique_ptr<Engine> engine = Started(config);
   ExactConverter converter;
   const std::vector<double> rate = {0.05, 0.25};
@@ -322,7 +307,14 @@ ReallocationReport ReportOnAClearDifference(const ExperimentConfig& config) {
   absl::StatusOr<std::vector<ReallocationReport>> reports =
       engine->Advance(At(absl::Hours(2)));
   EXPECT_TRUE(reports.ok() && reports->size() == 1u);
-  return reports.ok() && !reports->empty() ? reports->front() : ReallocationReport{};
+  if (reports.ok() && !reports->empty()) *report = reports->front();
+  return engine;
+}
+
+ReallocationReport ReportOnAClearDifference(const ExperimentConfig& config) {
+  ReallocationReport report;
+  RunClearDifference(config, &report);
+  return report;
 }
 
 TEST(EngineTest, MinEffectWithholdsTheWinnerButNotTheElimination) {
@@ -419,23 +411,9 @@ TEST(EngineTest, ReallocationsFollowTheGrid) {
 }
 
 TEST(EngineTest, ThompsonShiftsTrafficToTheBetterArm) {
-  std::unique_ptr<Engine> engine = Started(SmallConfig());
-  ExactConverter converter;
-  const std::vector<double> rate = {0.05, 0.25};
-  for (int i = 0; i < 2000; ++i) {
-    const absl::Time t = At(absl::Seconds(i));
-    const std::string unit = absl::StrCat("u", i);
-    absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
-    ASSERT_TRUE(a.ok());
-    if (converter.Next(a->arm, rate[a->arm])) {
-      ASSERT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
-    }
-  }
-  absl::StatusOr<std::vector<ReallocationReport>> reports =
-      engine->Advance(At(absl::Hours(2)));
-  ASSERT_TRUE(reports.ok());
-  ASSERT_EQ(reports->size(), 1u);
-  const ReallocationReport& r = (*reports)[0];
+  ReallocationReport r;
+  std::unique_ptr<Engine> engine = RunClearDifference(SmallConfig(), &r);
+  ASSERT_EQ(r.arms.size(), 2u);
   EXPECT_TRUE(r.reallocated) << r.reason;
   EXPECT_EQ(r.epoch, 1);
   EXPECT_GT(r.arms[1].p_best, 0.999);
