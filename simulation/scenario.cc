@@ -228,17 +228,17 @@ absl::Status ValidateScenario(const Scenario& s) {
     return FieldError("arms", absl::StrCat("has ", s.arms.size(), " true rates for ",
                                            s.experiment.arms.size(), " arms"));
   }
-  if (absl::Status e = ValidateExperimentConfig(s.experiment); !e.ok()) {
-    // Arms are top-level tables; every other field is in [experiment].
-    if (absl::StartsWith(ErrorField(e), "arms")) return e;
-    return RenameField(e, "", "experiment.");
-  }
   if (!s.experiment.composite.empty()) {
     // Its value is computed from the guardrails by the engine; the world
     // draws the primary metric itself.
     return FieldError("experiment.metric.composite",
                       "is not supported in scenarios: give the arms a primary rate "
                       "or mean");
+  }
+  if (absl::Status e = ValidateExperimentConfig(s.experiment); !e.ok()) {
+    // Arms are top-level tables; every other field is in [experiment].
+    if (absl::StartsWith(ErrorField(e), "arms")) return e;
+    return RenameField(e, "", "experiment.");
   }
   ALLOT_RETURN_IF_ERROR(ValidateArms(s));
   if (s.policies.empty()) return FieldError("policies", "must not be empty");
