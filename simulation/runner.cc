@@ -29,13 +29,16 @@ constexpr int64_t kProgressBatch = 4096;
 // How many arrivals go to the engine in one AssignBatch call.
 constexpr size_t kBatch = 64;
 
-// An outcome waiting for its time.
+// An outcome waiting for its time: of the primary metric (metric -1) or of
+// guardrail `metric`.
 struct Pending {
   int64_t time_us;
   int64_t unit;
   double value;
+  int metric;
   friend bool operator>(const Pending& a, const Pending& b) {
-    return a.time_us != b.time_us ? a.time_us > b.time_us : a.unit > b.unit;
+    if (a.time_us != b.time_us) return a.time_us > b.time_us;
+    return a.unit != b.unit ? a.unit > b.unit : a.metric > b.metric;
   }
 };
 
@@ -97,7 +100,8 @@ class PolicyRun {
         config_(config),
         truth_(world),
         track_units_(scenario_.traffic.returning_share > 0),
-        pin_(scenario_.traffic.pin_unit_start) {}
+        pin_(scenario_.traffic.pin_unit_start),
+        guardrails_(static_cast<int>(config.guardrails.size())) {}
 
   absl::Status Run(std::atomic<int64_t>* units_done);
   PolicyOutcome TakeOutcome() { return std::move(out_); }
@@ -107,6 +111,9 @@ class PolicyRun {
   // Assigns the batch of arrivals in one engine call, then serves each.
   absl::Status ServeBatch();
   void Serve(const Arrival& arrival, const Assignment& assignment);
+  // Queues the unit's guardrail outcomes under `arm` (events and values
+  // drawn from its key), due at `outcome_us`.
+  void QueueGuardrails(const Arrival& arrival, int arm, int64_t outcome_us);
   void Observe(const ReallocationReport& report);
 
   const World& world_;
@@ -115,6 +122,7 @@ class PolicyRun {
   TruthCache truth_;
   const bool track_units_;
   const bool pin_;
+  const int guardrails_;  // how many
   Engine engine_;
   UnitName name_;
   // Arrivals waiting to be served together, with their requests and names.
@@ -146,6 +154,9 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
   ALLOT_RETURN_IF_ERROR(engine_.CreateExperiment(config_));
   ALLOT_RETURN_IF_ERROR(engine_.Start(config_.id, SimulationStart()));
   out_.epochs.push_back({0, 0, *NormalizeWeights(config_.InitialWeights()), {}});
+  if (guardrails_ > 0) {
+    out_.stop_hours.assign(scenario_.arms.size(), std::nan(""));
+  }
   out_.regret_curve.reserve(kRegretCurvePoints);
   for (const ArmTruth& arm : scenario_.arms) {
     for (const ArmChange& change : arm.changes) {
@@ -197,8 +208,11 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
     } else if (outcome_us != kNever) {
       const Pending p = pending_.top();
       pending_.pop();
+      const absl::string_view metric =
+          p.metric < 0 ? absl::string_view() : config_.guardrails[p.metric].id;
       ALLOT_RETURN_IF_ERROR(
-          engine_.RecordOutcome(config_.id, name_.Of(p.unit), At(p.time_us), p.value)
+          engine_
+              .RecordOutcome(config_.id, name_.Of(p.unit), At(p.time_us), p.value, metric)
               .status());
     } else {
       break;
@@ -254,6 +268,11 @@ int Leader(const ReallocationReport& report, double ArmReport::*estimate,
 void PolicyRun::Observe(const ReallocationReport& report) {
   const int64_t t_us = absl::ToInt64Microseconds(report.time - SimulationStart());
   if (report.srm_p < kSrmAlarmP) out_.srm_alarm = true;
+  for (size_t a = 0; a < out_.stop_hours.size() && a < report.arms.size(); ++a) {
+    if (!report.arms[a].stopped_by.empty() && std::isnan(out_.stop_hours[a])) {
+      out_.stop_hours[a] = static_cast<double>(t_us) / kMicrosPerHour;
+    }
+  }
   out_.counted_trials = 0;
   out_.counted_outcomes = 0;
   for (const ArmReport& arm : report.arms) {
@@ -356,6 +375,8 @@ void PolicyRun::Serve(const Arrival& a, const Assignment& assignment) {
     ++after_change_;
     best_after_change_ += truth.is_best[arm];
   }
+  const int64_t outcome_us = a.time_us + a.delay_us;
+  if (guardrails_ > 0) QueueGuardrails(a, arm, outcome_us);
   double value = 0;
   if (config_.metric == MetricKind::kBinary) {
     if (a.convert_draw >= truth.mean[arm]) return;
@@ -364,10 +385,27 @@ void PolicyRun::Serve(const Arrival& a, const Assignment& assignment) {
     value = truth.mean[arm] + truth.sd[arm] * a.value_draw;
   }
   out_.conversions += value;
-  const int64_t outcome_us = a.time_us + a.delay_us;
   // Outcomes after the horizon never reach the engine; they still count
   // above, since the unit's conversion does not depend on when it is seen.
-  if (outcome_us <= world_.horizon_us()) pending_.push({outcome_us, a.unit, value});
+  if (outcome_us <= world_.horizon_us()) pending_.push({outcome_us, a.unit, value, -1});
+}
+
+void PolicyRun::QueueGuardrails(const Arrival& a, int arm, int64_t outcome_us) {
+  // With the primary's outcome: one delay per unit, so a guardrail is seen
+  // when the conversion would be.
+  if (outcome_us > world_.horizon_us()) return;
+  const std::vector<GuardrailTruth>& truths = scenario_.arms[arm].guardrails;
+  for (int g = 0; g < guardrails_; ++g) {
+    const GuardrailTruth& truth = truths[g];
+    if (config_.guardrails[g].kind == MetricKind::kBinary) {
+      if (GuardrailUniform(a.guardrail_key, g) < truth.mean) {
+        pending_.push({outcome_us, a.unit, 1.0, g});
+      }
+    } else {
+      pending_.push({outcome_us, a.unit,
+                     truth.mean + truth.sd * GuardrailNormal(a.guardrail_key, g), g});
+    }
+  }
 }
 
 }  // namespace

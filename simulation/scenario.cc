@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "allot/engine.h"
 #include "allot/field_error.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
@@ -42,6 +44,36 @@ absl::Status ValidateTruth(absl::string_view mean_path, absl::string_view sd_pat
   return absl::OkStatus();
 }
 
+// An arm's truth for guardrail `g`: a rate in [0, 1], or a Normal whose
+// values the engine accepts (|mean| + 9 sd: the largest draw's magnitude).
+absl::Status ValidateGuardrailTruth(absl::string_view prefix,
+                                    const GuardrailConfig& guard,
+                                    const GuardrailTruth& truth) {
+  const std::string path = absl::StrCat(prefix, ".guardrails.", guard.id);
+  if (guard.kind == MetricKind::kBinary) {
+    if (!(truth.mean >= 0 && truth.mean <= 1)) {
+      return FieldError(path, absl::StrCat("must be a rate in [0, 1], got ", truth.mean));
+    }
+    return absl::OkStatus();
+  }
+  if (!std::isfinite(truth.mean)) {
+    return FieldError(absl::StrCat(path, ".mean"),
+                      absl::StrCat("must be finite, got ", truth.mean));
+  }
+  if (!std::isfinite(truth.sd) || !(truth.sd > 0)) {
+    return FieldError(absl::StrCat(path, ".sd"),
+                      absl::StrCat("must be a positive finite number, got ", truth.sd));
+  }
+  if (!(std::abs(truth.mean) + 9 * truth.sd <= kMaxOutcomeMagnitude)) {
+    return FieldError(path,
+                      absl::StrCat("|mean| + 9 sd must be at most ", kMaxOutcomeMagnitude,
+                                   " (the engine's "
+                                   "largest outcome), got mean ",
+                                   truth.mean, ", sd ", truth.sd));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateArms(const Scenario& s) {
   const MetricKind metric = s.experiment.metric;
   const double max_weekly = *std::max_element(s.weekly.begin(), s.weekly.end());
@@ -52,6 +84,15 @@ absl::Status ValidateArms(const Scenario& s) {
     ALLOT_RETURN_IF_ERROR(ValidateTruth(absl::StrCat(prefix, binary ? ".rate" : ".mean"),
                                         absl::StrCat(prefix, ".sd"), arm.mean, arm.sd,
                                         metric, max_weekly));
+    const std::vector<GuardrailConfig>& guards = s.experiment.guardrails;
+    if (arm.guardrails.size() != guards.size()) {
+      return FieldError(absl::StrCat(prefix, ".guardrails"),
+                        absl::StrCat("has ", arm.guardrails.size(), " truths for ",
+                                     guards.size(), " guardrails"));
+    }
+    for (size_t g = 0; g < guards.size(); ++g) {
+      ALLOT_RETURN_IF_ERROR(ValidateGuardrailTruth(prefix, guards[g], arm.guardrails[g]));
+    }
     absl::Duration previous = absl::ZeroDuration();
     for (size_t j = 0; j < arm.changes.size(); ++j) {
       const ArmChange& change = arm.changes[j];
@@ -76,6 +117,42 @@ absl::Status ValidateArms(const Scenario& s) {
 }
 
 }  // namespace
+
+bool HasGuardrailHarm(const Scenario& scenario) {
+  for (const GuardrailConfig& g : scenario.experiment.guardrails) {
+    if (g.harm != HarmKind::kNone) return true;
+  }
+  return false;
+}
+
+std::vector<char> HarmfulArms(const Scenario& scenario) {
+  const size_t k = scenario.arms.size();
+  std::vector<char> harmful(k, 0);
+  const std::vector<GuardrailConfig>& guards = scenario.experiment.guardrails;
+  for (size_t g = 0; g < guards.size(); ++g) {
+    const GuardrailConfig& guard = guards[g];
+    if (guard.harm == HarmKind::kNone) continue;
+    // As ExcessHarm (src/statistics/confidence_sequence.cc): s = +1 when
+    // lower is better, excess = s (m_arm - lambda m_best) - offset.
+    const double sign = guard.direction == Direction::kLowerIsBetter ? 1.0 : -1.0;
+    size_t best = 0;
+    for (size_t a = 1; a < k; ++a) {
+      if (sign * scenario.arms[a].guardrails[g].mean <
+          sign * scenario.arms[best].guardrails[g].mean) {
+        best = a;
+      }
+    }
+    const bool relative = guard.harm == HarmKind::kRelative;
+    const double lambda = relative ? 1 + sign * guard.max_harm : 1.0;
+    const double offset = relative ? 0.0 : guard.max_harm;
+    const double best_mean = scenario.arms[best].guardrails[g].mean;
+    for (size_t a = 0; a < k; ++a) {
+      const double m = scenario.arms[a].guardrails[g].mean;
+      if (sign * (m - lambda * best_mean) - offset > 0) harmful[a] = 1;
+    }
+  }
+  return harmful;
+}
 
 absl::Status ValidateScenario(const Scenario& s) {
   if (s.name.empty()) return FieldError("name", "must not be empty");
@@ -150,6 +227,13 @@ absl::Status ValidateScenario(const Scenario& s) {
   if (s.arms.size() != s.experiment.arms.size()) {
     return FieldError("arms", absl::StrCat("has ", s.arms.size(), " true rates for ",
                                            s.experiment.arms.size(), " arms"));
+  }
+  if (!s.experiment.composite.empty()) {
+    // Its value is computed from the guardrails by the engine; the world
+    // draws the primary metric itself.
+    return FieldError("experiment.metric.composite",
+                      "is not supported in scenarios: give the arms a primary rate "
+                      "or mean");
   }
   if (absl::Status e = ValidateExperimentConfig(s.experiment); !e.ok()) {
     // Arms are top-level tables; every other field is in [experiment].

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -56,6 +57,18 @@ void SetExperimentLines(const toml::table& table, FieldLines& lines) {
     if (const toml::table* sub = node.as_table()) {
       for (auto&& [sub_key, sub_node] : *sub) {
         lines.Set(absl::StrCat(path, ".", Key(sub_key)), sub_node);
+      }
+    }
+    // [[experiment.guardrails]]: "experiment.guardrails[0].relative_harm".
+    if (const toml::array* entries = node.as_array()) {
+      for (size_t i = 0; i < entries->size(); ++i) {
+        const std::string entry = absl::StrCat(path, "[", i, "]");
+        lines.Set(entry, *entries->get(i));
+        if (const toml::table* sub = entries->get(i)->as_table()) {
+          for (auto&& [sub_key, sub_node] : *sub) {
+            lines.Set(absl::StrCat(entry, ".", Key(sub_key)), sub_node);
+          }
+        }
       }
     }
   }
@@ -232,8 +245,86 @@ absl::Status ReadChanges(const toml::node& node, absl::string_view prefix,
   return absl::OkStatus();
 }
 
-absl::Status ReadArms(const toml::node& node, MetricKind metric, Scenario& scenario,
-                      FieldLines& lines) {
+// Names the guardrails of the experiment, for messages: "errors, latency_ms".
+std::string GuardrailIds(const ExperimentConfig& experiment) {
+  std::string ids;
+  for (const GuardrailConfig& g : experiment.guardrails) {
+    absl::StrAppend(&ids, ids.empty() ? "" : ", ", g.id);
+  }
+  return ids.empty() ? std::string("none") : ids;
+}
+
+// Reads an arm's `guardrails = { errors = 0.02, latency_ms = { mean = 800,
+// sd = 200 } }`: a rate for each binary guardrail, a Normal for each
+// continuous one. Every guardrail needs a truth on every arm: a left-out
+// one would have to default to a rate of 0, which makes that arm the
+// best-guarded one and silently changes which arms are harmful.
+absl::Status ReadArmGuardrails(const toml::node& node, const toml::node& arm_node,
+                               absl::string_view prefix,
+                               const ExperimentConfig& experiment, ArmTruth& arm,
+                               FieldLines& lines) {
+  const std::string path = absl::StrCat(prefix, ".guardrails");
+  ALLOT_ASSIGN_OR_RETURN(const toml::table* table, ReadTable(node, path, lines));
+  const size_t count = experiment.guardrails.size();
+  arm.guardrails.assign(count, GuardrailTruth{});
+  std::vector<char> seen(count, 0);
+  for (auto&& [key, value] : *table) {
+    const std::string field = absl::StrCat(path, ".", Key(key));
+    lines.Set(field, value);
+    size_t g = 0;
+    while (g < count && experiment.guardrails[g].id != Key(key)) ++g;
+    if (g == count) {
+      return lines.Error(value, field,
+                         absl::StrCat("is not a guardrail of [[experiment.guardrails]] "
+                                      "(they are: ",
+                                      GuardrailIds(experiment), ")"));
+    }
+    seen[g] = 1;
+    GuardrailTruth& truth = arm.guardrails[g];
+    if (experiment.guardrails[g].kind == MetricKind::kBinary) {
+      if (!value.is_number()) {
+        return lines.Error(value, field,
+                           "must be a number, the rate of a binary guardrail");
+      }
+      ALLOT_ASSIGN_OR_RETURN(truth.mean, ReadNumber(value, field, lines));
+      continue;
+    }
+    const toml::table* normal = value.as_table();
+    if (normal == nullptr) {
+      return lines.Error(value, field,
+                         "must be a table { mean = ..., sd = ... } for a continuous "
+                         "guardrail");
+    }
+    bool has_mean = false;
+    bool has_sd = false;
+    for (auto&& [sub_key, sub_value] : *normal) {
+      const std::string sub = absl::StrCat(field, ".", Key(sub_key));
+      lines.Set(sub, sub_value);
+      if (sub_key == "mean") {
+        ALLOT_ASSIGN_OR_RETURN(truth.mean, ReadNumber(sub_value, sub, lines));
+        has_mean = true;
+      } else if (sub_key == "sd") {
+        ALLOT_ASSIGN_OR_RETURN(truth.sd, ReadNumber(sub_value, sub, lines));
+        has_sd = true;
+      } else {
+        return Unknown(sub_value, sub, lines);
+      }
+    }
+    if (!has_mean) return lines.Error(value, absl::StrCat(field, ".mean"), "is required");
+    if (!has_sd) return lines.Error(value, absl::StrCat(field, ".sd"), "is required");
+  }
+  for (size_t g = 0; g < count; ++g) {
+    if (!seen[g]) {
+      return lines.Error(arm_node, absl::StrCat(path, ".", experiment.guardrails[g].id),
+                         "is required: every arm gives a truth for every guardrail");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadArms(const toml::node& node, const ExperimentConfig& experiment,
+                      Scenario& scenario, FieldLines& lines) {
+  const MetricKind metric = experiment.metric;
   const toml::array* arms = node.as_array();
   if (arms == nullptr) {
     return lines.Error(node, "arms", "must be an array of tables ([[arms]])");
@@ -247,6 +338,7 @@ absl::Status ReadArms(const toml::node& node, MetricKind metric, Scenario& scena
     bool has_id = false;
     MeanFields seen;
     const toml::node* changes = nullptr;
+    const toml::node* guardrails = nullptr;
     for (auto&& [key, value] : *table) {
       const std::string path = absl::StrCat(prefix, ".", Key(key));
       lines.Set(path, value);
@@ -260,6 +352,8 @@ absl::Status ReadArms(const toml::node& node, MetricKind metric, Scenario& scena
             ReadMeanField(value, Key(key), path, metric, arm.mean, arm.sd, seen, lines));
       } else if (key == "changes") {
         changes = &value;  // read after the arm's own mean, which it starts from
+      } else if (key == "guardrails") {
+        guardrails = &value;
       } else {
         return Unknown(value, path, lines);
       }
@@ -277,6 +371,15 @@ absl::Status ReadArms(const toml::node& node, MetricKind metric, Scenario& scena
     if (changes != nullptr) {
       ALLOT_RETURN_IF_ERROR(
           ReadChanges(*changes, absl::StrCat(prefix, ".changes"), metric, arm, lines));
+    }
+    if (guardrails != nullptr) {
+      ALLOT_RETURN_IF_ERROR(
+          ReadArmGuardrails(*guardrails, arm_node, prefix, experiment, arm, lines));
+    } else if (!experiment.guardrails.empty()) {
+      return lines.Error(
+          arm_node, absl::StrCat(prefix, ".guardrails"),
+          absl::StrCat("is required: every arm gives a truth for every guardrail (",
+                       GuardrailIds(experiment), ")"));
     }
     scenario.arms.push_back(std::move(arm));
   }
@@ -431,7 +534,7 @@ absl::StatusOr<Scenario> ParseScenarioToml(absl::string_view text,
     SetExperimentLines(*experiment, lines);
   }
   if (const toml::node* n = table.get("arms")) {
-    ALLOT_RETURN_IF_ERROR(ReadArms(*n, scenario.experiment.metric, scenario, lines));
+    ALLOT_RETURN_IF_ERROR(ReadArms(*n, scenario.experiment, scenario, lines));
   } else {
     return top_error("arms", "is required ([[arms]] tables)");
   }

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "allot/policy.h"
 #include "allot/simulation/world.h"
@@ -199,6 +200,11 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
   summary.horizon_hours = absl::ToDoubleHours(scenario.horizon);
   summary.binary = scenario.experiment.metric == MetricKind::kBinary;
   summary.baseline = scenario.policies[scenario.baseline].name;
+  summary.guardrails = HasGuardrailHarm(scenario);
+  const std::vector<char> harmful = HarmfulArms(scenario);
+  for (size_t a = 0; a < harmful.size(); ++a) {
+    if (harmful[a]) summary.harmful_arms.push_back(scenario.arms[a].id);
+  }
   const size_t n = outcomes.size();
   for (size_t p = 0; p < scenario.policies.size(); ++p) {
     PolicySummary s;
@@ -206,7 +212,8 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
     s.kind = std::string(PolicyKindName(scenario.policies[p].config.policy.kind));
     std::vector<double> regret, conversions, lift, share_best, moved, tv, ever, hours,
         simpson, pooled, best_after, regret_diff, conversions_diff;
-    int64_t correct = 0, wrong = 0, srm = 0;
+    int64_t correct = 0, wrong = 0, srm = 0, false_stops = 0, correct_stops = 0;
+    std::vector<double> stop_hours;
     s.mean_regret_curve.assign(kRegretCurvePoints, 0.0);
     for (const ReplicateOutcome& r : outcomes) {
       const PolicyOutcome& o = r.policies[p];
@@ -229,6 +236,22 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
       correct += o.winner_correct;
       wrong += o.wrong_winner;
       srm += o.srm_alarm;
+      if (summary.guardrails) {
+        // The last harmful arm's stop; NaN while some harmful arm runs.
+        bool false_stop = false;
+        double all_stopped = 0;
+        for (size_t a = 0; a < harmful.size() && a < o.stop_hours.size(); ++a) {
+          const bool stopped = !std::isnan(o.stop_hours[a]);
+          if (!harmful[a]) {
+            false_stop = false_stop || stopped;
+          } else {
+            all_stopped = stopped ? std::max(all_stopped, o.stop_hours[a]) : std::nan("");
+          }
+        }
+        false_stops += false_stop;
+        correct_stops += !std::isnan(all_stopped);
+        stop_hours.push_back(all_stopped);
+      }
       s.mean_arrivals += static_cast<double>(o.arrivals) / static_cast<double>(n);
       s.mean_exposures += static_cast<double>(o.exposures) / static_cast<double>(n);
       for (int j = 0; j < kRegretCurvePoints; ++j) {
@@ -253,6 +276,13 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
     s.winner_correct = WilsonInterval(correct, replicates);
     s.wrong_winner = WilsonInterval(wrong, replicates);
     s.srm_alarm = WilsonInterval(srm, replicates);
+    if (summary.guardrails) {
+      s.false_stop = WilsonInterval(false_stops, replicates);
+      if (!summary.harmful_arms.empty()) {
+        s.correct_stop = WilsonInterval(correct_stops, replicates);
+        s.hours_to_stop = KaplanMeierMedian(stop_hours);
+      }
+    }
     summary.policies.push_back(std::move(s));
   }
   return summary;
@@ -275,6 +305,12 @@ std::string SummaryJson(const Summary& summary) {
   w.String(summary.binary ? "binary" : "continuous");
   w.Key("baseline");
   w.String(summary.baseline.c_str());
+  if (summary.guardrails) {
+    w.Key("harmful_arms");
+    w.StartArray();
+    for (const std::string& id : summary.harmful_arms) w.String(id.c_str());
+    w.EndArray();
+  }
   w.Key("policies");
   w.StartObject();
   for (const PolicySummary& p : summary.policies) {
@@ -320,6 +356,22 @@ std::string SummaryJson(const Summary& summary) {
     WriteProportion(w, "winner_correct", p.winner_correct);
     WriteProportion(w, "wrong_winner", p.wrong_winner);
     WriteProportion(w, "srm_alarm", p.srm_alarm);
+    if (summary.guardrails) {
+      WriteProportion(w, "false_stop", p.false_stop);
+      WriteProportion(w, "correct_stop", p.correct_stop);
+      w.Key("hours_to_stop");
+      w.StartObject();
+      w.Key("median");  // Kaplan-Meier, null when not reached
+      Number(w, p.hours_to_stop.median);
+      w.Key("median_ci95");
+      w.StartArray();
+      Number(w, p.hours_to_stop.low);
+      Number(w, p.hours_to_stop.high);
+      w.EndArray();
+      w.Key("replicates_without");
+      w.Int64(p.hours_to_stop.censored);
+      w.EndObject();
+    }
     w.Key("leader_wrong_share");
     w.StartObject();
     WriteEstimate(w, "simpson", p.simpson_wrong_share);
@@ -381,6 +433,30 @@ std::string SummaryMarkdown(const Summary& s) {
                     PercentCell(p.simpson_wrong_share, false), " | ",
                     PercentCell(p.pooled_wrong_share, false), " |\n");
   }
+  if (!s.guardrails) return md;
+  absl::StrAppend(
+      &md, "\nGuardrail stops; harmful arms by the truths: ",
+      s.harmful_arms.empty() ? std::string("none") : absl::StrJoin(s.harmful_arms, ", "),
+      ".\n\n| policy | false stop | correct stop | hours to stop (median) |\n"
+      "|---|---:|---:|---:|\n");
+  for (const PolicySummary& p : s.policies) {
+    const Median& m = p.hours_to_stop;
+    auto hour = [](double h) {
+      return std::isnan(h) ? std::string("> horizon") : Amount(h);
+    };
+    std::string hours =
+        m.events + m.censored == 0
+            ? "n/a"
+            : absl::StrCat(hour(m.median), " [", hour(m.low), ", ", hour(m.high), "]");
+    if (m.censored > 0) absl::StrAppend(&hours, " (", m.censored, " none)");
+    absl::StrAppend(&md, "| ", PolicyLabel(p), " | ", RateCell(p.false_stop), " | ",
+                    RateCell(p.correct_stop), " | ", hours, " |\n");
+  }
+  absl::StrAppend(&md,
+                  "\nfalse stop: replicates in which a harmless arm was stopped; "
+                  "correct stop: replicates in which every harmful arm was stopped "
+                  "by the horizon; hours to stop: until the last harmful arm was "
+                  "stopped, Kaplan-Meier median, censored at the horizon.\n");
   return md;
 }
 

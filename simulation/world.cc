@@ -106,8 +106,26 @@ Truth World::TruthAt(int64_t t_us) const {
   return truth;
 }
 
+double GuardrailUniform(uint64_t key, int g) {
+  // The top 53 bits of a SplitMix64 output: uniform on a 2^-53 grid.
+  return static_cast<double>(MixSeed(key, 2 * static_cast<uint64_t>(g)) >> 11) * 0x1p-53;
+}
+
+double GuardrailNormal(uint64_t key, int g) {
+  // u1 in (0, 1] keeps the log finite: |z| <= sqrt(-2 ln 2^-53) < 8.6.
+  const double u1 = GuardrailUniform(key, g) + 0x1p-53;
+  const double u2 =
+      static_cast<double>(MixSeed(key, 2 * static_cast<uint64_t>(g) + 1) >> 11) * 0x1p-53;
+  return std::sqrt(-2 * std::log(u1)) * std::cos(2 * std::numbers::pi * u2);
+}
+
 ArrivalStream::ArrivalStream(const World& world, uint64_t seed)
-    : world_(world), rng_(seed), return_rng_(MixSeed(seed, kReturnStream)) {}
+    : world_(world),
+      rng_(seed),
+      return_rng_(MixSeed(seed, kReturnStream)),
+      guardrails_(!world.scenario_.experiment.guardrails.empty()),
+      guardrail_seed_(MixSeed(seed, kGuardrailStream)),
+      guardrail_return_seed_(MixSeed(seed, kGuardrailReturnStream)) {}
 
 bool ArrivalStream::Next(Arrival& out) {
   const Scenario& s = world_.scenario_;
@@ -135,11 +153,18 @@ bool ArrivalStream::Next(Arrival& out) {
     // Draws of its own, from a generator of their own so that new units'
     // draws are what they were before returning arrivals had any.
     Draw(return_rng_, out);
+    if (guardrails_) {
+      out.guardrail_key =
+          MixSeed(guardrail_return_seed_, static_cast<uint64_t>(returning_++));
+    }
     return true;
   }
   out.returning = false;
   out.unit = new_units_++;
   Draw(rng_, out);
+  if (guardrails_) {
+    out.guardrail_key = MixSeed(guardrail_seed_, static_cast<uint64_t>(out.unit));
+  }
   return true;
 }
 

@@ -7,10 +7,12 @@
 #include "allot/simulation/scenario.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "allot/experiment_config.h"
 #include "allot/metric.h"
 #include "allot/policy.h"
 #include "gmock/gmock.h"
@@ -313,6 +315,147 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"MalformedToml", "seed = 42", "seed = = 42", "s.toml:2:"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 
+// Two guardrails, one of each kind; line numbers count from this line.
+constexpr char kGuarded[] = R"toml(name = "guarded"
+seed = 1
+horizon = "2d"
+traffic = { units_per_hour = 10 }
+[[experiment.guardrails]]
+id = "errors"
+kind = "binary"
+direction = "lower"
+relative_harm = 0.5
+[[experiment.guardrails]]
+id = "latency_ms"
+kind = "continuous"
+direction = "lower"
+absolute_harm = 100
+[[arms]]
+id = "a"
+rate = 0.1
+guardrails = { errors = 0.02, latency_ms = { mean = 800, sd = 200 } }
+[[arms]]
+id = "b"
+rate = 0.12
+guardrails = { latency_ms = { sd = 150, mean = 950 }, errors = 0.04 }
+[[policies]]
+name = "t"
+)toml";
+
+std::string Guarded(absl::string_view from, absl::string_view to) {
+  std::string text(kGuarded);
+  EXPECT_THAT(text, HasSubstr(std::string(from)));
+  return absl::StrReplaceAll(text, {{from, to}});
+}
+
+TEST(ScenarioTest, ReadsArmGuardrailsInTheExperimentsOrder) {
+  absl::StatusOr<Scenario> s = ParseScenarioToml(kGuarded, kSource);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->experiment.guardrails.size(), 2u);
+  EXPECT_EQ(s->experiment.guardrails[0].harm, HarmKind::kRelative);
+  EXPECT_EQ(s->experiment.guardrails[1].kind, MetricKind::kContinuous);
+  for (const PolicySpec& p : s->policies) EXPECT_EQ(p.config.guardrails.size(), 2u);
+  ASSERT_EQ(s->arms[1].guardrails.size(), 2u);
+  EXPECT_EQ(s->arms[0].guardrails[0].mean, 0.02);
+  EXPECT_EQ(s->arms[0].guardrails[1].mean, 800);
+  EXPECT_EQ(s->arms[0].guardrails[1].sd, 200);
+  EXPECT_EQ(s->arms[1].guardrails[0].mean, 0.04);
+  EXPECT_EQ(s->arms[1].guardrails[1].mean, 950);
+  EXPECT_EQ(s->arms[1].guardrails[1].sd, 150);
+  EXPECT_TRUE(HasGuardrailHarm(*s));
+  // b: 0.04 > 1.5 x 0.02 errors, and 950 > 800 + 100 ms.
+  EXPECT_EQ(HarmfulArms(*s), (std::vector<char>{0, 1}));
+}
+
+TEST(ScenarioTest, HarmfulArmsFollowTheEnginesDefinition) {
+  Scenario s = *ParseScenarioToml(kGuarded, kSource);
+  s.arms[1].guardrails[0].mean = 0.03;  // exactly 1.5 x: allowed
+  s.arms[1].guardrails[1].mean = 900;   // exactly 100 ms worse: allowed
+  EXPECT_EQ(HarmfulArms(s), (std::vector<char>{0, 0}));
+  s.arms[1].guardrails[1].mean = 900.5;  // just beyond
+  EXPECT_EQ(HarmfulArms(s), (std::vector<char>{0, 1}));
+  // Higher is better: harmful below (1 - r) of the best.
+  s.experiment.guardrails[1].harm = HarmKind::kNone;  // tracked only
+  s.experiment.guardrails[0].direction = Direction::kHigherIsBetter;
+  s.arms[0].guardrails[0].mean = 0.5;
+  s.arms[1].guardrails[0].mean = 0.26;
+  EXPECT_EQ(HarmfulArms(s), (std::vector<char>{0, 0}));
+  s.arms[1].guardrails[0].mean = 0.24;
+  EXPECT_EQ(HarmfulArms(s), (std::vector<char>{0, 1}));
+  s.experiment.guardrails[0].harm = HarmKind::kNone;
+  EXPECT_FALSE(HasGuardrailHarm(s));
+  EXPECT_EQ(HarmfulArms(s), (std::vector<char>{0, 0}));
+}
+
+class BadGuardrailTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadGuardrailTest, NamesFileLineAndField) {
+  const BadCase& c = GetParam();
+  absl::Status status = ParseError(Guarded(c.from, c.to));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()), StartsWith(c.error));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, BadGuardrailTest,
+    ::testing::Values(
+        BadCase{"UnknownGuardrail", "errors = 0.04", "crashes = 0.04",
+                "s.toml:22: arms[1].guardrails.crashes is not a guardrail of "
+                "[[experiment.guardrails]] (they are: errors, latency_ms)"},
+        BadCase{"TableForBinary", "errors = 0.04", "errors = { mean = 0.04 }",
+                "s.toml:22: arms[1].guardrails.errors must be a number, the rate of "
+                "a binary guardrail"},
+        BadCase{"NumberForContinuous", "latency_ms = { sd = 150, mean = 950 }",
+                "latency_ms = 950",
+                "s.toml:22: arms[1].guardrails.latency_ms must be a table { mean = "
+                "..., sd = ... } for a continuous guardrail"},
+        BadCase{"MissingGuardrail", ", errors = 0.04 }", " }",
+                "s.toml:19: arms[1].guardrails.errors is required: every arm gives a "
+                "truth for every guardrail"},
+        BadCase{"MissingGuardrailsTable",
+                "guardrails = { latency_ms = { sd = 150, mean = 950 }, errors = 0.04 }\n",
+                "",
+                "s.toml:19: arms[1].guardrails is required: every arm gives a truth "
+                "for every guardrail (errors, latency_ms)"},
+        BadCase{"MissingSd", "{ sd = 150, mean = 950 }", "{ mean = 950 }",
+                "s.toml:22: arms[1].guardrails.latency_ms.sd is required"},
+        BadCase{"MissingMean", "{ sd = 150, mean = 950 }", "{ sd = 150 }",
+                "s.toml:22: arms[1].guardrails.latency_ms.mean is required"},
+        BadCase{"UnknownNormalField", "{ sd = 150, mean = 950 }",
+                "{ sd = 150, mean = 950, p99 = 2000 }",
+                "s.toml:22: arms[1].guardrails.latency_ms.p99 is not a known field"},
+        BadCase{"RateAboveOne", "errors = 0.04", "errors = 1.5",
+                "s.toml:22: arms[1].guardrails.errors must be a rate in [0, 1], got "
+                "1.5"},
+        BadCase{"NegativeRate", "errors = 0.04", "errors = -0.01",
+                "s.toml:22: arms[1].guardrails.errors must be a rate in [0, 1], got "
+                "-0.01"},
+        BadCase{"NanRate", "errors = 0.04", "errors = nan",
+                "s.toml:22: arms[1].guardrails.errors must be a rate in [0, 1], got "
+                "nan"},
+        BadCase{"ZeroSd", "{ sd = 150, mean = 950 }", "{ sd = 0, mean = 950 }",
+                "s.toml:22: arms[1].guardrails.latency_ms.sd must be a positive "
+                "finite number, got 0"},
+        BadCase{"InfiniteMean", "{ sd = 150, mean = 950 }", "{ sd = 150, mean = inf }",
+                "s.toml:22: arms[1].guardrails.latency_ms.mean must be finite, got "
+                "inf"},
+        BadCase{"HugeNormal", "{ sd = 150, mean = 950 }", "{ sd = 1e15, mean = 950 }",
+                "s.toml:22: arms[1].guardrails.latency_ms |mean| + 9 sd must be at "
+                "most 1e+15"},
+        BadCase{"NotATable",
+                "guardrails = { latency_ms = { sd = 150, mean = 950 }, "
+                "errors = 0.04 }",
+                "guardrails = 0.04", "s.toml:22: arms[1].guardrails must be a table"}),
+    [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+
+TEST(ScenarioTest, CompositePrimaryIsRefused) {
+  const std::string text =
+      Guarded("[[arms]]\nid = \"a\"",
+              "[experiment.metric]\ncomposite = { errors = -1.0 }\n[[arms]]\nid = \"a\"");
+  EXPECT_THAT(std::string(ParseError(text).message()),
+              HasSubstr("experiment.metric.composite is not supported in scenarios"));
+}
+
 TEST(ScenarioTest, MissingRequiredTopLevelFields) {
   EXPECT_THAT(std::string(ParseError(With("seed = 42\n", "")).message()),
               StartsWith("s.toml:1: seed is required"));
@@ -386,7 +529,7 @@ TEST(ScenarioTest, RefusesMoreSimulatedUnitsThanTheLimit) {
 
 TEST(ScenarioTest, LoadsEveryShippedScenario) {
   for (const char* name : {"three-models", "close-race", "aa", "weekly-seasonal",
-                           "long-delays", "ten-arms", "latency"}) {
+                           "long-delays", "ten-arms", "latency", "guardrail"}) {
     const std::string path =
         absl::StrCat(ALLOT_SOURCE_DIR, "/examples/scenarios/", name, ".toml");
     absl::StatusOr<Scenario> s = LoadScenarioFile(path);

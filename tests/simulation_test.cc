@@ -6,6 +6,7 @@
 // rare). Scenarios are kept small so the binary runs in seconds, also under
 // AddressSanitizer.
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "allot/simulation/summary.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rapidjson/document.h"
 
 namespace allot::sim {
 namespace {
@@ -258,6 +260,96 @@ TEST(SimulationTest, AHalfLifeFollowsTheChangeOfTheBestArm) {
       Policy(summary, "thompson-hl-24h").share_best_after_change.mean;
   EXPECT_GT(discounted, plain + 0.1) << plain << " vs " << discounted;
   EXPECT_NEAR(Policy(summary, "fixed").share_best_after_change.mean, 0.5, 0.02);
+}
+
+TEST(SimulationTest, GuardrailsStopAClearlyHarmfulArmAndSpareTheOthers) {
+  // "c" converts best but has five times the errors of the others, far
+  // beyond the 50% allowed; "b" has 20% more errors than "a": harmless.
+  const std::string text = absl::StrReplaceAll(
+      kClearWinner,
+      {{"replicates = 20", "replicates = 8"},
+       {"units_per_hour = 200", "units_per_hour = 400"},
+       {"[[arms]]\nid = \"a\"\nrate = 0.08\n",
+        "[[experiment.guardrails]]\nid = \"errors\"\nrelative_harm = 0.5\n"
+        "[[experiment.guardrails]]\nid = \"latency\"\nkind = \"continuous\"\n"
+        "[[arms]]\nid = \"a\"\nrate = 0.08\n"
+        "guardrails = { errors = 0.02, latency = { mean = 900, sd = 300 } }\n"},
+       {"rate = 0.10\n",
+        "rate = 0.10\nguardrails = { errors = 0.024, latency = { mean = 800, sd = 200 } "
+        "}\n"},
+       {"rate = 0.15\n",
+        "rate = 0.15\nguardrails = { errors = 0.10, latency = { mean = 700, sd = 100 } "
+        "}\n"}});
+  const Scenario scenario = Parse(text);
+  EXPECT_EQ(HarmfulArms(scenario), (std::vector<char>{0, 0, 1}));
+  absl::StatusOr<std::vector<ReplicateOutcome>> outcomes =
+      RunScenario(scenario, {.threads = 2});
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+  for (const ReplicateOutcome& r : *outcomes) {
+    for (const PolicyOutcome& o : r.policies) {
+      ASSERT_EQ(o.stop_hours.size(), 3u);
+      // Stopped at a report, after the burn-in.
+      EXPECT_GE(o.stop_hours[2], 12);
+      EXPECT_LT(o.stop_hours[2], 96);
+    }
+  }
+  const Summary summary = Summarize(scenario, *outcomes);
+  EXPECT_TRUE(summary.guardrails);
+  EXPECT_EQ(summary.harmful_arms, std::vector<std::string>{"c"});
+  for (const PolicySummary& p : summary.policies) {
+    EXPECT_EQ(p.correct_stop.rate, 1) << p.name;
+    EXPECT_EQ(p.correct_stop.n, 8) << p.name;
+    // At alpha = 0.05 over every contrast a false stop has probability at
+    // most 5% per replicate: 2 or more of 8 has probability under 6%, and
+    // with "b" 20% worse, not at the boundary, it is far rarer.
+    EXPECT_LE(p.false_stop.count, 1) << p.name;
+    EXPECT_LT(p.hours_to_stop.median, 96) << p.name;
+    EXPECT_EQ(p.hours_to_stop.censored, 0) << p.name;
+  }
+  rapidjson::Document d;
+  d.Parse(SummaryJson(summary).c_str());
+  ASSERT_FALSE(d.HasParseError());
+  ASSERT_EQ(d["harmful_arms"].Size(), 1u);
+  EXPECT_STREQ(d["harmful_arms"][0].GetString(), "c");
+  const auto& t = d["policies"]["thompson"];
+  EXPECT_EQ(t["correct_stop_rate"].GetDouble(), 1);
+  EXPECT_EQ(t["correct_stop_ci95"].Size(), 2u);
+  EXPECT_TRUE(t["false_stop_rate"].IsNumber());
+  EXPECT_EQ(t["false_stop_ci95"].Size(), 2u);
+  EXPECT_TRUE(t["hours_to_stop"]["median"].IsNumber());
+  EXPECT_EQ(t["hours_to_stop"]["median_ci95"].Size(), 2u);
+  EXPECT_EQ(t["hours_to_stop"]["replicates_without"].GetInt64(), 0);
+  EXPECT_THAT(SummaryMarkdown(summary),
+              ::testing::HasSubstr("Guardrail stops; harmful arms by the truths: c."));
+}
+
+TEST(SimulationTest, TrackedGuardrailsStopNothingAndAddNoStopFigures) {
+  // A guardrail without a harm is recorded and reported, never stops.
+  std::string text = absl::StrReplaceAll(
+      kClearWinner, {{"replicates = 20", "replicates = 2"},
+                     {"[[arms]]\nid = \"a\"",
+                      "[[experiment.guardrails]]\nid = \"errors\"\n[[arms]]\nid = \"a\""},
+                     {"rate = 0.08\n", "rate = 0.08\nguardrails = { errors = 0.3 }\n"},
+                     {"rate = 0.10\n", "rate = 0.10\nguardrails = { errors = 0.3 }\n"},
+                     {"rate = 0.15\n", "rate = 0.15\nguardrails = { errors = 0.3 }\n"},
+                     {"returning_share = 0.2", "returning_share = 0"}});
+  const Scenario scenario = Parse(text);
+  EXPECT_FALSE(HasGuardrailHarm(scenario));
+  EXPECT_EQ(HarmfulArms(scenario), (std::vector<char>{0, 0, 0}));
+  absl::StatusOr<std::vector<ReplicateOutcome>> outcomes =
+      RunScenario(scenario, {.threads = 1});
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+  for (const ReplicateOutcome& r : *outcomes) {
+    for (const PolicyOutcome& o : r.policies) {
+      for (double h : o.stop_hours) EXPECT_TRUE(std::isnan(h));
+    }
+  }
+  const Summary summary = Summarize(scenario, *outcomes);
+  EXPECT_FALSE(summary.guardrails);
+  rapidjson::Document d;
+  d.Parse(SummaryJson(summary).c_str());
+  EXPECT_FALSE(d.HasMember("harmful_arms"));
+  EXPECT_FALSE(d["policies"]["thompson"].HasMember("false_stop_rate"));
 }
 
 TEST(SimulationTest, RefusesBadOptions) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "allot/simulation/scenario.h"
 #include "gmock/gmock.h"
@@ -120,6 +122,54 @@ TEST(WorldTest, NewUnitsAreNumberedInOrderAndReturningOnesAreEarlier) {
   // Lognormal delays with mean 6h and sigma 0.5: sd about 3.2h, so the mean
   // of ~25000 is within 0.1h (5 sigma).
   EXPECT_NEAR(delay_hours / static_cast<double>(next), 6.0, 0.1);
+}
+
+TEST(WorldTest, GuardrailKeysAreSetOnlyWithGuardrailsAndReplay) {
+  for (const Arrival& a : All(World(Parse(), 0))) EXPECT_EQ(a.guardrail_key, 0u);
+  const std::string text = absl::StrReplaceAll(
+      kScenario, {{"[[arms]]\nid = \"a\"",
+                   "[[experiment.guardrails]]\nid = \"errors\"\n[[arms]]\nid = \"a\"\n"
+                   "guardrails = { errors = 0.02 }"},
+                  {"id = \"b\"", "id = \"b\"\nguardrails = { errors = 0.02 }"}});
+  absl::StatusOr<Scenario> s = ParseScenarioToml(text, "world.toml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  const std::vector<Arrival> first = All(World(*s, 1));
+  const std::vector<Arrival> second = All(World(*s, 1));
+  const std::vector<Arrival> plain = All(World(Parse(), 1));
+  ASSERT_EQ(first.size(), second.size());
+  ASSERT_EQ(first.size(), plain.size());  // the primary's draws are unchanged
+  absl::flat_hash_set<uint64_t> keys;
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(first[i].guardrail_key, second[i].guardrail_key);
+    EXPECT_EQ(first[i].convert_draw, plain[i].convert_draw);
+    keys.insert(first[i].guardrail_key);
+  }
+  EXPECT_EQ(keys.size(), first.size());  // every arrival draws afresh
+}
+
+TEST(WorldTest, GuardrailDrawsAreUniformAndNormalAndIndependent) {
+  constexpr int kDraws = 100000;
+  double u_sum = 0, u_below = 0, z_sum = 0, z_squares = 0, cross = 0;
+  for (uint64_t key = 1; key <= kDraws; ++key) {
+    const double u = GuardrailUniform(key * 0x9E3779B97F4A7C15ull, 0);
+    ASSERT_GE(u, 0);
+    ASSERT_LT(u, 1);
+    u_sum += u;
+    u_below += u < 0.02;
+    const double z = GuardrailNormal(key * 0x9E3779B97F4A7C15ull, 1);
+    ASSERT_LT(std::abs(z), 8.6);
+    z_sum += z;
+    z_squares += z * z;
+    cross += (u - 0.5) * z;
+  }
+  // 5-sigma bounds over 1e5 draws: the uniform's mean (sd 0.289 / 316),
+  // P(u < 0.02) (sd 0.00044), the normal's mean (sd 0.0032) and second
+  // moment (sd 0.0045), and the guardrails' covariance (sd 0.00091).
+  EXPECT_NEAR(u_sum / kDraws, 0.5, 0.0046);
+  EXPECT_NEAR(u_below / kDraws, 0.02, 0.0022);
+  EXPECT_NEAR(z_sum / kDraws, 0, 0.016);
+  EXPECT_NEAR(z_squares / kDraws, 1, 0.023);
+  EXPECT_NEAR(cross / kDraws, 0, 0.0046);
 }
 
 TEST(WorldTest, TruthFollowsChangesAndTheWeeklyCycle) {

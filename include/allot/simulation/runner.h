@@ -2,8 +2,9 @@
 //
 // Runs a scenario: every policy on every replicate's world, each through a
 // real allot::Engine with the calls a service makes (Assign on each arrival,
-// RecordOutcome when a conversion arrives, Advance as simulated time
-// crosses each grid point), and collects per-replicate figures.
+// RecordOutcome when a conversion arrives, and for each guardrail event or
+// value with the guardrail's id at the same moment, Advance as simulated
+// time crosses each grid point), and collects per-replicate figures.
 //
 //   absl::StatusOr<std::vector<allot::sim::ReplicateOutcome>> outcomes =
 //       allot::sim::RunScenario(scenario, {.threads = 8});
@@ -79,6 +80,10 @@ struct PolicyOutcome {
   // NaN when there were no such reports.
   double simpson_wrong_share = std::numeric_limits<double>::quiet_NaN();
   double pooled_wrong_share = std::numeric_limits<double>::quiet_NaN();
+  // Per arm: hours from the start to the report that stopped it by a
+  // guardrail (ArmReport::stopped_by); NaN when none did. Empty without
+  // guardrails.
+  std::vector<double> stop_hours;
   std::vector<EpochRecord> epochs;
   std::vector<double> regret_curve;  // kRegretCurvePoints cumulative values
   // What the engine counted by its last report: matured trials (units, over

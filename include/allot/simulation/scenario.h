@@ -58,6 +58,15 @@ struct ArmChange {
   double sd = 0;
 };
 
+// An arm's truth for one guardrail metric, constant over the horizon (no
+// changes, no seasonality). Binary guardrails: `mean` is the rate of the
+// event (an error, say) per exposed unit, in [0, 1]. Continuous ones: each
+// exposed unit's value is Normal(mean, sd), sd > 0.
+struct GuardrailTruth {
+  double mean = 0;
+  double sd = 0;
+};
+
 // One arm's truth. Binary metrics: `mean` is the conversion rate, in [0, 1].
 // Continuous metrics: each unit's value is Normal(mean, sd), sd > 0.
 struct ArmTruth {
@@ -66,6 +75,9 @@ struct ArmTruth {
   double mean = 0;
   double sd = 0;
   std::vector<ArmChange> changes;  // strictly increasing `at` in (0, horizon)
+  // One per experiment.guardrails entry, in its order: every arm gives a
+  // truth for every guardrail.
+  std::vector<GuardrailTruth> guardrails;
 };
 
 // A policy to compare: a name and the experiment it runs as.
@@ -104,6 +116,19 @@ struct Scenario {
   std::vector<PolicySpec> policies;
   int baseline = 0;  // index of the fixed baseline in `policies`
 };
+
+// Returns, per arm, whether its truth harms some guardrail with a harm set
+// (README "Guardrails"): against the arm with the best true mean of that
+// guardrail, relative harm r makes an arm harmful iff m_arm > (1 + r) m_best
+// (lower is better) or m_arm < (1 - r) m_best (higher is better); absolute
+// harm h iff it is worse by more than h. The engine's definition, on the
+// truths. All false without guardrails.
+// REQUIRES: ValidateScenario(scenario) is OK.
+std::vector<char> HarmfulArms(const Scenario& scenario);
+
+// Returns whether some guardrail of the scenario's experiment has a harm
+// set (can stop an arm).
+bool HasGuardrailHarm(const Scenario& scenario);
 
 // Returns OK, or InvalidArgument whose message starts with the field's path
 // as the scenario file spells it and gives the value

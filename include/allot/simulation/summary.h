@@ -93,6 +93,15 @@ struct PolicySummary {
   Proportion winner_correct;
   Proportion wrong_winner;
   Proportion srm_alarm;
+  // Guardrail stops, when some guardrail has a harm (Summary::guardrails):
+  // replicates in which some harmless arm was stopped (false_stop), and in
+  // which every harmful arm was stopped by the horizon (correct_stop; n is 0
+  // when no arm is harmful). Harmful: HarmfulArms(scenario).
+  Proportion false_stop;
+  Proportion correct_stop;
+  // Hours until every harmful arm was stopped, replicates where one ran to
+  // the horizon censored.
+  Median hours_to_stop;
   double mean_arrivals = 0;   // per replicate
   double mean_exposures = 0;  // per replicate
   // Mean cumulative regret at horizon * (j + 1) / kRegretCurvePoints.
@@ -106,7 +115,10 @@ struct Summary {
   double horizon_hours = 0;
   bool binary = true;    // binary metric (conversions) or continuous (values)
   std::string baseline;  // the fixed baseline's name
-  std::vector<PolicySummary> policies;  // the scenario's order
+  // Some guardrail can stop an arm; the stop figures above are set.
+  bool guardrails = false;
+  std::vector<std::string> harmful_arms;  // ids, by the truths
+  std::vector<PolicySummary> policies;    // the scenario's order
 };
 
 // Returns the summary of `outcomes` (one per replicate, in replicate order).
@@ -121,12 +133,15 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
 // "replicates_without", "median", "median_ci95"}, "winner_correct_rate",
 // "wrong_winner_rate", "srm_alarm_rate" and each's "..._ci95" (Wilson),
 // "leader_wrong_share": {"simpson",
-// "pooled": {"mean", "ci95"}}}}}. Non-finite numbers are null.
+// "pooled": {"mean", "ci95"}}}}}. With guardrails that can stop an arm, also
+// "harmful_arms": [ids] at the top and per policy "false_stop_rate",
+// "correct_stop_rate" with their "..._ci95" and "hours_to_stop": {"median",
+// "median_ci95", "replicates_without"}. Non-finite numbers are null.
 std::string SummaryJson(const Summary& summary);
 
-// Returns summary.md: a heading, one table row per policy, and a second
-// table comparing each policy's own estimate's and the pooled estimate's
-// leading arms.
+// Returns summary.md: a heading, one table row per policy, a second table
+// comparing each policy's own estimate's and the pooled estimate's leading
+// arms, and with guardrails that can stop an arm a third one of the stops.
 std::string SummaryMarkdown(const Summary& summary);
 
 // Returns epochs.csv: replicate,policy,epoch,time,hours, then w:ARM and

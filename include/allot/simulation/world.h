@@ -10,7 +10,11 @@
 // first exposed; a continuous value is mean_a + sd_a * z with its own normal
 // draw z; its outcome arrives after its own delay. Every ArrivalStream of a
 // World replays the same sequence, so each policy meets the same world and
-// differences come from the policy alone.
+// differences come from the policy alone. Guardrail metrics follow the same
+// rule: each arrival carries a key (from the replicate's seed and the unit's
+// number), and guardrail g's draws are hashes of (key, g), independent of
+// the primary's draws and of each other: an event iff its uniform is below
+// the arm's rate, a value mean + sd * z.
 //
 //   allot::sim::World world(scenario, /*replicate=*/3);
 //   allot::sim::ArrivalStream arrivals = world.Arrivals();
@@ -54,7 +58,17 @@ struct Arrival {
   double convert_draw = 0;  // uniform in [0, 1)
   double value_draw = 0;    // standard normal (continuous metrics only)
   int64_t delay_us = 0;     // outcome delay after the exposure
+  // Seeds the guardrail draws (GuardrailUniform, GuardrailNormal); 0 when
+  // the scenario has no guardrails.
+  uint64_t guardrail_key = 0;
 };
+
+// Returns guardrail `g`'s uniform draw in [0, 1) for an arrival's key.
+double GuardrailUniform(uint64_t key, int g);
+
+// Returns guardrail `g`'s standard normal draw for an arrival's key
+// (Box-Muller on two hashed uniforms; |z| < 8.6).
+double GuardrailNormal(uint64_t key, int g);
 
 // The true means over a stretch of time [from_us, until_us).
 struct Truth {
@@ -84,12 +98,20 @@ class ArrivalStream {
   void Draw(std::mt19937_64& rng, Arrival& out) const;
   // Mixed with the seed: the returning arrivals' generator.
   static constexpr uint64_t kReturnStream = 0x72657475726e;  // "return"
+  // Mixed with the seed: the guardrail keys of new units (by number) and of
+  // returning arrivals (by their count).
+  static constexpr uint64_t kGuardrailStream = 0x6775617264;          // "guard"
+  static constexpr uint64_t kGuardrailReturnStream = 0x677265747572;  // "gretur"
 
   const World& world_;
   std::mt19937_64 rng_;
   std::mt19937_64 return_rng_;
+  const bool guardrails_;
+  const uint64_t guardrail_seed_;
+  const uint64_t guardrail_return_seed_;
   double hours_ = 0;
   int64_t new_units_ = 0;
+  int64_t returning_ = 0;
 };
 
 // Immutable; safe to share.
