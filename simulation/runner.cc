@@ -101,7 +101,8 @@ class PolicyRun {
         truth_(world),
         track_units_(scenario_.traffic.returning_share > 0),
         pin_(scenario_.traffic.pin_unit_start),
-        guardrails_(static_cast<int>(config.guardrails.size())) {}
+        guardrails_(static_cast<int>(config.guardrails.size())),
+        harmful_(HarmfulArms(scenario_)) {}
 
   absl::Status Run(std::atomic<int64_t>* units_done);
   PolicyOutcome TakeOutcome() { return std::move(out_); }
@@ -115,6 +116,9 @@ class PolicyRun {
   // drawn from its key), due at `outcome_us`.
   void QueueGuardrails(const Arrival& arrival, int arm, int64_t outcome_us);
   void Observe(const ReallocationReport& report);
+  // The best arm of the moment among those no guardrail truth harms (the
+  // truly best when none is harmful); -1 on a tie.
+  int BestHarmless(const Truth& truth) const;
 
   const World& world_;
   const Scenario& scenario_;
@@ -123,6 +127,8 @@ class PolicyRun {
   const bool track_units_;
   const bool pin_;
   const int guardrails_;  // how many
+  // Per arm, whether its guardrail truths harm a guardrail (HarmfulArms).
+  const std::vector<char> harmful_;
   Engine engine_;
   UnitName name_;
   // Arrivals waiting to be served together, with their requests and names.
@@ -265,6 +271,26 @@ int Leader(const ReallocationReport& report, double ArmReport::*estimate,
   return leader;
 }
 
+int PolicyRun::BestHarmless(const Truth& truth) const {
+  if (std::find(harmful_.begin(), harmful_.end(), 1) == harmful_.end()) {
+    return truth.best_arm;
+  }
+  const bool higher = config_.direction == Direction::kHigherIsBetter;
+  int best = -1;
+  bool tie = false;
+  for (size_t a = 0; a < truth.mean.size(); ++a) {
+    if (a < harmful_.size() && harmful_[a]) continue;
+    if (best < 0 ||
+        (higher ? truth.mean[a] > truth.mean[best] : truth.mean[a] < truth.mean[best])) {
+      best = static_cast<int>(a);
+      tie = false;
+    } else if (truth.mean[a] == truth.mean[best]) {
+      tie = true;
+    }
+  }
+  return tie ? -1 : best;
+}
+
 void PolicyRun::Observe(const ReallocationReport& report) {
   const int64_t t_us = absl::ToInt64Microseconds(report.time - SimulationStart());
   if (report.srm_p < kSrmAlarmP) out_.srm_alarm = true;
@@ -292,7 +318,9 @@ void PolicyRun::Observe(const ReallocationReport& report) {
     pooled_wrong_ += Leader(report, &ArmReport::pooled_mean, higher) != truly_best;
   }
   if (report.winner >= 0) {
-    const int best = truly_best;
+    // The right winner is the best arm of the moment that no guardrail
+    // rules out: the best harmless one.
+    const int best = BestHarmless(truth_.At(t_us));
     if (!first_winner_seen_) {
       first_winner_seen_ = true;
       out_.winner_correct = report.winner == best;

@@ -44,17 +44,19 @@ bool Every(int64_t i, double rate) {
   return std::floor((i + 1) * rate) > std::floor(i * rate);
 }
 
-// Serves `n` units from second `from` on; each converts at 10% on the
-// primary, errs at error_rate[arm] and spends 100 (a) or 300 (b) tokens.
+// Serves `n` units from second `from` on; each converts at
+// conversion_rate[arm] (10% on both by default) on the primary, errs at
+// error_rate[arm] and spends 100 (a) or 300 (b) tokens.
 void Serve(Engine& engine, int from, int n, const std::vector<double>& error_rate,
-           std::vector<int64_t>& served) {
+           std::vector<int64_t>& served,
+           const std::vector<double>& conversion_rate = {0.10, 0.10}) {
   for (int i = from; i < from + n; ++i) {
     const absl::Time t = At(absl::Seconds(i));
     const std::string unit = absl::StrCat("u", i);
     absl::StatusOr<Assignment> a = engine.Assign("exp", unit, t);
     ASSERT_TRUE(a.ok()) << a.status();
     const int64_t k = served[a->arm]++;
-    if (Every(k, 0.10)) {
+    if (Every(k, conversion_rate[a->arm])) {
       ASSERT_TRUE(engine.RecordOutcome("exp", unit, t, 1).ok());
     }
     if (Every(k, error_rate[a->arm])) {
@@ -127,7 +129,8 @@ TEST(EngineGuardrailsTest, AnArmThatHarmsAGuardrailIsStoppedAndStaysStopped) {
   ASSERT_TRUE(r.reallocated) << r.reason;
   EXPECT_EQ(r.weights_after[1], 0.0);  // not the floor
   EXPECT_EQ(r.weights_after[0], 1.0);
-  EXPECT_NE(r.winner, 1);
+  // One arm left running is no contest: no winner.
+  EXPECT_EQ(r.winner, -1);
   // New units all get a; an exposed unit of b keeps b within its window.
   for (int i = 0; i < 200; ++i) {
     absl::StatusOr<Assignment> a =
@@ -152,6 +155,51 @@ TEST(EngineGuardrailsTest, AnArmThatHarmsAGuardrailIsStoppedAndStaysStopped) {
     EXPECT_EQ(l.weights_after[1], 0.0);
   }
   EXPECT_EQ(more[1], 0);
+}
+
+TEST(EngineGuardrailsTest, AWinnerMustBeClearedByTheGuardrails) {
+  // b converts at 25% against a's 10%, surely better; but it errs 9%
+  // against 5% (1.8x, beyond the 1.5x allowed) and 2,000 units each cannot
+  // tell yet: not stopped, not cleared, so not the winner. Without the
+  // guardrail the same data names b.
+  std::vector<int64_t> served(2);
+  std::unique_ptr<Engine> guarded = Started(GuardedConfig());
+  Serve(*guarded, 0, 4000, {0.05, 0.09}, served, {0.10, 0.25});
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      guarded->Advance(At(absl::Hours(2)));
+  ASSERT_TRUE(reports.ok());
+  const ReallocationReport& r = (*reports)[0];
+  EXPECT_GT(r.arms[1].advantage_low, 0);
+  EXPECT_LT(r.guardrails[0].excess_low[1], 0);
+  EXPECT_GT(r.guardrails[0].excess_high[1], 0);
+  EXPECT_EQ(r.arms[1].stopped_by, "");
+  EXPECT_EQ(r.winner, -1);
+
+  ExperimentConfig unguarded = GuardedConfig();
+  unguarded.guardrails[0].harm = HarmKind::kNone;  // tracked only
+  std::unique_ptr<Engine> engine = Started(unguarded);
+  served.assign(2, 0);
+  Serve(*engine, 0, 4000, {0.05, 0.09}, served, {0.10, 0.25});
+  reports = engine->Advance(At(absl::Hours(2)));
+  ASSERT_TRUE(reports.ok());
+  EXPECT_EQ((*reports)[0].winner, 1);
+}
+
+TEST(EngineGuardrailsTest, OnceAnArmIsStoppedTheWinnerIsTheBestOfTheRest) {
+  // c converts best (30%) but errs 20%: stopped. b (25%) surely beats a
+  // (10%), both erring 5%: b wins among the arms still running.
+  ExperimentConfig c = GuardedConfig();
+  c.arms.push_back({"c", 1});
+  std::unique_ptr<Engine> engine = Started(c);
+  std::vector<int64_t> served(3);
+  Serve(*engine, 0, 6000, {0.05, 0.05, 0.20}, served, {0.10, 0.25, 0.30});
+  absl::StatusOr<std::vector<ReallocationReport>> reports =
+      engine->Advance(At(absl::Hours(2)));
+  ASSERT_TRUE(reports.ok());
+  const ReallocationReport& r = (*reports)[0];
+  EXPECT_EQ(r.arms[2].stopped_by, "errors");
+  EXPECT_EQ(r.weights_after[2], 0.0);
+  EXPECT_EQ(r.winner, 1);
 }
 
 TEST(EngineGuardrailsTest, AHarmlessArmIsNotStopped) {

@@ -67,6 +67,24 @@ ArmContrasts Contrasts(const ArmBeliefs& beliefs, const ExperimentConfig& config
                              options);
 }
 
+// The running arm whose advantage over every other running arm surely
+// exceeds min_effect, or -1.
+int RunningWinner(const ArmContrasts& contrasts, const std::vector<bool>& stopped,
+                  double min_effect) {
+  const int k = static_cast<int>(stopped.size());
+  // One arm left is no contest: nothing was shown about it.
+  if (std::count(stopped.begin(), stopped.end(), false) < 2) return -1;
+  for (int a = 0; a < k; ++a) {
+    if (stopped[a]) continue;
+    bool wins = true;
+    for (int b = 0; b < k && wins; ++b) {
+      wins = b == a || stopped[b] || contrasts.low[a][b] > min_effect;
+    }
+    if (wins) return a;
+  }
+  return -1;
+}
+
 std::vector<absl::Time> EpochStarts(const AllocationHistory& history) {
   std::vector<absl::Time> starts;
   for (const Epoch& epoch : history.epochs()) starts.push_back(epoch.start);
@@ -303,7 +321,21 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   report.winner = config_.decision.rule == DecisionRule::kPBest
                       ? PBestWinner(*p_best, *loss, estimates)
                       : contrasts.winner;
+  if (running < k && config_.decision.rule == DecisionRule::kConfidenceSequence) {
+    // A stopped arm is out of the race: the winner must surely beat every
+    // arm still running (the sequences still hold for all pairs at once).
+    report.winner = RunningWinner(contrasts, stopped, config_.decision.min_effect);
+  }
   if (report.winner >= 0 && stopped[report.winner]) report.winner = -1;
+  // A winner must also be cleared by every guardrail with a harm: surely
+  // within the allowed harm of the best-guarded arm (or that arm itself).
+  for (size_t g = 0; g < report.guardrails.size() && report.winner >= 0; ++g) {
+    const GuardrailReport& guard = report.guardrails[g];
+    if (config_.guardrails[g].harm == HarmKind::kNone || guard.best == report.winner) {
+      continue;
+    }
+    if (!(guard.excess_high[report.winner] < 0)) report.winner = -1;
+  }
   if (!reallocate) {
     report.reason = absl::StrCat("report only", note, stops);
     return report;

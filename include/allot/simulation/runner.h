@@ -69,7 +69,9 @@ struct PolicyOutcome {
   double time_to_winner_hours = std::numeric_limits<double>::quiet_NaN();
   // The first report naming a winner named the truly best arm of its
   // moment (winner_correct) or another arm, or no arm was better than all
-  // others (wrong_winner). Both false when no report named a winner.
+  // others (wrong_winner). Both false when no report named a winner. With
+  // guardrail truths that harm some arm, the right winner is the best
+  // harmless arm (the best one the user's guardrails allow).
   bool winner_correct = false;
   bool wrong_winner = false;
   bool srm_alarm = false;  // some report had a sample-ratio p < kSrmAlarmP
