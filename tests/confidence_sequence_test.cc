@@ -220,5 +220,82 @@ TEST(ConfidenceSequencesTest, FindsARealDifference) {
   EXPECT_GT(found, runs * 8 / 10) << found << " of " << runs;
 }
 
+// Guardrail stops. Two arms err at the same 5%; an arm is stopped when the
+// sequence shows it surely worse than the best-guarded arm by more than
+// the relative harm allowed, checked at every look (60 looks of 400 units,
+// 50/50). With harm 0 any sure excess is a false stop, and comparing with
+// the arm that looks best (chosen from the same data) is exactly what the
+// Bonferroni over both ordered pairs must pay for: the rate must stay at
+// most alpha = 0.05 (Wilson upper bound below it over 2,000 runs).
+TEST(ExcessHarmTest, HarmlessArmsAreStoppedAtMostAlphaUnderContinuousMonitoring) {
+  std::mt19937_64 rng(20261203);
+  int stopped = 0;
+  const int runs = 2000;
+  HarmOptions options;
+  options.relative = true;
+  options.max_harm = 0;
+  options.alpha = 0.05 / 2;  // two ordered pairs, one guardrail
+  options.horizon_units = 5000;
+  for (int r = 0; r < runs; ++r) {
+    double n[2] = {0, 0}, sum[2] = {0, 0};
+    bool any = false;
+    for (int look = 0; look < 60 && !any; ++look) {
+      for (int a = 0; a < 2; ++a) {
+        n[a] += 200;
+        sum[a] += boost::random::binomial_distribution<int>(200, 0.05)(rng);
+      }
+      std::vector<double> means(2), variances(2);
+      for (int a = 0; a < 2; ++a) {
+        means[a] = sum[a] / n[a];
+        variances[a] = means[a] * (1 - means[a]) / n[a];
+      }
+      const double pooled = (sum[0] + sum[1]) / (n[0] + n[1]);
+      const GuardrailExcess e =
+          ExcessHarm(means, variances, {}, pooled * (1 - pooled), options);
+      any = e.harmful[0] || e.harmful[1];
+    }
+    stopped += any;
+  }
+  EXPECT_LT(WilsonHigh(stopped, runs), 0.05) << stopped << " of " << runs;
+}
+
+TEST(ExcessHarmTest, StopsAnArmThatDoublesTheErrorRate) {
+  // 4% against 2% with 50% relative harm allowed: after 20,000 units each
+  // the excess 0.04 - 1.5 x 0.02 = 0.01 is sure (radius ~0.006); 6% against
+  // 5% (within the harm) is not stopped, and neither is the best arm.
+  HarmOptions options;
+  options.relative = true;
+  options.max_harm = 0.5;
+  const double n = 20000;
+  auto excess = [&](double best, double other) {
+    return ExcessHarm({best, other}, {best * (1 - best) / n, other * (1 - other) / n}, {},
+                      0.03 * 0.97, options);
+  };
+  const GuardrailExcess doubled = excess(0.02, 0.04);
+  EXPECT_EQ(doubled.best, 0);
+  EXPECT_TRUE(doubled.harmful[1]);
+  EXPECT_FALSE(doubled.harmful[0]);
+  EXPECT_TRUE(std::isnan(doubled.excess_low[0]));
+  EXPECT_NEAR((doubled.excess_low[1] + doubled.excess_high[1]) / 2, 0.04 - 1.5 * 0.02,
+              1e-15);
+  EXPECT_FALSE(excess(0.05, 0.06).harmful[1]);
+  // Higher-is-better guardrail (quality): 0.5 against 0.8 with 20% allowed
+  // is harmful (0.5 < 0.8 x 0.8); absolute harm 0.1 on the same is too.
+  options.direction = Direction::kHigherIsBetter;
+  options.max_harm = 0.2;
+  const GuardrailExcess quality = ExcessHarm({0.5, 0.8}, {1e-5, 1e-5}, {}, 0.04, options);
+  EXPECT_EQ(quality.best, 1);
+  EXPECT_TRUE(quality.harmful[0]);
+  EXPECT_NEAR((quality.excess_low[0] + quality.excess_high[0]) / 2, 0.8 * 0.8 - 0.5,
+              1e-15);
+  options.relative = false;
+  options.max_harm = 0.1;
+  const GuardrailExcess absolute =
+      ExcessHarm({0.5, 0.8}, {1e-5, 1e-5}, {}, 0.04, options);
+  EXPECT_NEAR((absolute.excess_low[0] + absolute.excess_high[0]) / 2, 0.8 - 0.5 - 0.1,
+              1e-15);
+  EXPECT_TRUE(absolute.harmful[0]);
+}
+
 }  // namespace
 }  // namespace allot::internal
