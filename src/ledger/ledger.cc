@@ -396,9 +396,9 @@ void Ledger::Import(const LedgerState& state) {
     const OpenUnit& unit = state.open[i];
     Shard& shard = ShardOf(unit.key);
     MutexLock lock(&shard.mu);
-    AddOpen(
-        shard, unit,
-        state.open_values.size() >= (i + 1) * m ? &state.open_values[i * m] : nullptr);
+    AddOpen(shard, unit,
+            m > 0 && state.open_values.size() >= (i + 1) * m ? &state.open_values[i * m]
+                                                             : nullptr);
   }
   for (uint64_t hi : state.matured) {
     Shard& shard = shards_[hi % kShards];
