@@ -86,6 +86,16 @@ std::string PercentCell(const Estimate& e, bool sign) {
                       Percent(e.high, sign), "]");
 }
 
+// "median [low, high]" in hours; a NaN bound is beyond the horizon (too
+// many replicates censored).
+std::string MedianCell(const Median& m) {
+  if (m.events + m.censored == 0) return "n/a";
+  auto hour = [](double h) {
+    return std::isnan(h) ? std::string("> horizon") : Amount(h);
+  };
+  return absl::StrCat(hour(m.median), " [", hour(m.low), ", ", hour(m.high), "]");
+}
+
 std::string RateCell(const Proportion& p) {
   if (p.n == 0) return "n/a";
   return absl::StrCat(Percent(p.rate), " [", Percent(p.low), ", ", Percent(p.high), "]");
@@ -395,15 +405,7 @@ std::string SummaryMarkdown(const Summary& s) {
                   "|\n",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const PolicySummary& p : s.policies) {
-    const Median& m = p.hours_to_winner;
-    // NaN: beyond the horizon (too many replicates without a winner).
-    auto hour = [](double h) {
-      return std::isnan(h) ? std::string("> horizon") : Amount(h);
-    };
-    std::string hours =
-        m.events + m.censored == 0
-            ? "n/a"
-            : absl::StrCat(hour(m.median), " [", hour(m.low), ", ", hour(m.high), "]");
+    std::string hours = MedianCell(p.hours_to_winner);
     if (p.replicates_without_winner > 0) {
       absl::StrAppend(&hours, " (", p.replicates_without_winner, " none)");
     }
@@ -441,13 +443,7 @@ std::string SummaryMarkdown(const Summary& s) {
       "|---|---:|---:|---:|\n");
   for (const PolicySummary& p : s.policies) {
     const Median& m = p.hours_to_stop;
-    auto hour = [](double h) {
-      return std::isnan(h) ? std::string("> horizon") : Amount(h);
-    };
-    std::string hours =
-        m.events + m.censored == 0
-            ? "n/a"
-            : absl::StrCat(hour(m.median), " [", hour(m.low), ", ", hour(m.high), "]");
+    std::string hours = MedianCell(m);
     if (m.censored > 0) absl::StrAppend(&hours, " (", m.censored, " none)");
     absl::StrAppend(&md, "| ", PolicyLabel(p), " | ", RateCell(p.false_stop), " | ",
                     RateCell(p.correct_stop), " | ", hours, " |\n");
