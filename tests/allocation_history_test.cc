@@ -536,6 +536,32 @@ TEST(AllocationHistoryJsonTest, RefusesZeroWeightInEpochZeroOnly) {
   EXPECT_THAT(h->epochs()[1].weights, ElementsAre(0.0, 1.0));
 }
 
+TEST(AllocationHistoryJsonTest, LongZerosReadAsZeroWithoutUndefinedBehaviour) {
+  // RapidJSON 1.1.0 computes clz(0) on "0." and more than 22 zeros (found
+  // by history_fuzzer; UBSan, which CI runs this test under, flags it):
+  // such numbers are read as 0, in epoch 0 a refused weight...
+  const std::string zeros = "0.00000000000000000000000000000";
+  ExpectInvalid(AllocationHistory::FromJson(
+                    ExampleWith("\"large\": 0.5", absl::StrCat("\"large\": ", zeros)))
+                    .status(),
+                {"epochs[0]", "weight of arm 1", "positive", "got 0"});
+  // ...in a later one a weight of 0, negative zero and exponents included;
+  // a string holding zeros stays a string, and offsets in errors are kept.
+  absl::StatusOr<AllocationHistory> h = AllocationHistory::FromJson(ExampleWith(
+      "{\"small\": 0.3, \"large\": 0.7}",
+      absl::StrCat("{\"small\": -", zeros, "e99, \"large\": 1.", zeros.substr(2), "}")));
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_THAT(h->epochs()[1].weights, ElementsAre(0.0, 1.0));
+  ExpectInvalid(
+      AllocationHistory::FromJson(
+          ExampleWith("\"large\": 0.7", absl::StrCat("\"large\": \"", zeros, "\"")))
+          .status(),
+      {"epochs[1].weights.large must be a number"});
+  const std::string bad = absl::StrCat("{\"format\": ", zeros, "x}");
+  ExpectInvalid(AllocationHistory::FromJson(bad).status(),
+                {absl::StrCat("offset ", bad.size() - 2)});
+}
+
 TEST(AllocationHistoryJsonTest, RefusesTooManyArmsWithoutQuadraticWork) {
   // 200,000 arms in epoch 0: refused at the 257th, not after 2e10 compares.
   std::string weights;

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <optional>
 #include <sstream>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "allot/field_error.h"
@@ -55,6 +57,60 @@ absl::StatusOr<const rj::Value*> Member(const rj::Value& object, absl::string_vi
     return HistoryError(absl::StrCat(where, " has no \"", name, "\""));
   }
   return &it->value;
+}
+
+// Debian 12's RapidJSON 1.1.0 with full precision computes clz(0), which
+// is undefined, for a number whose digits are all zeros and that has more
+// than 22 of them after the point ("0.00000000000000000000000"): its fast
+// path declines and the slow one normalises a zero significand (fixed
+// upstream after 1.1.0; found by history_fuzzer). Such a number is zero, so
+// each number token outside strings whose digits are all zeros is rewritten
+// as "0" (or "-0") padded with spaces to the same length: the value and
+// every byte offset in an error message stay the same. Returns the rewritten
+// text, or nothing when no token needed it (the common case: no copy).
+std::optional<std::string> WithZerosShortened(absl::string_view json) {
+  std::optional<std::string> out;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && !absl::ascii_isdigit(static_cast<unsigned char>(c))) continue;
+    size_t end = i;
+    bool zero = true, digits = false, mantissa = true;
+    while (end < json.size()) {
+      const char d = json[end];
+      if (d == 'e' || d == 'E') {
+        mantissa = false;
+      } else if (absl::ascii_isdigit(static_cast<unsigned char>(d))) {
+        if (mantissa) {
+          digits = true;
+          zero = zero && d == '0';
+        }
+      } else if (d != '-' && d != '+' && d != '.') {
+        break;
+      }
+      ++end;
+    }
+    if (zero && digits && end - i > 2) {
+      if (!out.has_value()) out.emplace(json);
+      const size_t sign = c == '-' ? 1 : 0;
+      (*out)[i + sign] = '0';
+      for (size_t j = i + sign + 1; j < end; ++j) (*out)[j] = ' ';
+    }
+    i = end - 1;
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> StringMember(const rj::Value& object, absl::string_view where,
@@ -249,8 +305,10 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
   rj::Document doc;
   // Iterative parsing: the recursive parser's stack depth grows with the
   // nesting, which a caller controls. Strings must be valid UTF-8.
+  const std::optional<std::string> zeros = WithZerosShortened(json);
+  const absl::string_view text = zeros.has_value() ? *zeros : json;
   doc.Parse<rj::kParseFullPrecisionFlag | rj::kParseIterativeFlag |
-            rj::kParseValidateEncodingFlag>(json.data(), json.size());
+            rj::kParseValidateEncodingFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     return HistoryError(absl::StrCat("malformed JSON at offset ", doc.GetErrorOffset(),
                                      ": ", rj::GetParseError_En(doc.GetParseError())));
