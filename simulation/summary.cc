@@ -48,6 +48,17 @@ void WriteEstimate(Writer& w, absl::string_view name, const Estimate& e) {
   w.EndObject();
 }
 
+// "median" (Kaplan-Meier, null when not reached), "median_ci95": [lo, hi].
+void WriteMedianMembers(Writer& w, const Median& m) {
+  w.Key("median");
+  Number(w, m.median);
+  w.Key("median_ci95");
+  w.StartArray();
+  Number(w, m.low);
+  Number(w, m.high);
+  w.EndArray();
+}
+
 // "NAME_rate": rate, "NAME_ci95": [lo, hi].
 void WriteProportion(Writer& w, absl::string_view name, const Proportion& p) {
   Key(w, absl::StrCat(name, "_rate"));
@@ -355,13 +366,7 @@ std::string SummaryJson(const Summary& summary) {
     w.EndArray();
     w.Key("replicates_without");
     w.Int64(p.replicates_without_winner);
-    w.Key("median");  // Kaplan-Meier, null when not reached
-    Number(w, p.hours_to_winner.median);
-    w.Key("median_ci95");
-    w.StartArray();
-    Number(w, p.hours_to_winner.low);
-    Number(w, p.hours_to_winner.high);
-    w.EndArray();
+    WriteMedianMembers(w, p.hours_to_winner);
     w.EndObject();
     WriteProportion(w, "winner_correct", p.winner_correct);
     WriteProportion(w, "wrong_winner", p.wrong_winner);
@@ -371,13 +376,7 @@ std::string SummaryJson(const Summary& summary) {
       WriteProportion(w, "correct_stop", p.correct_stop);
       w.Key("hours_to_stop");
       w.StartObject();
-      w.Key("median");  // Kaplan-Meier, null when not reached
-      Number(w, p.hours_to_stop.median);
-      w.Key("median_ci95");
-      w.StartArray();
-      Number(w, p.hours_to_stop.low);
-      Number(w, p.hours_to_stop.high);
-      w.EndArray();
+      WriteMedianMembers(w, p.hours_to_stop);
       w.Key("replicates_without");
       w.Int64(p.hours_to_stop.censored);
       w.EndObject();
