@@ -108,6 +108,31 @@ class Engine {
   // running; InvalidArgument when `at` is before its last Advance.
   absl::Status Stop(absl::string_view experiment, absl::Time at);
 
+  // Adds an arm to the running experiment at `now`: a new epoch begins at
+  // `now` (a reallocation outside the grid, reason "arm added") in which the
+  // new arm takes its share from every other arm in proportion to its
+  // weight, so the units that move are exactly the new arm's share (the
+  // least any table can move) and no other unit changes arm. The share is
+  // `arm.initial_share`, or the policy's share for the arm under its prior
+  // given the others' posteriors (floor and max_shift applied). Until the
+  // arm has schedule.min_units_per_arm matured units its share is held
+  // while the other arms keep learning. Errors: NotFound; FailedPrecondition
+  // unless running; InvalidArgument for a bad or taken id (retired ids
+  // included), a bad payload or initial_share, kMaxArms arms reached, a
+  // floor that the new arm count makes infeasible, or `now` before the last
+  // Advance. On error nothing changes.
+  absl::Status AddArm(absl::string_view experiment, const ArmConfig& arm, absl::Time now);
+  // Retires an arm at `now`: a new epoch begins (reason "arm retired") in
+  // which its buckets go to the remaining arms in proportion to their
+  // weights (the least movement). It leaves P(best), the policy and
+  // decisions; its data stays in reports, marked retired. See RetireMode
+  // for its units. A retired id never comes back. Errors: NotFound (unknown
+  // experiment or arm); FailedPrecondition unless running, or when the arm
+  // is already retired, is the holdout's baseline, or is the last active
+  // arm; InvalidArgument when `now` is before the last Advance. On error
+  // nothing changes.
+  absl::Status RetireArm(absl::string_view experiment, absl::string_view arm,
+                         absl::Time now, RetireMode mode);
   // Removes the experiment; its final report (figures as of the last grid
   // point reached by Advance) stays available from Reports(). Handles to it
   // answer NotFound from then on. Errors: NotFound.

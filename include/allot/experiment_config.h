@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,10 +48,26 @@
 namespace allot {
 
 struct ArmConfig {
+  ArmConfig() = default;
+  ArmConfig(std::string arm_id, double arm_weight = 1.0)  // NOLINT: {"a", 1} in lists
+      : id(std::move(arm_id)), weight(arm_weight) {}
+
   std::string id;
-  // Initial traffic weight; positive, normalized over the arms.
+  // Initial traffic weight; positive, normalized over the arms. Not used by
+  // an arm added while running (Engine::AddArm): its share is
+  // `initial_share` or the policy's.
   double weight = 1.0;
+  // The variant's settings, returned with every assignment of the arm: a
+  // JSON object as text (the experiment file's `config` table), or empty
+  // when the arm has none. At most kMaxPayloadBytes.
+  std::string payload;
+  // Engine::AddArm only: the new arm's share of traffic, in (0, 1); unset,
+  // the share the policy gives it under its prior. Ignored at creation.
+  std::optional<double> initial_share;
 };
+
+// An arm's payload is at most this long (JSON text).
+inline constexpr size_t kMaxPayloadBytes = size_t{64} << 10;
 
 // Limits that bound the work a configuration can ask for (README.md,
 // "Limits"). A shorter interval or window would only multiply reallocations
@@ -197,6 +214,9 @@ struct ExperimentConfig {
   std::string id;               // required, non-empty
   std::string salt;             // default (empty): the id
   std::string unit = "unit";    // label of what is randomized
+  // The route or agent the experiment serves ("support-bot"); optional. An
+  // engine runs at most one experiment per surface (Engine::Start).
+  std::string surface;
   std::vector<ArmConfig> arms;  // 2 to kMaxArms, unique ids
   double holdout = 0.0;         // share in [0, 1)
   std::string baseline;         // arm id; required when holdout > 0

@@ -13,11 +13,33 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace allot {
+
+// How an arm leaves a running experiment (Engine::RetireArm).
+enum class RetireMode {
+  // New units never get it; exposed (and pinned) units keep it until their
+  // windows close. For a variant being phased out.
+  kDrain,
+  // It is gone (an endpoint decommissioned): every unit it served is served
+  // by the new table at once, pinned or not.
+  kNow,
+};
+
+// "drain" or "now".
+absl::string_view RetireModeName(RetireMode mode);
+
+// An arm as a router needs it: its id and its payload (the variant's
+// settings as JSON text; empty when it has none). Immutable; owned by the
+// experiment (its assigner) and valid as long as the experiment is.
+struct ArmInfo {
+  std::string id;
+  std::string payload;
+};
 
 // The answer for one unit.
 struct Assignment {
@@ -32,6 +54,10 @@ struct Assignment {
   // remembered after it (schedule.retention), a stopped experiment, and for
   // Assigner's answers, which record nothing.
   bool new_exposure = false;
+  // The served arm's id and payload: a pointer, so returning it costs
+  // nothing. Never null in an answer from Engine, ExperimentHandle or
+  // Assigner.
+  const ArmInfo* arm_info = nullptr;
 };
 
 // One unit of a batch assignment: what a single Assign takes. The unit's

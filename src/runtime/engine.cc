@@ -129,6 +129,26 @@ class EngineImpl {
     return AppendToJournal(record);
   }
 
+  absl::Status AddArm(absl::string_view experiment, const ArmConfig& arm, absl::Time now) {
+    ALLOT_ASSIGN_OR_RETURN(RuntimePtr runtime, Find(experiment));
+    OrderLock order(&order_mu_, journaling());
+    ALLOT_RETURN_IF_ERROR(CheckWritable());
+    (void)arm;
+    (void)now;
+    return absl::UnimplementedError("AddArm: not yet");
+  }
+
+  absl::Status RetireArm(absl::string_view experiment, absl::string_view arm,
+                         absl::Time now, RetireMode mode) {
+    ALLOT_ASSIGN_OR_RETURN(RuntimePtr runtime, Find(experiment));
+    OrderLock order(&order_mu_, journaling());
+    ALLOT_RETURN_IF_ERROR(CheckWritable());
+    (void)arm;
+    (void)now;
+    (void)mode;
+    return absl::UnimplementedError("RetireArm: not yet");
+  }
+
   absl::Status Delete(absl::string_view experiment) {
     OrderLock order(&order_mu_, journaling());
     ALLOT_RETURN_IF_ERROR(CheckWritable());
@@ -355,6 +375,20 @@ absl::Status Engine::Start(absl::string_view experiment, absl::Time at) {
 
 absl::Status Engine::Stop(absl::string_view experiment, absl::Time at) {
   return impl_->Stop(experiment, at);
+}
+
+absl::string_view RetireModeName(RetireMode mode) {
+  return mode == RetireMode::kDrain ? "drain" : "now";
+}
+
+absl::Status Engine::AddArm(absl::string_view experiment, const ArmConfig& arm,
+                            absl::Time now) {
+  return impl_->AddArm(experiment, arm, now);
+}
+
+absl::Status Engine::RetireArm(absl::string_view experiment, absl::string_view arm,
+                               absl::Time now, RetireMode mode) {
+  return impl_->RetireArm(experiment, arm, now, mode);
 }
 
 absl::Status Engine::Delete(absl::string_view experiment) {
