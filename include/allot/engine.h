@@ -108,6 +108,9 @@ class Engine {
   // running; InvalidArgument when `at` is before its last Advance.
   absl::Status Stop(absl::string_view experiment, absl::Time at);
 
+  // NOT YET IMPLEMENTED in this release: returns Unimplemented (after the
+  // NotFound and journal checks) and changes nothing. The contract below is
+  // what it will do (issue 15).
   // Adds an arm to the running experiment at `now`: a new epoch begins at
   // `now` (a reallocation outside the grid, reason "arm added") in which the
   // new arm takes its share from every other arm in proportion to its
@@ -122,6 +125,7 @@ class Engine {
   // floor that the new arm count makes infeasible, or `now` before the last
   // Advance. On error nothing changes.
   absl::Status AddArm(absl::string_view experiment, const ArmConfig& arm, absl::Time now);
+  // NOT YET IMPLEMENTED in this release, as AddArm.
   // Retires an arm at `now`: a new epoch begins (reason "arm retired") in
   // which its buckets go to the remaining arms in proportion to their
   // weights (the least movement). It leaves P(best), the policy and

@@ -57,12 +57,14 @@ struct ArmConfig {
   // an arm added while running (Engine::AddArm): its share is
   // `initial_share` or the policy's.
   double weight = 1.0;
-  // The variant's settings, returned with every assignment of the arm: a
-  // JSON object as text (the experiment file's `config` table), or empty
-  // when the arm has none. At most kMaxPayloadBytes.
+  // The variant's settings, to be returned with every assignment of the
+  // arm: a JSON object as text (the experiment file's `config` table), or
+  // empty when the arm has none. Not yet read, validated or used by this
+  // release.
   std::string payload;
-  // Engine::AddArm only: the new arm's share of traffic, in (0, 1); unset,
-  // the share the policy gives it under its prior. Ignored at creation.
+  // Engine::AddArm only (not yet implemented): the new arm's share of
+  // traffic, in (0, 1); unset, the share the policy gives it under its
+  // prior. Ignored at creation.
   std::optional<double> initial_share;
 };
 
@@ -214,8 +216,9 @@ struct ExperimentConfig {
   std::string id;               // required, non-empty
   std::string salt;             // default (empty): the id
   std::string unit = "unit";    // label of what is randomized
-  // The route or agent the experiment serves ("support-bot"); optional. An
-  // engine runs at most one experiment per surface (Engine::Start).
+  // The route or agent the experiment serves ("support-bot"); optional.
+  // Not yet enforced by this release (planned: at most one running
+  // experiment per surface, refused by Engine::Start).
   std::string surface;
   std::vector<ArmConfig> arms;  // 2 to kMaxArms, unique ids
   double holdout = 0.0;         // share in [0, 1)

@@ -55,8 +55,7 @@ struct Assignment {
   // Assigner's answers, which record nothing.
   bool new_exposure = false;
   // The served arm's id and payload: a pointer, so returning it costs
-  // nothing. Never null in an answer from Engine, ExperimentHandle or
-  // Assigner.
+  // nothing. Not yet filled in by this release: always null for now.
   const ArmInfo* arm_info = nullptr;
 };
 
