@@ -253,5 +253,33 @@ TEST(ValidateArmIdsTest, HistoriesRefuseWhatFilesRefuse) {
   EXPECT_THAT(std::string(read.status().message()), HasSubstr("id of arm 1 must not"));
 }
 
+TEST(ValidatePayloadTest, AcceptsEmptyAndObjects) {
+  EXPECT_TRUE(ValidatePayload("arms[0].config", "").ok());
+  EXPECT_TRUE(ValidatePayload("arms[0].config", "{}").ok());
+  EXPECT_TRUE(ValidatePayload(
+                  "arms[0].config",
+                  R"( {"model":"m-2","temperature":0.2,"stop":["\n"],"x":{"y":null}} )")
+                  .ok());
+}
+
+TEST(ValidatePayloadTest, RefusesWhatIsNotOneObject) {
+  for (const char* bad : {"[1,2]", "3", "\"text\"", "{\"a\":1} {}", "{\"a\":", "{'a':1}",
+                          "{\"a\":\"\xff\"}"}) {
+    const absl::Status s = ValidatePayload("arms[1].config", bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(s.message(), HasSubstr("arms[1].config")) << bad;
+  }
+}
+
+TEST(ValidatePayloadTest, RefusesOversizedAndDeepInputWithoutCrashing) {
+  const std::string big =
+      absl::StrCat(R"({"p":")", std::string(kMaxPayloadBytes, 'x'), "\"}");
+  EXPECT_THAT(ValidatePayload("config", big).message(), HasSubstr("at most 65536 bytes"));
+  // Nesting is parsed iteratively: 30,000 levels do not exhaust the stack.
+  const std::string deep =
+      "{\"a\":" + std::string(30000, '[') + std::string(30000, ']') + "}";
+  EXPECT_TRUE(ValidatePayload("config", deep).ok());
+}
+
 }  // namespace
 }  // namespace allot

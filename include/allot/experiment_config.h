@@ -68,9 +68,6 @@ struct ArmConfig {
   std::optional<double> initial_share;
 };
 
-// An arm's payload is at most this long (JSON text).
-inline constexpr size_t kMaxPayloadBytes = size_t{64} << 10;
-
 // Limits that bound the work a configuration can ask for (README.md,
 // "Limits"). A shorter interval or window would only multiply reallocations
 // and reports: exposures are kept to the second.
@@ -213,9 +210,9 @@ struct CompositeTerm {
 absl::Duration FirstReallocationDelay(const ScheduleConfig& schedule);
 
 struct ExperimentConfig {
-  std::string id;               // required, non-empty
-  std::string salt;             // default (empty): the id
-  std::string unit = "unit";    // label of what is randomized
+  std::string id;             // required, non-empty
+  std::string salt;           // default (empty): the id
+  std::string unit = "unit";  // label of what is randomized
   // The route or agent the experiment serves ("support-bot"); optional.
   // Not yet enforced by this release (planned: at most one running
   // experiment per surface, refused by Engine::Start).

@@ -52,6 +52,15 @@ absl::Status ValidateArmIds(absl::Span<const std::string> ids);
 // offset of the first bad character.
 absl::Status ValidateId(absl::string_view field, absl::string_view id, size_t max_bytes);
 
+// An arm's payload (its variant's settings, JSON text) is at most this long.
+inline constexpr size_t kMaxPayloadBytes = size_t{64} << 10;
+
+// Returns OK when `payload` is empty (no payload) or one JSON object of at
+// most kMaxPayloadBytes bytes, with nothing after it but whitespace.
+// Errors: InvalidArgument, a FieldError on `field` naming the problem (the
+// size, or RapidJSON's parse error and its offset).
+absl::Status ValidatePayload(absl::string_view field, absl::string_view payload);
+
 // Returns the index of `id` in `ids`, or -1.
 int FindArm(absl::Span<const std::string> ids, absl::string_view id);
 

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "allot/field_error.h"
 #include "config/id_text.h"
+#include "rapidjson/document.h"
+#include "rapidjson/error/en.h"
 
 namespace allot {
 
@@ -106,6 +108,27 @@ absl::Status ValidateId(absl::string_view field, absl::string_view id, size_t ma
     }
     pos += length;
   }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePayload(absl::string_view field, absl::string_view payload) {
+  if (payload.empty()) return absl::OkStatus();
+  if (payload.size() > kMaxPayloadBytes) {
+    return FieldError(field, absl::StrCat("must be at most ", kMaxPayloadBytes,
+                                          " bytes of JSON, got ", payload.size()));
+  }
+  // Iterative (a caller controls the nesting depth), strict UTF-8, default
+  // precision (the full-precision path mishandles long runs of zeros).
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
+      payload.data(), payload.size());
+  if (doc.HasParseError()) {
+    return FieldError(field,
+                      absl::StrCat("must be one JSON object: ",
+                                   rapidjson::GetParseError_En(doc.GetParseError()),
+                                   " (at offset ", doc.GetErrorOffset(), ")"));
+  }
+  if (!doc.IsObject()) return FieldError(field, "must be a JSON object");
   return absl::OkStatus();
 }
 
