@@ -52,6 +52,9 @@ struct ArmReport {
   // its weight is 0 from the reallocation that follows the stop; its
   // exposed units keep their windows. Empty while it runs.
   std::string stopped_by;
+  // Retired (Engine::RetireArm): out of P(best), decisions and the policy,
+  // weight 0; its figures stay.
+  bool retired = false;
 };
 
 // One guardrail's figures in a report (README "Guardrails").

@@ -91,9 +91,7 @@ absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number, int col
                      columns == 6 ? ",metric" : "", "), got ", f.size()));
   }
   const bool has_metric = columns == 6;
-  if (has_metric && f[1] != "outcome") {
-    ALLOT_RETURN_IF_ERROR(MustBeEmpty(f, 5, f[1] == "assign" ? "assign" : "advance"));
-  }
+  if (has_metric && f[1] != "outcome") ALLOT_RETURN_IF_ERROR(MustBeEmpty(f, 5, f[1]));
   Event e;
   e.line = number;
   ALLOT_ASSIGN_OR_RETURN(e.time, ParseTime("time", f[0]));
@@ -122,9 +120,34 @@ absl::StatusOr<Event> ParseEvent(absl::string_view line, int64_t number, int col
     for (size_t column : {2, 3, 4}) {
       ALLOT_RETURN_IF_ERROR(MustBeEmpty(f, column, "advance"));
     }
+  } else if (f[1] == "add_arm") {
+    e.kind = EventKind::kAddArm;
+    if (!f[3].empty()) {
+      double share = 0;
+      if (!ParseDecimal(f[3], &share) || !(share > 0 && share < 1)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "value of an add_arm row must be empty (the policy's share) or the new "
+            "arm's initial share in (0, 1), got ",
+            QuoteId(f[3])));
+      }
+      e.initial_share = share;
+    }
+    ALLOT_RETURN_IF_ERROR(MustBeEmpty(f, 4, "add_arm"));
+  } else if (f[1] == "retire_arm") {
+    e.kind = EventKind::kRetireArm;
+    if (f[3] == "drain") {
+      e.retire_mode = RetireMode::kDrain;
+    } else if (f[3] == "now") {
+      e.retire_mode = RetireMode::kNow;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "value of a retire_arm row must be drain or now, got ", QuoteId(f[3])));
+    }
+    ALLOT_RETURN_IF_ERROR(MustBeEmpty(f, 4, "retire_arm"));
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("kind must be assign, outcome or advance, got ", QuoteId(f[1])));
+        absl::StrCat("kind must be assign, outcome, advance, add_arm or retire_arm, got ",
+                     QuoteId(f[1])));
   }
   if (e.kind != EventKind::kAdvance) ALLOT_RETURN_IF_ERROR(CheckLineUnit(e.unit));
   return e;

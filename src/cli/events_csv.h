@@ -5,7 +5,10 @@
 // `metric`), then rows in time order of kind `assign` (unit, optional
 // unit_start), `outcome` (unit, a plain decimal value, and with the sixth
 // column the metric it is of: a guardrail's id, or empty for the primary)
-// or `advance`; a column a row's kind does not use must be empty.
+// `advance`, `add_arm` (the new arm's id in `unit`; `value` its initial
+// share in (0, 1), or empty for the policy's) or `retire_arm` (the arm's id
+// in `unit`, `value` "drain" or "now"); a column a row's kind does not use
+// must be empty.
 // Lines end with LF or CRLF; a leading UTF-8 byte-order mark is skipped.
 // Separate from the command so the fuzz target reads with the same code.
 
@@ -21,10 +24,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "allot/types.h"
 
 namespace allot::cli {
 
-enum class EventKind { kAssign, kOutcome, kAdvance };
+enum class EventKind { kAssign, kOutcome, kAdvance, kAddArm, kRetireArm };
 
 struct Event {
   int64_t line = 0;
@@ -34,6 +38,8 @@ struct Event {
   double value = 0;
   std::optional<absl::Time> unit_start;
   std::string metric;  // outcome rows: empty for the primary metric
+  std::optional<double> initial_share;   // add_arm rows
+  RetireMode retire_mode = RetireMode::kDrain;  // retire_arm rows
 };
 
 // Parses row `line` (line `number` of its file) of a file with `columns`

@@ -185,10 +185,6 @@ absl::Status RunReplay(const ReplayArgs& args) {
     ALLOT_RETURN_IF_ERROR(restored->Start(config.id, start));
   }
   Engine& engine = *restored;
-  // Arm names come from the engine's own history: its arm indexes are into
-  // that list.
-  ALLOT_ASSIGN_OR_RETURN(const AllocationHistory initial, engine.History(config.id));
-  const std::vector<std::string> arms = initial.arm_ids();
   std::string assignments;
   int64_t skip_at_time = cursor.rows_at_time;
   int64_t applied = 0;
@@ -214,12 +210,20 @@ absl::Status RunReplay(const ReplayArgs& args) {
       absl::StatusOr<Assignment> a =
           engine.Assign(config.id, e.unit, e.time, e.unit_start);
       if (!a.ok()) return located(a.status());
-      absl::StrAppend(&assignments, EscapeTsv(e.unit), "\t", arms[a->arm], "\t", a->epoch,
+      absl::StrAppend(&assignments, EscapeTsv(e.unit), "\t", a->arm_info->id, "\t", a->epoch,
                       "\t", FormatNumber(a->propensity), "\t", a->holdout ? 1 : 0, "\n");
     } else if (e.kind == EventKind::kOutcome) {
       absl::StatusOr<OutcomeDisposition> d =
           engine.RecordOutcome(config.id, e.unit, e.time, e.value, e.metric);
       if (!d.ok()) return located(d.status());
+    } else if (e.kind == EventKind::kAddArm) {
+      ArmConfig arm(e.unit);
+      arm.initial_share = e.initial_share;
+      absl::Status s = engine.AddArm(config.id, arm, e.time);
+      if (!s.ok()) return located(s);
+    } else if (e.kind == EventKind::kRetireArm) {
+      absl::Status s = engine.RetireArm(config.id, e.unit, e.time, e.retire_mode);
+      if (!s.ok()) return located(s);
     }
   }
   if (applied > 0) {

@@ -96,6 +96,10 @@ std::string ReportsToJson(absl::Span<const ReallocationReport> reports) {
         w.String(arm.stopped_by.data(),
                  static_cast<rapidjson::SizeType>(arm.stopped_by.size()));
       }
+      if (arm.retired) {  // only then: reports without arm changes read as before
+        w.Key("retired");
+        w.Bool(true);
+      }
       w.EndObject();
     }
     w.EndObject();

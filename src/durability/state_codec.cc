@@ -82,6 +82,8 @@ void Load(InArchive& ar, OpenUnit& u) {
 // Declared up front so the sequence templates below find every overload.
 void Save(OutArchive& ar, const Epoch& e);
 void Load(InArchive& ar, Epoch& e);
+void Save(OutArchive& ar, const HistoryArm& a);
+void Load(InArchive& ar, HistoryArm& a);
 void Save(OutArchive& ar, const ArmReport& a);
 void Load(InArchive& ar, ArmReport& a);
 void Save(OutArchive& ar, const GuardrailConfig& g);
@@ -345,6 +347,46 @@ void LoadReportGuardrails(InArchive& ar, std::vector<ReallocationReport>& report
   }
 }
 
+// The arms of an experiment whose arms changed (empty otherwise), and which
+// arms of each report were retired (their indices).
+void Save(OutArchive& ar, const HistoryArm& a) {
+  Save(ar, a.id);
+  Save(ar, a.payload);
+  ar(a.added_epoch, a.retired_epoch, static_cast<uint8_t>(a.retire_mode));
+}
+void Load(InArchive& ar, HistoryArm& a) {
+  Load(ar, a.id);
+  Load(ar, a.payload);
+  uint8_t mode = 0;
+  ar(a.added_epoch, a.retired_epoch, mode);
+  if (mode > static_cast<uint8_t>(RetireMode::kNow)) {
+    throw CorruptInput(absl::StrCat("unknown retire mode ", int{mode}));
+  }
+  a.retire_mode = static_cast<RetireMode>(mode);
+}
+void SaveReportRetired(OutArchive& ar, const std::vector<ReallocationReport>& reports) {
+  for (const ReallocationReport& r : reports) {
+    std::vector<uint32_t> retired;
+    for (size_t a = 0; a < r.arms.size(); ++a) {
+      if (r.arms[a].retired) retired.push_back(static_cast<uint32_t>(a));
+    }
+    Save(ar, retired);
+  }
+}
+void LoadReportRetired(InArchive& ar, std::vector<ReallocationReport>& reports) {
+  for (ReallocationReport& r : reports) {
+    std::vector<uint32_t> retired;
+    Load(ar, retired);
+    for (uint32_t a : retired) {
+      if (a >= r.arms.size()) {
+        throw CorruptInput(absl::StrCat("retired arm ", a, " of a report with ",
+                                        r.arms.size(), " arms"));
+      }
+      r.arms[a].retired = true;
+    }
+  }
+}
+
 void Save(OutArchive& ar, const ArmReport& a) {
   Save(ar, a.id);
   ar(a.units, a.outcomes, a.mean, a.ci95_low, a.ci95_high, a.pooled_mean, a.p_best,
@@ -470,6 +512,11 @@ std::string EncodeEngineState(const EngineState& state) {
       SaveReportGuardrails(ar, e.reports);
     }
     SaveReportGuardrails(ar, state.final_reports);
+    for (const ExperimentRuntimeState& e : state.experiments) {
+      Save(ar, e.arms);
+      SaveReportRetired(ar, e.reports);
+    }
+    SaveReportRetired(ar, state.final_reports);
   }
   return std::move(out).str();
 }
@@ -505,6 +552,12 @@ absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
           LoadReportGuardrails(ar, e.reports);
         }
         LoadReportGuardrails(ar, state.final_reports);
+        if (ar.budget().Remaining() == 0) return;
+        for (ExperimentRuntimeState& e : state.experiments) {
+          Load(ar, e.arms);
+          LoadReportRetired(ar, e.reports);
+        }
+        LoadReportRetired(ar, state.final_reports);
       });
   if (!state.ok()) return state;
   // Decoded bytes of the right length may still mean nothing (a negative
@@ -547,6 +600,7 @@ std::string EncodeJournalRecord(const JournalRecord& r) {
     // An outcome of another metric than the primary names it, last (older
     // records, and the primary's, end before it).
     if (r.kind == JournalRecord::Kind::kOutcome && !r.metric.empty()) Save(ar, r.metric);
+    if (r.kind == JournalRecord::Kind::kAddArm) Save(ar, r.payload);
   }
   return std::move(out).str();
 }
@@ -556,7 +610,7 @@ absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {
       bytes, "journal record", [](InArchive& ar, JournalRecord& r) {
         uint8_t kind = 0;
         ar(r.sequence, kind);
-        if (kind < 1 || kind > 7) {
+        if (kind < 1 || kind > 9) {
           throw CorruptInput(absl::StrCat("unknown record kind ", int{kind}));
         }
         r.kind = static_cast<JournalRecord::Kind>(kind);
@@ -580,6 +634,7 @@ absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {
         if (r.kind == JournalRecord::Kind::kOutcome && ar.budget().Remaining() > 0) {
           Load(ar, r.metric);
         }
+        if (r.kind == JournalRecord::Kind::kAddArm) Load(ar, r.payload);
       });
 }
 
@@ -599,6 +654,10 @@ absl::string_view JournalKindName(JournalRecord::Kind kind) {
       return "outcome";
     case JournalRecord::Kind::kAdvance:
       return "advance";
+    case JournalRecord::Kind::kAddArm:
+      return "add_arm";
+    case JournalRecord::Kind::kRetireArm:
+      return "retire_arm";
   }
   return "unknown";
 }

@@ -106,7 +106,10 @@ Ledger::Exposure Ledger::Expose(const UnitKey& key, absl::Time now, bool record,
     if (shard.exposures.size() <= static_cast<size_t>(a.epoch)) {
       shard.exposures.resize(a.epoch + 1, std::vector<int64_t>(num_arms_));
     }
-    ++shard.exposures[a.epoch][a.arm];
+    // An arm added while running has an index past the starting arms.
+    std::vector<int64_t>& row = shard.exposures[a.epoch];
+    if (row.size() <= static_cast<size_t>(a.arm)) row.resize(a.arm + 1);
+    ++row[a.arm];
   }
   return {a, Visit::kNew};
 }
@@ -307,7 +310,9 @@ std::vector<std::vector<int64_t>> Ledger::ExposureCounts() const {
       total.resize(shard.exposures.size(), std::vector<int64_t>(num_arms_));
     }
     for (size_t e = 0; e < shard.exposures.size(); ++e) {
-      for (int a = 0; a < num_arms_; ++a) total[e][a] += shard.exposures[e][a];
+      const std::vector<int64_t>& row = shard.exposures[e];
+      if (total[e].size() < row.size()) total[e].resize(row.size());
+      for (size_t a = 0; a < row.size(); ++a) total[e][a] += row[a];
     }
   }
   return total;

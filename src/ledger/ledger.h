@@ -166,7 +166,8 @@ class Ledger {
   void TakeMatured(absl::Time now, std::vector<OpenUnit>& matured,
                    std::vector<double>* values = nullptr);
 
-  // Exposures so far outside the holdout, [epoch][arm].
+  // Exposures so far outside the holdout, [epoch][arm]. A row may be shorter
+  // than the experiment's arms when arms joined later (their counts are 0).
   std::vector<std::vector<int64_t>> ExposureCounts() const;
 
   int64_t open_units() const;

@@ -133,9 +133,12 @@ class EngineImpl {
     ALLOT_ASSIGN_OR_RETURN(RuntimePtr runtime, Find(experiment));
     OrderLock order(&order_mu_, journaling());
     ALLOT_RETURN_IF_ERROR(CheckWritable());
-    (void)arm;
-    (void)now;
-    return absl::UnimplementedError("AddArm: not yet");
+    ALLOT_RETURN_IF_ERROR(runtime->AddArm(arm, now));
+    JournalRecord record = Record(JournalRecord::Kind::kAddArm, experiment, now);
+    record.unit = arm.id;
+    record.payload = arm.payload;
+    record.value = arm.initial_share.value_or(std::nan(""));
+    return AppendToJournal(record);
   }
 
   absl::Status RetireArm(absl::string_view experiment, absl::string_view arm,
@@ -143,10 +146,11 @@ class EngineImpl {
     ALLOT_ASSIGN_OR_RETURN(RuntimePtr runtime, Find(experiment));
     OrderLock order(&order_mu_, journaling());
     ALLOT_RETURN_IF_ERROR(CheckWritable());
-    (void)arm;
-    (void)now;
-    (void)mode;
-    return absl::UnimplementedError("RetireArm: not yet");
+    ALLOT_RETURN_IF_ERROR(runtime->RetireArm(arm, now, mode));
+    JournalRecord record = Record(JournalRecord::Kind::kRetireArm, experiment, now);
+    record.unit = std::string(arm);
+    record.value = mode == RetireMode::kNow ? 1 : 0;
+    return AppendToJournal(record);
   }
 
   absl::Status Delete(absl::string_view experiment) {
@@ -543,6 +547,17 @@ absl::Status EngineAccess::Apply(Engine& engine, const JournalRecord& r) {
       break;
     case JournalRecord::Kind::kAdvance:
       status = engine.Advance(r.time).status();
+      break;
+    case JournalRecord::Kind::kAddArm: {
+      ArmConfig arm(r.unit);
+      arm.payload = r.payload;
+      if (!std::isnan(r.value)) arm.initial_share = r.value;
+      status = engine.AddArm(r.experiment, arm, r.time);
+      break;
+    }
+    case JournalRecord::Kind::kRetireArm:
+      status = engine.RetireArm(r.experiment, r.unit, r.time,
+                                r.value == 1 ? RetireMode::kNow : RetireMode::kDrain);
       break;
   }
   MutexLock order(&engine.impl_->order_mu_);

@@ -28,8 +28,12 @@ struct ExperimentRuntimeState {
   absl::Time start;
   int64_t stop_us = INT64_MAX;
   int64_t clock_us = INT64_MIN;
-  // The epochs published so far; empty before Start.
+  // The epochs published so far; empty before Start. Epoch e has one weight
+  // per arm known in it.
   std::vector<Epoch> epochs;
+  // Every arm, with the epochs it joined and retired in and its payload;
+  // empty when the arms never changed (they are then the config's).
+  std::vector<HistoryArm> arms;
   LedgerState ledger;
   int64_t late = 0;
   int64_t unknown = 0;
@@ -63,6 +67,11 @@ struct EngineState {
 // ExperimentRuntime::Import relies on, so a state that passes restores into
 // an engine whose every later call returns a Status.
 absl::Status ValidateExperimentState(const ExperimentRuntimeState& state);
+
+// Returns the allocation history of a started experiment's state: its
+// epochs, with the arm changes of `arms` replayed through
+// AllocationHistory's own checks. Errors: InvalidArgument.
+absl::StatusOr<AllocationHistory> HistoryOf(const ExperimentRuntimeState& state);
 
 // Returns OK when a report's counts are >= 0, its probabilities in [0, 1],
 // its weights valid for its arms and its winner one of them or -1.

@@ -147,12 +147,15 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
     ledger_.TakeMatured(due, matured_, &matured_values_);
     Fold(matured_, matured_values_);
     if (due >= stop) continue;  // stopped: units mature, nothing reallocates
-    ReallocationReport report = Evaluate(due, /*reallocate=*/true);
+    // A grid point at or before an arm change's epoch (an Advance that comes
+    // after the change) reports but cannot begin an epoch before it.
+    ReallocationReport report = Evaluate(due, /*reallocate=*/due > last_epoch_start_);
     if (report.reallocated) {
       // The weights came from ShapeWeights and the due time is after the
       // last epoch's start, so Publish cannot fail.
       absl::Status published = assigner_->Publish(due, report.weights_after);
       report.epoch = assigner_->current_epoch();
+      if (published.ok()) last_epoch_start_ = due;
       if (!published.ok()) {
         report.reallocated = false;
         report.reason = absl::StrCat("publish failed: ", published.message());
@@ -201,6 +204,22 @@ ReallocationReport ExperimentRuntime::Evaluate(absl::Time time, bool reallocate)
   }
 }
 
+BeliefOptions ExperimentRuntime::BeliefOptionsAt(absl::Time time) const {
+  BeliefOptions options;
+  options.metric = config_.metric;
+  options.direction = config_.direction;
+  options.priors = Priors{config_.prior_alpha, config_.prior_beta};
+  if (config_.estimate.half_life > absl::ZeroDuration()) {
+    options.epoch_weights =
+        EpochDiscounts(EpochStarts(assigner_->history()), aggregates_.size(), time,
+                       config_.estimate.half_life);
+  }
+  // Fresh but reproducible draws for each report (for Monte Carlo, if ever
+  // needed): the experiment's seed mixed with the report's index.
+  options.seed = MixSeed(config_.seed, reports_.size());
+  return options;
+}
+
 ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
                                                       bool reallocate) const {
   const int k = static_cast<int>(arm_ids_.size());
@@ -220,21 +239,27 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   report.holdout_units = holdout_.n;
   report.holdout_outcomes = holdout_.sum;
 
+  // The race (P(best), expected loss, decisions and the policy) is among the
+  // active arms: arm j of it is arms[active[j]]. Retired arms keep their
+  // estimates in the report. With no arm retired the two are the same.
+  const std::vector<int> active = ActiveArms();
+  const int m = static_cast<int>(active.size());
+  const bool all_active = m == k;
+  std::vector<std::vector<Aggregate>> active_columns;
+  if (!all_active) active_columns = ArmColumns(aggregates_, active);
+  const std::vector<std::vector<Aggregate>>& race = all_active ? aggregates_ : active_columns;
+
   // Estimates, posteriors, P(best) and expected loss, once per report: the
-  // policy gets the same figures the report shows. The seed (for Monte
-  // Carlo, if ever needed) mixes the experiment's seed with the report's
-  // index, so each reallocation draws fresh but reproducible numbers.
-  BeliefOptions options;
-  options.metric = config_.metric;
-  options.direction = config_.direction;
-  options.priors = Priors{config_.prior_alpha, config_.prior_beta};
-  if (config_.estimate.half_life > absl::ZeroDuration()) {
-    options.epoch_weights =
-        EpochDiscounts(EpochStarts(assigner.history()), aggregates_.size(), time,
-                       config_.estimate.half_life);
+  // policy gets the same figures the report shows.
+  BeliefOptions options = BeliefOptionsAt(time);
+  options.probabilities = m >= 2;
+  ArmBeliefs beliefs = EstimateBeliefs(race, m, config_.estimate.method, options);
+  ArmBeliefs every_arm;
+  if (!all_active) {
+    BeliefOptions figures_only = options;
+    figures_only.probabilities = false;
+    every_arm = EstimateBeliefs(aggregates_, k, config_.estimate.method, figures_only);
   }
-  options.seed = MixSeed(config_.seed, reports_.size());
-  ArmBeliefs beliefs = EstimateBeliefs(aggregates_, k, config_.estimate.method, options);
   const std::vector<ArmEstimate>& estimates = beliefs.estimates;
   const std::vector<ArmPosterior>& posteriors = beliefs.posteriors;
   const absl::StatusOr<std::vector<double>>& p_best = beliefs.p_best;
@@ -242,36 +267,49 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   // A fallback to another estimate than configured is said in the reason.
   const std::string note = beliefs.note.empty() ? "" : absl::StrCat("; ", beliefs.note);
 
-  // Exposures and the sample-ratio check against each epoch's bucket shares.
+  // Exposures and the sample-ratio check against each epoch's bucket shares
+  // (an epoch before an arm joined has none of it).
   std::vector<std::vector<int64_t>> exposures = ledger_.ExposureCounts();
   std::vector<std::vector<double>> shares(exposures.size());
   std::vector<int64_t> arm_exposures(k);
   for (size_t e = 0; e < exposures.size(); ++e) {
     const std::vector<uint32_t> counts = assigner.CountsOf(static_cast<int64_t>(e));
-    for (int a = 0; a < k; ++a) {
-      shares[e].push_back(static_cast<double>(counts[a]) / kNumBuckets);
-      arm_exposures[a] += exposures[e][a];
+    exposures[e].resize(k);
+    shares[e].assign(k, 0.0);
+    for (size_t a = 0; a < counts.size(); ++a) {
+      shares[e][a] = static_cast<double>(counts[a]) / kNumBuckets;
     }
+    for (int a = 0; a < k; ++a) arm_exposures[a] += exposures[e][a];
   }
   // The always-valid p-value: the running minimum of 1 / E over this
   // experiment's reports, so reading every report costs no false alarms.
   report.srm_p = SampleRatioPValue(exposures, shares, PreviousSrmP());
 
-  std::vector<int64_t> units(k);
+  // Per arm: its place in the race, or -1 when retired.
+  std::vector<int> place(k, -1);
+  for (int j = 0; j < m; ++j) place[active[j]] = j;
   for (int a = 0; a < k; ++a) {
+    const int j = place[a];
+    const ArmEstimate& estimate = j >= 0 ? estimates[j] : every_arm.estimates[a];
+    const ArmPosterior& posterior = j >= 0 ? posteriors[j] : every_arm.posteriors[a];
     ArmReport arm;
     arm.id = arm_ids_[a];
-    arm.units = units[a] = estimates[a].units;
-    arm.outcomes = estimates[a].outcomes;
-    arm.mean = estimates[a].mean;
-    arm.pooled_mean = estimates[a].pooled_mean;
-    arm.ci95_low = posteriors[a].Quantile(0.025);
-    arm.ci95_high = posteriors[a].Quantile(0.975);
-    arm.p_best = p_best.ok() ? (*p_best)[a] : 0.0;
-    arm.expected_loss = loss.ok() ? (*loss)[a] : 0.0;
+    arm.units = estimate.units;
+    arm.outcomes = estimate.outcomes;
+    arm.mean = estimate.mean;
+    arm.pooled_mean = estimate.pooled_mean;
+    arm.ci95_low = posterior.Quantile(0.025);
+    arm.ci95_high = posterior.Quantile(0.975);
+    arm.p_best = j >= 0 && p_best.ok() ? (*p_best)[j] : 0.0;
+    arm.expected_loss = j >= 0 && loss.ok() ? (*loss)[j] : 0.0;
     arm.exposures = arm_exposures[a];
     arm.stopped_by = stopped_by_[a];
+    arm.retired = j < 0;
     report.arms.push_back(std::move(arm));
+  }
+  if (m < 2) {
+    report.reason = absl::StrCat("one active arm: nothing to learn", note);
+    return report;
   }
   if (!p_best.ok() || !loss.ok()) {
     report.reason =
@@ -280,9 +318,24 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
     return report;
   }
 
+  // Burn-in: the starting arms (still active) each need their minimum; an
+  // arm added later holds its share until it has its own.
+  std::vector<int64_t> starting_units;
+  std::vector<std::string> starting_ids;
+  for (int a : active) {
+    if (added_epoch_[a] > 0) continue;
+    starting_units.push_back(report.arms[a].units);
+    starting_ids.push_back(arm_ids_[a]);
+  }
+  if (starting_ids.empty()) {
+    for (int a : active) {
+      starting_units.push_back(report.arms[a].units);
+      starting_ids.push_back(arm_ids_[a]);
+    }
+  }
   const std::string blocker =
-      BurnInBlocker(units, arm_ids_, config_.schedule.min_units_per_arm);
-  report.guardrails = GuardrailReports(blocker.empty());
+      BurnInBlocker(starting_units, starting_ids, config_.schedule.min_units_per_arm);
+  report.guardrails = GuardrailReports(blocker.empty(), active);
   if (!blocker.empty()) {
     report.reason = absl::StrCat(blocker, note);
     return report;
@@ -290,7 +343,7 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   // New guardrail stops (the first guardrail that shows an arm harmful).
   std::string stops;
   for (const GuardrailReport& g : report.guardrails) {
-    for (int a = 0; a < k; ++a) {
+    for (int a : active) {
       if (report.arms[a].stopped_by.empty() && g.excess_low[a] > 0) {
         report.arms[a].stopped_by = g.id;
         absl::StrAppend(&stops, "; arm ", QuoteId(arm_ids_[a]), " stopped by guardrail ",
@@ -298,35 +351,36 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
       }
     }
   }
-  std::vector<bool> stopped(k);
+  std::vector<bool> stopped(m);
   int running = 0;
-  for (int a = 0; a < k; ++a) {
-    stopped[a] = !report.arms[a].stopped_by.empty();
-    running += !stopped[a];
+  for (int j = 0; j < m; ++j) {
+    stopped[j] = !report.arms[active[j]].stopped_by.empty();
+    running += !stopped[j];
   }
   // Decisions read confidence sequences of the undiscounted estimate.
   ArmBeliefs undiscounted;
   if (!options.epoch_weights.empty()) {
     options.epoch_weights.clear();
     options.probabilities = false;
-    undiscounted = EstimateBeliefs(aggregates_, k, config_.estimate.method, options);
+    undiscounted = EstimateBeliefs(race, m, config_.estimate.method, options);
   }
   const ArmContrasts contrasts =
       Contrasts(options.probabilities ? beliefs : undiscounted, config_);
-  for (int a = 0; a < k; ++a) {
-    report.arms[a].advantage_low = contrasts.advantage_low[a];
-    report.arms[a].advantage_high = contrasts.advantage_high[a];
-    report.arms[a].eliminated = contrasts.eliminated[a];
+  for (int j = 0; j < m; ++j) {
+    report.arms[active[j]].advantage_low = contrasts.advantage_low[j];
+    report.arms[active[j]].advantage_high = contrasts.advantage_high[j];
+    report.arms[active[j]].eliminated = contrasts.eliminated[j];
   }
-  report.winner = config_.decision.rule == DecisionRule::kPBest
-                      ? PBestWinner(*p_best, *loss, estimates)
-                      : contrasts.winner;
-  if (running < k && config_.decision.rule == DecisionRule::kConfidenceSequence) {
+  int winner = config_.decision.rule == DecisionRule::kPBest
+                   ? PBestWinner(*p_best, *loss, estimates)
+                   : contrasts.winner;
+  if (running < m && config_.decision.rule == DecisionRule::kConfidenceSequence) {
     // A stopped arm is out of the race: the winner must surely beat every
     // arm still running (the sequences still hold for all pairs at once).
-    report.winner = RunningWinner(contrasts, stopped, config_.decision.min_effect);
+    winner = RunningWinner(contrasts, stopped, config_.decision.min_effect);
   }
-  if (report.winner >= 0 && stopped[report.winner]) report.winner = -1;
+  if (winner >= 0 && stopped[winner]) winner = -1;
+  report.winner = winner >= 0 ? active[winner] : -1;
   // A winner must also be cleared by every guardrail with a harm: surely
   // within the allowed harm of the best-guarded arm (or that arm itself).
   for (size_t g = 0; g < report.guardrails.size() && report.winner >= 0; ++g) {
@@ -340,46 +394,78 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
     report.reason = absl::StrCat("report only", note, stops);
     return report;
   }
+  std::vector<double> race_current(m), race_split(m);
+  for (int j = 0; j < m; ++j) {
+    race_current[j] = current[active[j]];
+    race_split[j] = split_[active[j]];
+  }
   PolicyInput input;
   input.arms = posteriors;
   input.p_best = *p_best;
-  input.current_weights = current;
-  input.initial_weights = initial_weights_;
+  input.current_weights = race_current;
+  input.initial_weights = race_split;
   input.direction = config_.direction;
   absl::StatusOr<std::vector<double>> target = policy_->Target(input);
   if (!target.ok()) {
     report.reason = absl::StrCat("policy failed: ", target.status().message());
     return report;
   }
-  std::vector<double> next =
-      policy_->shaped() ? ShapeWeights(*target, current, config_.floor, config_.max_shift)
-                        : *std::move(target);
+  std::vector<double> next = policy_->shaped() ? ShapeWeights(*target, race_current,
+                                                              config_.floor,
+                                                              config_.max_shift)
+                                               : *std::move(target);
   if (running == 0) {
     // Every arm harms some guardrail: nothing is left to route to, so the
     // weights stand and the report says so.
     absl::StrAppend(&stops, "; every arm is stopped by a guardrail: weights kept");
-  } else if (running < k) {
+  } else if (running < m) {
     // Stopped arms get weight 0 (not the floor), past any max_shift cap;
     // the others keep their proportions.
     double sum = 0;
-    for (int a = 0; a < k; ++a) sum += stopped[a] ? 0.0 : next[a];
-    for (int a = 0; a < k; ++a) {
-      next[a] = stopped[a] ? 0.0 : (sum > 0 ? next[a] / sum : 1.0 / running);
+    for (int j = 0; j < m; ++j) sum += stopped[j] ? 0.0 : next[j];
+    for (int j = 0; j < m; ++j) {
+      next[j] = stopped[j] ? 0.0 : (sum > 0 ? next[j] / sum : 1.0 / running);
     }
   }
-  if (next == report.weights_before) {
+  // An added arm short of its burn-in holds its share; the others share
+  // the rest in the policy's proportions.
+  double held = 0, free = 0;
+  for (int j = 0; j < m; ++j) {
+    const int a = active[j];
+    if (added_epoch_[a] > 0 && !stopped[j] &&
+        report.arms[a].units < config_.schedule.min_units_per_arm) {
+      held += race_current[j];
+      next[j] = -1 - race_current[j];  // marked: restored below
+    } else {
+      free += next[j];
+    }
+  }
+  if (held > 0) {
+    for (int j = 0; j < m; ++j) {
+      if (next[j] < 0) {
+        next[j] = -1 - next[j];
+      } else {
+        next[j] = free > 0 ? next[j] * (1 - held) / free : next[j];
+      }
+    }
+  }
+  std::vector<double> after(k, 0.0);
+  for (int j = 0; j < m; ++j) after[active[j]] = next[j];
+  if (after == report.weights_before) {
     report.reason =
         absl::StrCat(PolicyKindName(policy_->kind()), ": weights unchanged", note, stops);
     return report;
   }
-  report.weights_after = std::move(next);
+  report.weights_after = std::move(after);
   report.reallocated = true;
   report.reason = absl::StrCat(PolicyKindName(policy_->kind()), note, stops);
   return report;
 }
 
-std::vector<GuardrailReport> ExperimentRuntime::GuardrailReports(bool decide) const {
+std::vector<GuardrailReport> ExperimentRuntime::GuardrailReports(
+    bool decide, const std::vector<int>& active) const {
   const int k = static_cast<int>(arm_ids_.size());
+  const int m = static_cast<int>(active.size());
   const size_t guards = config_.guardrails.size();
   int harms = 0;
   for (const GuardrailConfig& g : config_.guardrails) harms += g.harm != HarmKind::kNone;
@@ -394,31 +480,41 @@ std::vector<GuardrailReport> ExperimentRuntime::GuardrailReports(bool decide) co
     options.metric = guard.kind;
     options.direction = guard.direction;
     options.probabilities = false;
+    // Every arm's mean; the harm contrasts among the active arms only.
     const ArmBeliefs beliefs =
         EstimateBeliefs(guardrail_aggregates_[g], k, config_.estimate.method, options);
-    std::vector<double> variances(k);
+    for (int a = 0; a < k; ++a) report.mean.push_back(beliefs.estimates[a].mean);
+    ArmBeliefs active_beliefs;
+    if (m != k) {
+      active_beliefs = EstimateBeliefs(ArmColumns(guardrail_aggregates_[g], active), m,
+                                       config_.estimate.method, options);
+    }
+    const ArmBeliefs& race = m == k ? beliefs : active_beliefs;
+    std::vector<double> means(m), variances(m);
     double units = 0, unit_variance = 0;
-    for (int a = 0; a < k; ++a) {
-      const ArmEstimate& e = beliefs.estimates[a];
-      report.mean.push_back(e.mean);
-      variances[a] = e.variance_of_mean;
+    for (int j = 0; j < m; ++j) {
+      const ArmEstimate& e = race.estimates[j];
+      means[j] = e.mean;
+      variances[j] = e.variance_of_mean;
       units += static_cast<double>(e.units);
       unit_variance += static_cast<double>(e.units) * e.pooled_variance;
     }
-    if (decide && guard.harm != HarmKind::kNone) {
+    if (decide && guard.harm != HarmKind::kNone && m >= 2) {
       HarmOptions harm;
       harm.direction = guard.direction;
       harm.relative = guard.harm == HarmKind::kRelative;
       harm.max_harm = guard.max_harm;
-      // Every guardrail's K (K - 1) ordered contrasts are read together.
-      harm.alpha = config_.decision.alpha / (harms * k * (k - 1));
+      // Every guardrail's M (M - 1) ordered contrasts are read together.
+      harm.alpha = config_.decision.alpha / (harms * m * (m - 1));
       harm.horizon_units = config_.decision.horizon_units;
       const GuardrailExcess excess =
-          ExcessHarm(report.mean, variances, beliefs.correlation,
+          ExcessHarm(means, variances, race.correlation,
                      units > 0 ? unit_variance / units : 0.0, harm);
-      report.best = excess.best;
-      report.excess_low = excess.excess_low;
-      report.excess_high = excess.excess_high;
+      report.best = excess.best >= 0 ? active[excess.best] : excess.best;
+      for (int j = 0; j < m; ++j) {
+        report.excess_low[active[j]] = excess.excess_low[j];
+        report.excess_high[active[j]] = excess.excess_high[j];
+      }
     }
     out.push_back(std::move(report));
   }

@@ -44,7 +44,6 @@ absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Create(
 ExperimentRuntime::ExperimentRuntime(const ExperimentConfig& config,
                                      std::unique_ptr<Policy> policy)
     : config_(config),
-      arm_ids_(config.ArmIds()),
       initial_weights_(*NormalizeWeights(config.InitialWeights())),
       policy_(std::move(policy)),
       fallback_arm_(ArmIndexOr(config, config.fallback, 0)),
@@ -53,6 +52,10 @@ ExperimentRuntime::ExperimentRuntime(const ExperimentConfig& config,
       ledger_(config.metric, config.schedule.conversion_window,
               static_cast<int>(config.arms.size()), config.schedule.retention,
               GuardrailKinds(config)),
+      arm_ids_(config.ArmIds()),
+      retired_(config.arms.size(), false),
+      added_epoch_(config.arms.size(), 0),
+      split_(initial_weights_),
       guardrail_aggregates_(config.guardrails.size()),
       stopped_by_(config.arms.size()) {}
 
@@ -62,9 +65,12 @@ absl::Status ExperimentRuntime::Start(absl::Time at) {
     return absl::FailedPreconditionError(
         absl::StrCat("experiment ", QuoteId(config_.id), " was already started"));
   }
-  ALLOT_ASSIGN_OR_RETURN(AllocationHistory history,
-                         AllocationHistory::Create(config_.id, config_.EffectiveSalt(),
-                                                   arm_ids_, at, initial_weights_));
+  std::vector<std::string> payloads;
+  for (const ArmConfig& arm : config_.arms) payloads.push_back(arm.payload);
+  ALLOT_ASSIGN_OR_RETURN(
+      AllocationHistory history,
+      AllocationHistory::Create(config_.id, config_.EffectiveSalt(), config_.ArmIds(), at,
+                                initial_weights_, std::move(payloads)));
   ALLOT_ASSIGN_OR_RETURN(assigner_,
                          Assigner::Create(history, {.holdout = config_.holdout,
                                                     .baseline_arm = baseline_arm_}));
@@ -73,6 +79,7 @@ absl::Status ExperimentRuntime::Start(absl::Time at) {
   {
     MutexLock learn(&learn_mu_);
     scheduler_.emplace(at, config_.schedule);
+    last_epoch_start_ = at;
   }
   clock_us_.store(absl::ToUnixMicros(at), std::memory_order_release);
   state_.store(static_cast<int>(ExperimentState::kRunning), std::memory_order_release);
@@ -166,7 +173,10 @@ absl::StatusOr<Assignment> ExperimentRuntime::AssignValid(
   const Assigner& assigner = *assigner_;
   auto assign = [&]() -> Assignment {
     if (stopped) {
-      return {fallback_arm_, assigner.EpochAt(now), 1.0, false};
+      const int fallback = fallback_arm_.load(std::memory_order_relaxed);
+      Assignment a{fallback, assigner.EpochAt(now), 1.0, false};
+      a.arm_info = &assigner.arm(fallback);
+      return a;
     }
     // ValidateUnit passed above, so AssignAt cannot fail.
     return *assigner.AssignAt(unit, at);
@@ -181,7 +191,13 @@ absl::StatusOr<Assignment> ExperimentRuntime::AssignValid(
   *new_exposure = exposure.visit == Ledger::Visit::kNew && !stopped && !long_started;
   a.new_exposure = *new_exposure;
   if (exposure.visit == Ledger::Visit::kReturning) {
+    if (!a.holdout && assigner.gone(a.arm)) {
+      // Its arm was retired "now": the latest table serves it. Its outcomes
+      // still count for the arm it was exposed to (intention to treat).
+      return *assigner.Assign(unit);
+    }
     a.propensity = a.holdout ? 1.0 : assigner.WeightsOf(a.epoch)[a.arm];
+    a.arm_info = &assigner.arm(a.arm);
   }
   return a;
 }

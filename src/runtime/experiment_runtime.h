@@ -27,9 +27,16 @@
 #include "ledger/ledger.h"
 #include "runtime/engine_state.h"
 #include "runtime/scheduler.h"
+#include "statistics/arm_beliefs.h"
 #include "statistics/arm_estimates.h"
 
 namespace allot::internal {
+
+// The columns of `arms` (in that order) of aggregates indexed [epoch][arm],
+// followed by `empty` columns with no units.
+std::vector<std::vector<Aggregate>> ArmColumns(
+    const std::vector<std::vector<Aggregate>>& by_epoch, const std::vector<int>& arms,
+    int empty = 0);
 
 // Thread-safe, as Engine.
 class ExperimentRuntime {
@@ -40,6 +47,9 @@ class ExperimentRuntime {
 
   absl::Status Start(absl::Time at);
   absl::Status Stop(absl::Time at);
+  // As Engine::AddArm and Engine::RetireArm.
+  absl::Status AddArm(const ArmConfig& arm, absl::Time now);
+  absl::Status RetireArm(absl::string_view arm, absl::Time now, RetireMode mode);
 
   // Sets *new_exposure when the call recorded a new exposure.
   absl::StatusOr<Assignment> Assign(absl::string_view unit, absl::Time now,
@@ -94,6 +104,30 @@ class ExperimentRuntime {
   ExperimentRuntime(const ExperimentConfig& config, std::unique_ptr<Policy> policy);
 
   absl::Status CheckClock(absl::string_view what, absl::Time t) const;
+  // The checks every arm change makes: running, not stopped, `now` not
+  // before the clock and after the last epoch's start (an arm change begins
+  // an epoch of its own).
+  absl::Status CheckArmChange(absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lifecycle_mu_, learn_mu_);
+  // The share a new arm gets: `initial_share`, else the policy's under the
+  // arm's prior beside the active arms' posteriors.
+  absl::StatusOr<double> NewArmShare(const ArmConfig& arm, absl::Time now) const
+      ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
+  // The runtime's side of an arm change the assigner has published (live,
+  // or replayed by Import): arm lists, the split, aggregates and fallback.
+  void NoteArmAdded(const std::string& id, int64_t epoch, absl::Span<const double> weights)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
+  void NoteArmRetired(int arm, absl::Span<const double> weights)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
+  // Records an arm change as a report (reason `reason`) of the epoch just
+  // published, with the weights before and after.
+  void ReportArmChange(absl::Time now, std::vector<double> before, std::string reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
+  // The options every estimate of a report at `time` uses: metric,
+  // direction, priors, the half-life's epoch discounts and the seed.
+  BeliefOptions BeliefOptionsAt(absl::Time time) const ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
+  // The indices of the arms not retired.
+  std::vector<int> ActiveArms() const ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   // Assign for a valid unit whose fingerprint is `key`.
   absl::StatusOr<Assignment> AssignValid(absl::string_view unit, const UnitKey& key,
                                          absl::Time now,
@@ -114,7 +148,8 @@ class ExperimentRuntime {
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   // Each guardrail's means and, with `decide` (past burn-in), its excess
   // harm bounds against the best-guarded arm.
-  std::vector<GuardrailReport> GuardrailReports(bool decide) const
+  std::vector<GuardrailReport> GuardrailReports(bool decide,
+                                               const std::vector<int>& active) const
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   // The last report's sample-ratio p-value (1 before the first report): the
   // next report's is the running minimum from it.
@@ -124,10 +159,11 @@ class ExperimentRuntime {
   }
 
   const ExperimentConfig config_;
-  const std::vector<std::string> arm_ids_;
-  const std::vector<double> initial_weights_;  // normalized
+  const std::vector<double> initial_weights_;  // normalized, the starting arms'
   const std::unique_ptr<Policy> policy_;
-  const int fallback_arm_;
+  // Served to new units once stopped; when it is retired, the arm with the
+  // most weight then takes over.
+  std::atomic<int> fallback_arm_;
   const int baseline_arm_;
 
   // Written once by Start before state_ turns kRunning (release); read only
@@ -147,6 +183,18 @@ class ExperimentRuntime {
   std::atomic<int64_t> duplicate_{0};
 
   mutable Mutex learn_mu_;
+  // Every arm ever in the experiment, by index (arms added while running
+  // come last), and which are retired.
+  std::vector<std::string> arm_ids_ ABSL_GUARDED_BY(learn_mu_);
+  std::vector<bool> retired_ ABSL_GUARDED_BY(learn_mu_);
+  // Per arm: the epoch it joined in (0 for the starting arms); an arm that
+  // joined later holds its share until its own burn-in is over.
+  std::vector<int64_t> added_epoch_ ABSL_GUARDED_BY(learn_mu_);
+  // The fixed split the fixed policy keeps (and others start from): the
+  // starting weights, a new arm's share taken from the others in
+  // proportion, a retired arm's given back the same way.
+  std::vector<double> split_ ABSL_GUARDED_BY(learn_mu_);
+  absl::Time last_epoch_start_ ABSL_GUARDED_BY(learn_mu_);
   // [epoch][arm], matured units outside the holdout.
   std::vector<std::vector<Aggregate>> aggregates_ ABSL_GUARDED_BY(learn_mu_);
   // [guardrail][epoch][arm], the same units' guardrail values.

@@ -3,6 +3,7 @@
 // One experiment's whole state as plain values (what snapshots hold), and a
 // runtime rebuilt from it, checked for consistency first.
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <utility>
@@ -116,9 +117,82 @@ absl::Status ValidateReport(const ReallocationReport& r) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<AllocationHistory> HistoryOf(const ExperimentRuntimeState& st) {
+  const size_t starting = st.config.arms.size();
+  std::vector<std::string> payloads;
+  for (const ArmConfig& arm : st.config.arms) payloads.push_back(arm.payload);
+  if (st.arms.empty()) {
+    // The arms never changed: every epoch has the config's.
+    ALLOT_ASSIGN_OR_RETURN(
+        AllocationHistory history,
+        AllocationHistory::Create(st.config.id, st.config.EffectiveSalt(),
+                                  st.config.ArmIds(), st.epochs[0].start,
+                                  st.epochs[0].weights, std::move(payloads)));
+    for (size_t e = 1; e < st.epochs.size(); ++e) {
+      ALLOT_RETURN_IF_ERROR(history.Append(st.epochs[e].start, st.epochs[e].weights));
+    }
+    return history;
+  }
+  if (st.arms.size() < starting) {
+    return Invalid("arms", absl::StrCat("number ", st.arms.size(), ", fewer than the ",
+                                        starting, " the experiment started with"));
+  }
+  for (size_t a = 0; a < starting; ++a) {
+    if (st.arms[a].id != st.config.arms[a].id || st.arms[a].added_epoch != 0 ||
+        st.arms[a].payload != st.config.arms[a].payload) {
+      return Invalid(absl::StrCat("arm ", a),
+                     "must be the experiment's starting arm, added in epoch 0");
+    }
+  }
+  ALLOT_ASSIGN_OR_RETURN(
+      AllocationHistory history,
+      AllocationHistory::Create(st.config.id, st.config.EffectiveSalt(),
+                                st.config.ArmIds(), st.epochs[0].start,
+                                st.epochs[0].weights, std::move(payloads)));
+  for (size_t e = 1; e < st.epochs.size(); ++e) {
+    const Epoch& epoch = st.epochs[e];
+    const int64_t number = static_cast<int64_t>(e);
+    int added = -1, retired = -1;
+    for (size_t a = 0; a < st.arms.size(); ++a) {
+      const HistoryArm& arm = st.arms[a];
+      if (arm.added_epoch == number && added < 0) {
+        added = static_cast<int>(a);
+      } else if (arm.retired_epoch == number && retired < 0) {
+        retired = static_cast<int>(a);
+      } else if (arm.added_epoch == number || arm.retired_epoch == number) {
+        return Invalid(absl::StrCat("epoch ", e), "has more than one arm change");
+      }
+    }
+    if (added >= 0 && retired >= 0) {
+      return Invalid(absl::StrCat("epoch ", e), "has more than one arm change");
+    }
+    if (added >= 0) {
+      if (static_cast<size_t>(added) != history.arms().size()) {
+        return Invalid(absl::StrCat("arm ", added), "joined out of order");
+      }
+      ALLOT_RETURN_IF_ERROR(history.AddArm(epoch.start, st.arms[added].id,
+                                           st.arms[added].payload, epoch.weights));
+    } else if (retired >= 0) {
+      ALLOT_RETURN_IF_ERROR(history.RetireArm(epoch.start, retired,
+                                              st.arms[retired].retire_mode, epoch.weights));
+    } else {
+      ALLOT_RETURN_IF_ERROR(history.Append(epoch.start, epoch.weights));
+    }
+  }
+  if (history.arms().size() != st.arms.size()) {
+    return Invalid("arms", "name an arm that joins after the last epoch");
+  }
+  for (size_t a = 0; a < st.arms.size(); ++a) {
+    if (history.arms()[a].retired_epoch != st.arms[a].retired_epoch) {
+      return Invalid(absl::StrCat("arm ", a), "retires after the last epoch");
+    }
+  }
+  return history;
+}
+
 absl::Status ValidateExperimentState(const ExperimentRuntimeState& st) {
   ALLOT_RETURN_IF_ERROR(ValidateExperimentConfig(st.config));
-  const size_t k = st.config.arms.size();
+  const size_t k = st.arms.empty() ? st.config.arms.size() : st.arms.size();
   if (st.lifecycle < 0 || st.lifecycle > 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("experiment state ", st.lifecycle, " is not known"));
@@ -146,8 +220,21 @@ absl::Status ValidateExperimentState(const ExperimentRuntimeState& st) {
                                          "previous epoch, got ",
                                          FormatRfc3339(epoch.start)));
     }
+    size_t known = k;
+    if (!st.arms.empty()) {
+      known = std::count_if(st.arms.begin(), st.arms.end(), [&](const HistoryArm& arm) {
+        return arm.added_epoch <= static_cast<int64_t>(e);
+      });
+    }
     ALLOT_RETURN_IF_ERROR(
-        CheckWeights(absl::StrCat(field, " weights"), epoch.weights, k));
+        CheckWeights(absl::StrCat(field, " weights"), epoch.weights, known));
+  }
+  if (!created) {
+    // The weights of every epoch, and its arms, as AllocationHistory checks
+    // them.
+    ALLOT_RETURN_IF_ERROR(HistoryOf(st).status());
+  } else if (!st.arms.empty()) {
+    return Invalid("arms", "change only while the experiment runs");
   }
   const int64_t epochs = static_cast<int64_t>(st.epochs.size());
   if (!created) {
@@ -270,10 +357,15 @@ ExperimentRuntimeState ExperimentRuntime::Export() const {
   st.clock_us = clock_us_.load(std::memory_order_acquire);
   if (state() != ExperimentState::kCreated) {
     st.start = start_;
-    st.epochs = assigner_->history().epochs();
+    const AllocationHistory history = assigner_->history();
+    st.epochs = history.epochs();
+    const bool changed = history.arms().size() != config_.arms.size() ||
+                         std::count(retired_.begin(), retired_.end(), true) > 0;
+    if (changed) st.arms = history.arms();
     st.next_due = scheduler_->next_due();
   }
   st.ledger = ledger_.Export();
+  for (std::vector<int64_t>& row : st.ledger.exposures) row.resize(arm_ids_.size());
   st.late = late_.load();
   st.unknown = unknown_.load();
   st.duplicate = duplicate_.load();
@@ -291,13 +383,7 @@ absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
   const auto lifecycle = static_cast<ExperimentState>(st.lifecycle);
   ExperimentRuntime& r = *runtime;
   if (lifecycle != ExperimentState::kCreated) {
-    ALLOT_ASSIGN_OR_RETURN(
-        AllocationHistory history,
-        AllocationHistory::Create(st.config.id, st.config.EffectiveSalt(), r.arm_ids_,
-                                  st.epochs[0].start, st.epochs[0].weights));
-    for (size_t e = 1; e < st.epochs.size(); ++e) {
-      ALLOT_RETURN_IF_ERROR(history.Append(st.epochs[e].start, st.epochs[e].weights));
-    }
+    ALLOT_ASSIGN_OR_RETURN(AllocationHistory history, HistoryOf(st));
     ALLOT_ASSIGN_OR_RETURN(r.assigner_,
                            Assigner::Create(history, {.holdout = st.config.holdout,
                                                       .baseline_arm = r.baseline_arm_}));
@@ -310,6 +396,20 @@ absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
   r.duplicate_.store(st.duplicate);
   {
     MutexLock lock(&r.learn_mu_);
+    if (lifecycle != ExperimentState::kCreated) {
+      // The arm changes, in epoch order, as AddArm and RetireArm made them.
+      for (size_t e = 1; e < st.epochs.size(); ++e) {
+        for (size_t a = 0; a < st.arms.size(); ++a) {
+          const HistoryArm& arm = st.arms[a];
+          if (arm.added_epoch == static_cast<int64_t>(e)) {
+            r.NoteArmAdded(arm.id, arm.added_epoch, st.epochs[e].weights);
+          } else if (arm.retired_epoch == static_cast<int64_t>(e)) {
+            r.NoteArmRetired(static_cast<int>(a), st.epochs[e].weights);
+          }
+        }
+      }
+      r.last_epoch_start_ = st.epochs.back().start;
+    }
     r.aggregates_ = st.aggregates;
     // Each guardrail's rows match the primary's epochs (Fold grows them
     // together); an older state without them starts from zero counts.

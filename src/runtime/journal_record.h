@@ -28,6 +28,11 @@ struct JournalRecord {
     kExposure = 5,
     kOutcome = 6,
     kAdvance = 7,
+    // An arm change: the arm's id in `unit`; kAddArm its payload in
+    // `payload` and its initial share in `value` (NaN: the policy's);
+    // kRetireArm its mode in `value` (0 drain, 1 now).
+    kAddArm = 8,
+    kRetireArm = 9,
   };
   uint64_t sequence = 0;
   Kind kind = Kind::kAdvance;
@@ -37,6 +42,7 @@ struct JournalRecord {
   std::optional<absl::Time> unit_start;
   double value = 0;
   std::string metric;       // kOutcome: empty for the primary metric
+  std::string payload;      // kAddArm only
   ExperimentConfig config;  // kCreate only
 };
 
