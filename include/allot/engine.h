@@ -108,9 +108,6 @@ class Engine {
   // running; InvalidArgument when `at` is before its last Advance.
   absl::Status Stop(absl::string_view experiment, absl::Time at);
 
-  // NOT YET IMPLEMENTED in this release: returns Unimplemented (after the
-  // NotFound and journal checks) and changes nothing. The contract below is
-  // what it will do (issue 15).
   // Adds an arm to the running experiment at `now`: a new epoch begins at
   // `now` (a reallocation outside the grid, reason "arm added") in which the
   // new arm takes its share from every other arm in proportion to its
@@ -123,9 +120,11 @@ class Engine {
   // unless running; InvalidArgument for a bad or taken id (retired ids
   // included), a bad payload or initial_share, kMaxArms arms reached, a
   // floor that the new arm count makes infeasible, or `now` before the last
-  // Advance. On error nothing changes.
+  // Advance or not after the latest epoch's start (one change per epoch).
+  // The change is reported (Reports) like a reallocation. Call Advance(now)
+  // first: a grid point before `now` reached only later cannot reallocate.
+  // On error nothing changes.
   absl::Status AddArm(absl::string_view experiment, const ArmConfig& arm, absl::Time now);
-  // NOT YET IMPLEMENTED in this release, as AddArm.
   // Retires an arm at `now`: a new epoch begins (reason "arm retired") in
   // which its buckets go to the remaining arms in proportion to their
   // weights (the least movement). It leaves P(best), the policy and
@@ -133,8 +132,8 @@ class Engine {
   // for its units. A retired id never comes back. Errors: NotFound (unknown
   // experiment or arm); FailedPrecondition unless running, or when the arm
   // is already retired, is the holdout's baseline, or is the last active
-  // arm; InvalidArgument when `now` is before the last Advance. On error
-  // nothing changes.
+  // arm; InvalidArgument when `now` is before the last Advance or not after
+  // the latest epoch's start. On error nothing changes.
   absl::Status RetireArm(absl::string_view experiment, absl::string_view arm,
                          absl::Time now, RetireMode mode);
   // Removes the experiment; its final report (figures as of the last grid
