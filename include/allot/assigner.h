@@ -188,7 +188,7 @@ class Assigner {
   // reader that sees it set sees that epoch as the latest (or a later one).
   std::unique_ptr<const ArmInfo> arms_[kMaxArms];
   std::atomic<int> num_arms_{0};
-  std::atomic<bool> gone_[kMaxArms];  // false (C++20 value-initializes)
+  std::atomic<bool> gone_[kMaxArms];
   std::atomic<int64_t> count_{0};
   std::atomic<const EpochEntry*> latest_{nullptr};
   // The latest table, flat: per bucket, arm | (epoch of its last change << 8).

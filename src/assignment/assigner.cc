@@ -81,7 +81,11 @@ Assigner::Assigner(const AllocationHistory& history, const AssignerOptions& opti
   internal::MutexLock lock(&mu_);
   // Every arm the history knows, before any epoch: no reader runs yet.
   const std::vector<HistoryArm>& arms = history.arms();
-  for (size_t a = 0; a < arms.size(); ++a) {
+  for (size_t a = 0; a < static_cast<size_t>(kMaxArms); ++a) {
+    if (a >= arms.size()) {
+      gone_[a].store(false, std::memory_order_relaxed);
+      continue;
+    }
     arms_[a] = std::make_unique<const ArmInfo>(ArmInfo{arms[a].id, arms[a].payload});
     gone_[a].store(arms[a].retired_epoch >= 0 && arms[a].retire_mode == RetireMode::kNow,
                    std::memory_order_relaxed);
