@@ -189,6 +189,9 @@ class Assigner {
   std::unique_ptr<const ArmInfo> arms_[kMaxArms];
   std::atomic<int> num_arms_{0};
   std::atomic<bool> gone_[kMaxArms];
+  // Whether any gone_ is set (stored after it): while none is, a pinned
+  // lookup skips the load of its arm's flag.
+  std::atomic<bool> any_gone_{false};
   std::atomic<int64_t> count_{0};
   std::atomic<const EpochEntry*> latest_{nullptr};
   // The latest table, flat: per bucket, arm | (epoch of its last change << 8).

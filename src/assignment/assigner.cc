@@ -90,6 +90,11 @@ Assigner::Assigner(const AllocationHistory& history, const AssignerOptions& opti
     gone_[a].store(arms[a].retired_epoch >= 0 && arms[a].retire_mode == RetireMode::kNow,
                    std::memory_order_relaxed);
   }
+  for (const HistoryArm& arm : arms) {
+    if (arm.retired_epoch >= 0 && arm.retire_mode == RetireMode::kNow) {
+      any_gone_.store(true, std::memory_order_relaxed);
+    }
+  }
   num_arms_.store(static_cast<int>(arms.size()), std::memory_order_release);
   // One table at a time, never the whole history's at once.
   BucketTable table = *BucketTable::Initial(history.epochs()[0].weights);
@@ -205,7 +210,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Assignment Assigner::AssignIn(
     // A gone arm's units are reassigned at once: the latest table answers.
     // Unpinned lookups need no check: the latest table gives a gone arm no
     // bucket.
-    if (ABSL_PREDICT_FALSE(gone_[arm].load(std::memory_order_acquire))) {
+    if (ABSL_PREDICT_FALSE(any_gone_.load(std::memory_order_acquire)) &&
+        gone_[arm].load(std::memory_order_acquire)) {
       const EpochEntry& latest = *latest_.load(std::memory_order_acquire);
       arm = ArmIn(bucket, latest);
       return {arm, latest.number, latest.weights[arm], false, false, arms_[arm].get()};
@@ -282,7 +288,10 @@ absl::Status Assigner::PublishRetiredArm(absl::Time start, int arm, RetireMode m
   ALLOT_RETURN_IF_ERROR(history_.RetireArm(start, arm, mode, weights));
   AppendEpoch(*latest_table_->Reallocate(history_.epochs().back().weights));
   // After the epoch without it: see gone_.
-  if (mode == RetireMode::kNow) gone_[arm].store(true, std::memory_order_release);
+  if (mode == RetireMode::kNow) {
+    gone_[arm].store(true, std::memory_order_release);
+    any_gone_.store(true, std::memory_order_release);
+  }
   return absl::OkStatus();
 }
 
