@@ -415,8 +415,8 @@ TEST(AllocationHistoryJsonTest, RefusesMissingTopLevelFields) {
 
 TEST(AllocationHistoryJsonTest, RefusesNewerFormat) {
   ExpectInvalid(
-      AllocationHistory::FromJson(ExampleWith("\"format\": 1", "\"format\": 2")).status(),
-      {"format 2 is not supported", "format 1 to 1"});
+      AllocationHistory::FromJson(ExampleWith("\"format\": 1", "\"format\": 3")).status(),
+      {"format 3 is not supported", "format 1 to 2"});
 }
 
 TEST(AllocationHistoryJsonTest, RefusesFormatZeroAndNonInteger) {

@@ -103,9 +103,60 @@ TEST(BucketTableTest, RefusesBadWeights) {
       HasSubstr("at most 256 arms, got 257"));
   absl::StatusOr<BucketTable> t = BucketTable::Initial({1, 1});
   ASSERT_TRUE(t.ok());
-  EXPECT_THAT(t->Reallocate({1, 1, 1}).status().message(),
-              HasSubstr("one weight per arm (2), got 3"));
+  EXPECT_THAT(t->Reallocate({1, 1, 1})->counts(), ElementsAre(21846u, 21845u, 21845u));
+  absl::StatusOr<BucketTable> t3 = BucketTable::Initial({1, 1, 1});
+  ASSERT_TRUE(t3.ok());
+  EXPECT_THAT(
+      t3->Reallocate({1, 1}).status().message(),
+      HasSubstr("a weight for each of the 3 arms (and one for each new arm), got 2"));
+  EXPECT_THAT(t->Reallocate(std::vector<double>(kMaxArms + 1, 1.0)).status().message(),
+              HasSubstr("at most 256 weights, got 257"));
   EXPECT_THAT(t->Reallocate({0, 0}).status().message(), HasSubstr("positive finite sum"));
+}
+
+// A new arm with share s, every old weight scaled by (1 - s): exactly the new
+// arm's buckets move, taken from the old arms in proportion.
+TEST(BucketTableTest, NewArmTakesOnlyItsShare) {
+  const std::vector<double> w0 = {0.2, 0.3, 0.5};
+  BucketTable before = *BucketTable::Initial(w0);
+  for (double s : {1.0 / kNumBuckets, 0.01, 0.1, 1.0 / 3, 0.9}) {
+    std::vector<double> w1;
+    for (double w : w0) w1.push_back(w * (1 - s));
+    w1.push_back(s);
+    absl::StatusOr<BucketTable> after = before.Reallocate(w1);
+    ASSERT_TRUE(after.ok()) << after.status();
+    ASSERT_EQ(after->num_arms(), 4);
+    uint32_t moved = 0, to_new = 0;
+    for (uint32_t b = 0; b < kNumBuckets; ++b) {
+      if (before.ArmOf(b) == after->ArmOf(b)) continue;
+      ++moved;
+      // Only buckets that went to the new arm changed.
+      ASSERT_EQ(after->ArmOf(b), 3) << "s " << s << " bucket " << b;
+      ++to_new;
+    }
+    EXPECT_EQ(to_new, after->counts()[3]);
+    EXPECT_EQ(moved, BucketTable::MovedBuckets(before, *after));
+    // Each count is within one bucket of its quota, so the moved share is
+    // within 1/B of s plus the rounding of the four counts (2/B in all).
+    EXPECT_NEAR(static_cast<double>(moved) / kNumBuckets, s, 2.0 / kNumBuckets)
+        << "s " << s;
+    for (int a = 0; a < 3; ++a) {
+      EXPECT_NEAR(after->counts()[a], w0[a] * (1 - s) * kNumBuckets, 1.0);
+    }
+  }
+}
+
+TEST(BucketTableTest, SeveralNewArmsAtOnceStartEmpty) {
+  BucketTable before = *BucketTable::Initial({0.5, 0.5});
+  absl::StatusOr<BucketTable> after = before.Reallocate({0.25, 0.25, 0.25, 0.25});
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_THAT(after->counts(), ElementsAre(16384u, 16384u, 16384u, 16384u));
+  EXPECT_EQ(BucketTable::MovedBuckets(before, *after), 32768u);
+  // A new arm may start at zero, and gain later.
+  absl::StatusOr<BucketTable> zero = before.Reallocate({0.5, 0.5, 0.0});
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  EXPECT_EQ(BucketTable::MovedBuckets(before, *zero), 0u);
+  EXPECT_EQ(zero->num_arms(), 3);
 }
 
 TEST(BucketTableTest, ReallocationMovesOnlyTheTotalVariation) {
@@ -188,6 +239,7 @@ class FlatTable {
     const std::vector<uint32_t> target =
         BucketCounts(*NormalizeWeights(weights, ZeroWeights::kAllow));
     const size_t k = target.size();
+    counts_.resize(k, 0);  // new arms start with no bucket
     std::vector<int64_t> surplus(k), deficit(k);
     for (size_t a = 0; a < k; ++a) {
       surplus[a] = std::max<int64_t>(int64_t{counts_[a]} - target[a], 0);
@@ -252,13 +304,13 @@ std::vector<int> Flatten(const BucketTable& table) {
 
 // Every bucket of every epoch of many random histories equals the flat
 // rule's: 2 to 12 arms, moves of a bucket or two, of a few percent and of
-// nearly everything, arms going to zero and coming back.
+// nearly everything, arms going to zero and coming back, new arms joining.
 TEST(BucketTableTest, RunsMatchTheFlatRuleOnRandomHistories) {
   std::mt19937_64 rng(12);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::gamma_distribution<double> gamma(0.5, 1.0);
   for (int history = 0; history < 120; ++history) {
-    const int k = 2 + history % 11;
+    int k = 2 + history % 11;
     std::vector<double> w(k);
     for (double& x : w) x = gamma(rng) + 1e-3;
     if (history % 4 == 0) w[rng() % k] = 0;  // an arm with no first block
@@ -270,7 +322,7 @@ TEST(BucketTableTest, RunsMatchTheFlatRuleOnRandomHistories) {
         const int to = (from + 1 + static_cast<int>(rng() % (k - 1))) % k;
         double sum = 0;
         for (double x : w) sum += x;
-        switch (rng() % 5) {
+        switch (rng() % 6) {
           case 0:  // a bucket or two
             w[to] += sum * static_cast<double>(1 + rng() % 2) / kNumBuckets;
             break;
@@ -287,9 +339,15 @@ TEST(BucketTableTest, RunsMatchTheFlatRuleOnRandomHistories) {
           case 3:  // an arm to zero, if another keeps weight
             if (sum - w[from] > 0) w[from] = 0;
             break;
-          default:  // a zero arm back
+          case 4:  // a zero arm back
             for (double& x : w) {
               if (x == 0) x = sum * uniform(rng);
+            }
+            break;
+          default:  // a new arm, its share from all others in proportion
+            if (k < 16) {
+              w.push_back(sum * uniform(rng) * 0.5);
+              ++k;
             }
         }
         flat.Reallocate(w);

@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rapidjson/document.h"
 #include "tests/cli_run.h"
 
 namespace {
@@ -466,6 +467,97 @@ TEST_F(CliAssignTest, UnitsAreEscapedInTheOutput) {
                        "b\\c\xff\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, ::testing::StartsWith("a\\x01b\\\\c\\xff\t"));
+}
+
+// A format-2 history of kExperiment: "large" carries a payload from the
+// start; "huge" joins in epoch 1 with a payload written over several lines.
+constexpr char kHistoryWithPayloads[] = R"json({"format": 2, "experiment": "cli-exp",
+ "salt": "cli-exp",
+ "arms": [{"id": "small", "added": 0},
+          {"id": "large", "added": 0, "payload": "{\"model\":\"m-2\",\"note\":\"caf\u00e9 \\\"q\\\"\"}"},
+          {"id": "huge", "added": 1, "payload": "{\n  \"model\": \"m-3\",\n  \"tags\": [\"a b\", 1.50]\n}"}],
+ "epochs": [
+   {"epoch": 0, "start": "2026-01-01T00:00:00Z", "weights": {"small": 0.5, "large": 0.5}},
+   {"epoch": 1, "start": "2026-01-02T06:00:00Z",
+    "weights": {"small": 0.25, "large": 0.25, "huge": 0.5}}]}
+)json";
+
+TEST_F(CliAssignTest, FormatTsvIsTheDefault) {
+  const std::string exp = ExperimentFile();
+  const std::string history = HistoryFile();
+  CliResult plain = Assign({"--experiment", exp, "--history", history}, Units(0, 300));
+  CliResult tsv = Assign({"--experiment", exp, "--history", history, "--format", "tsv"},
+                         Units(0, 300));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(tsv.out, plain.out);
+  // What releases before --format printed, byte for byte.
+  CliResult one = Assign({"--experiment", exp, "--history", history}, "user-1\nuser-2\n");
+  EXPECT_EQ(one.out, "user-1\tlarge\t1\t0.9\t0\nuser-2\tsmall\t1\t0.1\t0\n");
+}
+
+TEST_F(CliAssignTest, JsonLinesCarryTheTsvFieldsAndThePayload) {
+  const std::string exp = ExperimentFile();
+  const std::string history = Write("history2.json", kHistoryWithPayloads);
+  const std::string input = Units(0, 400);
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{}, std::vector<std::string>{"--at", kInEpoch0}}) {
+    std::vector<std::string> args = {"--experiment", exp, "--history", history};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const std::vector<Line> tsv = AssignOk(args, input);
+    args.insert(args.end(), {"--format", "jsonl"});
+    CliResult r = Assign(args, input);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+    ASSERT_EQ(lines.size(), tsv.size());
+    std::map<std::string, int> arms;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      SCOPED_TRACE(lines[i]);
+      rapidjson::Document d;
+      d.Parse(lines[i].data(), lines[i].size());
+      ASSERT_FALSE(d.HasParseError());
+      ASSERT_TRUE(d.IsObject());
+      EXPECT_EQ(d.MemberCount(), 6u);
+      EXPECT_EQ(d["unit"].GetString(), tsv[i].unit);
+      EXPECT_EQ(d["arm"].GetString(), tsv[i].arm);
+      EXPECT_EQ(d["epoch"].GetInt64(), tsv[i].epoch);
+      EXPECT_EQ(d["propensity"].GetDouble(), tsv[i].propensity);
+      EXPECT_EQ(d["holdout"].GetBool(), tsv[i].holdout == 1);
+      ++arms[tsv[i].arm];
+      // The payload is embedded as an object: its bytes as in the history,
+      // with the whitespace between tokens dropped so the line stays one.
+      const std::string prefix =
+          absl::StrCat(R"({"unit":")", tsv[i].unit, R"(","arm":")", tsv[i].arm,
+                       R"(","epoch":)", tsv[i].epoch, R"(,"propensity":)");
+      EXPECT_TRUE(absl::StartsWith(lines[i], prefix));
+      if (tsv[i].arm == "small") {
+        EXPECT_TRUE(d["payload"].IsNull());
+        EXPECT_TRUE(absl::EndsWith(lines[i], R"(,"payload":null})"));
+      } else if (tsv[i].arm == "large") {
+        EXPECT_TRUE(absl::EndsWith(lines[i],
+                                   R"(,"payload":{"model":"m-2","note":"café \"q\""}})"));
+        EXPECT_STREQ(d["payload"]["note"].GetString(), "caf\u00e9 \"q\"");
+      } else {
+        EXPECT_TRUE(absl::EndsWith(lines[i],
+                                   R"(,"payload":{"model":"m-3","tags":["a b",1.50]}})"));
+      }
+    }
+    EXPECT_EQ(arms.count("huge"), extra.empty() ? 1u : 0u);
+    EXPECT_GT(arms["large"], 0);
+  }
+}
+
+TEST_F(CliAssignTest, JsonLinesRefuseBadFormatAndNonUtf8Units) {
+  const std::string exp = ExperimentFile();
+  ExpectFailure({"--experiment", exp, "--format", "csv"}, "user-1\n",
+                "--format must be tsv or jsonl, got \"csv\"");
+  CliResult r = Assign({"--experiment", exp, "--format", "jsonl"}, "ok\nb\xff\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StartsWith(r.out, R"({"unit":"ok",)")) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("stdin:2: unit \"b\\xff\" is not valid UTF-8"));
+  // Control bytes are escaped in JSON.
+  CliResult c = Assign({"--experiment", exp, "--format", "jsonl"}, "a\x01\\\n");
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_TRUE(absl::StartsWith(c.out, R"({"unit":"a\u0001\\",)")) << c.out;
 }
 
 TEST(CliAssignTableTest, BadInputTable) {

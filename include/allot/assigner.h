@@ -12,6 +12,13 @@
 //   // so this unit never moves.
 //   absl::StatusOr<allot::Assignment> pinned =
 //       (*assigner)->AssignAt("conv-7", conversation_start);
+//   route_to(pinned->arm_info->id, pinned->arm_info->payload);
+//
+// Arms come and go: PublishAddedArm gives a new arm its share from the others
+// in proportion (only its buckets move), PublishRetiredArm hands a retired
+// arm's buckets to the rest. A drained arm keeps serving units pinned to the
+// epochs it served in; an arm retired with RetireMode::kNow is gone, and a
+// pinned unit it served is answered by the latest table instead.
 
 #ifndef ALLOT_ASSIGNER_H_
 #define ALLOT_ASSIGNER_H_
@@ -31,6 +38,7 @@
 #include "allot/bucket_table.h"
 #include "allot/internal/mutex.h"
 #include "allot/types.h"
+#include "allot/weights.h"
 
 namespace allot {
 namespace internal {
@@ -45,8 +53,9 @@ struct AssignerOptions {
   int baseline_arm = -1;
 };
 
-// Assigns units to arms for one experiment. Thread-safe: Assign and AssignAt
-// are lock-free and may run concurrently with Publish.
+// Assigns units to arms for one experiment. Thread-safe: Assign, AssignAt
+// and the arm accessors are lock-free and may run concurrently with Publish,
+// PublishAddedArm and PublishRetiredArm.
 //
 // Memory grows with the history, not with 64 KiB tables: the latest table is
 // one flat array of 65,536 words (arm and the epoch the bucket last changed),
@@ -60,9 +69,9 @@ class Assigner {
   // At most this many epochs can be published.
   static constexpr int64_t kMaxEpochs = int64_t{1} << 20;
 
-  // Returns an assigner serving every epoch of `history`. Errors:
-  // InvalidArgument when holdout is not in [0, 1) or baseline_arm does not
-  // name an arm while holdout > 0.
+  // Returns an assigner serving every epoch of `history`, its arm changes
+  // included. Errors: InvalidArgument when holdout is not in [0, 1) or, while
+  // holdout > 0, baseline_arm does not name an arm or names a retired one.
   static absl::StatusOr<std::unique_ptr<Assigner>> Create(
       const AllocationHistory& history, const AssignerOptions& options = {});
 
@@ -70,13 +79,15 @@ class Assigner {
   Assigner(const Assigner&) = delete;
   Assigner& operator=(const Assigner&) = delete;
 
-  // Returns the unit's arm under the latest epoch. Errors: InvalidArgument as
-  // ValidateUnit (empty or oversized unit).
+  // Returns the unit's arm under the latest epoch, with `arm_info` set (as in
+  // every Assignment returned here). Errors: InvalidArgument as ValidateUnit
+  // (empty or oversized unit).
   absl::StatusOr<Assignment> Assign(absl::string_view unit) const;
 
   // Returns the unit's arm under the epoch in force at `at` (epoch 0 when
   // `at` is before the first epoch). Pass a unit's start time to pin it: its
-  // answer then never changes. Errors: as Assign.
+  // answer then never changes, unless its arm is gone (retired with
+  // RetireMode::kNow): then it is Assign's answer. Errors: as Assign.
   absl::StatusOr<Assignment> AssignAt(absl::string_view unit, absl::Time at) const;
 
   // Publishes the next epoch, starting at `start`. Errors: InvalidArgument as
@@ -84,20 +95,35 @@ class Assigner {
   // nothing changes.
   absl::Status Publish(absl::Time start, absl::Span<const double> weights);
 
+  // Publishes the next epoch, in which `arm` joins as arm num_arms().
+  // `weights` as AllocationHistory::AddArm. Errors: InvalidArgument as
+  // AllocationHistory::AddArm; ResourceExhausted past kMaxEpochs. On error
+  // nothing changes.
+  absl::Status PublishAddedArm(absl::Time start, ArmInfo arm,
+                               absl::Span<const double> weights);
+
+  // Publishes the next epoch, in which `arm` is retired with `mode`.
+  // `weights` as AllocationHistory::RetireArm. Errors: InvalidArgument as
+  // AllocationHistory::RetireArm or when `arm` is the holdout's baseline;
+  // ResourceExhausted past kMaxEpochs. On error nothing changes.
+  absl::Status PublishRetiredArm(absl::Time start, int arm, RetireMode mode,
+                                 absl::Span<const double> weights);
+
   // Returns the number of the latest epoch.
   int64_t current_epoch() const;
 
   // Returns the number of the epoch in force at `at`.
   int64_t EpochAt(absl::Time at) const;
 
-  // Returns the weights of `epoch`. REQUIRES: 0 <= epoch <= current_epoch().
+  // Returns the weights of `epoch`: one per arm known in it (retired arms
+  // 0). REQUIRES: 0 <= epoch <= current_epoch().
   absl::Span<const double> WeightsOf(int64_t epoch) const;
 
   // Returns the arm serving `bucket` in `epoch`. REQUIRES: as WeightsOf and
   // bucket < kNumBuckets.
   int ArmOf(int64_t epoch, uint32_t bucket) const;
 
-  // Returns the number of buckets of each arm in `epoch`. REQUIRES: as
+  // Returns the number of buckets of each arm known in `epoch`. REQUIRES: as
   // WeightsOf.
   std::vector<uint32_t> CountsOf(int64_t epoch) const;
 
@@ -108,7 +134,20 @@ class Assigner {
   // Returns a copy of the history published so far.
   AllocationHistory history() const;
 
-  const std::vector<std::string>& arm_ids() const { return arm_ids_; }
+  // Returns the number of arms known so far, retired ones included.
+  int num_arms() const;
+
+  // Returns arm `index`'s id and payload; the reference stays valid while
+  // the assigner lives. REQUIRES: 0 <= index < num_arms().
+  const ArmInfo& arm(int index) const { return *arms_[index]; }
+
+  // Returns whether arm `index` was retired with RetireMode::kNow.
+  // REQUIRES: 0 <= index < num_arms().
+  bool gone(int index) const;
+
+  // Returns every arm's id so far, by index.
+  std::vector<std::string> arm_ids() const;
+
   const std::string& salt() const { return salt_; }
   const AssignerOptions& options() const { return options_; }
 
@@ -132,7 +171,6 @@ class Assigner {
   Assignment AssignIn(absl::string_view unit, const EpochEntry& entry) const;
 
   const std::string salt_;
-  const std::vector<std::string> arm_ids_;
   const AssignerOptions options_;
   // Hash this salt's messages for the arm bucket and the holdout.
   const std::unique_ptr<const internal::MessageHasher> arm_hasher_;
@@ -143,6 +181,17 @@ class Assigner {
   // without a lock. Only Publish writes, under mu_, storing `count_` and
   // `latest_` (release) after the epoch is complete.
   std::unique_ptr<Chunk> chunks_[kMaxChunks];
+  // Arms never move or die before the assigner either: a publisher sets
+  // arms_[i] (under mu_) and stores `num_arms_` (release) before the epoch
+  // that first serves arm i, so a reader of that epoch sees it. `gone_[i]` is
+  // stored (release) after the epoch retiring arm i is published, so a
+  // reader that sees it set sees that epoch as the latest (or a later one).
+  std::unique_ptr<const ArmInfo> arms_[kMaxArms];
+  std::atomic<int> num_arms_{0};
+  std::atomic<bool> gone_[kMaxArms];
+  // Whether any gone_ is set (stored after it): while none is, a pinned
+  // lookup skips the load of its arm's flag.
+  std::atomic<bool> any_gone_{false};
   std::atomic<int64_t> count_{0};
   std::atomic<const EpochEntry*> latest_{nullptr};
   // The latest table, flat: per bucket, arm | (epoch of its last change << 8).

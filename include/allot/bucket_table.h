@@ -59,8 +59,12 @@ class BucketTable {
   static absl::StatusOr<BucketTable> Initial(absl::Span<const double> weights);
 
   // Returns the table for the next epoch with `weights`, moving the fewest
-  // buckets from this one. Errors: InvalidArgument when the number of weights
-  // differs from num_arms() or as NormalizeWeights.
+  // buckets from this one. Weights past num_arms() are new arms (indices
+  // num_arms() and up): they start with no bucket and take theirs from the
+  // arms that lose weight, so when every old weight is scaled by (1 - s) and
+  // a new arm gets s, only the new arm's buckets move. Errors:
+  // InvalidArgument when there are fewer weights than num_arms() or more
+  // than kMaxArms, or as NormalizeWeights.
   absl::StatusOr<BucketTable> Reallocate(absl::Span<const double> weights) const;
 
   // Returns the arm serving `bucket`: a binary search over the runs (for a

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -204,9 +205,14 @@ absl::Status CheckArmOrder(const std::vector<std::string>& history_order,
 
 }  // namespace
 
+absl::string_view RetireModeName(RetireMode mode) {
+  return mode == RetireMode::kDrain ? "drain" : "now";
+}
+
 absl::StatusOr<AllocationHistory> AllocationHistory::Create(
     std::string experiment, std::string salt, std::vector<std::string> arm_ids,
-    absl::Time start, absl::Span<const double> weights) {
+    absl::Time start, absl::Span<const double> weights,
+    std::vector<std::string> payloads) {
   if (experiment.empty()) {
     return absl::InvalidArgumentError("experiment id must not be empty");
   }
@@ -217,32 +223,118 @@ absl::StatusOr<AllocationHistory> AllocationHistory::Create(
         absl::StrCat("weights must have one entry per arm (", arm_ids.size(), "), got ",
                      weights.size()));
   }
+  if (!payloads.empty() && payloads.size() != arm_ids.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("payloads must be empty or have one entry per arm (", arm_ids.size(),
+                     "), got ", payloads.size()));
+  }
+  for (size_t a = 0; a < payloads.size(); ++a) {
+    ALLOT_RETURN_IF_ERROR(
+        ValidatePayload(absl::StrCat("arms[", a, "].payload"), payloads[a]));
+  }
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> normalized,
                          NormalizeWeights(weights, ZeroWeights::kRefuse));
   AllocationHistory history;
   history.experiment_ = std::move(experiment);
   history.salt_ = std::move(salt);
+  history.arms_.resize(arm_ids.size());
+  for (size_t a = 0; a < arm_ids.size(); ++a) {
+    history.arms_[a].id = arm_ids[a];
+    if (!payloads.empty()) history.arms_[a].payload = std::move(payloads[a]);
+  }
   history.arm_ids_ = std::move(arm_ids);
   history.epochs_.push_back({0, start, std::move(normalized)});
   return history;
 }
 
-absl::Status AllocationHistory::Append(absl::Time start,
-                                       absl::Span<const double> weights) {
+absl::StatusOr<std::vector<double>> AllocationHistory::NextWeights(
+    absl::Time start, absl::Span<const double> weights, size_t known) const {
   const Epoch& last = epochs_.back();
   if (start <= last.start) {
     return absl::InvalidArgumentError(absl::StrCat(
         "epoch ", last.number + 1, " start ", FormatRfc3339(start),
         " must be after epoch ", last.number, " start ", FormatRfc3339(last.start)));
   }
-  if (weights.size() != arm_ids_.size()) {
+  if (weights.size() != known) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "weights must have one entry per arm (", known, "), got ", weights.size()));
+  }
+  for (size_t a = 0; a < arms_.size(); ++a) {
+    if (arms_[a].retired_epoch >= 0 && weights[a] != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "arm ", a, " (", QuoteId(arms_[a].id), ") was retired in epoch ",
+          arms_[a].retired_epoch, ", so its weight must be 0, got ", weights[a]));
+    }
+  }
+  return NormalizeWeights(weights, ZeroWeights::kAllow);
+}
+
+absl::Status AllocationHistory::Append(absl::Time start,
+                                       absl::Span<const double> weights) {
+  ALLOT_ASSIGN_OR_RETURN(std::vector<double> normalized,
+                         NextWeights(start, weights, arms_.size()));
+  epochs_.push_back({epochs_.back().number + 1, start, std::move(normalized)});
+  return absl::OkStatus();
+}
+
+absl::Status AllocationHistory::AddArm(absl::Time start, std::string id,
+                                       std::string payload,
+                                       absl::Span<const double> weights) {
+  const size_t index = arms_.size();
+  if (index >= static_cast<size_t>(kMaxArms)) {
+    return absl::InvalidArgumentError(absl::StrCat("an experiment has at most ", kMaxArms,
+                                                   " arms, counting retired "
+                                                   "ones; cannot add arm ",
+                                                   QuoteId(id)));
+  }
+  if (absl::Status s =
+          ValidateId(absl::StrCat("arms[", index, "].id"), id, kMaxArmIdBytes);
+      !s.ok()) {
+    return absl::InvalidArgumentError(s.message());
+  }
+  if (const int other = FindArm(arm_ids_, id); other >= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "arm ids must be unique, ", QuoteId(id), " is already arm ", other,
+        arms_[other].retired_epoch >= 0 ? " (retired; ids are never reused)" : ""));
+  }
+  ALLOT_RETURN_IF_ERROR(
+      ValidatePayload(absl::StrCat("arms[", index, "].payload"), payload));
+  ALLOT_ASSIGN_OR_RETURN(std::vector<double> normalized,
+                         NextWeights(start, weights, index + 1));
+  if (!(normalized[index] > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("the weight of new arm ", QuoteId(id),
+                                                   " must be positive, got ",
+                                                   weights[index]));
+  }
+  const int64_t number = epochs_.back().number + 1;
+  arms_.push_back({std::move(id), std::move(payload), number, -1, RetireMode::kDrain});
+  arm_ids_.push_back(arms_.back().id);
+  epochs_.push_back({number, start, std::move(normalized)});
+  return absl::OkStatus();
+}
+
+absl::Status AllocationHistory::RetireArm(absl::Time start, int arm, RetireMode mode,
+                                          absl::Span<const double> weights) {
+  if (arm < 0 || static_cast<size_t>(arm) >= arms_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "arm to retire must be an arm index in [0, ", arms_.size(), "), got ", arm));
+  }
+  if (arms_[arm].retired_epoch >= 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("weights must have one entry per arm (", arm_ids_.size(), "), got ",
-                     weights.size()));
+        absl::StrCat("arm ", arm, " (", QuoteId(arms_[arm].id),
+                     ") is already retired (in epoch ", arms_[arm].retired_epoch, ")"));
   }
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> normalized,
-                         NormalizeWeights(weights, ZeroWeights::kAllow));
-  epochs_.push_back({last.number + 1, start, std::move(normalized)});
+                         NextWeights(start, weights, arms_.size()));
+  if (normalized[arm] != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("the weight of retired arm ", arm,
+                                                   " (", QuoteId(arms_[arm].id),
+                                                   ") must be 0, got ", weights[arm]));
+  }
+  const int64_t number = epochs_.back().number + 1;
+  arms_[arm].retired_epoch = number;
+  arms_[arm].retire_mode = mode;
+  epochs_.push_back({number, start, std::move(normalized)});
   return absl::OkStatus();
 }
 
@@ -265,15 +357,38 @@ std::vector<BucketTable> AllocationHistory::BuildTables() const {
   return tables;
 }
 
+bool AllocationHistory::NeedsFormat2() const {
+  return std::any_of(arms_.begin(), arms_.end(), [](const HistoryArm& arm) {
+    return !arm.payload.empty() || arm.added_epoch != 0 || arm.retired_epoch >= 0;
+  });
+}
+
 std::string AllocationHistory::ToJson() const {
+  const bool format2 = NeedsFormat2();
   std::ostringstream out;
   {
     cereal::JSONOutputArchive ar(
         out,
         cereal::JSONOutputArchive::Options(
             /*precision=*/324, cereal::JSONOutputArchive::Options::IndentChar::space, 2));
-    ar(cereal::make_nvp("format", kHistoryFormat),
+    ar(cereal::make_nvp("format", format2 ? 2 : 1),
        cereal::make_nvp("experiment", experiment_), cereal::make_nvp("salt", salt_));
+    if (format2) {
+      ar.setNextName("arms");
+      ar.startNode();
+      ar.makeArray();
+      for (const HistoryArm& arm : arms_) {
+        ar.startNode();
+        ar(cereal::make_nvp("id", arm.id), cereal::make_nvp("added", arm.added_epoch));
+        if (arm.retired_epoch >= 0) {
+          ar(cereal::make_nvp("retired", arm.retired_epoch),
+             cereal::make_nvp("retire", std::string(RetireModeName(arm.retire_mode))));
+        }
+        if (!arm.payload.empty()) ar(cereal::make_nvp("payload", arm.payload));
+        ar.finishNode();
+      }
+      ar.finishNode();
+    }
     ar.setNextName("epochs");
     ar.startNode();
     ar.makeArray();
@@ -283,7 +398,9 @@ std::string AllocationHistory::ToJson() const {
          cereal::make_nvp("start", FormatRfc3339(epoch.start)));
       ar.setNextName("weights");
       ar.startNode();
-      for (size_t a = 0; a < arm_ids_.size(); ++a) {
+      for (size_t a = 0; a < epoch.weights.size(); ++a) {
+        // Format 2 names the arms active in the epoch; retired ones are 0.
+        if (format2 && !arms_[a].active_in(epoch.number)) continue;
         ar(cereal::make_nvp(arm_ids_[a].c_str(), epoch.weights[a]));
       }
       ar.finishNode();
@@ -294,6 +411,162 @@ std::string AllocationHistory::ToJson() const {
   out << "\n";
   return out.str();
 }
+
+namespace {
+
+// The arms list of a format-2 history, checked against itself and the number
+// of epochs: starting arms first, then the added ones in the order (and so
+// the epochs) they joined, each retired after it joined.
+absl::StatusOr<std::vector<HistoryArm>> ReadArms(const rj::Value& doc,
+                                                 size_t num_epochs) {
+  ALLOT_ASSIGN_OR_RETURN(const rj::Value* list, Member(doc, "document", "arms"));
+  if (!list->IsArray() || list->Empty()) {
+    return HistoryError("arms must be a non-empty array");
+  }
+  if (list->Size() > static_cast<rj::SizeType>(kMaxArms)) {
+    return HistoryError(
+        absl::StrCat("arms lists ", list->Size(), " arms, more than ", kMaxArms));
+  }
+  const int64_t epochs = static_cast<int64_t>(num_epochs);
+  std::vector<HistoryArm> arms;
+  for (rj::SizeType i = 0; i < list->Size(); ++i) {
+    const rj::Value& a = (*list)[i];
+    const std::string where = absl::StrCat("arms[", i, "]");
+    if (!a.IsObject()) return HistoryError(absl::StrCat(where, " must be an object"));
+    ALLOT_RETURN_IF_ERROR(
+        CheckKeys(a, where, {"id", "added", "retired", "retire", "payload"}));
+    HistoryArm arm;
+    ALLOT_ASSIGN_OR_RETURN(arm.id, StringMember(a, where, "id"));
+    if (absl::Status s = ValidateId(absl::StrCat(where, ".id"), arm.id, kMaxArmIdBytes);
+        !s.ok()) {
+      return HistoryError(s.message());
+    }
+    ALLOT_ASSIGN_OR_RETURN(const rj::Value* added, Member(a, where, "added"));
+    if (!added->IsInt64() || added->GetInt64() < 0 || added->GetInt64() >= epochs) {
+      return HistoryError(
+          absl::StrCat(where, ".added must be an epoch number in [0, ", epochs, ")"));
+    }
+    arm.added_epoch = added->GetInt64();
+    if (i > 0) {
+      const int64_t before = arms.back().added_epoch;
+      if (arm.added_epoch == 0 && before > 0) {
+        return HistoryError(absl::StrCat(where, ".added is 0 but arms[", i - 1,
+                                         "] was added in epoch ", before,
+                                         "; the starting arms come first"));
+      }
+      if (arm.added_epoch > 0 && arm.added_epoch <= before) {
+        return HistoryError(
+            absl::StrCat(where, ".added must be after arms[", i - 1, "].added (", before,
+                         "): arms are listed in the order they joined, one per epoch"));
+      }
+    }
+    const bool has_retired = a.HasMember("retired"), has_mode = a.HasMember("retire");
+    if (has_retired != has_mode) {
+      return HistoryError(
+          absl::StrCat(where, " must have both \"retired\" and \"retire\", or neither"));
+    }
+    if (has_retired) {
+      const rj::Value& retired = a["retired"];
+      if (!retired.IsInt64() || retired.GetInt64() <= arm.added_epoch ||
+          retired.GetInt64() >= epochs) {
+        return HistoryError(absl::StrCat(where, ".retired must be an epoch number in [",
+                                         arm.added_epoch + 1, ", ", epochs,
+                                         ") (after the arm was added)"));
+      }
+      arm.retired_epoch = retired.GetInt64();
+      ALLOT_ASSIGN_OR_RETURN(std::string mode, StringMember(a, where, "retire"));
+      if (mode == RetireModeName(RetireMode::kDrain)) {
+        arm.retire_mode = RetireMode::kDrain;
+      } else if (mode == RetireModeName(RetireMode::kNow)) {
+        arm.retire_mode = RetireMode::kNow;
+      } else {
+        return HistoryError(absl::StrCat(
+            where, ".retire must be \"drain\" or \"now\", got ", QuoteId(mode)));
+      }
+    }
+    if (a.HasMember("payload")) {
+      ALLOT_ASSIGN_OR_RETURN(arm.payload, StringMember(a, where, "payload"));
+      if (arm.payload.empty()) {
+        return HistoryError(absl::StrCat(where, ".payload must be omitted when empty"));
+      }
+    }
+    arms.push_back(std::move(arm));
+  }
+  return arms;
+}
+
+// Reads a format-2 epoch's {"arm": weight} object: it names exactly the arms
+// active in `epoch`. Returns one weight per arm known in it (0 for retired).
+absl::StatusOr<std::vector<double>> ReadActiveWeights(
+    const rj::Value& object, absl::string_view where, const std::vector<HistoryArm>& arms,
+    const absl::flat_hash_map<absl::string_view, int>& index, int64_t epoch) {
+  if (!object.IsObject()) {
+    return HistoryError(absl::StrCat(where, " must be an object of arm weights"));
+  }
+  size_t known = 0;
+  while (known < arms.size() && arms[known].added_epoch <= epoch) ++known;
+  std::vector<bool> named(known, false);
+  std::vector<double> weights(known, 0.0);
+  for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
+    const absl::string_view id(it->name.GetString(), it->name.GetStringLength());
+    if (!it->value.IsNumber()) {
+      return HistoryError(absl::StrCat(where, ".", QuoteId(id), " must be a number"));
+    }
+    auto found = index.find(id);
+    if (found == index.end()) {
+      return HistoryError(absl::StrCat(where, " names unknown arm ", QuoteId(id)));
+    }
+    const HistoryArm& arm = arms[found->second];
+    if (!arm.active_in(epoch)) {
+      return HistoryError(absl::StrCat(
+          where, " names arm ", QuoteId(id), ", which is not active in epoch ", epoch,
+          arm.added_epoch > epoch
+              ? absl::StrCat(" (added in epoch ", arm.added_epoch, ")")
+              : absl::StrCat(" (retired in epoch ", arm.retired_epoch, ")")));
+    }
+    if (named[found->second]) {
+      return HistoryError(absl::StrCat(where, " names arm ", QuoteId(id), " twice"));
+    }
+    named[found->second] = true;
+    weights[found->second] = it->value.GetDouble();
+  }
+  for (size_t a = 0; a < known; ++a) {
+    if (arms[a].active_in(epoch) && !named[a]) {
+      return HistoryError(absl::StrCat(where, " is missing arm ", QuoteId(arms[a].id)));
+    }
+  }
+  return weights;
+}
+
+struct EpochFields {
+  absl::Time start;
+  const rj::Value* weights = nullptr;
+};
+
+absl::StatusOr<EpochFields> ReadEpoch(const rj::Value& e, rj::SizeType i,
+                                      const std::string& where) {
+  if (!e.IsObject()) return HistoryError(absl::StrCat(where, " must be an object"));
+  ALLOT_RETURN_IF_ERROR(CheckKeys(e, where, {"epoch", "start", "weights"}));
+  ALLOT_ASSIGN_OR_RETURN(const rj::Value* number, Member(e, where, "epoch"));
+  if (!number->IsInt64() || number->GetInt64() != static_cast<int64_t>(i)) {
+    return HistoryError(
+        absl::StrCat(where, ".epoch must be ", i, " (epochs are numbered 0, 1, 2...)"));
+  }
+  ALLOT_ASSIGN_OR_RETURN(std::string start_text, StringMember(e, where, "start"));
+  EpochFields fields;
+  ALLOT_ASSIGN_OR_RETURN(
+      fields.start,
+      ParseTime(absl::StrCat("allocation history: ", where, ".start"), start_text));
+  ALLOT_ASSIGN_OR_RETURN(fields.weights, Member(e, where, "weights"));
+  return fields;
+}
+
+absl::Status InEpoch(const std::string& where, const absl::Status& status) {
+  if (status.ok()) return status;
+  return HistoryError(absl::StrCat(where, ": ", status.message()));
+}
+
+}  // namespace
 
 absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
     absl::string_view json, absl::Span<const std::string> arm_order) {
@@ -314,8 +587,7 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
                                      ": ", rj::GetParseError_En(doc.GetParseError())));
   }
   if (!doc.IsObject()) return HistoryError("the document must be an object");
-  ALLOT_RETURN_IF_ERROR(
-      CheckKeys(doc, "document", {"format", "experiment", "salt", "epochs"}));
+  ALLOT_RETURN_IF_ERROR(CheckKeys(doc, "document", {}));
   ALLOT_ASSIGN_OR_RETURN(const rj::Value* format, Member(doc, "document", "format"));
   if (!format->IsInt64()) return HistoryError("format must be an integer");
   if (format->GetInt64() > kHistoryFormat || format->GetInt64() < 1) {
@@ -324,52 +596,102 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
                                      "format 1 to ",
                                      kHistoryFormat));
   }
-  AllocationHistory history;
-  ALLOT_ASSIGN_OR_RETURN(history.experiment_,
+  const bool format2 = format->GetInt64() == 2;
+  if (format2) {
+    ALLOT_RETURN_IF_ERROR(
+        CheckKeys(doc, "document", {"format", "experiment", "salt", "arms", "epochs"}));
+  } else {
+    ALLOT_RETURN_IF_ERROR(
+        CheckKeys(doc, "document", {"format", "experiment", "salt", "epochs"}));
+  }
+  ALLOT_ASSIGN_OR_RETURN(std::string experiment,
                          StringMember(doc, "document", "experiment"));
-  ALLOT_ASSIGN_OR_RETURN(history.salt_, StringMember(doc, "document", "salt"));
-  if (history.experiment_.empty()) return HistoryError("experiment must not be empty");
-  ALLOT_RETURN_IF_ERROR(ValidateSalt(history.salt_));
+  ALLOT_ASSIGN_OR_RETURN(std::string salt, StringMember(doc, "document", "salt"));
+  if (experiment.empty()) return HistoryError("experiment must not be empty");
+  ALLOT_RETURN_IF_ERROR(ValidateSalt(salt));
   ALLOT_ASSIGN_OR_RETURN(const rj::Value* epochs, Member(doc, "document", "epochs"));
   if (!epochs->IsArray() || epochs->Empty()) {
     return HistoryError("epochs must be a non-empty array");
   }
-  for (rj::SizeType i = 0; i < epochs->Size(); ++i) {
-    const rj::Value& e = (*epochs)[i];
-    const std::string where = absl::StrCat("epochs[", i, "]");
-    if (!e.IsObject()) return HistoryError(absl::StrCat(where, " must be an object"));
-    ALLOT_RETURN_IF_ERROR(CheckKeys(e, where, {"epoch", "start", "weights"}));
-    ALLOT_ASSIGN_OR_RETURN(const rj::Value* number, Member(e, where, "epoch"));
-    if (!number->IsInt64() || number->GetInt64() != static_cast<int64_t>(i)) {
-      return HistoryError(
-          absl::StrCat(where, ".epoch must be ", i, " (epochs are numbered 0, 1, 2...)"));
-    }
-    ALLOT_ASSIGN_OR_RETURN(std::string start_text, StringMember(e, where, "start"));
-    ALLOT_ASSIGN_OR_RETURN(
-        absl::Time start,
-        ParseTime(absl::StrCat("allocation history: ", where, ".start"), start_text));
-    ALLOT_ASSIGN_OR_RETURN(const rj::Value* weights_value, Member(e, where, "weights"));
-    ALLOT_ASSIGN_OR_RETURN(
-        std::vector<double> weights,
-        ReadWeights(*weights_value, absl::StrCat(where, ".weights"), history.arm_ids_));
-    absl::Status status;
-    if (i == 0) {
-      ALLOT_RETURN_IF_ERROR(ValidateArmIds(history.arm_ids_));
-      ALLOT_RETURN_IF_ERROR(CheckArmOrder(history.arm_ids_, arm_order));
-      absl::StatusOr<std::vector<double>> normalized =
-          NormalizeWeights(weights, ZeroWeights::kRefuse);
-      if (normalized.ok()) {
-        history.epochs_.push_back({0, start, *std::move(normalized)});
+  // Every epoch goes through Create, Append, AddArm or RetireArm: one set of
+  // checks, whoever made the history.
+  std::optional<AllocationHistory> history;
+  if (!format2) {
+    std::vector<std::string> ids;
+    for (rj::SizeType i = 0; i < epochs->Size(); ++i) {
+      const std::string where = absl::StrCat("epochs[", i, "]");
+      ALLOT_ASSIGN_OR_RETURN(EpochFields e, ReadEpoch((*epochs)[i], i, where));
+      ALLOT_ASSIGN_OR_RETURN(
+          std::vector<double> weights,
+          ReadWeights(*e.weights, absl::StrCat(where, ".weights"), ids));
+      if (i == 0) {
+        ALLOT_RETURN_IF_ERROR(ValidateArmIds(ids));
+        ALLOT_RETURN_IF_ERROR(CheckArmOrder(ids, arm_order));
+        absl::StatusOr<AllocationHistory> created =
+            Create(experiment, salt, ids, e.start, weights);
+        ALLOT_RETURN_IF_ERROR(InEpoch(where, created.status()));
+        history.emplace(*std::move(created));
+      } else {
+        ALLOT_RETURN_IF_ERROR(InEpoch(where, history->Append(e.start, weights)));
       }
-      status = normalized.status();
-    } else {
-      status = history.Append(start, weights);
     }
-    if (!status.ok()) {
-      return HistoryError(absl::StrCat(where, ": ", status.message()));
+    return *std::move(history);
+  }
+
+  ALLOT_ASSIGN_OR_RETURN(std::vector<HistoryArm> arms, ReadArms(doc, epochs->Size()));
+  absl::flat_hash_map<absl::string_view, int> index;
+  for (size_t a = 0; a < arms.size(); ++a) {
+    if (!index.emplace(arms[a].id, static_cast<int>(a)).second) {
+      return HistoryError(absl::StrCat("arms[", a, "].id ", QuoteId(arms[a].id),
+                                       " is also arms[", index[arms[a].id], "].id"));
     }
   }
-  return history;
+  // The one arm each epoch adds or retires, if any.
+  absl::flat_hash_map<int64_t, int> changes;
+  for (size_t a = 0; a < arms.size(); ++a) {
+    for (int64_t epoch : {arms[a].added_epoch, arms[a].retired_epoch}) {
+      if (epoch <= 0) continue;
+      if (auto [it, fresh] = changes.emplace(epoch, static_cast<int>(a)); !fresh) {
+        return HistoryError(absl::StrCat("arms[", it->second, "] and arms[", a,
+                                         "] both change in epoch ", epoch,
+                                         "; an epoch adds or retires at most one arm"));
+      }
+    }
+  }
+  std::vector<std::string> starting_ids, starting_payloads;
+  for (const HistoryArm& arm : arms) {
+    if (arm.added_epoch != 0) break;
+    starting_ids.push_back(arm.id);
+    starting_payloads.push_back(arm.payload);
+  }
+  ALLOT_RETURN_IF_ERROR(ValidateArmIds(starting_ids));
+  ALLOT_RETURN_IF_ERROR(CheckArmOrder(starting_ids, arm_order));
+  for (rj::SizeType i = 0; i < epochs->Size(); ++i) {
+    const std::string where = absl::StrCat("epochs[", i, "]");
+    ALLOT_ASSIGN_OR_RETURN(EpochFields e, ReadEpoch((*epochs)[i], i, where));
+    ALLOT_ASSIGN_OR_RETURN(std::vector<double> weights,
+                           ReadActiveWeights(*e.weights, absl::StrCat(where, ".weights"),
+                                             arms, index, static_cast<int64_t>(i)));
+    if (i == 0) {
+      absl::StatusOr<AllocationHistory> created =
+          Create(experiment, salt, starting_ids, e.start, weights, starting_payloads);
+      ALLOT_RETURN_IF_ERROR(InEpoch(where, created.status()));
+      history.emplace(*std::move(created));
+      continue;
+    }
+    auto change = changes.find(static_cast<int64_t>(i));
+    absl::Status status;
+    if (change == changes.end()) {
+      status = history->Append(e.start, weights);
+    } else if (const HistoryArm& arm = arms[change->second];
+               arm.added_epoch == static_cast<int64_t>(i)) {
+      status = history->AddArm(e.start, arm.id, arm.payload, weights);
+    } else {
+      status = history->RetireArm(e.start, change->second, arm.retire_mode, weights);
+    }
+    ALLOT_RETURN_IF_ERROR(InEpoch(where, status));
+  }
+  return *std::move(history);
 }
 
 }  // namespace allot

@@ -9,6 +9,7 @@
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
+#include "allot/field_error.h"
 #include "allot/hash.h"
 #include "allot/status_macros.h"
 #include "allot/weights.h"
@@ -29,6 +30,8 @@ struct Assigner::EpochEntry {
   // The epoch's weights in history_ (a heap block that never moves while the
   // assigner lives, though history_'s vector of epochs may).
   const double* weights = nullptr;
+  // The arms known in it (the weights' count).
+  int num_arms = 0;
   internal::RunTable table;
 };
 
@@ -52,6 +55,12 @@ absl::StatusOr<std::unique_ptr<Assigner>> Assigner::Create(
                      "in [0, ",
                      arms, "), got ", options.baseline_arm));
   }
+  if (options.holdout > 0 && history.arms()[options.baseline_arm].retired_epoch >= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("baseline arm ", options.baseline_arm, " (",
+                     QuoteId(history.arm_ids()[options.baseline_arm]),
+                     ") is retired; the holdout needs an active one"));
+  }
   if (static_cast<int64_t>(history.epochs().size()) > kMaxEpochs) {
     return absl::ResourceExhaustedError(absl::StrCat("a history holds at most ",
                                                      kMaxEpochs, " epochs, got ",
@@ -62,7 +71,6 @@ absl::StatusOr<std::unique_ptr<Assigner>> Assigner::Create(
 
 Assigner::Assigner(const AllocationHistory& history, const AssignerOptions& options)
     : salt_(history.salt()),
-      arm_ids_(history.arm_ids()),
       options_(options),
       arm_hasher_(std::make_unique<internal::MessageHasher>(
           static_cast<char>(HashPurpose::kArm), history.salt())),
@@ -71,6 +79,23 @@ Assigner::Assigner(const AllocationHistory& history, const AssignerOptions& opti
       current_(new std::atomic<uint32_t>[kNumBuckets]),
       history_(history) {
   internal::MutexLock lock(&mu_);
+  // Every arm the history knows, before any epoch: no reader runs yet.
+  const std::vector<HistoryArm>& arms = history.arms();
+  for (size_t a = 0; a < static_cast<size_t>(kMaxArms); ++a) {
+    if (a >= arms.size()) {
+      gone_[a].store(false, std::memory_order_relaxed);
+      continue;
+    }
+    arms_[a] = std::make_unique<const ArmInfo>(ArmInfo{arms[a].id, arms[a].payload});
+    gone_[a].store(arms[a].retired_epoch >= 0 && arms[a].retire_mode == RetireMode::kNow,
+                   std::memory_order_relaxed);
+  }
+  for (const HistoryArm& arm : arms) {
+    if (arm.retired_epoch >= 0 && arm.retire_mode == RetireMode::kNow) {
+      any_gone_.store(true, std::memory_order_relaxed);
+    }
+  }
+  num_arms_.store(static_cast<int>(arms.size()), std::memory_order_release);
   // One table at a time, never the whole history's at once.
   BucketTable table = *BucketTable::Initial(history.epochs()[0].weights);
   for (size_t e = 0;; ++e) {
@@ -105,6 +130,7 @@ void Assigner::AppendEpoch(BucketTable table) {
   EpochEntry& entry = chunk->entries[slot];
   entry.number = epoch.number;
   entry.weights = epoch.weights.data();
+  entry.num_arms = static_cast<int>(epoch.weights.size());
   entry.table = internal::RunTable::From(table);
   latest_table_ = std::make_unique<BucketTable>(std::move(table));
   count_.store(index + 1, std::memory_order_release);
@@ -171,11 +197,27 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Assignment Assigner::AssignIn(
     absl::string_view unit, const EpochEntry& entry) const {
   if (options_.holdout > 0 &&
       UnitInterval(holdout_hasher_->Hash64(unit)) < options_.holdout) {
-    return {options_.baseline_arm, entry.number, 1.0, true};
+    return {options_.baseline_arm,
+            entry.number,
+            1.0,
+            true,
+            false,
+            arms_[options_.baseline_arm].get()};
   }
   const uint32_t bucket = BucketOf(arm_hasher_->Hash64(unit));
-  const int arm = kPinnedEpoch ? entry.table.ArmOf(bucket) : ArmIn(bucket, entry);
-  return {arm, entry.number, entry.weights[arm], false};
+  int arm = kPinnedEpoch ? entry.table.ArmOf(bucket) : ArmIn(bucket, entry);
+  if constexpr (kPinnedEpoch) {
+    // A gone arm's units are reassigned at once: the latest table answers.
+    // Unpinned lookups need no check: the latest table gives a gone arm no
+    // bucket.
+    if (ABSL_PREDICT_FALSE(any_gone_.load(std::memory_order_acquire)) &&
+        gone_[arm].load(std::memory_order_acquire)) {
+      const EpochEntry& latest = *latest_.load(std::memory_order_acquire);
+      arm = ArmIn(bucket, latest);
+      return {arm, latest.number, latest.weights[arm], false, false, arms_[arm].get()};
+    }
+  }
+  return {arm, entry.number, entry.weights[arm], false, false, arms_[arm].get()};
 }
 
 namespace {
@@ -212,6 +254,47 @@ absl::Status Assigner::Publish(absl::Time start, absl::Span<const double> weight
   return absl::OkStatus();
 }
 
+absl::Status Assigner::PublishAddedArm(absl::Time start, ArmInfo arm,
+                                       absl::Span<const double> weights) {
+  internal::MutexLock lock(&mu_);
+  const int64_t count = count_.load(std::memory_order_relaxed);
+  if (count >= kMaxEpochs) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("an experiment holds at most ", kMaxEpochs, " epochs"));
+  }
+  ALLOT_RETURN_IF_ERROR(history_.AddArm(start, arm.id, arm.payload, weights));
+  const int index = static_cast<int>(history_.arms().size()) - 1;
+  arms_[index] = std::make_unique<const ArmInfo>(std::move(arm));
+  // Before the epoch that serves it: see arms_.
+  num_arms_.store(index + 1, std::memory_order_release);
+  // The weights were just validated by AddArm, so Reallocate cannot fail.
+  AppendEpoch(*latest_table_->Reallocate(history_.epochs().back().weights));
+  return absl::OkStatus();
+}
+
+absl::Status Assigner::PublishRetiredArm(absl::Time start, int arm, RetireMode mode,
+                                         absl::Span<const double> weights) {
+  internal::MutexLock lock(&mu_);
+  const int64_t count = count_.load(std::memory_order_relaxed);
+  if (count >= kMaxEpochs) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("an experiment holds at most ", kMaxEpochs, " epochs"));
+  }
+  if (options_.holdout > 0 && arm == options_.baseline_arm) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("arm ", arm, " (", QuoteId(arms_[arm]->id),
+                     ") is the holdout's baseline arm and cannot be retired"));
+  }
+  ALLOT_RETURN_IF_ERROR(history_.RetireArm(start, arm, mode, weights));
+  AppendEpoch(*latest_table_->Reallocate(history_.epochs().back().weights));
+  // After the epoch without it: see gone_.
+  if (mode == RetireMode::kNow) {
+    gone_[arm].store(true, std::memory_order_release);
+    any_gone_.store(true, std::memory_order_release);
+  }
+  return absl::OkStatus();
+}
+
 int64_t Assigner::current_epoch() const {
   return count_.load(std::memory_order_acquire) - 1;
 }
@@ -221,7 +304,9 @@ int64_t Assigner::EpochAt(absl::Time at) const {
 }
 
 absl::Span<const double> Assigner::WeightsOf(int64_t epoch) const {
-  return absl::MakeConstSpan(Entry(epoch).weights, arm_ids_.size());
+  count_.load(std::memory_order_acquire);  // REQUIRES: epoch is published
+  const EpochEntry& entry = Entry(epoch);
+  return absl::MakeConstSpan(entry.weights, static_cast<size_t>(entry.num_arms));
 }
 
 int Assigner::ArmOf(int64_t epoch, uint32_t bucket) const {
@@ -230,7 +315,23 @@ int Assigner::ArmOf(int64_t epoch, uint32_t bucket) const {
 }
 
 std::vector<uint32_t> Assigner::CountsOf(int64_t epoch) const {
-  return Entry(epoch).table.Counts(static_cast<int>(arm_ids_.size()));
+  count_.load(std::memory_order_acquire);  // REQUIRES: epoch is published
+  const EpochEntry& entry = Entry(epoch);
+  return entry.table.Counts(entry.num_arms);
+}
+
+int Assigner::num_arms() const { return num_arms_.load(std::memory_order_acquire); }
+
+bool Assigner::gone(int index) const {
+  return gone_[index].load(std::memory_order_acquire);
+}
+
+std::vector<std::string> Assigner::arm_ids() const {
+  const int n = num_arms();
+  std::vector<std::string> ids;
+  ids.reserve(static_cast<size_t>(n));
+  for (int a = 0; a < n; ++a) ids.push_back(arms_[a]->id);
+  return ids;
 }
 
 size_t Assigner::MemoryBytes() const {
@@ -244,6 +345,9 @@ size_t Assigner::MemoryBytes() const {
   const std::vector<Epoch>& epochs = history_.epochs();
   bytes += epochs.capacity() * sizeof(Epoch);
   for (const Epoch& epoch : epochs) bytes += epoch.weights.capacity() * sizeof(double);
+  for (int a = 0; a < num_arms_.load(std::memory_order_relaxed); ++a) {
+    bytes += sizeof(ArmInfo) + arms_[a]->id.capacity() + arms_[a]->payload.capacity();
+  }
   return bytes;
 }
 

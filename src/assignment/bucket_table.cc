@@ -72,19 +72,25 @@ absl::StatusOr<BucketTable> BucketTable::Initial(absl::Span<const double> weight
 // ranges.
 absl::StatusOr<BucketTable> BucketTable::Reallocate(
     absl::Span<const double> weights) const {
-  if (static_cast<int>(weights.size()) != num_arms()) {
+  if (static_cast<int>(weights.size()) < num_arms()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("a reallocation needs one weight per arm (", num_arms(), "), got ",
-                     weights.size()));
+        absl::StrCat("a reallocation needs a weight for each of the ", num_arms(),
+                     " arms (and one for each new arm), got ", weights.size()));
+  }
+  if (weights.size() > static_cast<size_t>(kMaxArms)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a reallocation takes at most ", kMaxArms, " weights, got ", weights.size()));
   }
   ALLOT_ASSIGN_OR_RETURN(std::vector<double> normalized,
                          NormalizeWeights(weights, ZeroWeights::kAllow));
   std::vector<uint32_t> target = BucketCounts(normalized);
   const size_t k = target.size();
+  // New arms (indices num_arms() and up) start with no bucket: they only gain.
   std::vector<uint32_t> surplus(k), deficit(k);
   for (size_t a = 0; a < k; ++a) {
-    surplus[a] = counts_[a] > target[a] ? counts_[a] - target[a] : 0;
-    deficit[a] = target[a] > counts_[a] ? target[a] - counts_[a] : 0;
+    const uint32_t had = a < counts_.size() ? counts_[a] : 0;
+    surplus[a] = had > target[a] ? had - target[a] : 0;
+    deficit[a] = target[a] > had ? target[a] - had : 0;
   }
   // The buckets that change arm, each range inside one run.
   std::vector<BucketRange> moves;

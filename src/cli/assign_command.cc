@@ -1,6 +1,7 @@
 // Copyright 2026 The allot Authors.
 //
-// `allot assign`: reads units from standard input, prints their arms.
+// `allot assign`: reads units from standard input, prints their arms, as
+// TSV (the default) or as JSON lines that carry the arms' payloads too.
 
 #include <cerrno>
 #include <cstdio>
@@ -20,6 +21,8 @@
 #include "allot/time_format.h"
 #include "allot/weights.h"
 #include "cli/commands.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace allot::cli {
 namespace {
@@ -29,13 +32,78 @@ struct AssignArgs {
   std::string history;
   std::string at;
   bool unit_start = false;
+  std::string format = "tsv";
 };
+
+namespace rj = RAPIDJSON_NAMESPACE;
+
+// Returns a payload (a valid JSON object) on one line: the whitespace between
+// tokens removed, every other byte as it was, so a JSON line stays one line.
+std::string OneLine(absl::string_view payload) {
+  std::string out;
+  out.reserve(payload.size());
+  bool in_string = false;
+  for (size_t i = 0; i < payload.size(); ++i) {
+    const char c = payload[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < payload.size()) {
+        out.push_back(payload[++i]);  // the escaped character cannot end it
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Appends one JSON line: the TSV columns under their header names, then the
+// arm's payload as a JSON object, or null when it has none.
+absl::Status AppendJsonLine(absl::string_view unit, const Assignment& a,
+                            absl::string_view payload, std::string& buffer) {
+  if (ValidUtf8(unit) != unit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unit ", QuoteId(unit),
+                     " is not valid UTF-8, which JSON cannot hold; use --format tsv"));
+  }
+  rj::StringBuffer text;
+  rj::Writer<rj::StringBuffer> w(text);
+  const std::string propensity = FormatNumber(a.propensity);
+  w.StartObject();
+  w.Key("unit");
+  w.String(unit.data(), static_cast<rj::SizeType>(unit.size()));
+  w.Key("arm");
+  w.String(a.arm_info->id.data(), static_cast<rj::SizeType>(a.arm_info->id.size()));
+  w.Key("epoch");
+  w.Int64(a.epoch);
+  w.Key("propensity");
+  w.RawValue(propensity.data(), propensity.size(), rj::kNumberType);
+  w.Key("holdout");
+  w.Bool(a.holdout);
+  w.Key("payload");
+  if (payload.empty()) {
+    w.Null();
+  } else {
+    w.RawValue(payload.data(), payload.size(), rj::kObjectType);
+  }
+  w.EndObject();
+  absl::StrAppend(&buffer, absl::string_view(text.GetString(), text.GetSize()), "\n");
+  return absl::OkStatus();
+}
 
 absl::StatusOr<AllocationHistory> LoadHistory(const AssignArgs& args,
                                               const ExperimentConfig& config) {
   if (args.history.empty()) {
+    std::vector<std::string> payloads;
+    for (const ArmConfig& arm : config.arms) payloads.push_back(arm.payload);
     return AllocationHistory::Create(config.id, config.EffectiveSalt(), config.ArmIds(),
-                                     absl::InfinitePast(), config.InitialWeights());
+                                     absl::InfinitePast(), config.InitialWeights(),
+                                     std::move(payloads));
   }
   ALLOT_ASSIGN_OR_RETURN(std::string json, ReadFileToString(args.history));
   // Read it on its own first, so a history of another experiment is named
@@ -64,6 +132,11 @@ absl::StatusOr<AllocationHistory> LoadHistory(const AssignArgs& args,
 }
 
 absl::Status RunAssign(const AssignArgs& args, std::istream& in, FILE* out) {
+  if (args.format != "tsv" && args.format != "jsonl") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--format must be tsv or jsonl, got ", QuoteId(args.format)));
+  }
+  const bool jsonl = args.format == "jsonl";
   ALLOT_ASSIGN_OR_RETURN(ExperimentConfig config, LoadExperimentFile(args.experiment));
   ALLOT_ASSIGN_OR_RETURN(AllocationHistory history, LoadHistory(args, config));
   AssignerOptions options;
@@ -75,7 +148,13 @@ absl::Status RunAssign(const AssignArgs& args, std::istream& in, FILE* out) {
   if (!args.at.empty()) {
     ALLOT_ASSIGN_OR_RETURN(at, ParseTime("--at", args.at));
   }
-  const std::vector<std::string>& arms = assigner->arm_ids();
+  // Each arm's payload on one line, for JSON lines.
+  std::vector<std::string> payloads;
+  if (jsonl) {
+    for (int a = 0; a < assigner->num_arms(); ++a) {
+      payloads.push_back(OneLine(assigner->arm(a).payload));
+    }
+  }
   // Output streams: a bad line stops the run after the lines before it were
   // printed (and flushed), never part of a line, and the error says so.
   std::string line, buffer;
@@ -107,8 +186,14 @@ absl::Status RunAssign(const AssignArgs& args, std::istream& in, FILE* out) {
     absl::StatusOr<Assignment> a =
         when.has_value() ? assigner->AssignAt(unit, *when) : assigner->Assign(unit);
     if (!a.ok()) return fail(a.status());
-    absl::StrAppend(&buffer, EscapeTsv(unit), "\t", arms[a->arm], "\t", a->epoch, "\t",
-                    FormatNumber(a->propensity), "\t", a->holdout ? 1 : 0, "\n");
+    if (jsonl) {
+      if (absl::Status s = AppendJsonLine(unit, *a, payloads[a->arm], buffer); !s.ok()) {
+        return fail(s);
+      }
+    } else {
+      absl::StrAppend(&buffer, EscapeTsv(unit), "\t", a->arm_info->id, "\t", a->epoch,
+                      "\t", FormatNumber(a->propensity), "\t", a->holdout ? 1 : 0, "\n");
+    }
     if (buffer.size() > (1 << 16)) {
       std::fwrite(buffer.data(), 1, buffer.size(), out);
       buffer.clear();
@@ -139,6 +224,9 @@ void AddAssignCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--unit-start", args->unit_start,
                 "Input lines are unit<TAB>RFC3339-start; pin each unit to the "
                 "epoch in force at its start");
+  cmd->add_option("--format", args->format,
+                  "Output format: tsv (default), or jsonl: one JSON object per unit "
+                  "with unit, arm, epoch, propensity, holdout and the arm's payload");
   cmd->callback([args, &exit_code] {
     absl::Status status = RunAssign(*args, std::cin, stdout);
     if (!status.ok()) ReportError("assign", status, exit_code);

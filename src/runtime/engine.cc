@@ -129,7 +129,8 @@ class EngineImpl {
     return AppendToJournal(record);
   }
 
-  absl::Status AddArm(absl::string_view experiment, const ArmConfig& arm, absl::Time now) {
+  absl::Status AddArm(absl::string_view experiment, const ArmConfig& arm,
+                      absl::Time now) {
     ALLOT_ASSIGN_OR_RETURN(RuntimePtr runtime, Find(experiment));
     OrderLock order(&order_mu_, journaling());
     ALLOT_RETURN_IF_ERROR(CheckWritable());
@@ -379,10 +380,6 @@ absl::Status Engine::Start(absl::string_view experiment, absl::Time at) {
 
 absl::Status Engine::Stop(absl::string_view experiment, absl::Time at) {
   return impl_->Stop(experiment, at);
-}
-
-absl::string_view RetireModeName(RetireMode mode) {
-  return mode == RetireMode::kDrain ? "drain" : "now";
 }
 
 absl::Status Engine::AddArm(absl::string_view experiment, const ArmConfig& arm,
