@@ -278,8 +278,9 @@ TEST(EngineArmsTest, ThompsonGivesANewArmItsPriorProbabilityOfBeingBest) {
       ASSERT_TRUE(engine->RecordOutcome("exp", unit, At(absl::Seconds(i + 1)), 1).ok());
     }
   }
-  ASSERT_TRUE(engine->Advance(At(absl::Minutes(50))).ok());  // all matured, in burn-in
-  ASSERT_TRUE(engine->AddArm("exp", ArmConfig("d"), At(absl::Minutes(51))).ok());
+  // All matured and folded at the end of burn-in.
+  ASSERT_TRUE(engine->Advance(At(absl::Hours(2))).ok());
+  ASSERT_TRUE(engine->AddArm("exp", ArmConfig("d"), At(absl::Hours(2) + absl::Minutes(1))).ok());
   const ReallocationReport change = engine->Reports("exp")->back();
   ASSERT_THAT(change.reason, HasSubstr("the policy's under its prior"));
   const ReallocationReport& r = change;
@@ -324,7 +325,8 @@ TEST(EngineArmsTest, ANewArmHoldsItsShareThroughItsBurnInWhileTheOthersLearn) {
     }
   }
   int held = 0, learned = 0;
-  for (const ReallocationReport& r : *engine->Reports("exp")) {
+  const std::vector<ReallocationReport> reports = *engine->Reports("exp");
+  for (const ReallocationReport& r : reports) {
     if (!r.reallocated || r.arms.size() != 3 || r.reason.find("arm added") == 0) continue;
     if (r.arms[2].units < 300) {
       // a and b left burn-in: they move, d's share stands.
@@ -399,9 +401,9 @@ TEST(EngineArmsTest, TheLastActiveArmCannotRetireAndTheFloorMustStayFeasible) {
   ExperimentConfig c = SmallConfig();
   c.floor = 0.3;
   auto engine = Started(c);
-  EXPECT_THAT(engine->AddArm("exp", ArmConfig("d"), At(absl::Minutes(1))).message(),
-              HasSubstr("the floor 0.3 cannot hold for 4 active arms"));
   ASSERT_TRUE(engine->AddArm("exp", ArmConfig("c"), At(absl::Minutes(1))).ok());
+  EXPECT_THAT(engine->AddArm("exp", ArmConfig("d"), At(absl::Minutes(2))).message(),
+              HasSubstr("the floor 0.3 cannot hold for 4 active arms"));
   ASSERT_TRUE(engine->RetireArm("exp", "a", At(absl::Minutes(2)), RetireMode::kNow).ok());
   ASSERT_TRUE(engine->RetireArm("exp", "b", At(absl::Minutes(3)), RetireMode::kNow).ok());
   EXPECT_THAT(engine->RetireArm("exp", "c", At(absl::Minutes(4)), RetireMode::kNow).message(),
@@ -432,8 +434,12 @@ TEST(EngineArmsTest, ArmChangesSurviveTheJournalAndSnapshots) {
       d.payload = R"({"model":"m-4"})";
       ASSERT_TRUE(engine.AddArm("exp", d, t).ok());
     }
-    if (i == 2000) ASSERT_TRUE(engine.RetireArm("exp", "b", t, RetireMode::kNow).ok());
-    if (i == 2500) ASSERT_TRUE(engine.RetireArm("exp", "a", t, RetireMode::kDrain).ok());
+    if (i == 2000) {
+      ASSERT_TRUE(engine.RetireArm("exp", "b", t, RetireMode::kNow).ok());
+    }
+    if (i == 2500) {
+      ASSERT_TRUE(engine.RetireArm("exp", "a", t, RetireMode::kDrain).ok());
+    }
     const std::string unit = absl::StrCat("u", i);
     absl::StatusOr<Assignment> a = engine.Assign("exp", unit, t);
     ASSERT_TRUE(a.ok());

@@ -429,23 +429,24 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   }
   // An added arm short of its burn-in holds its share; the others share
   // the rest in the policy's proportions.
+  std::vector<bool> holds(m, false);
   double held = 0, free = 0;
   for (int j = 0; j < m; ++j) {
     const int a = active[j];
-    if (added_epoch_[a] > 0 && !stopped[j] &&
-        report.arms[a].units < config_.schedule.min_units_per_arm) {
+    holds[j] = added_epoch_[a] > 0 && !stopped[j] &&
+               report.arms[a].units < config_.schedule.min_units_per_arm;
+    if (holds[j]) {
       held += race_current[j];
-      next[j] = -1 - race_current[j];  // marked: restored below
     } else {
       free += next[j];
     }
   }
   if (held > 0) {
     for (int j = 0; j < m; ++j) {
-      if (next[j] < 0) {
-        next[j] = -1 - next[j];
-      } else {
-        next[j] = free > 0 ? next[j] * (1 - held) / free : next[j];
+      if (holds[j]) {
+        next[j] = race_current[j];
+      } else if (free > 0) {
+        next[j] = next[j] * (1 - held) / free;
       }
     }
   }
