@@ -7,7 +7,9 @@
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "allot/field_error.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "runtime/experiment_runtime.h"
@@ -111,6 +113,24 @@ absl::Status ValidateReport(const ReallocationReport& r) {
     if (!std::isfinite(a.outcomes)) {
       return Invalid(absl::StrCat(field, " outcomes"),
                      absl::StrCat("must be finite, got ", a.outcomes));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSurfaces(const EngineState& state) {
+  absl::flat_hash_map<absl::string_view, absl::string_view> running;  // surface: id
+  for (const ExperimentRuntimeState& e : state.experiments) {
+    if (e.config.surface.empty() ||
+        e.lifecycle != static_cast<int>(ExperimentState::kRunning)) {
+      continue;
+    }
+    auto [it, inserted] = running.emplace(e.config.surface, e.config.id);
+    if (!inserted) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("surface ", QuoteId(e.config.surface),
+                       " has two running experiments, ", QuoteId(it->second), " and ",
+                       QuoteId(e.config.id), "; an engine runs at most one per surface"));
     }
   }
   return absl::OkStatus();
