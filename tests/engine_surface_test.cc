@@ -29,11 +29,13 @@ namespace {
 
 using test::kStart;
 
-// Experiment `id` on `surface` (test::SmallConfig otherwise).
+// Experiment `id` on `surface` (test::SmallConfig otherwise), its arm b
+// with a payload.
 ExperimentConfig OnSurface(const std::string& id, const std::string& surface) {
   ExperimentConfig c = test::SmallConfig();
   c.id = id;
   c.surface = surface;
+  c.arms[1].payload = R"({"model":"m-2","temperature":0.2})";
   return c;
 }
 
@@ -183,6 +185,9 @@ TEST(EngineSurfaceTest, ReplayingTheJournalKeepsTheRule) {
   const internal::EngineState state = internal::EngineAccess::Export(*r->engine);
   ASSERT_EQ(state.experiments.size(), 2u);
   EXPECT_EQ(state.experiments[1].config.surface, "support-bot");
+  EXPECT_EQ(state.experiments[1].config.arms[0].payload, "");
+  EXPECT_EQ(state.experiments[1].config.arms[1].payload,
+            R"({"model":"m-2","temperature":0.2})");
 }
 
 TEST(EngineSurfaceTest, RestoreRefusesTwoRunningExperimentsOnOneSurface) {

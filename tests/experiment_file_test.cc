@@ -188,6 +188,9 @@ TEST(ExperimentFileTest, ShippedSupportBotModelIsTheContractExample) {
   EXPECT_EQ(c->baseline, "small");
   EXPECT_THAT(c->ArmIds(), ElementsAre("small", "large"));
   EXPECT_THAT(c->InitialWeights(), ElementsAre(1.0, 1.0));
+  EXPECT_EQ(c->surface, "support-bot");
+  EXPECT_EQ(c->arms[0].payload, R"({"model":"support-small-2","temperature":0.2})");
+  EXPECT_EQ(c->arms[1].payload, R"({"model":"support-large-2","temperature":0.2})");
 }
 
 TEST(ExperimentFileTest, LoadMissingFileIsNotFound) {
