@@ -112,8 +112,8 @@ class Engine {
   // Stops it at `at`: from then on new units get the fallback arm and are not
   // recorded, exposed units keep their arm until their window closes, and no
   // reallocation happens; its surface is free for another experiment.
-  // Errors: NotFound; FailedPrecondition unless it is
-  // running; InvalidArgument when `at` is before its last Advance.
+  // Errors: NotFound; FailedPrecondition unless it is running;
+  // InvalidArgument when `at` is before its last Advance.
   absl::Status Stop(absl::string_view experiment, absl::Time at);
 
   // NOT YET IMPLEMENTED in this release: returns Unimplemented (after the
@@ -145,9 +145,10 @@ class Engine {
   // nothing changes.
   absl::Status RetireArm(absl::string_view experiment, absl::string_view arm,
                          absl::Time now, RetireMode mode);
-  // Removes the experiment (a running one frees its surface); its final report (figures
-  // as of the last grid point reached by Advance) stays available from Reports(). Handles
-  // to it answer NotFound from then on. Errors: NotFound.
+  // Removes the experiment (a running one frees its surface); its final
+  // report (figures as of the last grid point reached by Advance) stays
+  // available from Reports(). Handles to it answer NotFound from then on.
+  // Errors: NotFound.
   absl::Status Delete(absl::string_view experiment);
 
   // Returns a handle to the experiment for a router's hot path: its Assign

@@ -134,8 +134,7 @@ class EngineImpl {
     return AppendToJournal(record);
   }
 
-  absl::Status AddArm(absl::string_view experiment, const ArmConfig& arm,
-                      absl::Time now) {
+  absl::Status AddArm(absl::string_view experiment, const ArmConfig& arm, absl::Time now) {
     ALLOT_ASSIGN_OR_RETURN(RuntimePtr runtime, Find(experiment));
     OrderLock order(&order_mu_, journaling());
     ALLOT_RETURN_IF_ERROR(CheckWritable());
