@@ -204,6 +204,11 @@ TEST(CliReplayTest, RestoreRefusesAnExperimentFileThatDiffersFromTheSnapshot) {
        "estimate.half_life is 3h in the experiment file but 0 in the snapshot"},
       {absl::StrCat(kThreeArms, "[schedule]\nretention = \"3h\"\n"),
        "schedule.retention is 3h in the experiment file but unset in the snapshot"},
+      {absl::StrCat("surface = \"bot\"\n", kThreeArms),
+       "surface is \"bot\" in the experiment file but \"\" in the snapshot"},
+      {absl::StrCat(kThreeArms, "config = { model = \"m-2\" }\n"),
+       R"(arms[2].config is "{\"model\":\"m-2\"}" in the experiment file but "" in )"
+       R"(the snapshot)"},
   };
   for (const Case& c : cases) {
     WriteBytes(dir + "/other.toml", c.toml);

@@ -53,6 +53,7 @@ TEST(CliSnapshotTest, InspectDescribesAReplaySnapshot) {
   const rapidjson::Value& e = doc["experiments"][0];
   EXPECT_STREQ(e["id"].GetString(), "support-bot-model");
   EXPECT_STREQ(e["state"].GetString(), "running");
+  EXPECT_STREQ(e["surface"].GetString(), "support-bot");
   EXPECT_GT(e["epochs"].GetInt64(), 1);
   EXPECT_GT(e["reports"].GetInt64(), 1);
   EXPECT_GE(e["open_units"].GetInt64(), 0);

@@ -3,6 +3,7 @@
 // Tests of experiment files: every field and default, every shipped example,
 // and an error for each bad input that points at its line and names its field.
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include "allot/experiment_config.h"
 #include "allot/metric.h"
 #include "allot/policy.h"
+#include "allot/weights.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -186,6 +188,9 @@ TEST(ExperimentFileTest, ShippedSupportBotModelIsTheContractExample) {
   EXPECT_EQ(c->baseline, "small");
   EXPECT_THAT(c->ArmIds(), ElementsAre("small", "large"));
   EXPECT_THAT(c->InitialWeights(), ElementsAre(1.0, 1.0));
+  EXPECT_EQ(c->surface, "support-bot");
+  EXPECT_EQ(c->arms[0].payload, R"({"model":"support-small-2","temperature":0.2})");
+  EXPECT_EQ(c->arms[1].payload, R"({"model":"support-large-2","temperature":0.2})");
 }
 
 TEST(ExperimentFileTest, LoadMissingFileIsNotFound) {
@@ -373,10 +378,125 @@ INSTANTIATE_TEST_SUITE_P(
                 "arms[1].label is not a known field"},
         BadFile{"UnknownTable", With("", "[scheduel]  # <-\ninterval = \"1h\"\n"),
                 "scheduel is not a known field"},
+        BadFile{"ConfigNotATable", With("", "config = \"m-2\"  # <-\n"),
+                "arms[1].config must be a table"},
+        BadFile{"ConfigArrayOfTables", With("", "config = [{ model = \"m-2\" }]  # <-\n"),
+                "arms[1].config must be a table"},
+        BadFile{"ConfigNaN", With("", "config = { model = \"m\", t = nan }  # <-\n"),
+                "arms[1].config.t must be a finite number (JSON has no nan or inf), "
+                "got nan"},
+        BadFile{"ConfigNestedInf",
+                With("", "[arms.config]\nmodel = \"m\"\nlimits = [1.0, -inf]  # <-\n"),
+                "arms[1].config.limits[1] must be a finite number (JSON has no nan or "
+                "inf), got -inf"},
+        BadFile{"ConfigTooLarge",
+                With("", absl::StrCat("config = { p = \"", std::string(70000, 'x'),
+                                      "\" }  # <-\n")),
+                "arms[1].config must be at most 65536 bytes of JSON, got 70008"},
+        BadFile{"SurfaceNotString", With("surface = 3  # <-\n"),
+                "surface must be a string"},
+        BadFile{"SurfaceBidiOverride", With("surface = \"\\u202e\"  # <-\n"),
+                "surface must not contain control or bidirectional characters"},
+        BadFile{"SurfaceTooLong",
+                With(absl::StrCat("surface = \"", std::string(257, 's'), "\"  # <-\n")),
+                "surface must be at most 256 bytes, got 257"},
+        BadFile{"InitialShareNotInFiles", With("", "initial_share = 0.5  # <-\n"),
+                "arms[1].initial_share is not a known field"},
         BadFile{"IdNotString",
                 "id = 7  # <-\n[[arms]]\nid = \"a\"\n[[arms]]\nid = \"b\"\n",
                 "id must be a string"}),
     [](const ::testing::TestParamInfo<BadFile>& info) { return info.param.name; });
+
+// An arm's `config` table becomes its payload: compact JSON, keys in byte
+// order of their names, every TOML type.
+TEST(ExperimentFileTest, ArmConfigBecomesCompactJsonPayload) {
+  const std::string text = With(
+      "",
+      R"(config = { model = "m-2", temperature = 0.2, system_prompt = "Be \"brief\".\n", stop = ["\n", "END"], nested = { b = [1, -2], a = { deep = true } }, max_tokens = 512, big = 9223372036854775807, whole = 1.0, tiny = 1e-300, huge = 1e300, neg_zero = -0.0, off = false, empty = {}, none = [], mixed = [1, "x", 2.5, [true]], A = 1 }
+)");
+  absl::StatusOr<ExperimentConfig> c = ParseExperimentToml(text, kSource);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->arms[0].payload, "");
+  EXPECT_EQ(c->arms[1].payload,
+            R"({"A":1,"big":9223372036854775807,"empty":{},"huge":1e+300,)"
+            R"("max_tokens":512,"mixed":[1,"x",2.5,[true]],"model":"m-2",)"
+            R"("neg_zero":-0.0,"nested":{"a":{"deep":true},"b":[1,-2]},"none":[],)"
+            R"("off":false,"stop":["\n","END"],"system_prompt":"Be \"brief\".\n",)"
+            R"("temperature":0.2,"tiny":1e-300,"whole":1.0})");
+}
+
+TEST(ExperimentFileTest, ArmConfigAsTableAndDatesAsRfc3339) {
+  const std::string text = absl::StrCat(With("", R"(
+[arms.config]
+model = "m-2"
+utc = 1979-05-27T07:32:00Z
+offset = 1979-05-27T00:32:00.999-07:00
+east = 1979-05-27T00:32:00+05:30
+local = 1979-05-27T07:32:00.5
+day = 1979-05-27
+clock = 07:32:00
+precise = 00:32:00.123456789
+unicode = "caf\u00e9 \u0000"
+[arms.config.sampling]
+top_p = 0.9
+)"));
+  absl::StatusOr<ExperimentConfig> c = ParseExperimentToml(text, kSource);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->arms[1].payload,
+            "{\"clock\":\"07:32:00\",\"day\":\"1979-05-27\","
+            "\"east\":\"1979-05-27T00:32:00+05:30\","
+            "\"local\":\"1979-05-27T07:32:00.5\",\"model\":\"m-2\","
+            "\"offset\":\"1979-05-27T00:32:00.999-07:00\","
+            "\"precise\":\"00:32:00.123456789\",\"sampling\":{\"top_p\":0.9},"
+            "\"unicode\":\"caf\xC3\xA9 \\u0000\",\"utc\":\"1979-05-27T07:32:00Z\"}");
+}
+
+TEST(ExperimentFileTest, ReadsSurface) {
+  absl::StatusOr<ExperimentConfig> c =
+      ParseExperimentToml(With("surface = \"support-bot\"\n"), kSource);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->surface, "support-bot");
+  c = ParseExperimentToml(kMinimal, kSource);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->surface, "");
+}
+
+TEST(ExperimentFileTest, ValidatesPayloadSurfaceAndInitialShare) {
+  absl::StatusOr<ExperimentConfig> parsed = ParseExperimentToml(kMinimal, kSource);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const ExperimentConfig base = *parsed;
+  auto field_error = [](const ExperimentConfig& c) {
+    return std::string(ValidateExperimentConfig(c).message());
+  };
+  ExperimentConfig c = base;
+  c.arms[1].payload = "[1, 2]";
+  EXPECT_EQ(field_error(c), "arms[1].config must be a JSON object");
+  c.arms[1].payload = "{\"a\": }";
+  EXPECT_THAT(field_error(c), StartsWith("arms[1].config must be one JSON object: "));
+  c.arms[1].payload = std::string(kMaxPayloadBytes + 1, ' ');
+  EXPECT_THAT(field_error(c), StartsWith("arms[1].config must be at most 65536 bytes"));
+  c.arms[1].payload = "{\"model\":\"m-2\"}";
+  EXPECT_TRUE(ValidateExperimentConfig(c).ok());
+
+  for (double share : {0.0, 1.0, -0.5, std::nan(""), HUGE_VAL}) {
+    c = base;
+    c.arms[0].initial_share = share;
+    EXPECT_THAT(field_error(c),
+                StartsWith(absl::StrCat("arms[0].initial_share must be in (0, 1), got ")))
+        << share;
+  }
+  c.arms[0].initial_share = 0.25;
+  EXPECT_TRUE(ValidateExperimentConfig(c).ok());
+
+  c = base;
+  c.surface = std::string(kMaxSurfaceBytes, 's');
+  EXPECT_TRUE(ValidateExperimentConfig(c).ok());
+  c.surface += "s";
+  EXPECT_THAT(field_error(c), StartsWith("surface must be at most 256 bytes, got 257"));
+  c.surface = "support\nbot";
+  EXPECT_THAT(field_error(c),
+              StartsWith("surface must not contain control or bidirectional characters"));
+}
 
 TEST(ExperimentFileTest, MalformedTomlGivesLineAndColumn) {
   const std::string text = "id = \"exp\"\n[[arms]]\nid = = \"a\"\n";

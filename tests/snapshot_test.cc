@@ -258,6 +258,43 @@ TEST(SnapshotTest, ApplicationDataRoundTrips) {
   EXPECT_EQ(got, "");
 }
 
+TEST(SnapshotTest, SurfaceAndPayloadsRoundTrip) {
+  const ScratchDir scratch("snapshot_test");
+  const std::string& dir = scratch.path();
+  Engine engine;
+  ExperimentConfig config = CheckoutConfig();
+  config.surface = "support-bot";
+  config.arms[0].payload = R"({"model":"m-1","stop":["\n"],"nested":{"a":1}})";
+  config.arms[1].initial_share = 0.3;
+  ASSERT_TRUE(engine.CreateExperiment(config).ok());
+  ASSERT_TRUE(engine.Start(config.id, kStart).ok());
+  ASSERT_TRUE(WriteSnapshot(engine, dir + "/s").ok());
+  absl::StatusOr<std::unique_ptr<Engine>> restored = ReadSnapshot(dir + "/s");
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  ExpectSameSnapshot(engine, **restored, dir);
+  const internal::EngineState state = internal::EngineAccess::Export(**restored);
+  ASSERT_EQ(state.experiments.size(), 1u);
+  const ExperimentConfig& got = state.experiments[0].config;
+  EXPECT_EQ(got.surface, "support-bot");
+  ASSERT_EQ(got.arms.size(), config.arms.size());
+  for (size_t a = 0; a < got.arms.size(); ++a) {
+    EXPECT_EQ(got.arms[a].payload, config.arms[a].payload) << a;
+    EXPECT_EQ(got.arms[a].initial_share, config.arms[a].initial_share) << a;
+  }
+  absl::StatusOr<SnapshotContents> contents = InspectSnapshot(dir + "/s");
+  ASSERT_TRUE(contents.ok()) << contents.status();
+  ASSERT_EQ(contents->experiments.size(), 1u);
+  EXPECT_EQ(contents->experiments[0].surface, "support-bot");
+  // The restored engine keeps the rule: a second experiment on the surface
+  // does not start while the first runs.
+  ExperimentConfig second = CheckoutConfig();
+  second.id = "checkout-2";
+  second.surface = "support-bot";
+  ASSERT_TRUE((*restored)->CreateExperiment(second).ok());
+  EXPECT_EQ((*restored)->Start("checkout-2", kStart).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(SnapshotTest, WriteIntoAMissingDirectoryFailsAndWritesNothing) {
   const ScratchDir scratch("snapshot_test");
   const std::string& dir = scratch.path();

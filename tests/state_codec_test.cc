@@ -212,15 +212,30 @@ constexpr size_t kBoundsBytes = 8 + 8 + 1;        // per arm of a report
 // The metrics block of a config without guardrails: the primary's id
 // ("primary"), no composite terms, no guardrails.
 constexpr size_t kMetricsBytes = 8 + 7 + 8 + 8;
+// The surface-and-payloads block of a config with no surface, payloads or
+// initial shares: an empty surface, the arm count, per arm an empty payload
+// and an unset share.
+constexpr size_t SurfaceBytes(size_t arms) { return 8 + 8 + (8 + 1) * arms; }
+constexpr size_t kCheckoutSurfaceBytes = SurfaceBytes(3);
 // What follows the estimate method in a create record.
-constexpr size_t kAfterMethodBytes = kDecisionBytes + kMetricsBytes;
+constexpr size_t kAfterMethodBytes =
+    kDecisionBytes + kMetricsBytes + kCheckoutSurfaceBytes;
+
+// The bytes of a snapshot's surface-and-payloads block (none set anywhere).
+size_t SurfaceBlockBytes(const EngineState& state) {
+  size_t bytes = 0;
+  for (const ExperimentRuntimeState& e : state.experiments) {
+    bytes += SurfaceBytes(e.config.arms.size());
+  }
+  return bytes;
+}
 
 // The bytes of a snapshot's metrics block (no guardrails anywhere): each
 // experiment's metrics, open units' values and guardrail aggregates (empty
 // vectors), its reports' arms' stopped_by (empty) and guardrails (none);
-// then the final reports'.
+// then the final reports'; and the surface block after it.
 size_t MetricsBlockBytes(const EngineState& state) {
-  size_t bytes = 0;
+  size_t bytes = SurfaceBlockBytes(state);
   auto reports = [&](const std::vector<ReallocationReport>& all) {
     for (const ReallocationReport& r : all) bytes += 8 * r.arms.size() + 8;
   };
@@ -258,7 +273,8 @@ TEST(StateCodecTest, EveryTruncatedJournalRecordIsRefused) {
           (keep == bytes.size() - kAfterMethodBytes - kExtensionBytes ||
            keep == bytes.size() - kAfterMethodBytes - kMethodBytes ||
            keep == bytes.size() - kAfterMethodBytes ||
-           keep == bytes.size() - kMetricsBytes)) {
+           keep == bytes.size() - kCheckoutSurfaceBytes - kMetricsBytes ||
+           keep == bytes.size() - kCheckoutSurfaceBytes)) {
         continue;
       }
       absl::StatusOr<JournalRecord> got = DecodeJournalRecord(bytes.substr(0, keep));
@@ -372,7 +388,8 @@ TEST(StateCodecTest, GuardrailsCompositeAndNamedOutcomesRoundTrip) {
   create.config.metric = MetricKind::kContinuous;
   create.config.metric_id = "value";
   create.config.guardrails = {
-      {"errors", MetricKind::kBinary, Direction::kLowerIsBetter, HarmKind::kRelative, 0.5},
+      {"errors", MetricKind::kBinary, Direction::kLowerIsBetter, HarmKind::kRelative,
+       0.5},
       {"tokens", MetricKind::kContinuous, Direction::kLowerIsBetter, HarmKind::kNone, 0}};
   create.config.composite = {{"errors", -2.0}, {"tokens", -0.001}};
   absl::StatusOr<JournalRecord> got = DecodeJournalRecord(EncodeJournalRecord(create));
@@ -403,6 +420,70 @@ TEST(StateCodecTest, GuardrailsCompositeAndNamedOutcomesRoundTrip) {
   got = DecodeJournalRecord(primary);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->metric, "");
+}
+
+TEST(StateCodecTest, SurfaceAndPayloadsRoundTripAndOlderBytesGetNone) {
+  JournalRecord create = Record(JournalRecord::Kind::kCreate);
+  create.config = CheckoutConfig();
+  create.config.surface = "support-bot";
+  create.config.arms[0].payload = R"({"model":"m-2","temperature":0.2})";
+  create.config.arms[2].payload = "{}";
+  create.config.arms[2].initial_share = 0.25;
+  const std::string record = EncodeJournalRecord(create);
+  absl::StatusOr<JournalRecord> got = DecodeJournalRecord(record);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->config.surface, "support-bot");
+  ASSERT_EQ(got->config.arms.size(), 3u);
+  EXPECT_EQ(got->config.arms[0].payload, create.config.arms[0].payload);
+  EXPECT_EQ(got->config.arms[0].initial_share, std::nullopt);
+  EXPECT_EQ(got->config.arms[1].payload, "");
+  EXPECT_EQ(got->config.arms[2].payload, "{}");
+  EXPECT_EQ(got->config.arms[2].initial_share, 0.25);
+  EXPECT_EQ(EncodeJournalRecord(*got), record);
+  // A record from before the block: no surface, no payloads.
+  const size_t block = 8 + 11 + 8 + (8 + 33 + 1) + (8 + 1) + (8 + 2 + 1 + 8);
+  got = DecodeJournalRecord(record.substr(0, record.size() - block));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->config.surface, "");
+  EXPECT_EQ(got->config.arms[0].payload, "");
+  EXPECT_EQ(got->config.arms[2].initial_share, std::nullopt);
+  EXPECT_EQ(got->config.metric_id, "primary");
+  // Payloads for another number of arms than the config's are corrupt.
+  std::string bad = record;
+  bad[record.size() - block + 8 + 11] = 2;
+  got = DecodeJournalRecord(bad);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(got.status().message(), HasSubstr("payloads for 2 arms"));
+
+  EngineState state = BusyState();
+  const size_t old_size = EncodeEngineState(state).size() - SurfaceBlockBytes(state);
+  state.experiments[0].config.surface = "checkout-page";
+  state.experiments[0].config.arms[1].payload = R"({"route":"b","n":[1,2]})";
+  state.experiments[1].config.arms[0].payload = R"({"x":null})";
+  const std::string bytes = EncodeEngineState(state);
+  absl::StatusOr<EngineState> decoded = DecodeEngineState(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->experiments[0].config.surface, "checkout-page");
+  EXPECT_EQ(decoded->experiments[0].config.arms[1].payload, R"({"route":"b","n":[1,2]})");
+  EXPECT_EQ(decoded->experiments[1].config.surface, "");
+  EXPECT_EQ(decoded->experiments[1].config.arms[0].payload, R"({"x":null})");
+  // An engine imported from it keeps them.
+  absl::StatusOr<std::unique_ptr<Engine>> imported = EngineAccess::Import(*decoded);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EngineState again = EngineAccess::Export(**imported);
+  again.application_data = decoded->application_data;
+  EXPECT_TRUE(EncodeEngineState(again) == bytes) << "import and export changed the state";
+  // A snapshot from before the block.
+  decoded = DecodeEngineState(bytes.substr(0, old_size));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->experiments[0].config.surface, "");
+  EXPECT_EQ(decoded->experiments[0].config.arms[1].payload, "");
+  // A payload that is not a JSON object means the bytes are corrupt.
+  state.experiments[0].config.arms[1].payload = "[1]";
+  decoded = DecodeEngineState(EncodeEngineState(state));
+  EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(decoded.status().message(),
+              HasSubstr("arms[1].config must be a JSON object"));
 }
 
 // Bytes written before the extension (the same encoding without its last
@@ -449,7 +530,8 @@ TEST(StateCodecTest, TruncatedEngineStateIsRefused) {
   // which must load (OlderBytesLoadWithTheDefaults).
   const size_t before_decision = bytes.size() - DecisionBlockBytes(state);
   for (size_t keep : cuts) {
-    if (keep == bytes.size() - MetricsBlockBytes(state) || keep == before_decision ||
+    if (keep == bytes.size() - SurfaceBlockBytes(state) ||
+        keep == bytes.size() - MetricsBlockBytes(state) || keep == before_decision ||
         keep == before_decision - 2 * kMethodBytes ||
         keep == before_decision - 2 * kExtensionBytes) {
       continue;

@@ -98,14 +98,22 @@ class Engine {
   absl::Status CreateExperiment(const ExperimentConfig& config);
 
   // Starts the experiment at `at`: epoch 0 begins with the initial weights.
-  // Errors: InvalidArgument when `at` is infinite; NotFound;
-  // FailedPrecondition unless it was just created.
+  // At most one experiment runs per non-empty surface
+  // (ExperimentConfig::surface): starting a second is refused until the
+  // first is stopped or deleted. Concurrent Starts on one surface are
+  // serialized, so exactly one can win; experiments without a surface never
+  // conflict. Errors: InvalidArgument when `at` is infinite; NotFound;
+  // FailedPrecondition unless it was just created, or when its surface
+  // already has a running experiment (`surface "support-bot" already has
+  // running experiment "exp-a"; stop it first`). On error nothing changes
+  // and nothing is journaled.
   absl::Status Start(absl::string_view experiment, absl::Time at);
 
   // Stops it at `at`: from then on new units get the fallback arm and are not
   // recorded, exposed units keep their arm until their window closes, and no
-  // reallocation happens. Errors: NotFound; FailedPrecondition unless it is
-  // running; InvalidArgument when `at` is before its last Advance.
+  // reallocation happens; its surface is free for another experiment.
+  // Errors: NotFound; FailedPrecondition unless it is running;
+  // InvalidArgument when `at` is before its last Advance.
   absl::Status Stop(absl::string_view experiment, absl::Time at);
 
   // Adds an arm to the running experiment at `now`: a new epoch begins at
@@ -136,9 +144,10 @@ class Engine {
   // the latest epoch's start. On error nothing changes.
   absl::Status RetireArm(absl::string_view experiment, absl::string_view arm,
                          absl::Time now, RetireMode mode);
-  // Removes the experiment; its final report (figures as of the last grid
-  // point reached by Advance) stays available from Reports(). Handles to it
-  // answer NotFound from then on. Errors: NotFound.
+  // Removes the experiment (a running one frees its surface); its final
+  // report (figures as of the last grid point reached by Advance) stays
+  // available from Reports(). Handles to it answer NotFound from then on.
+  // Errors: NotFound.
   absl::Status Delete(absl::string_view experiment);
 
   // Returns a handle to the experiment for a router's hot path: its Assign

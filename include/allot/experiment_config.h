@@ -7,12 +7,14 @@
 //   id = "support-bot-model"      # required
 //   salt = "support-bot-model"    # optional, default: id
 //   unit = "conversation"         # optional label
+//   surface = "support-bot"       # optional; one running experiment per surface
 //   holdout = 0.05                # optional share in [0, 1), default 0
 //   baseline = "small"            # arm served to the holdout; required when holdout > 0
 //   fallback = "small"            # arm for new units after Stop; default: the first arm
 //   [[arms]]
 //   id = "small"
 //   weight = 1                    # positive; weights are normalized
+//   config = { model = "m-2", temperature = 0.2 }  # optional payload, as JSON
 //   [metric]   kind = "binary", direction = "higher"
 //   [policy]   kind = "thompson", epsilon = 0.1, top_two_beta = 0.5, floor = 0.01,
 //              max_shift = 1.0, seed = 1, prior_alpha = 1, prior_beta = 1
@@ -57,14 +59,15 @@ struct ArmConfig {
   // an arm added while running (Engine::AddArm): its share is
   // `initial_share` or the policy's.
   double weight = 1.0;
-  // The variant's settings, to be returned with every assignment of the
-  // arm: a JSON object as text (the experiment file's `config` table), or
-  // empty when the arm has none. Not yet read, validated or used by this
-  // release.
+  // The variant's settings (model, temperature, prompt), returned with every
+  // assignment of the arm: one JSON object as text, at most kMaxPayloadBytes
+  // (ValidatePayload), or empty when the arm has none. An experiment file's
+  // `config` table becomes this text (compact JSON; see README, "Arm
+  // payloads"). Kept in snapshots and the journal.
   std::string payload;
-  // Engine::AddArm only (not yet implemented): the new arm's share of
-  // traffic, in (0, 1); unset, the share the policy gives it under its
-  // prior. Ignored at creation.
+  // Engine::AddArm only: the new arm's share of traffic, finite and in
+  // (0, 1); unset, the share the policy gives it under its prior. Ignored
+  // at creation (validated all the same). Not read from experiment files.
   std::optional<double> initial_share;
 };
 
@@ -213,9 +216,10 @@ struct ExperimentConfig {
   std::string id;             // required, non-empty
   std::string salt;           // default (empty): the id
   std::string unit = "unit";  // label of what is randomized
-  // The route or agent the experiment serves ("support-bot"); optional.
-  // Not yet enforced by this release (planned: at most one running
-  // experiment per surface, refused by Engine::Start).
+  // The route or agent the experiment serves ("support-bot"): empty, or an
+  // id as ValidateId takes with kMaxSurfaceBytes. An engine runs at most one
+  // experiment per non-empty surface (Engine::Start refuses a second);
+  // experiments without one never conflict.
   std::string surface;
   std::vector<ArmConfig> arms;  // 2 to kMaxArms, unique ids
   double holdout = 0.0;         // share in [0, 1)
@@ -258,6 +262,8 @@ struct ExperimentConfig {
 
 // Experiment ids longer than this are refused (arm ids: kMaxArmIdBytes).
 inline constexpr size_t kMaxExperimentIdBytes = 256;
+// Surfaces longer than this are refused.
+inline constexpr size_t kMaxSurfaceBytes = 256;
 
 // Returns OK, or InvalidArgument whose message starts with the field's path
 // as the experiment file spells it and gives the value: "policy.epsilon must

@@ -57,7 +57,8 @@ absl::StatusOr<std::unique_ptr<Engine>> ReadSnapshot(
 // What a snapshot holds, for `allot snapshot inspect`.
 struct SnapshotExperimentSummary {
   std::string id;
-  std::string state;  // created, running, stopped
+  std::string state;    // created, running, stopped
+  std::string surface;  // empty when it has none
   int64_t epochs = 0;
   int64_t open_units = 0;
   int64_t reports = 0;

@@ -107,8 +107,12 @@ std::string ConfigDifference(const ExperimentConfig& file,
     check(absl::StrCat("arms[", a, "].id"), file.arms[a].id, snapshot.arms[a].id);
     check(absl::StrCat("arms[", a, "].weight"), file.arms[a].weight,
           snapshot.arms[a].weight);
+    // The payload is what assignments of the arm return.
+    check(absl::StrCat("arms[", a, "].config"), file.arms[a].payload,
+          snapshot.arms[a].payload);
   }
   check("unit", file.unit, snapshot.unit);
+  check("surface", file.surface, snapshot.surface);
   check("holdout", file.holdout, snapshot.holdout);
   check("baseline", file.baseline, snapshot.baseline);
   check("fallback", file.fallback, snapshot.fallback);

@@ -45,6 +45,7 @@ absl::Status InspectSnapshotFile(const std::string& path, Writer& w) {
     w.StartObject();
     Str(w, "id", e.id);
     Str(w, "state", e.state);
+    Str(w, "surface", e.surface);
     w.Key("epochs");
     w.Int64(e.epochs);
     w.Key("open_units");

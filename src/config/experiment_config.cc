@@ -104,6 +104,9 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
                       absl::StrCat("(used as the salt): ", s.message()));
   }
   if (config.unit.empty()) return FieldError("unit", "must not be empty");
+  if (!config.surface.empty()) {
+    ALLOT_RETURN_IF_ERROR(ValidateId("surface", config.surface, kMaxSurfaceBytes));
+  }
   if (config.arms.size() < 2 || config.arms.size() > size_t{kMaxArms}) {
     return FieldError("arms", absl::StrCat("must list 2 to ", kMaxArms, " arms, got ",
                                            config.arms.size()));
@@ -122,6 +125,13 @@ absl::Status ValidateExperimentConfig(const ExperimentConfig& config) {
       return FieldError(
           absl::StrCat(field, ".weight"),
           absl::StrCat("must be a positive finite number, got ", arm.weight));
+    }
+    ALLOT_RETURN_IF_ERROR(ValidatePayload(absl::StrCat(field, ".config"), arm.payload));
+    if (arm.initial_share.has_value() &&
+        !(std::isfinite(*arm.initial_share) && *arm.initial_share > 0 &&
+          *arm.initial_share < 1)) {
+      return FieldError(absl::StrCat(field, ".initial_share"),
+                        absl::StrCat("must be in (0, 1), got ", *arm.initial_share));
     }
   }
   if (!(config.holdout >= 0 && config.holdout < 1)) {

@@ -160,6 +160,9 @@ absl::Status ReadArms(const toml::node& node, ExperimentConfig& config,
         has_id = true;
       } else if (key == "weight") {
         ALLOT_ASSIGN_OR_RETURN(parsed.weight, ReadNumber(value, path, lines));
+      } else if (key == "config") {
+        ALLOT_ASSIGN_OR_RETURN(const toml::table* t, ReadTable(value, path, lines));
+        ALLOT_ASSIGN_OR_RETURN(parsed.payload, TomlTableToJson(*t, path, lines));
       } else {
         return UnknownField(value, path, lines);
       }
@@ -355,6 +358,8 @@ absl::Status ReadExperimentTable(const toml::table& table, ArmsTable arms,
       ALLOT_ASSIGN_OR_RETURN(config.salt, ReadString(node, path, lines));
     } else if (key == "unit") {
       ALLOT_ASSIGN_OR_RETURN(config.unit, ReadString(node, path, lines));
+    } else if (key == "surface") {
+      ALLOT_ASSIGN_OR_RETURN(config.surface, ReadString(node, path, lines));
     } else if (key == "holdout") {
       ALLOT_ASSIGN_OR_RETURN(config.holdout, ReadNumber(node, path, lines));
     } else if (key == "baseline") {

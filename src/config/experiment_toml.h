@@ -87,6 +87,20 @@ absl::StatusOr<const toml::table*> ReadTable(const toml::node& node,
                                              absl::string_view path,
                                              const FieldLines& lines);
 
+// Returns `table` as compact JSON text (an arm's payload): tables as
+// objects, their keys in byte order of their names (toml++ keeps a table's
+// keys sorted, not in file order), arrays as arrays, strings, integers
+// (JSON integers), floats (the shortest text that reads back to the same
+// double, with ".0" when it has neither point nor exponent), booleans, and
+// dates and times as RFC 3339 strings ("1979-05-27", "07:32:00.5",
+// "1979-05-27T07:32:00Z", "1979-05-27T07:32:00-07:00"; a local date-time has
+// no offset). `path` names the table in errors ("arms[1].config").
+// Errors: InvalidArgument at the node for nan and inf, which JSON cannot
+// hold: "arms[1].config.temperature must be a finite number ...".
+absl::StatusOr<std::string> TomlTableToJson(const toml::table& table,
+                                            absl::string_view path,
+                                            const FieldLines& lines);
+
 // Parses TOML text, turning toml++'s parse errors into InvalidArgument
 // "SOURCE:LINE:COLUMN: ...".
 absl::StatusOr<toml::table> ParseToml(absl::string_view text, absl::string_view source);

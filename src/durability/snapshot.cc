@@ -88,6 +88,7 @@ absl::StatusOr<SnapshotContents> InspectSnapshot(absl::string_view path) {
     SnapshotExperimentSummary s;
     s.id = e.config.id;
     s.state = kStates[std::clamp(e.lifecycle, 0, 2)];
+    s.surface = e.config.surface;
     s.epochs = static_cast<int64_t>(e.epochs.size());
     s.open_units = static_cast<int64_t>(e.ledger.open.size());
     s.reports = static_cast<int64_t>(e.reports.size());

@@ -347,6 +347,10 @@ void LoadReportGuardrails(InArchive& ar, std::vector<ReallocationReport>& report
   }
 }
 
+// The surface and the arms' payloads (and initial shares), added after the
+// metrics; absent bytes mean none, as an experiment of an older release
+// had. Self-contained: the arm count is repeated and must match the
+// config's, so a block added after it never depends on its insides.
 // The arms of an experiment whose arms changed (empty otherwise), and which
 // arms of each report were retired (their indices).
 void Save(OutArchive& ar, const HistoryArm& a) {
@@ -383,6 +387,32 @@ void LoadReportRetired(InArchive& ar, std::vector<ReallocationReport>& reports) 
                                         r.arms.size(), " arms"));
       }
       r.arms[a].retired = true;
+    }
+  }
+}
+
+void SaveSurfaceAndPayloads(OutArchive& ar, const ExperimentConfig& c) {
+  Save(ar, c.surface);
+  ar(static_cast<uint64_t>(c.arms.size()));
+  for (const ArmConfig& arm : c.arms) {
+    Save(ar, arm.payload);
+    ar(arm.initial_share.has_value());
+    if (arm.initial_share.has_value()) ar(*arm.initial_share);
+  }
+}
+void LoadSurfaceAndPayloads(InArchive& ar, ExperimentConfig& c) {
+  Load(ar, c.surface);
+  const uint64_t arms = LoadLength(ar, 9);
+  if (arms != c.arms.size()) {
+    throw CorruptInput(
+        absl::StrCat("payloads for ", arms, " arms, but the config has ", c.arms.size()));
+  }
+  for (ArmConfig& arm : c.arms) {
+    Load(ar, arm.payload);
+    if (LoadBool(ar)) {
+      double share = 0;
+      ar(share);
+      arm.initial_share = share;
     }
   }
 }
@@ -513,6 +543,10 @@ std::string EncodeEngineState(const EngineState& state) {
     }
     SaveReportGuardrails(ar, state.final_reports);
     for (const ExperimentRuntimeState& e : state.experiments) {
+      SaveSurfaceAndPayloads(ar, e.config);
+    }
+    // Arm changes, after the surfaces and payloads.
+    for (const ExperimentRuntimeState& e : state.experiments) {
       Save(ar, e.arms);
       SaveReportRetired(ar, e.reports);
     }
@@ -554,6 +588,10 @@ absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
         LoadReportGuardrails(ar, state.final_reports);
         if (ar.budget().Remaining() == 0) return;
         for (ExperimentRuntimeState& e : state.experiments) {
+          LoadSurfaceAndPayloads(ar, e.config);
+        }
+        if (ar.budget().Remaining() == 0) return;
+        for (ExperimentRuntimeState& e : state.experiments) {
           Load(ar, e.arms);
           LoadReportRetired(ar, e.reports);
         }
@@ -568,6 +606,10 @@ absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
           absl::StrCat("snapshot payload is corrupt: experiment \"", e.config.id,
                        "\": ", s.message()));
     }
+  }
+  if (absl::Status s = ValidateSurfaces(*state); !s.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("snapshot payload is corrupt: ", s.message()));
   }
   for (const ReallocationReport& r : state->final_reports) {
     if (absl::Status s = ValidateReport(r); !s.ok()) {
@@ -596,6 +638,7 @@ std::string EncodeJournalRecord(const JournalRecord& r) {
       SaveEstimateMethod(ar, r.config);
       SaveDecision(ar, r.config);
       SaveMetrics(ar, r.config);
+      SaveSurfaceAndPayloads(ar, r.config);
     }
     // An outcome of another metric than the primary names it, last (older
     // records, and the primary's, end before it).
@@ -630,6 +673,7 @@ absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {
           if (ar.budget().Remaining() > 0) LoadEstimateMethod(ar, r.config);
           if (ar.budget().Remaining() > 0) LoadDecision(ar, r.config);
           if (ar.budget().Remaining() > 0) LoadMetrics(ar, r.config);
+          if (ar.budget().Remaining() > 0) LoadSurfaceAndPayloads(ar, r.config);
         }
         if (r.kind == JournalRecord::Kind::kOutcome && ar.budget().Remaining() > 0) {
           Load(ar, r.metric);

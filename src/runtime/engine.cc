@@ -115,6 +115,11 @@ class EngineImpl {
     ALLOT_ASSIGN_OR_RETURN(RuntimePtr runtime, Find(experiment));
     OrderLock order(&order_mu_, journaling());
     ALLOT_RETURN_IF_ERROR(CheckWritable());
+    // Only Start makes an experiment run, so with Starts serialized the
+    // surface found free stays free until this one runs. Stop and Delete
+    // need not take start_mu_: they only ever free a surface.
+    MutexLock start(&start_mu_);
+    ALLOT_RETURN_IF_ERROR(CheckSurfaceFree(*runtime));
     ALLOT_RETURN_IF_ERROR(runtime->Start(at));
     JournalRecord record = Record(JournalRecord::Kind::kStart, experiment, at);
     return AppendToJournal(record);
@@ -321,6 +326,27 @@ class EngineImpl {
     return absl::OkStatus();
   }
 
+  // OK unless `runtime` is about to start (created) on a non-empty surface
+  // where another experiment runs: then FailedPrecondition naming both.
+  // Another lifecycle state is left to ExperimentRuntime::Start to refuse.
+  absl::Status CheckSurfaceFree(const ExperimentRuntime& runtime) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(start_mu_) {
+    const std::string& surface = runtime.config().surface;
+    if (surface.empty() || runtime.state() != ExperimentState::kCreated) {
+      return absl::OkStatus();
+    }
+    ReaderMutexLock lock(&mu_);
+    for (const auto& [id, other] : experiments_) {
+      if (other.get() != &runtime && other->config().surface == surface &&
+          other->state() == ExperimentState::kRunning) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("surface ", QuoteId(surface), " already has running experiment ",
+                         QuoteId(id), "; stop it first"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   // Appends a record when journaling; OK otherwise. On failure the engine
   // fails closed. REQUIRES: order_mu_ held exclusively when journal_ is set.
   absl::Status AppendToJournal(JournalRecord& record)
@@ -350,6 +376,10 @@ class EngineImpl {
   // Set, and never cleared, when a journal write fails.
   std::atomic<bool> failed_{false};
   absl::Status journal_failure_ ABSL_GUARDED_BY(order_mu_);
+
+  // Serializes Start calls, so that two cannot both find a surface free
+  // (CheckSurfaceFree). Never taken by Assign or RecordOutcome.
+  Mutex start_mu_;
 
   // Serializes Advance calls; held across reallocations, which do not
   // block Assign or RecordOutcome.
@@ -510,6 +540,7 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineAccess::Import(const EngineState& 
           absl::StrCat("experiment ", QuoteId(st.config.id), " appears twice"));
     }
   }
+  ALLOT_RETURN_IF_ERROR(ValidateSurfaces(state));
   for (const ReallocationReport& report : state.final_reports) {
     if (impl.experiments_.contains(report.experiment) ||
         !impl.final_reports_.emplace(report.experiment, report).second) {

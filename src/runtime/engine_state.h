@@ -73,6 +73,11 @@ absl::Status ValidateExperimentState(const ExperimentRuntimeState& state);
 // AllocationHistory's own checks. Errors: InvalidArgument.
 absl::StatusOr<AllocationHistory> HistoryOf(const ExperimentRuntimeState& state);
 
+// Returns OK when no two experiments of `state` run on one non-empty
+// surface (Engine::Start never lets them). Errors: InvalidArgument naming
+// the surface and both experiments.
+absl::Status ValidateSurfaces(const EngineState& state);
+
 // Returns OK when a report's counts are >= 0, its probabilities in [0, 1],
 // its weights valid for its arms and its winner one of them or -1.
 // Errors: InvalidArgument.

@@ -8,7 +8,9 @@
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "allot/field_error.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "runtime/experiment_runtime.h"
@@ -188,6 +190,24 @@ absl::StatusOr<AllocationHistory> HistoryOf(const ExperimentRuntimeState& st) {
     }
   }
   return history;
+}
+
+absl::Status ValidateSurfaces(const EngineState& state) {
+  absl::flat_hash_map<absl::string_view, absl::string_view> running;  // surface: id
+  for (const ExperimentRuntimeState& e : state.experiments) {
+    if (e.config.surface.empty() ||
+        e.lifecycle != static_cast<int>(ExperimentState::kRunning)) {
+      continue;
+    }
+    auto [it, inserted] = running.emplace(e.config.surface, e.config.id);
+    if (!inserted) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("surface ", QuoteId(e.config.surface),
+                       " has two running experiments, ", QuoteId(it->second), " and ",
+                       QuoteId(e.config.id), "; an engine runs at most one per surface"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateExperimentState(const ExperimentRuntimeState& st) {

@@ -47,8 +47,11 @@ bool BuildEngine(allot::Engine& engine) {
   a.schedule.interval = absl::Minutes(10);
   a.schedule.conversion_window = absl::Minutes(5);
   a.schedule.min_units_per_arm = 1;
+  a.surface = "support-bot";
+  a.arms[1].payload = R"({"model":"m-2","temperature":0.2,"stop":["\n"]})";
   allot::ExperimentConfig b = a;
   b.id = "b";
+  b.surface = "";
   b.holdout = 0;
   b.baseline = "";
   b.metric = allot::MetricKind::kContinuous;
