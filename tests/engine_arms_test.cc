@@ -167,7 +167,8 @@ TEST(EngineArmsTest, RetiringNowMovesExactlyTheRetiredArmsUnits) {
   int moved = 0, on_a = 0;
   for (int i = 0; i < 4000; ++i) {
     const std::string unit = absl::StrCat("u", i);
-    absl::StatusOr<Assignment> returning = engine->Assign("exp", unit, At(absl::Minutes(6)));
+    absl::StatusOr<Assignment> returning =
+        engine->Assign("exp", unit, At(absl::Minutes(6)));
     ASSERT_TRUE(returning.ok());
     // Pinned to the start, a first-seen unit is reassigned too.
     absl::StatusOr<Assignment> pinned =
@@ -280,7 +281,8 @@ TEST(EngineArmsTest, ThompsonGivesANewArmItsPriorProbabilityOfBeingBest) {
   }
   // All matured and folded at the end of burn-in.
   ASSERT_TRUE(engine->Advance(At(absl::Hours(2))).ok());
-  ASSERT_TRUE(engine->AddArm("exp", ArmConfig("d"), At(absl::Hours(2) + absl::Minutes(1))).ok());
+  ASSERT_TRUE(
+      engine->AddArm("exp", ArmConfig("d"), At(absl::Hours(2) + absl::Minutes(1))).ok());
   const ReallocationReport change = engine->Reports("exp")->back();
   ASSERT_THAT(change.reason, HasSubstr("the policy's under its prior"));
   const ReallocationReport& r = change;
@@ -294,8 +296,10 @@ TEST(EngineArmsTest, ThompsonGivesANewArmItsPriorProbabilityOfBeingBest) {
   const int draws = 1000000;
   int wins = 0;
   for (int i = 0; i < draws; ++i) {
-    const double pa = beta(1 + r.arms[0].outcomes, 1 + r.arms[0].units - r.arms[0].outcomes);
-    const double pb = beta(1 + r.arms[1].outcomes, 1 + r.arms[1].units - r.arms[1].outcomes);
+    const double pa =
+        beta(1 + r.arms[0].outcomes, 1 + r.arms[0].units - r.arms[0].outcomes);
+    const double pb =
+        beta(1 + r.arms[1].outcomes, 1 + r.arms[1].units - r.arms[1].outcomes);
     const double pd = beta(1, 1);
     wins += pd > pa && pd > pb;
   }
@@ -355,7 +359,8 @@ TEST(EngineArmsTest, BadArmChangesAreRefusedAndChangeNothing) {
   };
   const absl::Time now = At(absl::Minutes(31));
   auto add = [&](ArmConfig arm, absl::Time t) { return engine->AddArm("exp", arm, t); };
-  EXPECT_EQ(engine->AddArm("nope", ArmConfig("d"), now).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine->AddArm("nope", ArmConfig("d"), now).code(),
+            absl::StatusCode::kNotFound);
   EXPECT_THAT(add(ArmConfig("a"), now).message(), HasSubstr("arm \"a\" already is in"));
   EXPECT_THAT(add(ArmConfig(""), now).message(), HasSubstr("arm.id"));
   EXPECT_THAT(add(ArmConfig("x\xff"), now).message(), HasSubstr("UTF-8"));
@@ -365,7 +370,8 @@ TEST(EngineArmsTest, BadArmChangesAreRefusedAndChangeNothing) {
   for (double share : {0.0, 1.0, -0.5, std::nan("")}) {
     bad = ArmConfig("d");
     bad.initial_share = share;
-    EXPECT_THAT(add(bad, now).message(), HasSubstr("arm.initial_share must be in (0, 1)"));
+    EXPECT_THAT(add(bad, now).message(),
+                HasSubstr("arm.initial_share must be in (0, 1)"));
   }
   EXPECT_THAT(add(ArmConfig("d"), At(absl::Minutes(29))).message(),
               HasSubstr("time going backward"));
@@ -406,8 +412,9 @@ TEST(EngineArmsTest, TheLastActiveArmCannotRetireAndTheFloorMustStayFeasible) {
               HasSubstr("the floor 0.3 cannot hold for 4 active arms"));
   ASSERT_TRUE(engine->RetireArm("exp", "a", At(absl::Minutes(2)), RetireMode::kNow).ok());
   ASSERT_TRUE(engine->RetireArm("exp", "b", At(absl::Minutes(3)), RetireMode::kNow).ok());
-  EXPECT_THAT(engine->RetireArm("exp", "c", At(absl::Minutes(4)), RetireMode::kNow).message(),
-              HasSubstr("last active arm"));
+  EXPECT_THAT(
+      engine->RetireArm("exp", "c", At(absl::Minutes(4)), RetireMode::kNow).message(),
+      HasSubstr("last active arm"));
   // The fallback moved off the retired arm: a stopped experiment serves c.
   ASSERT_TRUE(engine->Stop("exp", At(absl::Minutes(5))).ok());
   absl::StatusOr<Assignment> a = engine->Assign("exp", "late", At(absl::Minutes(6)));
@@ -470,8 +477,10 @@ TEST(EngineArmsTest, ArmChangesSurviveTheJournalAndSnapshots) {
   for (Engine* e : {&engine, restored->get()}) {
     absl::StatusOr<Assignment> a = e->Assign("exp", "after", At(absl::Hours(6)));
     ASSERT_TRUE(a.ok());
-    EXPECT_EQ(a->arm_info->id, engine.Assign("exp", "after", At(absl::Hours(6)))->arm_info->id);
-    ASSERT_TRUE(e->AddArm("exp", ArmConfig("e"), At(absl::Hours(6) + absl::Seconds(1))).ok());
+    EXPECT_EQ(a->arm_info->id,
+              engine.Assign("exp", "after", At(absl::Hours(6)))->arm_info->id);
+    ASSERT_TRUE(
+        e->AddArm("exp", ArmConfig("e"), At(absl::Hours(6) + absl::Seconds(1))).ok());
   }
   EXPECT_EQ((*restored)->History("exp")->ToJson(), engine.History("exp")->ToJson());
   EXPECT_EQ((*restored)->History("exp")->arms()[3].payload, R"({"model":"m-4"})");

@@ -221,9 +221,21 @@ constexpr size_t kCheckoutSurfaceBytes = SurfaceBytes(3);
 constexpr size_t kAfterMethodBytes =
     kDecisionBytes + kMetricsBytes + kCheckoutSurfaceBytes;
 
-// The bytes of a snapshot's surface-and-payloads block (none set anywhere).
+// The bytes of a snapshot's arm-changes block (no arm ever changed): each
+// experiment's arms (an empty list) and its reports' retired arms (none),
+// then the final reports'.
+size_t ArmChangesBlockBytes(const EngineState& state) {
+  size_t bytes = 8 * state.final_reports.size();
+  for (const ExperimentRuntimeState& e : state.experiments) {
+    bytes += 8 + 8 * e.reports.size();
+  }
+  return bytes;
+}
+
+// The bytes of a snapshot's surface-and-payloads block (none set anywhere)
+// and the arm-changes block after it.
 size_t SurfaceBlockBytes(const EngineState& state) {
-  size_t bytes = 0;
+  size_t bytes = ArmChangesBlockBytes(state);
   for (const ExperimentRuntimeState& e : state.experiments) {
     bytes += SurfaceBytes(e.config.arms.size());
   }
@@ -516,6 +528,62 @@ TEST(StateCodecTest, OlderBytesLoadWithTheDefaults) {
   ASSERT_TRUE(imported.ok()) << imported.status();
 }
 
+// An engine whose arms changed: the block after the surfaces carries every
+// arm's join and retire epochs, mode and payload, and the reports' retired
+// arms; without it (an older snapshot) such a state would not validate, and
+// a bad retire mode is corrupt.
+TEST(StateCodecTest, ArmChangesRoundTripAndABadModeIsCorrupt) {
+  Engine engine;
+  ExperimentConfig c = CheckoutConfig();
+  c.holdout = 0;
+  ASSERT_TRUE(engine.CreateExperiment(c).ok());
+  ASSERT_TRUE(engine.Start(c.id, kStart).ok());
+  ArmConfig d("d");
+  d.payload = R"({"model":"m-9"})";
+  d.initial_share = 0.2;
+  ASSERT_TRUE(engine.AddArm(c.id, d, kStart + absl::Minutes(1)).ok());
+  ASSERT_TRUE(
+      engine.RetireArm(c.id, "b", kStart + absl::Minutes(2), RetireMode::kNow).ok());
+  ASSERT_TRUE(engine.Advance(kStart + absl::Hours(2)).ok());
+  const EngineState state = EngineAccess::Export(engine);
+  ASSERT_EQ(state.experiments[0].arms.size(), 4u);
+  const std::string bytes = EncodeEngineState(state);
+  absl::StatusOr<EngineState> decoded = DecodeEngineState(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const std::vector<HistoryArm>& arms = decoded->experiments[0].arms;
+  ASSERT_EQ(arms.size(), 4u);
+  EXPECT_EQ(arms[3].id, "d");
+  EXPECT_EQ(arms[3].payload, d.payload);
+  EXPECT_EQ(arms[3].added_epoch, 1);
+  EXPECT_EQ(arms[1].retired_epoch, 2);
+  EXPECT_EQ(arms[1].retire_mode, RetireMode::kNow);
+  EXPECT_TRUE(decoded->experiments[0].reports.back().arms[1].retired);
+  EXPECT_EQ(EncodeEngineState(*decoded), bytes);
+  // Cut before the block (an older snapshot's bytes): its epochs name arms
+  // the config does not have, so it is refused as corrupt.
+  EngineState unchanged = state;
+  unchanged.experiments[0].arms.clear();
+  for (ReallocationReport& r : unchanged.experiments[0].reports) {
+    for (ArmReport& arm : r.arms) arm.retired = false;
+  }
+  const size_t before_block =
+      EncodeEngineState(unchanged).size() - ArmChangesBlockBytes(unchanged);
+  EXPECT_EQ(DecodeEngineState(bytes.substr(0, before_block)).status().code(),
+            absl::StatusCode::kDataLoss);
+  // The retire mode byte, found as the one byte a drain would change, set to 7.
+  EngineState drained = state;
+  drained.experiments[0].arms[1].retire_mode = RetireMode::kDrain;
+  const std::string other = EncodeEngineState(drained);
+  ASSERT_EQ(other.size(), bytes.size());
+  size_t at = 0;
+  while (at < bytes.size() && bytes[at] == other[at]) ++at;
+  ASSERT_LT(at, bytes.size());
+  std::string bad = bytes;
+  bad[at] = 7;
+  EXPECT_THAT(DecodeEngineState(bad).status().message(),
+              HasSubstr("unknown retire mode 7"));
+}
+
 TEST(StateCodecTest, TruncatedEngineStateIsRefused) {
   const EngineState state = BusyState();
   const std::string bytes = EncodeEngineState(state);
@@ -530,7 +598,8 @@ TEST(StateCodecTest, TruncatedEngineStateIsRefused) {
   // which must load (OlderBytesLoadWithTheDefaults).
   const size_t before_decision = bytes.size() - DecisionBlockBytes(state);
   for (size_t keep : cuts) {
-    if (keep == bytes.size() - SurfaceBlockBytes(state) ||
+    if (keep == bytes.size() - ArmChangesBlockBytes(state) ||
+        keep == bytes.size() - SurfaceBlockBytes(state) ||
         keep == bytes.size() - MetricsBlockBytes(state) || keep == before_decision ||
         keep == before_decision - 2 * kMethodBytes ||
         keep == before_decision - 2 * kExtensionBytes) {
@@ -556,7 +625,7 @@ TEST(StateCodecTest, UnknownRecordKindsAreRefused) {
   std::string bytes = EncodeJournalRecord(Record(JournalRecord::Kind::kStart));
   constexpr size_t kKindByte = 1 + 8;  // after the endianness byte and sequence
   ASSERT_EQ(bytes[kKindByte], 2);
-  for (int kind : {0, 8, 255}) {
+  for (int kind : {0, 10, 255}) {
     bytes[kKindByte] = static_cast<char>(kind);
     absl::StatusOr<JournalRecord> r = DecodeJournalRecord(bytes);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);

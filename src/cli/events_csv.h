@@ -37,8 +37,8 @@ struct Event {
   std::string unit;
   double value = 0;
   std::optional<absl::Time> unit_start;
-  std::string metric;  // outcome rows: empty for the primary metric
-  std::optional<double> initial_share;   // add_arm rows
+  std::string metric;                   // outcome rows: empty for the primary metric
+  std::optional<double> initial_share;  // add_arm rows
   RetireMode retire_mode = RetireMode::kDrain;  // retire_arm rows
 };
 

@@ -214,8 +214,9 @@ absl::Status RunReplay(const ReplayArgs& args) {
       absl::StatusOr<Assignment> a =
           engine.Assign(config.id, e.unit, e.time, e.unit_start);
       if (!a.ok()) return located(a.status());
-      absl::StrAppend(&assignments, EscapeTsv(e.unit), "\t", a->arm_info->id, "\t", a->epoch,
-                      "\t", FormatNumber(a->propensity), "\t", a->holdout ? 1 : 0, "\n");
+      absl::StrAppend(&assignments, EscapeTsv(e.unit), "\t", a->arm_info->id, "\t",
+                      a->epoch, "\t", FormatNumber(a->propensity), "\t",
+                      a->holdout ? 1 : 0, "\n");
     } else if (e.kind == EventKind::kOutcome) {
       absl::StatusOr<OutcomeDisposition> d =
           engine.RecordOutcome(config.id, e.unit, e.time, e.value, e.metric);

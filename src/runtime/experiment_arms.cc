@@ -64,13 +64,13 @@ absl::StatusOr<double> ExperimentRuntime::NewArmShare(const ArmConfig& arm,
   if (policy_->kind() == PolicyKind::kFixed) return 1.0 / n;
   // The policy's target with the new arm as an arm with no units: its
   // posterior is its prior.
-  const ArmBeliefs beliefs = EstimateBeliefs(ArmColumns(aggregates_, active, 1), n,
-                                             config_.estimate.method, BeliefOptionsAt(now));
+  const ArmBeliefs beliefs =
+      EstimateBeliefs(ArmColumns(aggregates_, active, 1), n, config_.estimate.method,
+                      BeliefOptionsAt(now));
   if (!beliefs.p_best.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the policy's share for new arm ", QuoteId(arm.id),
-                     " cannot be computed (", beliefs.p_best.status().message(),
-                     "); give it an initial_share"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the policy's share for new arm ", QuoteId(arm.id), " cannot be computed (",
+        beliefs.p_best.status().message(), "); give it an initial_share"));
   }
   const absl::Span<const double> current =
       assigner_->WeightsOf(assigner_->current_epoch());
@@ -89,10 +89,9 @@ absl::StatusOr<double> ExperimentRuntime::NewArmShare(const ArmConfig& arm,
   input.direction = config_.direction;
   absl::StatusOr<std::vector<double>> target = policy_->Target(input);
   if (!target.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the policy's share for new arm ", QuoteId(arm.id),
-                     " cannot be computed (", target.status().message(),
-                     "); give it an initial_share"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the policy's share for new arm ", QuoteId(arm.id), " cannot be computed (",
+        target.status().message(), "); give it an initial_share"));
   }
   double share = target->back();
   if (policy_->shaped()) {
@@ -159,13 +158,13 @@ absl::Status ExperimentRuntime::AddArm(const ArmConfig& arm, absl::Time now) {
   ALLOT_RETURN_IF_ERROR(CheckArmChange(now));
   ALLOT_RETURN_IF_ERROR(ValidateId("arm.id", arm.id, kMaxArmIdBytes));
   if (const int taken = FindArm(arm_ids_, arm.id); taken >= 0) {
-    return FieldError("arm.id",
-                      absl::StrCat("arm ", QuoteId(arm.id), " already ",
-                                   retired_[taken] ? "was in" : "is in", " experiment ",
-                                   QuoteId(config_.id),
-                                   retired_[taken] ? " and was retired: a retired id never "
-                                                     "comes back, add the arm under a new id"
-                                                   : ""));
+    return FieldError(
+        "arm.id", absl::StrCat("arm ", QuoteId(arm.id), " already ",
+                               retired_[taken] ? "was in" : "is in", " experiment ",
+                               QuoteId(config_.id),
+                               retired_[taken] ? " and was retired: a retired id never "
+                                                 "comes back, add the arm under a new id"
+                                               : ""));
   }
   ALLOT_RETURN_IF_ERROR(ValidatePayload("arm.config", arm.payload));
   if (arm.initial_share.has_value() &&
@@ -174,9 +173,9 @@ absl::Status ExperimentRuntime::AddArm(const ArmConfig& arm, absl::Time now) {
                       absl::StrCat("must be in (0, 1), got ", *arm.initial_share));
   }
   if (arm_ids_.size() >= static_cast<size_t>(kMaxArms)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "experiment ", QuoteId(config_.id), " has had ", arm_ids_.size(),
-        " arms, the most an experiment can have (retired arms count)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("experiment ", QuoteId(config_.id), " has had ", arm_ids_.size(),
+                     " arms, the most an experiment can have (retired arms count)"));
   }
   const size_t active = ActiveArms().size() + 1;
   if (!(config_.floor * static_cast<double>(active) < 1)) {
@@ -196,11 +195,11 @@ absl::Status ExperimentRuntime::AddArm(const ArmConfig& arm, absl::Time now) {
   last_epoch_start_ = now;
   NoteArmAdded(arm.id, epoch + 1, assigner_->WeightsOf(epoch + 1));
   before.push_back(0);
-  ReportArmChange(now, std::move(before),
-                  absl::StrCat("arm added: ", QuoteId(arm.id), " with share ", share,
-                               arm.initial_share.has_value()
-                                   ? " (its initial_share)"
-                                   : " (the policy's under its prior)"));
+  ReportArmChange(
+      now, std::move(before),
+      absl::StrCat("arm added: ", QuoteId(arm.id), " with share ", share,
+                   arm.initial_share.has_value() ? " (its initial_share)"
+                                                 : " (the policy's under its prior)"));
   return absl::OkStatus();
 }
 
@@ -211,22 +210,22 @@ absl::Status ExperimentRuntime::RetireArm(absl::string_view id, absl::Time now,
   ALLOT_RETURN_IF_ERROR(CheckArmChange(now));
   const int arm = FindArm(arm_ids_, id);
   if (arm < 0) {
-    return absl::NotFoundError(absl::StrCat("unknown arm ", QuoteId(id), " in experiment ",
-                                            QuoteId(config_.id)));
+    return absl::NotFoundError(absl::StrCat("unknown arm ", QuoteId(id),
+                                            " in experiment ", QuoteId(config_.id)));
   }
   if (retired_[arm]) {
     return absl::FailedPreconditionError(
         absl::StrCat("arm ", QuoteId(id), " is already retired"));
   }
   if (config_.holdout > 0 && arm == baseline_arm_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("arm ", QuoteId(id), " is the holdout's baseline: it cannot retire"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "arm ", QuoteId(id), " is the holdout's baseline: it cannot retire"));
   }
   std::vector<int> remaining = ActiveArms();
   remaining.erase(std::find(remaining.begin(), remaining.end(), arm));
   if (remaining.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("arm ", QuoteId(id), " is the last active arm: stop the experiment"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "arm ", QuoteId(id), " is the last active arm: stop the experiment"));
   }
   const int64_t epoch = assigner_->current_epoch();
   const absl::Span<const double> current = assigner_->WeightsOf(epoch);
@@ -236,13 +235,14 @@ absl::Status ExperimentRuntime::RetireArm(absl::string_view id, absl::Time now,
   std::vector<double> weights(before.size(), 0.0);
   double rest = 0;
   for (int a : remaining) rest += before[a];
-  for (int a : remaining) weights[a] = rest > 0 ? before[a] / rest : 1.0 / remaining.size();
+  for (int a : remaining)
+    weights[a] = rest > 0 ? before[a] / rest : 1.0 / remaining.size();
   ALLOT_RETURN_IF_ERROR(assigner_->PublishRetiredArm(now, arm, mode, weights));
   last_epoch_start_ = now;
   NoteArmRetired(arm, assigner_->WeightsOf(epoch + 1));
-  ReportArmChange(now, std::move(before),
-                  absl::StrCat("arm retired: ", QuoteId(id), " (", RetireModeName(mode),
-                               ")"));
+  ReportArmChange(
+      now, std::move(before),
+      absl::StrCat("arm retired: ", QuoteId(id), " (", RetireModeName(mode), ")"));
   return absl::OkStatus();
 }
 

@@ -247,7 +247,8 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   const bool all_active = m == k;
   std::vector<std::vector<Aggregate>> active_columns;
   if (!all_active) active_columns = ArmColumns(aggregates_, active);
-  const std::vector<std::vector<Aggregate>>& race = all_active ? aggregates_ : active_columns;
+  const std::vector<std::vector<Aggregate>>& race =
+      all_active ? aggregates_ : active_columns;
 
   // Estimates, posteriors, P(best) and expected loss, once per report: the
   // policy gets the same figures the report shows.
@@ -410,10 +411,10 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
     report.reason = absl::StrCat("policy failed: ", target.status().message());
     return report;
   }
-  std::vector<double> next = policy_->shaped() ? ShapeWeights(*target, race_current,
-                                                              config_.floor,
-                                                              config_.max_shift)
-                                               : *std::move(target);
+  std::vector<double> next =
+      policy_->shaped()
+          ? ShapeWeights(*target, race_current, config_.floor, config_.max_shift)
+          : *std::move(target);
   if (running == 0) {
     // Every arm harms some guardrail: nothing is left to route to, so the
     // weights stand and the report says so.

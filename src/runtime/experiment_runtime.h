@@ -115,7 +115,8 @@ class ExperimentRuntime {
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   // The runtime's side of an arm change the assigner has published (live,
   // or replayed by Import): arm lists, the split, aggregates and fallback.
-  void NoteArmAdded(const std::string& id, int64_t epoch, absl::Span<const double> weights)
+  void NoteArmAdded(const std::string& id, int64_t epoch,
+                    absl::Span<const double> weights)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
   void NoteArmRetired(int arm, absl::Span<const double> weights)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
@@ -125,7 +126,8 @@ class ExperimentRuntime {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
   // The options every estimate of a report at `time` uses: metric,
   // direction, priors, the half-life's epoch discounts and the seed.
-  BeliefOptions BeliefOptionsAt(absl::Time time) const ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
+  BeliefOptions BeliefOptionsAt(absl::Time time) const
+      ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   // The indices of the arms not retired.
   std::vector<int> ActiveArms() const ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   // Assign for a valid unit whose fingerprint is `key`.
@@ -149,7 +151,7 @@ class ExperimentRuntime {
   // Each guardrail's means and, with `decide` (past burn-in), its excess
   // harm bounds against the best-guarded arm.
   std::vector<GuardrailReport> GuardrailReports(bool decide,
-                                               const std::vector<int>& active) const
+                                                const std::vector<int>& active) const
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   // The last report's sample-ratio p-value (1 before the first report): the
   // next report's is the running minimum from it.

@@ -175,8 +175,8 @@ absl::StatusOr<AllocationHistory> HistoryOf(const ExperimentRuntimeState& st) {
       ALLOT_RETURN_IF_ERROR(history.AddArm(epoch.start, st.arms[added].id,
                                            st.arms[added].payload, epoch.weights));
     } else if (retired >= 0) {
-      ALLOT_RETURN_IF_ERROR(history.RetireArm(epoch.start, retired,
-                                              st.arms[retired].retire_mode, epoch.weights));
+      ALLOT_RETURN_IF_ERROR(history.RetireArm(
+          epoch.start, retired, st.arms[retired].retire_mode, epoch.weights));
     } else {
       ALLOT_RETURN_IF_ERROR(history.Append(epoch.start, epoch.weights));
     }
