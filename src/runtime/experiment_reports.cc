@@ -163,6 +163,10 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
       if (!report.arms[a].stopped_by.empty()) stopped_by_[a] = report.arms[a].stopped_by;
     }
     reports_.push_back(report);
+    ++reports_made_;
+    if (reports_kept_ > 0 && static_cast<int64_t>(reports_.size()) > reports_kept_) {
+      reports_.pop_front();
+    }
     out.push_back(std::move(report));
   }
   return out;
@@ -233,7 +237,7 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
         EpochDiscounts(EpochStarts(assigner.history()), aggregates_.size(), time,
                        config_.estimate.half_life);
   }
-  options.seed = MixSeed(config_.seed, reports_.size());
+  options.seed = MixSeed(config_.seed, static_cast<uint64_t>(reports_made_));
   ArmBeliefs beliefs = EstimateBeliefs(aggregates_, k, config_.estimate.method, options);
   const std::vector<ArmEstimate>& estimates = beliefs.estimates;
   const std::vector<ArmPosterior>& posteriors = beliefs.posteriors;
@@ -431,7 +435,7 @@ double ExperimentRuntime::PreviousSrmP() const {
 
 std::vector<ReallocationReport> ExperimentRuntime::Reports() const {
   ReaderMutexLock lock(&learn_mu_);
-  return reports_;
+  return std::vector<ReallocationReport>(reports_.begin(), reports_.end());
 }
 
 ReallocationReport ExperimentRuntime::FinalReport() const {

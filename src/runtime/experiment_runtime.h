@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,9 +35,11 @@ namespace allot::internal {
 // Thread-safe, as Engine.
 class ExperimentRuntime {
  public:
-  // Errors: InvalidArgument as ValidateExperimentConfig.
+  // Keeps every report, or with `reports_kept` > 0 only the last
+  // `reports_kept` (EngineOptions::reports_kept). Errors: InvalidArgument as
+  // ValidateExperimentConfig.
   static absl::StatusOr<std::unique_ptr<ExperimentRuntime>> Create(
-      const ExperimentConfig& config);
+      const ExperimentConfig& config, int64_t reports_kept = 0);
 
   absl::Status Start(absl::Time at);
   absl::Status Stop(absl::Time at);
@@ -66,7 +69,7 @@ class ExperimentRuntime {
   // REQUIRES: `now` is not before the previous call.
   std::vector<ReallocationReport> AdvanceTo(absl::Time now);
 
-  // Returns every report so far.
+  // Returns every report so far, or the last reports_kept.
   std::vector<ReallocationReport> Reports() const;
   // Returns a report of the figures as of the last Advance, with no
   // reallocation: what Delete keeps.
@@ -159,7 +162,11 @@ class ExperimentRuntime {
   // The units each maturing takes, kept so its memory is reused.
   std::vector<OpenUnit> matured_ ABSL_GUARDED_BY(learn_mu_);
   std::vector<double> matured_values_ ABSL_GUARDED_BY(learn_mu_);
-  std::vector<ReallocationReport> reports_ ABSL_GUARDED_BY(learn_mu_);
+  // The kept reports, oldest first (all of them when reports_kept_ is 0);
+  // reports_made_ counts every report ever made (it seeds each report).
+  std::deque<ReallocationReport> reports_ ABSL_GUARDED_BY(learn_mu_);
+  int64_t reports_made_ ABSL_GUARDED_BY(learn_mu_) = 0;
+  int64_t reports_kept_ = 0;  // set by Create before the runtime is shared
 };
 
 }  // namespace allot::internal
