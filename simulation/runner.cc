@@ -424,6 +424,8 @@ absl::Status PolicyRun::ApplyEvent(const ArmEvent& event) {
   }
   for (size_t a = 0; a < arms_.size(); ++a) {
     if (arms_[a].scenario_arm == event.arm) {
+      // Churn may have retired it already.
+      if (!arms_[a].active) return absl::OkStatus();
       return Retire(event.at_us, static_cast<int>(a), arm.retire);
     }
   }

@@ -14,6 +14,8 @@
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "config/experiment_toml.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace allot::sim {
 namespace {
@@ -323,6 +325,48 @@ absl::Status ReadArmGuardrails(const toml::node& node, const toml::node& arm_nod
   return absl::OkStatus();
 }
 
+void WriteJson(const toml::node& node, rapidjson::Writer<rapidjson::StringBuffer>& w) {
+  if (const toml::table* table = node.as_table()) {
+    w.StartObject();
+    for (auto&& [key, value] : *table) {
+      w.Key(key.str().data(), static_cast<rapidjson::SizeType>(key.str().size()));
+      WriteJson(value, w);
+    }
+    w.EndObject();
+  } else if (const toml::array* array = node.as_array()) {
+    w.StartArray();
+    for (const toml::node& value : *array) WriteJson(value, w);
+    w.EndArray();
+  } else if (const auto* text = node.as_string()) {
+    const std::string& s = text->get();
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  } else if (const auto* integer = node.as_integer()) {
+    w.Int64(integer->get());
+  } else if (const auto* number = node.as_floating_point()) {
+    if (std::isfinite(number->get())) {
+      w.Double(number->get());
+    } else {
+      w.Null();
+    }
+  } else if (const auto* boolean = node.as_boolean()) {
+    w.Bool(boolean->get());
+  } else {
+    // Dates and times: their TOML text.
+    std::ostringstream out;
+    node.visit([&](auto&& v) { out << v; });
+    const std::string s = out.str();
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  }
+}
+
+// An arm's `config` table as compact JSON text (its payload).
+std::string TomlToJson(const toml::table& table) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  WriteJson(table, writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
 // Reads `{ beta = [a, b] }` at `path` (a rate drawn per replicate).
 absl::StatusOr<BetaRate> ReadBetaRate(const toml::node& node, absl::string_view path,
                                       FieldLines& lines) {
@@ -421,9 +465,7 @@ absl::Status ReadArms(const toml::node& node, const ExperimentConfig& experiment
       } else if (key == "config") {
         // The payload, as JSON text for the engine (it validates it).
         ALLOT_ASSIGN_OR_RETURN(const toml::table* config, ReadTable(value, path, lines));
-        std::ostringstream json;
-        json << toml::json_formatter{*config, toml::format_flags::none};
-        arm.payload = json.str();
+        arm.payload = TomlToJson(*config);
       } else if (IsMeanKey(Key(key))) {
         ALLOT_RETURN_IF_ERROR(
             ReadMeanField(value, Key(key), path, metric, arm.mean, arm.sd, seen, lines));
