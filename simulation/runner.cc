@@ -472,7 +472,10 @@ void PolicyRun::AfterChange(int64_t at_us) {
 
 absl::Status PolicyRun::Churn(const Arrival& arrival) {
   if (out_.churn_at_cap) return absl::OkStatus();
-  if (static_cast<int>(arms_.size()) >= kMaxArms) {
+  // Room is kept for the scheduled joins still to come.
+  int64_t joins_ahead = 0;
+  for (size_t e = next_event_; e < events_.size(); ++e) joins_ahead += events_[e].join;
+  if (static_cast<int64_t>(arms_.size()) + joins_ahead >= kMaxArms) {
     out_.churn_at_cap = true;  // the engine would refuse another arm
     return absl::OkStatus();
   }
