@@ -151,8 +151,10 @@ std::string WeightsChartSvg(const Scenario& scenario, const ReplicateOutcome& re
   const TimeAxis time(absl::ToDoubleHours(scenario.horizon));
   std::string svg = Header(
       height, absl::StrCat(scenario.name, ": traffic weights over time (replicate 0)"));
+  // In the engine's order (arms that join come last); churned arms are not
+  // drawn.
   std::vector<std::string> arms;
-  for (const ArmTruth& arm : scenario.arms) arms.push_back(arm.id);
+  for (int a : EngineArmOrder(scenario)) arms.push_back(scenario.arms[a].id);
   absl::StrAppend(&svg, Legend(arms, kTop));
   for (size_t p = 0; p < policies; ++p) {
     const double top = kTop + static_cast<double>(p) * (kPanel + kGap);
@@ -172,8 +174,9 @@ std::string WeightsChartSvg(const Scenario& scenario, const ReplicateOutcome& re
                 ? static_cast<double>(epochs[e + 1].time_us) / kMicrosPerHour
                 : time.hours;
         double below = 0;
-        for (size_t b = 0; b < a; ++b) below += epochs[e].weights[b];
-        const double above = below + epochs[e].weights[a];
+        const std::vector<double>& w = epochs[e].weights;
+        for (size_t b = 0; b < a && b < w.size(); ++b) below += w[b];
+        const double above = below + (a < w.size() ? w[a] : 0.0);
         const double y_hi = bottom - kPanel * above;
         const double y_lo = bottom - kPanel * below;
         absl::StrAppend(&upper, Num(time.X(start)), ",", Num(y_hi), " ", Num(time.X(end)),

@@ -102,13 +102,55 @@ class PolicyRun {
         track_units_(scenario_.traffic.returning_share > 0),
         pin_(scenario_.traffic.pin_unit_start),
         guardrails_(static_cast<int>(config.guardrails.size())),
-        harmful_(HarmfulArms(scenario_)) {}
+        harmful_(HarmfulArms(scenario_)),
+        dynamic_(HasArmChanges(scenario_)),
+        // The simulator reads reports as Advance returns them; the engine
+        // keeps one, so memory does not grow with reallocations.
+        engine_(EngineOptions{.reports_kept = 1}) {}
 
   absl::Status Run(std::atomic<int64_t>* units_done);
   PolicyOutcome TakeOutcome() { return std::move(out_); }
 
  private:
+  // One arm of the experiment, in the engine's order: a scenario arm, or a
+  // churned one (scenario_arm -1) with its drawn rate.
+  struct RunArm {
+    std::string id;
+    int scenario_arm = -1;
+    double base_mean = 0;
+    bool active = true;
+  };
+  // A scheduled join or retirement of scenario arm `arm`.
+  struct ArmEvent {
+    int64_t at_us;
+    bool join;
+    int arm;
+  };
+
   absl::Status Advance(int64_t t_us);
+  // The truth of the moment over the engine's arms, judged among the
+  // active ones: World::TruthAt itself when no arm comes or goes.
+  const Truth& Moment(int64_t t_us);
+  // An arm change at `t_us` or just after: strictly after the last epoch's
+  // start (AddArm and RetireArm start an epoch) and any earlier change.
+  int64_t ChangeTime(int64_t t_us) const {
+    return std::max({t_us, last_epoch_us_ + 1, min_time_us_});
+  }
+  // Delivers the outcomes due at or before `t_us`.
+  absl::Status DeliverUntil(int64_t t_us);
+  absl::Status ApplyEvent(const ArmEvent& event);
+  absl::Status Join(int64_t t_us, const ArmConfig& arm, int scenario_arm,
+                    double base_mean);
+  absl::Status Retire(int64_t t_us, int engine_arm, RetireMode mode);
+  // Churn at an arrival that drew it: a uniformly chosen active arm (not
+  // the holdout's baseline) retires and a new arm joins.
+  absl::Status Churn(const Arrival& arrival);
+  // Bookkeeping after an arm change started an epoch at `at_us`.
+  void AfterChange(int64_t at_us);
+  // Moves the movement tallies on to `epoch`.
+  void EnterEpoch(int64_t epoch);
+  void RecordEpoch(EpochRecord record);
+  absl::Status DeliverOne();
   // Assigns the batch of arrivals in one engine call, then serves each.
   absl::Status ServeBatch();
   void Serve(const Arrival& arrival, const Assignment& assignment);
@@ -129,8 +171,17 @@ class PolicyRun {
   const int guardrails_;  // how many
   // Per arm, whether its guardrail truths harm a guardrail (HarmfulArms).
   const std::vector<char> harmful_;
+  const bool dynamic_;  // arms come and go (HasArmChanges)
   Engine engine_;
   UnitName name_;
+  std::vector<RunArm> arms_;
+  std::vector<ArmEvent> events_;  // by time
+  size_t next_event_ = 0;
+  int64_t last_epoch_us_ = 0;  // the start of the latest epoch
+  int64_t min_time_us_ = 0;    // the time of the last arm change
+  int churned_ = 0;            // churned arms so far: "churn-1", ...
+  Truth moment_;
+  bool moment_valid_ = false;
   // Arrivals waiting to be served together, with their requests and names.
   std::vector<Arrival> batch_;
   std::vector<AssignRequest> requests_;
@@ -139,8 +190,10 @@ class PolicyRun {
   UnitMemory units_;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
   int64_t epoch_ = 0;
-  std::vector<int64_t> returning_in_epoch_{0};
-  std::vector<int64_t> moved_in_epoch_{0};
+  // Of the current epoch: returning arrivals whose previous visit was in
+  // the epoch before, and those of them served another arm.
+  int64_t returning_now_ = 0;
+  int64_t moved_now_ = 0;
   int64_t best_exposures_ = 0;
   // The last change of an arm's truth (INT64_MAX: none), and the exposures
   // after it, all and on a best arm.
@@ -160,6 +213,26 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
   ALLOT_RETURN_IF_ERROR(engine_.CreateExperiment(config_));
   ALLOT_RETURN_IF_ERROR(engine_.Start(config_.id, SimulationStart()));
   out_.epochs.push_back({0, 0, *NormalizeWeights(config_.InitialWeights()), {}});
+  for (size_t a = 0; a < scenario_.arms.size(); ++a) {
+    const ArmTruth& arm = scenario_.arms[a];
+    if (!arm.joins_at.has_value()) {
+      arms_.push_back(
+          {arm.id, static_cast<int>(a), world_.BaseMean(static_cast<int>(a))});
+    } else {
+      events_.push_back(
+          {absl::ToInt64Microseconds(*arm.joins_at), true, static_cast<int>(a)});
+    }
+    if (arm.retires_at.has_value()) {
+      events_.push_back(
+          {absl::ToInt64Microseconds(*arm.retires_at), false, static_cast<int>(a)});
+    }
+  }
+  // Joins before retirements at the same time (never zero active arms),
+  // then file order.
+  std::stable_sort(events_.begin(), events_.end(),
+                   [](const ArmEvent& a, const ArmEvent& b) {
+                     return a.at_us != b.at_us ? a.at_us < b.at_us : a.join > b.join;
+                   });
   if (guardrails_ > 0) {
     out_.stop_hours.assign(scenario_.arms.size(), std::nan(""));
   }
@@ -170,6 +243,12 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
       last_change_us_ =
           last_change_us_ == INT64_MAX ? at_us : std::max(last_change_us_, at_us);
     }
+  }
+  // A scheduled join or retirement changes the truth of the moment too.
+  for (const ArmEvent& event : events_) {
+    last_change_us_ = last_change_us_ == INT64_MAX
+                          ? event.at_us
+                          : std::max(last_change_us_, event.at_us);
   }
   const ScheduleConfig& schedule = config_.schedule;
   const int64_t interval_us = absl::ToInt64Microseconds(schedule.interval);
@@ -185,6 +264,8 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
     const int64_t arrival_us = more ? arrival.time_us : kNever;
     const int64_t outcome_us = pending_.empty() ? kNever : pending_.top().time_us;
     const int64_t grid_us = next_grid_us <= horizon_us ? next_grid_us : kNever;
+    const int64_t change_us =
+        next_event_ < events_.size() ? events_[next_event_].at_us : kNever;
     // A reallocation is due before anyone is served at its moment, and at
     // equal times outcomes are delivered before arrivals are served. Between
     // two reallocations, new units' arrivals are served in batches ahead of
@@ -193,33 +274,40 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
     // this is what serving them in time order gives. A returning unit waits
     // for the outcomes due before it (one of them may be its own, from an
     // exposure it is about to repeat).
+    // A scheduled arm change waits for the reallocation due at its moment
+    // and comes before the outcomes and arrivals of that moment; an arrival
+    // that draws churn ends its batch, and the change follows it.
     auto may_batch = [&](const Arrival& a, int64_t first_outcome_us) {
-      return a.time_us < grid_us && (!a.returning || a.time_us < first_outcome_us);
+      return a.time_us < grid_us && a.time_us < change_us &&
+             (!a.returning || a.time_us < first_outcome_us);
     };
-    if (grid_us != kNever && grid_us <= outcome_us && grid_us <= arrival_us) {
+    if (grid_us != kNever && grid_us <= outcome_us && grid_us <= arrival_us &&
+        grid_us <= change_us) {
       ALLOT_RETURN_IF_ERROR(Advance(grid_us));
       next_grid_us += interval_us;
+    } else if (change_us != kNever && change_us <= outcome_us &&
+               change_us <= arrival_us) {
+      ALLOT_RETURN_IF_ERROR(ApplyEvent(events_[next_event_++]));
     } else if (more && may_batch(arrival, outcome_us)) {
       batch_.clear();
+      bool churn = false;
       while (more && batch_.size() < kBatch && may_batch(arrival, outcome_us)) {
         batch_.push_back(arrival);
         more = stream.Next(arrival);
+        if (batch_.back().churn) {
+          churn = true;
+          break;
+        }
       }
       ALLOT_RETURN_IF_ERROR(ServeBatch());
+      if (churn) ALLOT_RETURN_IF_ERROR(Churn(batch_.back()));
       progress += static_cast<int64_t>(batch_.size());
       if (progress >= kProgressBatch && units_done != nullptr) {
         units_done->fetch_add(progress, std::memory_order_relaxed);
         progress = 0;
       }
     } else if (outcome_us != kNever) {
-      const Pending p = pending_.top();
-      pending_.pop();
-      const absl::string_view metric =
-          p.metric < 0 ? absl::string_view() : config_.guardrails[p.metric].id;
-      ALLOT_RETURN_IF_ERROR(
-          engine_
-              .RecordOutcome(config_.id, name_.Of(p.unit), At(p.time_us), p.value, metric)
-              .status());
+      ALLOT_RETURN_IF_ERROR(DeliverOne());
     } else {
       break;
     }
@@ -243,12 +331,169 @@ absl::Status PolicyRun::Run(std::atomic<int64_t>* units_done) {
     out_.pooled_wrong_share =
         static_cast<double>(pooled_wrong_) / static_cast<double>(judged_reports_);
   }
-  for (size_t e = 1; e < returning_in_epoch_.size(); ++e) {
-    if (returning_in_epoch_[e] > 0) {
-      out_.moved_share += static_cast<double>(moved_in_epoch_[e]) /
-                          static_cast<double>(returning_in_epoch_[e]);
+  EnterEpoch(epoch_ + 1);  // adds the last epoch's movement
+  return absl::OkStatus();
+}
+
+absl::Status PolicyRun::DeliverOne() {
+  const Pending p = pending_.top();
+  pending_.pop();
+  const absl::string_view metric =
+      p.metric < 0 ? absl::string_view() : config_.guardrails[p.metric].id;
+  // Never before an arm change (which may be a microsecond after its
+  // arrival's time).
+  const int64_t t_us = std::max(p.time_us, min_time_us_);
+  return engine_.RecordOutcome(config_.id, name_.Of(p.unit), At(t_us), p.value, metric)
+      .status();
+}
+
+absl::Status PolicyRun::DeliverUntil(int64_t t_us) {
+  while (!pending_.empty() && pending_.top().time_us <= t_us) {
+    ALLOT_RETURN_IF_ERROR(DeliverOne());
+  }
+  return absl::OkStatus();
+}
+
+void PolicyRun::EnterEpoch(int64_t epoch) {
+  if (epoch_ >= 1 && returning_now_ > 0) {
+    out_.moved_share +=
+        static_cast<double>(moved_now_) / static_cast<double>(returning_now_);
+  }
+  returning_now_ = 0;
+  moved_now_ = 0;
+  epoch_ = epoch;
+}
+
+void PolicyRun::RecordEpoch(EpochRecord record) {
+  if (static_cast<int64_t>(out_.epochs.size()) >= kMaxEpochRecords) {
+    ++out_.epochs_dropped;
+    return;
+  }
+  out_.epochs.push_back(std::move(record));
+}
+
+const Truth& PolicyRun::Moment(int64_t t_us) {
+  const Truth& truth = truth_.At(t_us);
+  if (!dynamic_) return truth;
+  if (moment_valid_ && moment_.from_us == truth.from_us &&
+      moment_.until_us == truth.until_us) {
+    return moment_;
+  }
+  const double factor = world_.WeeklyFactorAt(t_us);
+  const size_t k = arms_.size();
+  moment_.from_us = truth.from_us;
+  moment_.until_us = truth.until_us;
+  moment_.mean.resize(k);
+  moment_.sd.resize(k);
+  moment_.is_best.assign(k, 0);
+  bool any = false;
+  for (size_t a = 0; a < k; ++a) {
+    const RunArm& arm = arms_[a];
+    moment_.mean[a] =
+        arm.scenario_arm >= 0 ? truth.mean[arm.scenario_arm] : arm.base_mean * factor;
+    moment_.sd[a] = arm.scenario_arm >= 0 ? truth.sd[arm.scenario_arm] : 0.0;
+    if (!arm.active) continue;
+    const double m = moment_.mean[a];
+    if (!any ||
+        (world_.higher_is_better() ? m > moment_.best_mean : m < moment_.best_mean)) {
+      moment_.best_mean = m;
+      any = true;
     }
   }
+  int best_count = 0;
+  moment_.best_arm = -1;
+  for (size_t a = 0; a < k; ++a) {
+    if (arms_[a].active && moment_.mean[a] == moment_.best_mean) {
+      moment_.is_best[a] = 1;
+      moment_.best_arm = static_cast<int>(a);
+      ++best_count;
+    }
+  }
+  if (best_count > 1) moment_.best_arm = -1;
+  moment_valid_ = true;
+  return moment_;
+}
+
+absl::Status PolicyRun::ApplyEvent(const ArmEvent& event) {
+  const ArmTruth& arm = scenario_.arms[static_cast<size_t>(event.arm)];
+  if (event.join) {
+    ArmConfig config(arm.id);
+    config.payload = arm.payload;
+    config.initial_share = arm.initial_share;
+    return Join(event.at_us, config, event.arm, world_.BaseMean(event.arm));
+  }
+  for (size_t a = 0; a < arms_.size(); ++a) {
+    if (arms_[a].scenario_arm == event.arm) {
+      // Churn may have retired it already.
+      if (!arms_[a].active) return absl::OkStatus();
+      return Retire(event.at_us, static_cast<int>(a), arm.retire);
+    }
+  }
+  return absl::InternalError(
+      absl::StrCat("arm \"", arm.id, "\" retires before it joins"));
+}
+
+absl::Status PolicyRun::Join(int64_t t_us, const ArmConfig& arm, int scenario_arm,
+                             double base_mean) {
+  const int64_t at_us = ChangeTime(t_us);
+  ALLOT_RETURN_IF_ERROR(DeliverUntil(at_us));
+  ALLOT_RETURN_IF_ERROR(engine_.AddArm(config_.id, arm, At(at_us)));
+  arms_.push_back({arm.id, scenario_arm, base_mean, true});
+  AfterChange(at_us);
+  return absl::OkStatus();
+}
+
+absl::Status PolicyRun::Retire(int64_t t_us, int engine_arm, RetireMode mode) {
+  const int64_t at_us = ChangeTime(t_us);
+  ALLOT_RETURN_IF_ERROR(DeliverUntil(at_us));
+  ALLOT_RETURN_IF_ERROR(engine_.RetireArm(
+      config_.id, arms_[static_cast<size_t>(engine_arm)].id, At(at_us), mode));
+  arms_[static_cast<size_t>(engine_arm)].active = false;
+  AfterChange(at_us);
+  return absl::OkStatus();
+}
+
+void PolicyRun::AfterChange(int64_t at_us) {
+  last_epoch_us_ = at_us;
+  min_time_us_ = at_us;
+  moment_valid_ = false;
+  EnterEpoch(epoch_ + 1);
+  if (static_cast<int64_t>(out_.epochs.size()) >= kMaxEpochRecords) {
+    ++out_.epochs_dropped;
+    return;
+  }
+  // The new epoch's weights, from the history (bounded: only while epochs
+  // are recorded).
+  absl::StatusOr<AllocationHistory> history = engine_.History(config_.id);
+  if (history.ok() && !history->epochs().empty()) {
+    RecordEpoch({epoch_, at_us, history->epochs().back().weights, {}});
+  }
+}
+
+absl::Status PolicyRun::Churn(const Arrival& arrival) {
+  if (out_.churn_at_cap) return absl::OkStatus();
+  // Room is kept for the scheduled joins still to come.
+  int64_t joins_ahead = 0;
+  for (size_t e = next_event_; e < events_.size(); ++e) joins_ahead += events_[e].join;
+  if (static_cast<int64_t>(arms_.size()) + joins_ahead >= kMaxArms) {
+    out_.churn_at_cap = true;  // the engine would refuse another arm
+    return absl::OkStatus();
+  }
+  std::vector<int> candidates;
+  for (size_t a = 0; a < arms_.size(); ++a) {
+    const bool baseline = config_.holdout > 0 && arms_[a].id == config_.baseline;
+    if (arms_[a].active && !baseline) candidates.push_back(static_cast<int>(a));
+  }
+  if (candidates.empty()) return absl::OkStatus();
+  const size_t n = candidates.size();
+  const size_t pick =
+      std::min(n - 1, static_cast<size_t>(arrival.churn_pick * static_cast<double>(n)));
+  ALLOT_RETURN_IF_ERROR(
+      Retire(arrival.time_us, candidates[pick], scenario_.churn.retire));
+  ArmConfig config(absl::StrCat("churn-", ++churned_));
+  config.initial_share = scenario_.churn.initial_share;
+  ALLOT_RETURN_IF_ERROR(Join(arrival.time_us, config, -1, arrival.churn_rate));
+  ++out_.churn_changes;
   return absl::OkStatus();
 }
 
@@ -259,11 +504,17 @@ absl::Status PolicyRun::Advance(int64_t t_us) {
   return absl::OkStatus();
 }
 
-// Returns the index of the arm leading by `estimate` (the first on ties).
+// Returns the index of the arm leading by `estimate` (the first on ties)
+// among the arms `active` marks (every arm when it is empty).
 int Leader(const ReallocationReport& report, double ArmReport::*estimate,
-           bool higher_is_better) {
-  int leader = 0;
-  for (size_t a = 1; a < report.arms.size(); ++a) {
+           bool higher_is_better, const std::vector<char>& active) {
+  int leader = -1;
+  for (size_t a = 0; a < report.arms.size(); ++a) {
+    if (!active.empty() && (a >= active.size() || !active[a])) continue;
+    if (leader < 0) {
+      leader = static_cast<int>(a);
+      continue;
+    }
     const double v = report.arms[a].*estimate;
     const double best = report.arms[leader].*estimate;
     if (higher_is_better ? v > best : v < best) leader = static_cast<int>(a);
@@ -305,22 +556,30 @@ void PolicyRun::Observe(const ReallocationReport& report) {
     out_.counted_trials += arm.units;
     out_.counted_outcomes += arm.outcomes;
   }
-  const int truly_best = truth_.At(t_us).best_arm;
+  const int truly_best = Moment(t_us).best_arm;
+  // Judged among the active arms (a retired arm's figures stay in reports).
+  std::vector<char> active;
+  if (dynamic_) {
+    for (const RunArm& arm : arms_) active.push_back(arm.active);
+  }
   bool past_burn_in = !report.arms.empty();
-  for (const ArmReport& arm : report.arms) {
+  for (size_t a = 0; a < report.arms.size(); ++a) {
+    if (!active.empty() && (a >= active.size() || !active[a])) continue;
+    const ArmReport& arm = report.arms[a];
     past_burn_in =
         past_burn_in && arm.units > 0 && arm.units >= config_.schedule.min_units_per_arm;
   }
   if (past_burn_in && truly_best >= 0) {
     const bool higher = config_.direction == Direction::kHigherIsBetter;
     ++judged_reports_;
-    simpson_wrong_ += Leader(report, &ArmReport::mean, higher) != truly_best;
-    pooled_wrong_ += Leader(report, &ArmReport::pooled_mean, higher) != truly_best;
+    simpson_wrong_ += Leader(report, &ArmReport::mean, higher, active) != truly_best;
+    pooled_wrong_ +=
+        Leader(report, &ArmReport::pooled_mean, higher, active) != truly_best;
   }
   if (report.winner >= 0) {
-    // The right winner is the best arm of the moment that no guardrail
-    // rules out: the best harmless one.
-    const int best = BestHarmless(truth_.At(t_us));
+    // The right winner is the best active arm of the moment that no
+    // guardrail rules out: the best harmless one.
+    const int best = BestHarmless(Moment(t_us));
     if (!first_winner_seen_) {
       first_winner_seen_ = true;
       out_.winner_correct = report.winner == best;
@@ -332,19 +591,24 @@ void PolicyRun::Observe(const ReallocationReport& report) {
   }
   if (!report.reallocated) return;
   out_.tv_bound += TotalVariation(report.weights_before, report.weights_after);
-  epoch_ = report.epoch;
+  last_epoch_us_ = t_us;
+  EnterEpoch(report.epoch);
+  if (static_cast<int64_t>(out_.epochs.size()) >= kMaxEpochRecords) {
+    ++out_.epochs_dropped;
+    return;
+  }
   EpochRecord record{report.epoch, t_us, report.weights_after, {}};
   for (const ArmReport& arm : report.arms) record.p_best.push_back(arm.p_best);
-  out_.epochs.push_back(std::move(record));
-  returning_in_epoch_.resize(epoch_ + 1);
-  moved_in_epoch_.resize(epoch_ + 1);
+  RecordEpoch(std::move(record));
 }
 
 absl::Status PolicyRun::ServeBatch() {
   requests_.clear();
   for (size_t i = 0; i < batch_.size(); ++i) {
     const Arrival& a = batch_[i];
-    AssignRequest r{batch_names_[i].Of(a.unit), At(a.time_us), std::nullopt};
+    // Never before an arm change (a microsecond after its arrival's time).
+    AssignRequest r{batch_names_[i].Of(a.unit), At(std::max(a.time_us, min_time_us_)),
+                    std::nullopt};
     if (pin_ && track_units_) {
       // A unit's first arrival is its start; it may come back in this batch.
       if (a.returning) {
@@ -378,9 +642,9 @@ void PolicyRun::Serve(const Arrival& a, const Assignment& assignment) {
     // that come back in the epoch it starts, the share served another arm.
     const bool across = units_.last_epoch[a.unit] + 1 == epoch_;
     units_.last_epoch[a.unit] = static_cast<uint32_t>(epoch_);
-    returning_in_epoch_[epoch_] += across;
+    returning_now_ += across;
     if (units_.last_arm[a.unit] != arm) {
-      moved_in_epoch_[epoch_] += across;
+      moved_now_ += across;
       units_.last_arm[a.unit] = arm;
       if (!units_.moved[a.unit]) {
         units_.moved[a.unit] = 1;
@@ -396,7 +660,7 @@ void PolicyRun::Serve(const Arrival& a, const Assignment& assignment) {
     units_.last_epoch.push_back(static_cast<uint32_t>(epoch_));
   }
   ++out_.exposures;
-  const Truth& truth = truth_.At(a.time_us);
+  const Truth& truth = Moment(a.time_us);
   out_.regret += world_.RegretOf(truth, arm);
   best_exposures_ += truth.is_best[arm];
   if (a.time_us >= last_change_us_) {

@@ -14,6 +14,7 @@
 #include "allot/field_error.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
+#include "allot/weights.h"
 
 namespace allot::sim {
 namespace {
@@ -116,7 +117,183 @@ absl::Status ValidateArms(const Scenario& s) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateBeta(absl::string_view path, const BetaRate& beta) {
+  if (!(std::isfinite(beta.alpha) && beta.alpha > 0 && std::isfinite(beta.beta) &&
+        beta.beta > 0)) {
+    return FieldError(path, absl::StrCat("parameters must be positive and finite, got [",
+                                         beta.alpha, ", ", beta.beta, "]"));
+  }
+  return absl::OkStatus();
+}
+
+// Joins, retirements, drawn rates and churn (README "Arms that come and go").
+absl::Status ValidateArmChanges(const Scenario& s) {
+  const bool binary = s.experiment.metric == MetricKind::kBinary;
+  const double max_weekly = *std::max_element(s.weekly.begin(), s.weekly.end());
+  const bool changes = HasArmChanges(s);
+  if (changes && !s.experiment.guardrails.empty()) {
+    return FieldError("experiment.guardrails",
+                      "are not supported with arms that come and go (joins_at, "
+                      "retires_at, churn) in scenarios");
+  }
+  absl::flat_hash_set<absl::string_view> ids;
+  for (size_t i = 0; i < s.arms.size(); ++i) {
+    const ArmTruth& arm = s.arms[i];
+    const std::string prefix = absl::StrCat("arms[", i, "]");
+    if (!ids.insert(arm.id).second) {
+      return FieldError(
+          absl::StrCat(prefix, ".id"),
+          absl::StrCat("\"", arm.id, "\" is already the id of another arm"));
+    }
+    if (s.churn.replace_probability > 0 && absl::StartsWith(arm.id, "churn-")) {
+      return FieldError(absl::StrCat(prefix, ".id"),
+                        absl::StrCat("must not start with \"churn-\" (the ids of churned "
+                                     "arms), got \"",
+                                     arm.id, "\""));
+    }
+    if (arm.rate_draw.has_value()) {
+      if (!binary) {
+        return FieldError(absl::StrCat(prefix, ".rate"),
+                          "= { beta = [a, b] } is for binary metrics");
+      }
+      ALLOT_RETURN_IF_ERROR(
+          ValidateBeta(absl::StrCat(prefix, ".rate.beta"), *arm.rate_draw));
+      if (!arm.changes.empty()) {
+        return FieldError(absl::StrCat(prefix, ".changes"),
+                          "cannot follow a rate drawn per replicate (rate = { beta })");
+      }
+      if (max_weekly > 1) {
+        return FieldError(
+            absl::StrCat(prefix, ".rate"),
+            absl::StrCat("drawn from a Beta needs seasonality.weekly factors "
+                         "of at most 1, got ",
+                         max_weekly));
+      }
+    }
+    absl::Duration from = absl::ZeroDuration();
+    if (arm.joins_at.has_value()) {
+      from = *arm.joins_at;
+      if (from <= absl::ZeroDuration() || from >= s.horizon) {
+        return FieldError(absl::StrCat(prefix, ".joins_at"),
+                          absl::StrCat("must be after the start and before the horizon ",
+                                       allot::FormatDuration(s.horizon), ", got ",
+                                       allot::FormatDuration(from)));
+      }
+      if (arm.initial_share.has_value() &&
+          !(*arm.initial_share > 0 && *arm.initial_share < 1)) {
+        return FieldError(absl::StrCat(prefix, ".initial_share"),
+                          absl::StrCat("must be in (0, 1), got ", *arm.initial_share));
+      }
+    } else if (arm.initial_share.has_value()) {
+      return FieldError(absl::StrCat(prefix, ".initial_share"),
+                        "is only used by an arm that joins (joins_at); arms present at "
+                        "the start take weight");
+    }
+    if (arm.retires_at.has_value()) {
+      const absl::Duration at = *arm.retires_at;
+      if (at <= from || at >= s.horizon) {
+        return FieldError(
+            absl::StrCat(prefix, ".retires_at"),
+            absl::StrCat("must be after ", arm.joins_at ? "joins_at " : "the start ",
+                         allot::FormatDuration(from), " and before the horizon ",
+                         allot::FormatDuration(s.horizon), ", got ",
+                         allot::FormatDuration(at)));
+      }
+      if (s.experiment.holdout > 0 && arm.id == s.experiment.baseline) {
+        return FieldError(
+            absl::StrCat(prefix, ".retires_at"),
+            absl::StrCat("cannot retire \"", arm.id, "\", the holdout's baseline"));
+      }
+    }
+  }
+  // Never zero active arms: joins before retirements at the same time.
+  struct Event {
+    absl::Duration at;
+    int delta;
+  };
+  std::vector<Event> events;
+  int active = 0;
+  for (const ArmTruth& arm : s.arms) {
+    if (arm.joins_at.has_value()) {
+      events.push_back({*arm.joins_at, +1});
+    } else {
+      ++active;
+    }
+    if (arm.retires_at.has_value()) events.push_back({*arm.retires_at, -1});
+  }
+  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+    return a.at != b.at ? a.at < b.at : a.delta > b.delta;
+  });
+  for (const Event& e : events) {
+    active += e.delta;
+    if (active < 1) {
+      return FieldError("arms", absl::StrCat("would have no active arm at ",
+                                             allot::FormatDuration(e.at),
+                                             ": every arm is retired by then"));
+    }
+  }
+  const ChurnConfig& churn = s.churn;
+  if (!(churn.replace_probability >= 0 && churn.replace_probability <= 1)) {
+    return FieldError("churn.replace_probability",
+                      absl::StrCat("must be in [0, 1], got ", churn.replace_probability));
+  }
+  if (churn.replace_probability == 0) return absl::OkStatus();
+  if (!binary) return FieldError("churn", "is for binary metrics");
+  ALLOT_RETURN_IF_ERROR(ValidateBeta("churn.new_arm_rate.beta", churn.new_arm_rate));
+  if (max_weekly > 1) {
+    return FieldError(
+        "churn.new_arm_rate",
+        absl::StrCat("drawn from a Beta needs seasonality.weekly factors of "
+                     "at most 1, got ",
+                     max_weekly));
+  }
+  if (churn.initial_share.has_value() &&
+      !(*churn.initial_share > 0 && *churn.initial_share < 1)) {
+    return FieldError("churn.initial_share",
+                      absl::StrCat("must be in (0, 1), got ", *churn.initial_share));
+  }
+  const double room = kMaxArms - static_cast<double>(s.arms.size());
+  const double mean = ExpectedChurnChanges(s);
+  const double high = mean + kChurnCapSigmas * std::sqrt(mean);
+  if (high > room) {
+    return FieldError(
+        "churn.replace_probability",
+        absl::StrCat("x expected arrivals gives ", mean, " arm changes per replicate (",
+                     mean, " + ", kChurnCapSigmas, " sd = ", high, "), beyond the ", room,
+                     " new arms the engine's cap of ", kMaxArms,
+                     " arms leaves; lower it or shorten the horizon"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool HasArmChanges(const Scenario& scenario) {
+  if (scenario.churn.replace_probability > 0) return true;
+  for (const ArmTruth& arm : scenario.arms) {
+    if (arm.joins_at.has_value() || arm.retires_at.has_value()) return true;
+  }
+  return false;
+}
+
+std::vector<int> EngineArmOrder(const Scenario& scenario) {
+  std::vector<int> order;
+  std::vector<int> joining;
+  for (size_t a = 0; a < scenario.arms.size(); ++a) {
+    (scenario.arms[a].joins_at.has_value() ? joining : order)
+        .push_back(static_cast<int>(a));
+  }
+  std::stable_sort(joining.begin(), joining.end(), [&](int a, int b) {
+    return *scenario.arms[a].joins_at < *scenario.arms[b].joins_at;
+  });
+  order.insert(order.end(), joining.begin(), joining.end());
+  return order;
+}
+
+double ExpectedChurnChanges(const Scenario& scenario) {
+  return scenario.churn.replace_probability * scenario.traffic.units_per_hour *
+         absl::ToDoubleHours(scenario.horizon);
+}
 
 bool HasGuardrailHarm(const Scenario& scenario) {
   for (const GuardrailConfig& g : scenario.experiment.guardrails) {
@@ -224,9 +401,16 @@ absl::Status ValidateScenario(const Scenario& s) {
                                      " at index ", d));
     }
   }
-  if (s.arms.size() != s.experiment.arms.size()) {
-    return FieldError("arms", absl::StrCat("has ", s.arms.size(), " true rates for ",
+  size_t at_start = 0;
+  for (const ArmTruth& arm : s.arms) at_start += !arm.joins_at.has_value();
+  if (at_start != s.experiment.arms.size()) {
+    return FieldError("arms", absl::StrCat("has ", at_start, " true rates for ",
                                            s.experiment.arms.size(), " arms"));
+  }
+  if (at_start < 2 && at_start != s.arms.size()) {
+    return FieldError("arms", absl::StrCat("must have at least 2 arms at the start "
+                                           "(without joins_at), got ",
+                                           at_start));
   }
   if (!s.experiment.composite.empty()) {
     // Its value is computed from the guardrails by the engine; the world
@@ -241,6 +425,7 @@ absl::Status ValidateScenario(const Scenario& s) {
     return RenameField(e, "", "experiment.");
   }
   ALLOT_RETURN_IF_ERROR(ValidateArms(s));
+  ALLOT_RETURN_IF_ERROR(ValidateArmChanges(s));
   if (s.policies.empty()) return FieldError("policies", "must not be empty");
   absl::flat_hash_set<absl::string_view> names;
   for (size_t i = 0; i < s.policies.size(); ++i) {

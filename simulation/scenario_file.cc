@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "config/experiment_toml.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace allot::sim {
 namespace {
@@ -322,6 +325,107 @@ absl::Status ReadArmGuardrails(const toml::node& node, const toml::node& arm_nod
   return absl::OkStatus();
 }
 
+void WriteJson(const toml::node& node, rapidjson::Writer<rapidjson::StringBuffer>& w) {
+  if (const toml::table* table = node.as_table()) {
+    w.StartObject();
+    for (auto&& [key, value] : *table) {
+      w.Key(key.str().data(), static_cast<rapidjson::SizeType>(key.str().size()));
+      WriteJson(value, w);
+    }
+    w.EndObject();
+  } else if (const toml::array* array = node.as_array()) {
+    w.StartArray();
+    for (const toml::node& value : *array) WriteJson(value, w);
+    w.EndArray();
+  } else if (const auto* text = node.as_string()) {
+    const std::string& s = text->get();
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  } else if (const auto* integer = node.as_integer()) {
+    w.Int64(integer->get());
+  } else if (const auto* number = node.as_floating_point()) {
+    if (std::isfinite(number->get())) {
+      w.Double(number->get());
+    } else {
+      w.Null();
+    }
+  } else if (const auto* boolean = node.as_boolean()) {
+    w.Bool(boolean->get());
+  } else {
+    // Dates and times: their TOML text.
+    std::ostringstream out;
+    node.visit([&](auto&& v) { out << v; });
+    const std::string s = out.str();
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  }
+}
+
+// An arm's `config` table as compact JSON text (its payload).
+std::string TomlToJson(const toml::table& table) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  WriteJson(table, writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// Reads `{ beta = [a, b] }` at `path` (a rate drawn per replicate).
+absl::StatusOr<BetaRate> ReadBetaRate(const toml::node& node, absl::string_view path,
+                                      FieldLines& lines) {
+  ALLOT_ASSIGN_OR_RETURN(const toml::table* table, ReadTable(node, path, lines));
+  const std::string beta_path = absl::StrCat(path, ".beta");
+  const toml::node* beta = table->get("beta");
+  for (auto&& [key, value] : *table) {
+    if (key != "beta") return Unknown(value, absl::StrCat(path, ".", Key(key)), lines);
+  }
+  if (beta == nullptr) return lines.Error(node, beta_path, "is required");
+  lines.Set(beta_path, *beta);
+  const toml::array* pair = beta->as_array();
+  if (pair == nullptr || pair->size() != 2) {
+    return lines.Error(*beta, beta_path, "must be a pair of numbers [a, b]");
+  }
+  BetaRate rate;
+  ALLOT_ASSIGN_OR_RETURN(rate.alpha, ReadNumber(*pair->get(0), beta_path, lines));
+  ALLOT_ASSIGN_OR_RETURN(rate.beta, ReadNumber(*pair->get(1), beta_path, lines));
+  return rate;
+}
+
+absl::StatusOr<RetireMode> ReadRetireMode(const toml::node& node, absl::string_view path,
+                                          FieldLines& lines) {
+  ALLOT_ASSIGN_OR_RETURN(std::string mode, ReadString(node, path, lines));
+  if (mode == "drain") return RetireMode::kDrain;
+  if (mode == "now") return RetireMode::kNow;
+  return lines.Error(node, path,
+                     absl::StrCat("must be \"drain\" or \"now\", got \"", mode, "\""));
+}
+
+// Reads [churn]: replace_probability, retire, new_arm_rate, initial_share.
+absl::Status ReadChurn(const toml::node& node, ChurnConfig& churn, FieldLines& lines) {
+  ALLOT_ASSIGN_OR_RETURN(const toml::table* table, ReadTable(node, "churn", lines));
+  bool has_rate = false;
+  for (auto&& [key, value] : *table) {
+    const std::string path = absl::StrCat("churn.", Key(key));
+    lines.Set(path, value);
+    if (key == "replace_probability") {
+      ALLOT_ASSIGN_OR_RETURN(churn.replace_probability, ReadNumber(value, path, lines));
+    } else if (key == "retire") {
+      ALLOT_ASSIGN_OR_RETURN(churn.retire, ReadRetireMode(value, path, lines));
+    } else if (key == "new_arm_rate") {
+      ALLOT_ASSIGN_OR_RETURN(churn.new_arm_rate, ReadBetaRate(value, path, lines));
+      has_rate = true;
+    } else if (key == "initial_share") {
+      ALLOT_ASSIGN_OR_RETURN(churn.initial_share, ReadNumber(value, path, lines));
+    } else {
+      return Unknown(value, path, lines);
+    }
+  }
+  if (!table->contains("replace_probability")) {
+    return lines.Error(node, "churn.replace_probability", "is required");
+  }
+  if (!has_rate && churn.replace_probability > 0) {
+    return lines.Error(node, "churn.new_arm_rate", "is required");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadArms(const toml::node& node, const ExperimentConfig& experiment,
                       Scenario& scenario, FieldLines& lines) {
   const MetricKind metric = experiment.metric;
@@ -347,6 +451,21 @@ absl::Status ReadArms(const toml::node& node, const ExperimentConfig& experiment
         has_id = true;
       } else if (key == "weight") {
         ALLOT_ASSIGN_OR_RETURN(arm.weight, ReadNumber(value, path, lines));
+      } else if (key == "rate" && value.is_table() && metric == MetricKind::kBinary) {
+        ALLOT_ASSIGN_OR_RETURN(arm.rate_draw, ReadBetaRate(value, path, lines));
+        seen.has_mean = true;
+      } else if (key == "joins_at") {
+        ALLOT_ASSIGN_OR_RETURN(arm.joins_at, ReadDuration(value, path, lines));
+      } else if (key == "retires_at") {
+        ALLOT_ASSIGN_OR_RETURN(arm.retires_at, ReadDuration(value, path, lines));
+      } else if (key == "retire") {
+        ALLOT_ASSIGN_OR_RETURN(arm.retire, ReadRetireMode(value, path, lines));
+      } else if (key == "initial_share") {
+        ALLOT_ASSIGN_OR_RETURN(arm.initial_share, ReadNumber(value, path, lines));
+      } else if (key == "config") {
+        // The payload, as JSON text for the engine (it validates it).
+        ALLOT_ASSIGN_OR_RETURN(const toml::table* config, ReadTable(value, path, lines));
+        arm.payload = TomlToJson(*config);
       } else if (IsMeanKey(Key(key))) {
         ALLOT_RETURN_IF_ERROR(
             ReadMeanField(value, Key(key), path, metric, arm.mean, arm.sd, seen, lines));
@@ -359,6 +478,15 @@ absl::Status ReadArms(const toml::node& node, const ExperimentConfig& experiment
       }
     }
     if (!has_id) return lines.Error(arm_node, absl::StrCat(prefix, ".id"), "is required");
+    if (table->contains("retire") && !arm.retires_at.has_value()) {
+      return lines.Error(*table->get("retire"), absl::StrCat(prefix, ".retire"),
+                         "is only used with retires_at");
+    }
+    if (table->contains("weight") && arm.joins_at.has_value()) {
+      return lines.Error(*table->get("weight"), absl::StrCat(prefix, ".weight"),
+                         "is not used by an arm that joins (joins_at): give "
+                         "initial_share, or leave the share to the policy");
+    }
     if (!seen.has_mean) {
       return lines.Error(
           arm_node,
@@ -480,8 +608,8 @@ absl::StatusOr<Scenario> ParseScenarioToml(absl::string_view text,
     return absl::InvalidArgumentError(absl::StrCat(source, ":1: ", field, " ", what));
   };
   static constexpr absl::string_view kKnown[] = {
-      "name",       "seed",        "replicates", "horizon", "traffic",
-      "conversion", "seasonality", "experiment", "arms",    "policies"};
+      "name",        "seed",       "replicates", "horizon",  "traffic", "conversion",
+      "seasonality", "experiment", "arms",       "policies", "churn"};
   for (auto&& [key, node] : table) {
     lines.Set(Key(key), node);
     if (std::find(std::begin(kKnown), std::end(kKnown), Key(key)) == std::end(kKnown)) {
@@ -538,8 +666,14 @@ absl::StatusOr<Scenario> ParseScenarioToml(absl::string_view text,
   } else {
     return top_error("arms", "is required ([[arms]] tables)");
   }
+  if (const toml::node* n = table.get("churn")) {
+    ALLOT_RETURN_IF_ERROR(ReadChurn(*n, scenario.churn, lines));
+  }
   for (const ArmTruth& arm : scenario.arms) {
-    scenario.experiment.arms.push_back({arm.id, arm.weight});
+    if (arm.joins_at.has_value()) continue;  // added while running
+    ArmConfig config(arm.id, arm.weight);
+    config.payload = arm.payload;
+    scenario.experiment.arms.push_back(std::move(config));
   }
   if (const toml::node* n = table.get("policies")) {
     ALLOT_RETURN_IF_ERROR(ReadPolicies(*n, scenario, lines));

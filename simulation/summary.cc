@@ -13,6 +13,7 @@
 #include "allot/policy.h"
 #include "allot/simulation/world.h"
 #include "allot/time_format.h"
+#include "allot/weights.h"
 #include "boost/math/distributions/binomial.hpp"
 #include "boost/math/distributions/students_t.hpp"
 #include "rapidjson/prettywriter.h"
@@ -227,6 +228,15 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
     if (harmful[a]) summary.harmful_arms.push_back(scenario.arms[a].id);
   }
   const size_t n = outcomes.size();
+  summary.churn = scenario.churn.replace_probability > 0;
+  if (summary.churn) {
+    for (const ReplicateOutcome& r : outcomes) {
+      if (r.policies.empty()) continue;
+      summary.churn_mean_changes +=
+          static_cast<double>(r.policies[0].churn_changes) / static_cast<double>(n);
+      summary.churn_replicates_at_cap += r.policies[0].churn_at_cap;
+    }
+  }
   for (size_t p = 0; p < scenario.policies.size(); ++p) {
     PolicySummary s;
     s.name = scenario.policies[p].name;
@@ -332,6 +342,15 @@ std::string SummaryJson(const Summary& summary) {
     for (const std::string& id : summary.harmful_arms) w.String(id.c_str());
     w.EndArray();
   }
+  if (summary.churn) {
+    w.Key("churn");
+    w.StartObject();
+    w.Key("mean_changes");
+    Number(w, summary.churn_mean_changes);
+    w.Key("replicates_at_cap");
+    w.Int64(summary.churn_replicates_at_cap);
+    w.EndObject();
+  }
   w.Key("policies");
   w.StartObject();
   for (const PolicySummary& p : summary.policies) {
@@ -434,6 +453,12 @@ std::string SummaryMarkdown(const Summary& s) {
                     PercentCell(p.simpson_wrong_share, false), " | ",
                     PercentCell(p.pooled_wrong_share, false), " |\n");
   }
+  if (s.churn) {
+    absl::StrAppend(
+        &md, "\nChurn: ", Amount(s.churn_mean_changes),
+        " arm replacements per replicate on average; ", s.churn_replicates_at_cap,
+        " replicates stopped churning at the engine's cap of ", kMaxArms, " arms.\n");
+  }
   if (!s.guardrails) return md;
   absl::StrAppend(
       &md, "\nGuardrail stops; harmful arms by the truths: ",
@@ -457,12 +482,15 @@ std::string SummaryMarkdown(const Summary& s) {
 
 std::string EpochsCsv(const Scenario& scenario,
                       absl::Span<const ReplicateOutcome> outcomes) {
+  // Columns in the engine's arm order; churned arms have none.
+  const std::vector<int> order = EngineArmOrder(scenario);
+  const size_t columns = order.size();
   std::string csv = "replicate,policy,epoch,time,hours";
-  for (const ArmTruth& arm : scenario.arms) {
-    absl::StrAppend(&csv, ",", CsvField(absl::StrCat("w:", arm.id)));
+  for (int a : order) {
+    absl::StrAppend(&csv, ",", CsvField(absl::StrCat("w:", scenario.arms[a].id)));
   }
-  for (const ArmTruth& arm : scenario.arms) {
-    absl::StrAppend(&csv, ",", CsvField(absl::StrCat("p_best:", arm.id)));
+  for (int a : order) {
+    absl::StrAppend(&csv, ",", CsvField(absl::StrCat("p_best:", scenario.arms[a].id)));
   }
   csv += "\n";
   for (size_t r = 0; r < outcomes.size(); ++r) {
@@ -472,8 +500,10 @@ std::string EpochsCsv(const Scenario& scenario,
         absl::StrAppend(&csv, r, ",", policy, ",", e.epoch, ",",
                         FormatRfc3339(SimulationStart() + absl::Microseconds(e.time_us)),
                         ",", CsvNumber(static_cast<double>(e.time_us) / kMicrosPerHour));
-        for (double w : e.weights) absl::StrAppend(&csv, ",", CsvNumber(w));
-        for (size_t a = 0; a < e.weights.size(); ++a) {
+        for (size_t a = 0; a < columns; ++a) {
+          absl::StrAppend(&csv, ",", a < e.weights.size() ? CsvNumber(e.weights[a]) : "");
+        }
+        for (size_t a = 0; a < columns; ++a) {
           absl::StrAppend(&csv, ",", a < e.p_best.size() ? CsvNumber(e.p_best[a]) : "");
         }
         csv += "\n";

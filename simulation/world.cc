@@ -7,6 +7,7 @@
 #include <limits>
 #include <numbers>
 
+#include "boost/random/beta_distribution.hpp"
 #include "boost/random/exponential_distribution.hpp"
 #include "boost/random/normal_distribution.hpp"
 #include "boost/random/uniform_01.hpp"
@@ -18,9 +19,9 @@ constexpr int64_t kMicrosPerDay = 24 * kMicrosPerHour;
 
 // The arm's base mean and sd at `t_us` (before seasonality), and when the
 // next change is due (INT64_MAX when none).
-void BaseTruth(const ArmTruth& arm, int64_t t_us, double& mean, double& sd,
-               int64_t& next_change_us) {
-  mean = arm.mean;
+void BaseTruth(const ArmTruth& arm, double base_mean, int64_t t_us, double& mean,
+               double& sd, int64_t& next_change_us) {
+  mean = base_mean;
   sd = arm.sd;
   next_change_us = std::numeric_limits<int64_t>::max();
   for (const ArmChange& change : arm.changes) {
@@ -48,6 +49,20 @@ World::World(const Scenario& scenario, int replicate)
     keep_by_minute_[m] =
         (1 + t.daily_amplitude * std::cos(phase)) / (1 + t.daily_amplitude);
   }
+  std::mt19937_64 rates(MixSeed(seed_, kRateStream));
+  for (const ArmTruth& arm : scenario.arms) {
+    if (arm.rate_draw.has_value()) {
+      boost::random::beta_distribution<double> beta(arm.rate_draw->alpha,
+                                                    arm.rate_draw->beta);
+      base_mean_.push_back(beta(rates));
+    } else {
+      base_mean_.push_back(arm.mean);
+    }
+  }
+}
+
+double World::WeeklyFactorAt(int64_t t_us) const {
+  return scenario_.weekly[static_cast<size_t>((t_us / kMicrosPerDay) % 7)];
 }
 
 double World::KeepAt(double hours) const {
@@ -78,7 +93,7 @@ Truth World::TruthAt(int64_t t_us) const {
     double mean = 0;
     double sd = 0;
     int64_t next_change = 0;
-    BaseTruth(scenario_.arms[a], t_us, mean, sd, next_change);
+    BaseTruth(scenario_.arms[a], base_mean_[a], t_us, mean, sd, next_change);
     truth.mean[a] = mean * factor;
     truth.sd[a] = scale_sd ? sd * factor : sd;
     truth.until_us = std::min(truth.until_us, next_change);
@@ -123,6 +138,7 @@ ArrivalStream::ArrivalStream(const World& world, uint64_t seed)
     : world_(world),
       rng_(seed),
       return_rng_(MixSeed(seed, kReturnStream)),
+      churn_rng_(MixSeed(seed, kChurnStream)),
       guardrails_(!world.scenario_.experiment.guardrails.empty()),
       guardrail_seed_(MixSeed(seed, kGuardrailStream)),
       guardrail_return_seed_(MixSeed(seed, kGuardrailReturnStream)) {}
@@ -144,6 +160,16 @@ bool ArrivalStream::Next(Arrival& out) {
   }
   out.time_us =
       std::min(world_.horizon_us_ - 1, static_cast<int64_t>(hours_ * kMicrosPerHour));
+  const ChurnConfig& churn = s.churn;
+  if (churn.replace_probability > 0) {
+    out.churn = uniform(churn_rng_) < churn.replace_probability;
+    if (out.churn) {
+      out.churn_pick = uniform(churn_rng_);
+      boost::random::beta_distribution<double> beta(churn.new_arm_rate.alpha,
+                                                    churn.new_arm_rate.beta);
+      out.churn_rate = beta(churn_rng_);
+    }
+  }
   if (traffic.returning_share > 0 && new_units_ > 0 &&
       uniform(rng_) < traffic.returning_share) {
     out.returning = true;

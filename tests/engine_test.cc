@@ -14,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runtime/engine_access.h"
+#include "runtime/engine_state.h"
 #include "tests/started_engine.h"
 
 namespace allot {
@@ -909,6 +911,60 @@ TEST(EngineTest, SameEventsGiveBitIdenticalReports) {
   const std::string first = run();
   EXPECT_EQ(first, run());
   EXPECT_THAT(first, HasSubstr("\"reallocated\": true"));
+}
+
+// EngineOptions::reports_kept: the same events give the same reports
+// whatever is kept (each report's seed counts every report made, not the
+// kept ones); Advance returns them all, Reports() and snapshots the last N.
+TEST(EngineTest, ReportsKeptHoldsTheLastReportsOnly) {
+  auto run = [](int64_t kept, std::vector<ReallocationReport>* advanced) {
+    ExperimentConfig c = SmallConfig();
+    c.arms = {{"a", 1}, {"b", 1}, {"c", 1}};
+    auto engine = std::make_unique<Engine>(EngineOptions{.reports_kept = kept});
+    EXPECT_TRUE(engine->CreateExperiment(c).ok());
+    EXPECT_TRUE(engine->Start(c.id, kStart).ok());
+    for (int i = 0; i < 12 * 3600; i += 10) {
+      const absl::Time t = At(absl::Seconds(i));
+      const std::string unit = absl::StrCat("u", i);
+      absl::StatusOr<Assignment> a = engine->Assign("exp", unit, t);
+      EXPECT_TRUE(a.ok());
+      if ((i / 10) % (3 + a->arm) == 0) {
+        EXPECT_TRUE(engine->RecordOutcome("exp", unit, t, 1).ok());
+      }
+      if (i % 1800 == 0) {
+        absl::StatusOr<std::vector<ReallocationReport>> r = engine->Advance(t);
+        EXPECT_TRUE(r.ok());
+        advanced->insert(advanced->end(), r->begin(), r->end());
+      }
+    }
+    return engine;
+  };
+  std::vector<ReallocationReport> all_advanced, kept_advanced;
+  std::unique_ptr<Engine> all = run(0, &all_advanced);
+  std::unique_ptr<Engine> kept = run(3, &kept_advanced);
+  ASSERT_EQ(all_advanced.size(), 10u);  // grid points 2h, 3h, ..., 11h
+  EXPECT_EQ(ReportsToJson(kept_advanced), ReportsToJson(all_advanced));
+  const std::vector<ReallocationReport> every = *all->Reports("exp");
+  EXPECT_EQ(ReportsToJson(every), ReportsToJson(all_advanced));
+  const std::vector<ReallocationReport> last = *kept->Reports("exp");
+  ASSERT_EQ(last.size(), 3u);
+  EXPECT_EQ(ReportsToJson(last),
+            ReportsToJson(absl::MakeConstSpan(every).subspan(every.size() - 3)));
+  // The snapshot state holds what is kept.
+  const internal::EngineState state = internal::EngineAccess::Export(*kept);
+  ASSERT_EQ(state.experiments.size(), 1u);
+  EXPECT_EQ(state.experiments[0].reports.size(), 3u);
+  // Later reports and the final report do not depend on what was kept.
+  absl::StatusOr<std::vector<ReallocationReport>> next_all =
+      all->Advance(At(absl::Hours(14)));
+  absl::StatusOr<std::vector<ReallocationReport>> next_kept =
+      kept->Advance(At(absl::Hours(14)));
+  ASSERT_TRUE(next_all.ok() && next_kept.ok());
+  EXPECT_EQ(ReportsToJson(*next_kept), ReportsToJson(*next_all));
+  EXPECT_EQ(kept->Reports("exp")->size(), 3u);
+  ASSERT_TRUE(all->Delete("exp").ok());
+  ASSERT_TRUE(kept->Delete("exp").ok());
+  EXPECT_EQ(ReportsToJson(*kept->Reports("exp")), ReportsToJson(*all->Reports("exp")));
 }
 
 }  // namespace

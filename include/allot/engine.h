@@ -81,6 +81,12 @@ struct EngineOptions {
   // owned; it must outlive the engine) before the call returns. State
   // changes are then serialized, so the journal's order is the state's.
   Journal* journal = nullptr;
+  // How many reports each experiment keeps for Reports() (and snapshots):
+  // 0 (the default) keeps every report; N > 0 keeps only its last N, so a
+  // long-running experiment's memory does not grow with its reports.
+  // Advance still returns every report it produced, and FinalReport-based
+  // figures (Delete) do not depend on it. Negative values count as 0.
+  int64_t reports_kept = 0;
 };
 
 // Thread-safe. Assign and RecordOutcome on different units run in parallel;
@@ -203,8 +209,9 @@ class Engine {
   // Advance in steps to go further.
   absl::StatusOr<std::vector<ReallocationReport>> Advance(absl::Time now);
 
-  // Returns every report of the experiment so far (after Delete, its final
-  // report). Errors: NotFound.
+  // Returns every report of the experiment so far, or its last
+  // EngineOptions::reports_kept of them (after Delete, its final report).
+  // Errors: NotFound.
   absl::StatusOr<std::vector<ReallocationReport>> Reports(
       absl::string_view experiment) const;
 

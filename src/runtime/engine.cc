@@ -74,7 +74,9 @@ class EngineImpl {
  public:
   using RuntimePtr = std::shared_ptr<ExperimentRuntime>;
 
-  explicit EngineImpl(Journal* journal) { AttachJournal(journal); }
+  EngineImpl(Journal* journal, int64_t reports_kept) : reports_kept_(reports_kept) {
+    AttachJournal(journal);
+  }
 
   void AttachJournal(Journal* journal) {
     MutexLock lock(&order_mu_);
@@ -91,7 +93,7 @@ class EngineImpl {
 
   absl::Status CreateExperiment(const ExperimentConfig& config) {
     ALLOT_ASSIGN_OR_RETURN(std::unique_ptr<ExperimentRuntime> runtime,
-                           ExperimentRuntime::Create(config));
+                           ExperimentRuntime::Create(config, reports_kept_));
     OrderLock order(&order_mu_, journaling());
     ALLOT_RETURN_IF_ERROR(CheckWritable());
     {
@@ -386,6 +388,8 @@ class EngineImpl {
   Mutex advance_mu_;
   absl::Time clock_ ABSL_GUARDED_BY(advance_mu_) = absl::InfinitePast();
 
+  const int64_t reports_kept_;  // EngineOptions::reports_kept
+
   mutable Mutex mu_;
   absl::btree_map<std::string, RuntimePtr> experiments_ ABSL_GUARDED_BY(mu_);
   absl::btree_map<std::string, ReallocationReport> final_reports_ ABSL_GUARDED_BY(mu_);
@@ -394,7 +398,8 @@ class EngineImpl {
 }  // namespace internal
 
 Engine::Engine(const EngineOptions& options)
-    : impl_(std::make_unique<internal::EngineImpl>(options.journal)) {}
+    : impl_(std::make_unique<internal::EngineImpl>(options.journal,
+                                                   options.reports_kept)) {}
 
 Engine::~Engine() = default;
 

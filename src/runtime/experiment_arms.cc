@@ -149,7 +149,7 @@ void ExperimentRuntime::ReportArmChange(absl::Time now, std::vector<double> befo
   report.weights_after.assign(after.begin(), after.end());
   report.reallocated = true;
   report.reason = std::move(reason);
-  reports_.push_back(std::move(report));
+  KeepReport(std::move(report));
 }
 
 absl::Status ExperimentRuntime::AddArm(const ArmConfig& arm, absl::Time now) {

@@ -165,10 +165,18 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
     for (size_t a = 0; a < report.arms.size(); ++a) {
       if (!report.arms[a].stopped_by.empty()) stopped_by_[a] = report.arms[a].stopped_by;
     }
-    reports_.push_back(report);
+    KeepReport(report);
     out.push_back(std::move(report));
   }
   return out;
+}
+
+void ExperimentRuntime::KeepReport(ReallocationReport report) {
+  reports_.push_back(std::move(report));
+  ++reports_made_;
+  if (reports_kept_ > 0 && static_cast<int64_t>(reports_.size()) > reports_kept_) {
+    reports_.pop_front();
+  }
 }
 
 int64_t ExperimentRuntime::GridPointsDue(absl::Time now) const {
@@ -216,7 +224,7 @@ BeliefOptions ExperimentRuntime::BeliefOptionsAt(absl::Time time) const {
   }
   // Fresh but reproducible draws for each report (for Monte Carlo, if ever
   // needed): the experiment's seed mixed with the report's index.
-  options.seed = MixSeed(config_.seed, reports_.size());
+  options.seed = MixSeed(config_.seed, static_cast<uint64_t>(reports_made_));
   return options;
 }
 
@@ -529,7 +537,7 @@ double ExperimentRuntime::PreviousSrmP() const {
 
 std::vector<ReallocationReport> ExperimentRuntime::Reports() const {
   ReaderMutexLock lock(&learn_mu_);
-  return reports_;
+  return std::vector<ReallocationReport>(reports_.begin(), reports_.end());
 }
 
 ReallocationReport ExperimentRuntime::FinalReport() const {

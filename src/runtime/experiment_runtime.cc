@@ -34,11 +34,13 @@ int ArmIndexOr(const ExperimentConfig& config, const std::string& id, int fallba
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Create(
-    const ExperimentConfig& config) {
+    const ExperimentConfig& config, int64_t reports_kept) {
   ALLOT_RETURN_IF_ERROR(ValidateExperimentConfig(config));
   ALLOT_ASSIGN_OR_RETURN(std::unique_ptr<Policy> policy, NewPolicy(config.policy));
-  return std::unique_ptr<ExperimentRuntime>(
+  std::unique_ptr<ExperimentRuntime> runtime(
       new ExperimentRuntime(config, std::move(policy)));
+  runtime->reports_kept_ = std::max<int64_t>(0, reports_kept);
+  return runtime;
 }
 
 ExperimentRuntime::ExperimentRuntime(const ExperimentConfig& config,

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,9 +42,11 @@ std::vector<std::vector<Aggregate>> ArmColumns(
 // Thread-safe, as Engine.
 class ExperimentRuntime {
  public:
-  // Errors: InvalidArgument as ValidateExperimentConfig.
+  // Keeps every report, or with `reports_kept` > 0 only the last
+  // `reports_kept` (EngineOptions::reports_kept). Errors: InvalidArgument as
+  // ValidateExperimentConfig.
   static absl::StatusOr<std::unique_ptr<ExperimentRuntime>> Create(
-      const ExperimentConfig& config);
+      const ExperimentConfig& config, int64_t reports_kept = 0);
 
   absl::Status Start(absl::Time at);
   absl::Status Stop(absl::Time at);
@@ -76,7 +79,7 @@ class ExperimentRuntime {
   // REQUIRES: `now` is not before the previous call.
   std::vector<ReallocationReport> AdvanceTo(absl::Time now);
 
-  // Returns every report so far.
+  // Returns every report so far, or the last reports_kept.
   std::vector<ReallocationReport> Reports() const;
   // Returns a report of the figures as of the last Advance, with no
   // reallocation: what Delete keeps.
@@ -128,6 +131,8 @@ class ExperimentRuntime {
   // direction, priors, the half-life's epoch discounts and the seed.
   BeliefOptions BeliefOptionsAt(absl::Time time) const
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
+  // Appends a report, dropping the oldest past reports_kept_.
+  void KeepReport(ReallocationReport report) ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
   // The indices of the arms not retired.
   std::vector<int> ActiveArms() const ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   // Assign for a valid unit whose fingerprint is `key`.
@@ -209,7 +214,11 @@ class ExperimentRuntime {
   // The units each maturing takes, kept so its memory is reused.
   std::vector<OpenUnit> matured_ ABSL_GUARDED_BY(learn_mu_);
   std::vector<double> matured_values_ ABSL_GUARDED_BY(learn_mu_);
-  std::vector<ReallocationReport> reports_ ABSL_GUARDED_BY(learn_mu_);
+  // The kept reports, oldest first (all of them when reports_kept_ is 0);
+  // reports_made_ counts every report ever made (it seeds each report).
+  std::deque<ReallocationReport> reports_ ABSL_GUARDED_BY(learn_mu_);
+  int64_t reports_made_ ABSL_GUARDED_BY(learn_mu_) = 0;
+  int64_t reports_kept_ = 0;  // set by Create before the runtime is shared
 };
 
 }  // namespace allot::internal

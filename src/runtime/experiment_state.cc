@@ -392,7 +392,7 @@ ExperimentRuntimeState ExperimentRuntime::Export() const {
   st.aggregates = aggregates_;
   st.guardrail_aggregates = guardrail_aggregates_;
   st.holdout = holdout_;
-  st.reports = reports_;
+  st.reports.assign(reports_.begin(), reports_.end());
   return st;
 }
 
@@ -441,7 +441,8 @@ absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
                                         std::vector<Aggregate>(r.arm_ids_.size()));
     }
     r.holdout_ = st.holdout;
-    r.reports_ = st.reports;
+    r.reports_.assign(st.reports.begin(), st.reports.end());
+    r.reports_made_ = static_cast<int64_t>(st.reports.size());
     if (!st.reports.empty()) {
       for (size_t a = 0; a < r.stopped_by_.size() && a < st.reports.back().arms.size();
            ++a) {

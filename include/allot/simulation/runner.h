@@ -31,8 +31,18 @@ namespace allot::sim {
 // horizon * (j + 1) / kRegretCurvePoints for j = 0, 1, ...
 inline constexpr int kRegretCurvePoints = 200;
 
+// A policy run records at most this many epochs (PolicyOutcome::epochs,
+// epochs.csv, the weights chart); later ones are counted in
+// PolicyOutcome::epochs_dropped, not kept, so that a run of a million
+// reallocations keeps its memory bounded. Every other figure is a running
+// sum over all reports.
+inline constexpr int64_t kMaxEpochRecords = 5000;
+
 // One epoch of an experiment: the weights in force from `time_us` on and
-// the P(best) of the report that set them (empty for epoch 0).
+// the P(best) of the report that set them (empty for epoch 0 and for the
+// epochs an arm's joining or retirement starts). Weights are in the
+// engine's arm order (EngineArmOrder, then churned arms), one per arm
+// known at the time.
 struct EpochRecord {
   int64_t epoch = 0;
   int64_t time_us = 0;
@@ -44,8 +54,9 @@ struct EpochRecord {
 struct PolicyOutcome {
   int64_t arrivals = 0;   // Assign calls
   int64_t exposures = 0;  // new units
-  // Expected outcomes lost against serving the best arm of each moment,
-  // summed over exposures.
+  // Expected outcomes lost against serving the best arm of each moment
+  // (the best of the arms active when the unit arrived), summed over
+  // exposures.
   double regret = 0;
   // Outcomes of the exposed units: conversions, or the summed values.
   double conversions = 0;
@@ -86,8 +97,14 @@ struct PolicyOutcome {
   // guardrail (ArmReport::stopped_by); NaN when none did. Empty without
   // guardrails.
   std::vector<double> stop_hours;
-  std::vector<EpochRecord> epochs;
+  std::vector<EpochRecord> epochs;   // at most kMaxEpochRecords
+  int64_t epochs_dropped = 0;        // epochs beyond kMaxEpochRecords
   std::vector<double> regret_curve;  // kRegretCurvePoints cumulative values
+  // Arms that come and go: the churn replacements made, and whether churn
+  // stopped at the engine's cap of kMaxArms arms (the same for every
+  // policy of a replicate: churn draws are the world's).
+  int64_t churn_changes = 0;
+  bool churn_at_cap = false;
   // What the engine counted by its last report: matured trials (units, over
   // all arms) and their outcomes (undiscounted).
   int64_t counted_trials = 0;

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "allot/experiment_config.h"
+#include "allot/types.h"
 
 namespace allot::sim {
 
@@ -67,6 +69,13 @@ struct GuardrailTruth {
   double sd = 0;
 };
 
+// A rate drawn afresh for each replicate from Beta(alpha, beta) (scenario
+// `rate = { beta = [alpha, beta] }`); alpha, beta > 0 and finite.
+struct BetaRate {
+  double alpha = 0;
+  double beta = 0;
+};
+
 // One arm's truth. Binary metrics: `mean` is the conversion rate, in [0, 1].
 // Continuous metrics: each unit's value is Normal(mean, sd), sd > 0.
 struct ArmTruth {
@@ -74,7 +83,22 @@ struct ArmTruth {
   double weight = 1;  // initial traffic weight, > 0
   double mean = 0;
   double sd = 0;
+  // Binary metrics only: the rate is drawn per replicate from this Beta
+  // (World::BaseRate), and `mean` is unused. Excludes `changes`.
+  std::optional<BetaRate> rate_draw;
   std::vector<ArmChange> changes;  // strictly increasing `at` in (0, horizon)
+  // Set: the arm is not in the experiment at the start; Engine::AddArm adds
+  // it at this time after the start, in (0, horizon), with `initial_share`
+  // (in (0, 1)) or the policy's share.
+  std::optional<absl::Duration> joins_at;
+  std::optional<double> initial_share;
+  // Set: Engine::RetireArm retires it at this time, after joins_at (or the
+  // start) and before the horizon, in this mode.
+  std::optional<absl::Duration> retires_at;
+  RetireMode retire = RetireMode::kDrain;
+  // The arm's payload (its `config` table as JSON text), passed through to
+  // the engine; empty when none.
+  std::string payload;
   // One per experiment.guardrails entry, in its order: every arm gives a
   // truth for every guardrail.
   std::vector<GuardrailTruth> guardrails;
@@ -99,6 +123,25 @@ inline constexpr double kMaxUnitsPerReplicate = 1e8;
 // About an hour of one core; beyond it a scenario is refused up front.
 inline constexpr double kMaxSimulatedUnits = 1e10;
 
+// Churn: with probability `replace_probability` per arrival (every Assign
+// call), a uniformly chosen active arm (never the holdout's baseline) is
+// retired in mode `retire` and a new arm "churn-N" joins, its rate drawn
+// from `new_arm_rate`. Binary metrics only. The draws are the world's, the
+// same for every policy (World: Arrival::churn).
+struct ChurnConfig {
+  double replace_probability = 0;  // in [0, 1]; 0: no churn
+  RetireMode retire = RetireMode::kDrain;
+  BetaRate new_arm_rate;                // required when replace_probability > 0
+  std::optional<double> initial_share;  // of each new arm, in (0, 1)
+};
+
+// Churn whose expected number of arm changes over a replicate plus 5
+// standard deviations exceeds the room under kMaxArms is refused (the
+// count is Poisson: arrivals are a Poisson process thinned by p). The room
+// is kMaxArms minus the arms ever known otherwise (each change adds one;
+// retired arms keep their index).
+inline constexpr double kChurnCapSigmas = 5;
+
 struct Scenario {
   std::string name;                               // required, non-empty
   std::string source;                             // the file it came from (for messages)
@@ -109,9 +152,11 @@ struct Scenario {
   ConversionConfig conversion;
   // Factor on every arm's mean by day of week, Monday first; each >= 0.
   std::array<double, 7> weekly = {1, 1, 1, 1, 1, 1, 1};
-  // The [experiment] tables with the arms' ids and weights filled in.
+  // The [experiment] tables with the ids and weights of the arms present at
+  // the start (those without joins_at) filled in, in file order.
   ExperimentConfig experiment;
   std::vector<ArmTruth> arms;
+  ChurnConfig churn;
   // Every policy to run; the fixed baseline is among them.
   std::vector<PolicySpec> policies;
   int baseline = 0;  // index of the fixed baseline in `policies`
@@ -125,6 +170,18 @@ struct Scenario {
 // truths. All false without guardrails.
 // REQUIRES: ValidateScenario(scenario) is OK.
 std::vector<char> HarmfulArms(const Scenario& scenario);
+
+// Returns whether arms come and go: some arm joins or retires, or churn.
+bool HasArmChanges(const Scenario& scenario);
+
+// Returns the indices into scenario.arms in the engine's arm order: the
+// arms present at the start in file order, then the joining arms by
+// joins_at (file order on ties). Churned arms come after these.
+std::vector<int> EngineArmOrder(const Scenario& scenario);
+
+// Returns the expected number of churn changes in one replicate: expected
+// arrivals x replace_probability.
+double ExpectedChurnChanges(const Scenario& scenario);
 
 // Returns whether some guardrail of the scenario's experiment has a harm
 // set (can stop an arm).

@@ -119,6 +119,12 @@ struct Summary {
   bool guardrails = false;
   std::vector<std::string> harmful_arms;  // ids, by the truths
   std::vector<PolicySummary> policies;    // the scenario's order
+  // [churn]: the mean number of replacements per replicate and the
+  // replicates in which churn stopped at the engine's kMaxArms cap (from
+  // the first policy: churn draws are the same for every policy).
+  bool churn = false;
+  double churn_mean_changes = 0;
+  int64_t churn_replicates_at_cap = 0;
 };
 
 // Returns the summary of `outcomes` (one per replicate, in replicate order).
@@ -136,7 +142,9 @@ Summary Summarize(const Scenario& scenario, absl::Span<const ReplicateOutcome> o
 // "pooled": {"mean", "ci95"}}}}}. With guardrails that can stop an arm, also
 // "harmful_arms": [ids] at the top and per policy "false_stop_rate",
 // "correct_stop_rate" with their "..._ci95" and "hours_to_stop": {"median",
-// "median_ci95", "replicates_without"}. Non-finite numbers are null.
+// "median_ci95", "replicates_without"}. With [churn], also "churn":
+// {"mean_changes", "replicates_at_cap"} at the top. Non-finite numbers are
+// null.
 std::string SummaryJson(const Summary& summary);
 
 // Returns summary.md: a heading, one table row per policy, a second table

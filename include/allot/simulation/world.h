@@ -61,6 +61,13 @@ struct Arrival {
   // Seeds the guardrail draws (GuardrailUniform, GuardrailNormal); 0 when
   // the scenario has no guardrails.
   uint64_t guardrail_key = 0;
+  // Churn ([churn]): whether an arm is replaced at this arrival, which
+  // active arm goes (the one at index floor(churn_pick x active arms)) and
+  // the new arm's rate, drawn from churn.new_arm_rate. From a generator of
+  // their own, so the other draws are what they are without churn.
+  bool churn = false;
+  double churn_pick = 0;  // uniform in [0, 1)
+  double churn_rate = 0;
 };
 
 // Returns guardrail `g`'s uniform draw in [0, 1) for an arrival's key.
@@ -98,6 +105,8 @@ class ArrivalStream {
   void Draw(std::mt19937_64& rng, Arrival& out) const;
   // Mixed with the seed: the returning arrivals' generator.
   static constexpr uint64_t kReturnStream = 0x72657475726e;  // "return"
+  // Mixed with the seed: the churn draws' generator.
+  static constexpr uint64_t kChurnStream = 0x636875726e;  // "churn"
   // Mixed with the seed: the guardrail keys of new units (by number) and of
   // returning arrivals (by their count).
   static constexpr uint64_t kGuardrailStream = 0x6775617264;          // "guard"
@@ -106,6 +115,7 @@ class ArrivalStream {
   const World& world_;
   std::mt19937_64 rng_;
   std::mt19937_64 return_rng_;
+  std::mt19937_64 churn_rng_;
   const bool guardrails_;
   const uint64_t guardrail_seed_;
   const uint64_t guardrail_return_seed_;
@@ -124,8 +134,18 @@ class World {
   ArrivalStream Arrivals() const { return ArrivalStream(*this, seed_); }
 
   // Returns the truth in force at `t_us` (0 <= t_us), with the stretch of
-  // time it holds for.
+  // time it holds for. Every arm of the scenario is in it, whether it has
+  // joined or retired or not (the runner knows which are active).
   Truth TruthAt(int64_t t_us) const;
+
+  // Returns arm `arm`'s base rate or mean at the start, before changes and
+  // seasonality: its `rate`, or this replicate's draw from its
+  // `rate = { beta = [a, b] }` (drawn in arm order from a generator seeded
+  // by the replicate's seed, so every policy and every run sees the same).
+  double BaseMean(int arm) const { return base_mean_[static_cast<size_t>(arm)]; }
+
+  // Returns the seasonality factor (seasonality.weekly) in force at `t_us`.
+  double WeeklyFactorAt(int64_t t_us) const;
 
   // Returns the expected regret of serving `arm` under `truth`: how much
   // worse its mean is than the best one (>= 0).
@@ -135,6 +155,7 @@ class World {
   }
 
   int64_t horizon_us() const { return horizon_us_; }
+  bool higher_is_better() const { return higher_is_better_; }
   // The expected number of arrivals over the horizon.
   double ExpectedArrivals() const;
   const Scenario& scenario() const { return scenario_; }
@@ -146,6 +167,8 @@ class World {
   // minute of the day (kMinutesPerDay + 1 points, interpolated linearly:
   // within 3e-6 of the cosine, and much cheaper than one per arrival).
   static constexpr int kMinutesPerDay = 24 * 60;
+  // Mixed with the replicate's seed: the generator of drawn arm rates.
+  static constexpr uint64_t kRateStream = 0x7261746573;  // "rates"
   double KeepAt(double hours) const;
 
   const Scenario& scenario_;
@@ -153,6 +176,7 @@ class World {
   const int64_t horizon_us_;
   const bool higher_is_better_;
   std::vector<double> keep_by_minute_;
+  std::vector<double> base_mean_;  // per arm
 };
 
 }  // namespace allot::sim
