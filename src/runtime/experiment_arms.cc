@@ -122,12 +122,13 @@ void ExperimentRuntime::NoteArmAdded(const std::string& id, int64_t epoch,
 
 void ExperimentRuntime::NoteArmRetired(int arm, absl::Span<const double> weights) {
   retired_[arm] = true;
-  const double freed = split_[arm];
   split_[arm] = 0;
   const std::vector<int> active = ActiveArms();
-  for (int a : active) {
-    split_[a] = freed < 1 ? split_[a] / (1 - freed) : 1.0 / active.size();
-  }
+  // As RetireArm shares out the weights (the same sums in the same order),
+  // so a fixed split that equalled the weights still does.
+  double rest = 0;
+  for (int a : active) rest += split_[a];
+  for (int a : active) split_[a] = rest > 0 ? split_[a] / rest : 1.0 / active.size();
   if (fallback_arm_.load(std::memory_order_relaxed) == arm) {
     // New units of a stopped experiment go to the arm with the most weight.
     int best = active.front();
