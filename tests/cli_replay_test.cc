@@ -302,6 +302,70 @@ TEST(CliReplayTest, OutcomesOfGuardrailsReplayFromTheMetricColumn) {
   EXPECT_EQ(arms["a"]["outcomes"].GetDouble() + arms["b"]["outcomes"].GetDouble(), 20.0);
 }
 
+// A warehouse log with arm changes replays: add_arm (the arm in `unit`, an
+// optional initial share in `value`) and retire_arm (the mode in `value`).
+TEST(CliReplayTest, ArmChangesReplayFromTheLog) {
+  const ScratchDir scratch("cli_replay_arms_test");
+  const std::string experiment = scratch.path() + "/exp.toml";
+  WriteBytes(experiment,
+             "id = \"exp\"\n[[arms]]\nid = \"a\"\n[[arms]]\nid = \"b\"\n"
+             "[policy]\nkind = \"fixed\"\n"
+             "[schedule]\nburn_in = \"1h\"\ninterval = \"1h\"\n"
+             "conversion_window = \"10m\"\nmin_units_per_arm = 0\n");
+  std::string events = "time,kind,unit,value,unit_start\n";
+  for (int i = 0; i < 30; ++i) {
+    absl::StrAppend(&events, "2026-01-01T00:", 10 + i, ":00Z,assign,u", i, ",,\n");
+    if (i == 10) absl::StrAppend(&events, "2026-01-01T00:20:01Z,add_arm,c,0.5,\n");
+    if (i == 20) absl::StrAppend(&events, "2026-01-01T00:30:01Z,retire_arm,a,now,\n");
+  }
+  WriteBytes(scratch.path() + "/e.csv", events);
+  const std::string out = scratch.path() + "/out";
+  const CliResult r = RunCli(
+      {"replay", "--experiment", experiment, "--events", scratch.path() + "/e.csv", "--out",
+       out},
+      scratch.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("3 epochs"));
+  rapidjson::Document history;
+  history.Parse(ReadBytes(out + "/history.json").c_str());
+  ASSERT_FALSE(history.HasParseError());
+  EXPECT_EQ(history["format"].GetInt(), 2);
+  ASSERT_EQ(history["arms"].Size(), 3u);
+  EXPECT_STREQ(history["arms"][2]["id"].GetString(), "c");
+  EXPECT_STREQ(history["arms"][0]["retire"].GetString(), "now");
+  // Units after the retirement never get a; some get the new arm c.
+  int on_c = 0;
+  for (const std::string& line : Lines(ReadBytes(out + "/assignments.tsv"))) {
+    const std::vector<std::string> f = absl::StrSplit(line, '\t');
+    if (f[0] == "unit" || f[0].size() < 2) continue;
+    const int i = std::stoi(f[0].substr(1));
+    if (i > 20) {
+      EXPECT_NE(f[1], "a") << line;
+    }
+    on_c += f[1] == "c";
+  }
+  EXPECT_GT(on_c, 0);
+  // Bad rows name the line and the problem.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"2026-01-01T00:20:01Z,add_arm,c,1.5,\n", "initial share in (0, 1), got \"1.5\""},
+      {"2026-01-01T00:20:01Z,retire_arm,a,later,\n", "must be drain or now, got \"later\""},
+      {"2026-01-01T00:20:01Z,retire_arm,zz,now,\n", "unknown arm \"zz\""},
+      {"2026-01-01T00:20:01Z,add_arm,a,,\n", "arm \"a\" already is in"},
+      {"2026-01-01T00:20:01Z,add_arm,c,,2026-01-01T00:00:00Z\n",
+       "unit_start must be empty for add_arm rows"},
+  };
+  for (const auto& [row, message] : bad) {
+    WriteBytes(scratch.path() + "/bad.csv",
+               "time,kind,unit,value,unit_start\n2026-01-01T00:10:00Z,assign,u1,,\n" + row);
+    const CliResult b = RunCli({"replay", "--experiment", experiment, "--events",
+                                scratch.path() + "/bad.csv", "--out", out + "2"},
+                               scratch.path());
+    EXPECT_NE(b.exit_code, 0) << row;
+    EXPECT_THAT(b.err, HasSubstr(message)) << row;
+    EXPECT_THAT(b.err, HasSubstr("bad.csv:3")) << row;
+  }
+}
+
 TEST(CliReplayTest, BadInputTable) {
   const std::string kHeader = "time,kind,unit,value,unit_start\n";
   const std::string kRow = "2026-01-01T00:00:00Z,assign,u1,,\n";
