@@ -55,7 +55,8 @@ struct Assignment {
   // Assigner's answers, which record nothing.
   bool new_exposure = false;
   // The served arm's id and payload: a pointer, so returning it costs
-  // nothing. Not yet filled in by this release: always null for now.
+  // nothing. Set on every answer of an Assigner (holdout ones too) and valid
+  // while that assigner lives.
   const ArmInfo* arm_info = nullptr;
 };
 
