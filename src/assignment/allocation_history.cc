@@ -87,21 +87,36 @@ std::optional<std::string> WithZerosShortened(absl::string_view json) {
       continue;
     }
     if (c != '-' && !absl::ascii_isdigit(static_cast<unsigned char>(c))) continue;
-    size_t end = i;
-    bool zero = true, digits = false, mantissa = true;
-    while (end < json.size()) {
-      const char d = json[end];
-      if (d == 'e' || d == 'E') {
-        mantissa = false;
-      } else if (absl::ascii_isdigit(static_cast<unsigned char>(d))) {
-        if (mantissa) {
-          digits = true;
-          zero = zero && d == '0';
-        }
-      } else if (d != '-' && d != '+' && d != '.') {
-        break;
-      }
+    // The token exactly as RapidJSON reads a number (JSON's grammar:
+    // -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?), so that what it
+    // reads before a stray character ("0.000...0.3") is rewritten too.
+    const auto digit_at = [&json](size_t at) {
+      return at < json.size() &&
+             absl::ascii_isdigit(static_cast<unsigned char>(json[at]));
+    };
+    size_t end = i + (c == '-' ? 1 : 0);
+    bool zero = true, digits = false;
+    if (end < json.size() && json[end] == '0') {
+      digits = true;
       ++end;
+    } else {
+      for (; digit_at(end); ++end) {
+        digits = true;
+        zero = zero && json[end] == '0';
+      }
+    }
+    if (end < json.size() && json[end] == '.' && digit_at(end + 1)) {
+      for (++end; digit_at(end); ++end) zero = zero && json[end] == '0';
+    }
+    if (end < json.size() && (json[end] == 'e' || json[end] == 'E')) {
+      size_t exponent = end + 1;
+      if (exponent < json.size() && (json[exponent] == '+' || json[exponent] == '-')) {
+        ++exponent;
+      }
+      if (digit_at(exponent)) {
+        end = exponent;
+        while (digit_at(end)) ++end;
+      }
     }
     if (zero && digits && end - i > 2) {
       if (!out.has_value()) out.emplace(json);
