@@ -252,6 +252,30 @@ TEST(HistoryFormatTest, Format2RoundTripKeepsPayloadBytes) {
                               "        \"c\": 0.6666666666666666\n"));
 }
 
+// An escaped lone surrogate decodes to bytes that are not UTF-8: refused
+// when read, since the history could not be written back as JSON (found by
+// history_fuzzer).
+TEST(HistoryFormatTest, RefusesLoneSurrogatesInTextFields) {
+  ExpectInvalid(AllocationHistory::FromJson(Format2With("\"salt\": \"support-bot-model\"",
+                                                        "\"salt\": \"s\\ude00\""))
+                    .status(),
+                {"salt is not valid UTF-8 at byte 1"});
+  ExpectInvalid(
+      AllocationHistory::FromJson(Format2With("\"experiment\": \"support-bot-model\"",
+                                              "\"experiment\": \"\\udc00x\""))
+          .status(),
+      {"experiment is not valid UTF-8 at byte 0"});
+  ExpectInvalid(AllocationHistory::FromJson(
+                    Format2With("{\"id\": \"new\"", "{\"id\": \"n\\udfffw\""))
+                    .status(),
+                {"arms[2].id"});
+  ExpectInvalid(AllocationHistory::FromJson(
+                    Format2With("\"payload\": \"{\\\"model\\\":\\\"m-2\\\"}\"",
+                                "\"payload\": \"{\\\"model\\\":\\\"\\udc00\\\"}\""))
+                    .status(),
+                {"arms[1].payload"});
+}
+
 TEST(HistoryFormatTest, Format2RefusesInconsistentArms) {
   struct Case {
     absl::string_view from, to;

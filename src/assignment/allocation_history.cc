@@ -18,6 +18,7 @@
 #include "allot/time_format.h"
 #include "allot/weights.h"
 #include "cereal/archives/json.hpp"
+#include "config/id_text.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 
@@ -576,6 +577,22 @@ absl::StatusOr<EpochFields> ReadEpoch(const rj::Value& e, rj::SizeType i,
   return fields;
 }
 
+// The parser refuses bytes that are not UTF-8, but decodes an escaped lone
+// surrogate ("\udc00") into three such bytes, which would then be written
+// as they are and refused when read back.
+absl::Status CheckUtf8(absl::string_view field, absl::string_view text) {
+  for (size_t pos = 0; pos < text.size();) {
+    char32_t cp = 0;
+    const size_t length = internal::DecodeUtf8(text, pos, &cp);
+    if (length == 0) {
+      return HistoryError(absl::StrCat(field, " is not valid UTF-8 at byte ", pos,
+                                       " (a lone surrogate escape?)"));
+    }
+    pos += length;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status InEpoch(const std::string& where, const absl::Status& status) {
   if (status.ok()) return status;
   return HistoryError(absl::StrCat(where, ": ", status.message()));
@@ -624,6 +641,8 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
   ALLOT_ASSIGN_OR_RETURN(std::string salt, StringMember(doc, "document", "salt"));
   if (experiment.empty()) return HistoryError("experiment must not be empty");
   ALLOT_RETURN_IF_ERROR(ValidateSalt(salt));
+  ALLOT_RETURN_IF_ERROR(CheckUtf8("experiment", experiment));
+  ALLOT_RETURN_IF_ERROR(CheckUtf8("salt", salt));
   ALLOT_ASSIGN_OR_RETURN(const rj::Value* epochs, Member(doc, "document", "epochs"));
   if (!epochs->IsArray() || epochs->Empty()) {
     return HistoryError("epochs must be a non-empty array");
