@@ -13,7 +13,9 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "allot/allocation_history.h"
+#include "allot/assigner.h"
 #include "allot/bucket_table.h"
+#include "allot/hash.h"
 #include "allot/weights.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -23,6 +25,8 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1767225600);  // 2026-01-01
 
 absl::Time Day(int day) {
   return absl::FromCivil(absl::CivilHour(2026, 1, day, 6), absl::UTCTimeZone());
@@ -248,6 +252,30 @@ TEST(HistoryFormatTest, Format2RoundTripKeepsPayloadBytes) {
                               "        \"c\": 0.6666666666666666\n"));
 }
 
+// An escaped lone surrogate decodes to bytes that are not UTF-8: refused
+// when read, since the history could not be written back as JSON (found by
+// history_fuzzer).
+TEST(HistoryFormatTest, RefusesLoneSurrogatesInTextFields) {
+  ExpectInvalid(AllocationHistory::FromJson(Format2With("\"salt\": \"support-bot-model\"",
+                                                        "\"salt\": \"s\\ude00\""))
+                    .status(),
+                {"salt is not valid UTF-8 at byte 1"});
+  ExpectInvalid(
+      AllocationHistory::FromJson(Format2With("\"experiment\": \"support-bot-model\"",
+                                              "\"experiment\": \"\\udc00x\""))
+          .status(),
+      {"experiment is not valid UTF-8 at byte 0"});
+  ExpectInvalid(AllocationHistory::FromJson(
+                    Format2With("{\"id\": \"new\"", "{\"id\": \"n\\udfffw\""))
+                    .status(),
+                {"arms[2].id"});
+  ExpectInvalid(AllocationHistory::FromJson(
+                    Format2With("\"payload\": \"{\\\"model\\\":\\\"m-2\\\"}\"",
+                                "\"payload\": \"{\\\"model\\\":\\\"\\udc00\\\"}\""))
+                    .status(),
+                {"arms[1].payload"});
+}
+
 TEST(HistoryFormatTest, Format2RefusesInconsistentArms) {
   struct Case {
     absl::string_view from, to;
@@ -308,6 +336,42 @@ TEST(HistoryFormatTest, Format2RefusesInconsistentArms) {
               "start": "2026-01-01T00:00:00Z", "weights": {"a": 1, "b": 1}}]})")
           .status(),
       {"document has no \"arms\""});
+}
+
+// A long history stays small: 100,000 epochs of three arms load from JSON and
+// serve pinned lookups, in well under a second (here rather than in
+// assigner_arms_test, which CI runs under ThreadSanitizer).
+TEST(HistoryFormatTest, HundredThousandEpochsLoadAndServePinnedLookups) {
+  constexpr int kEpochs = 100000;
+  // Format 2: the third arm joins in epoch 1, with a payload.
+  absl::StatusOr<AllocationHistory> h = AllocationHistory::Create(
+      "exp", "exp", {"a", "b"}, kT0, std::vector<double>{1, 1}, {R"({"m":1})", ""});
+  ASSERT_TRUE(h.ok());
+  ASSERT_TRUE(
+      h->AddArm(kT0 + absl::Minutes(1), "c", "", std::vector<double>{1, 1, 1}).ok());
+  for (int e = 2; e < kEpochs; ++e) {
+    const std::vector<double> w = {1.0 + e % 5, 2, 3};
+    ASSERT_TRUE(h->Append(kT0 + absl::Minutes(e), w).ok());
+  }
+  const std::string json = h->ToJson();
+  ASSERT_THAT(json, HasSubstr("\"format\": 2"));
+  absl::StatusOr<AllocationHistory> back = AllocationHistory::FromJson(json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->epochs().size(), static_cast<size_t>(kEpochs));
+  absl::StatusOr<std::unique_ptr<Assigner>> assigner = Assigner::Create(*back);
+  ASSERT_TRUE(assigner.ok()) << assigner.status();
+  EXPECT_EQ((*assigner)->current_epoch(), kEpochs - 1);
+  // Per epoch: its start, entry and runs, its history entry and weights.
+  EXPECT_LT((*assigner)->MemoryBytes(), size_t{kEpochs} * 512 + (size_t{1} << 20));
+  for (int i = 0; i < 1000; ++i) {
+    const int e = (i * 7919) % kEpochs;
+    const std::string unit = absl::StrCat("user-", i);
+    const Assignment a = *(*assigner)->AssignAt(unit, kT0 + absl::Minutes(e));
+    ASSERT_EQ(a.epoch, e);
+    const uint32_t bucket = BucketOf(UnitHash(HashPurpose::kArm, "exp", unit));
+    ASSERT_EQ(a.arm, (*assigner)->ArmOf(e, bucket));
+    ASSERT_EQ(a.arm_info, &(*assigner)->arm(a.arm));
+  }
 }
 
 }  // namespace

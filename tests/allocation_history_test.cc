@@ -560,6 +560,38 @@ TEST(AllocationHistoryJsonTest, LongZerosReadAsZeroWithoutUndefinedBehaviour) {
   const std::string bad = absl::StrCat("{\"format\": ", zeros, "x}");
   ExpectInvalid(AllocationHistory::FromJson(bad).status(),
                 {absl::StrCat("offset ", bad.size() - 2)});
+  // RapidJSON reads the number up to a stray character, so the zeros before
+  // it are rewritten too (found by history_fuzzer from a format-2 seed).
+  const std::string stray =
+      ExampleWith("\"large\": 0.7", absl::StrCat("\"large\": ", zeros, ".3"));
+  ExpectInvalid(AllocationHistory::FromJson(stray).status(),
+                {absl::StrCat("offset ", stray.find(zeros) + zeros.size())});
+}
+
+TEST(AllocationHistoryJsonTest, LongNumbersReadAsTheirNearestDouble) {
+  // Hundreds of zeros after the point overflow an int in RapidJSON 1.1.0's
+  // slow path (found by history_fuzzer; UBSan flags it): a long number is
+  // read as its correctly rounded double, one that underflows as 0...
+  const std::string tiny = absl::StrCat("0.", std::string(400, '0'), "5");
+  const std::string digits =
+      absl::StrCat("0.", std::string(30, '0'), "12345678901234567890123");
+  absl::StatusOr<AllocationHistory> h = AllocationHistory::FromJson(
+      ExampleWith("{\"small\": 0.3, \"large\": 0.7}",
+                  absl::StrCat("{\"small\": ", tiny, ", \"large\": ", digits, "}")));
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_THAT(h->epochs()[1].weights, ElementsAre(0.0, 1.0));
+  absl::StatusOr<AllocationHistory> small = AllocationHistory::FromJson(
+      ExampleWith("{\"small\": 0.3, \"large\": 0.7}",
+                  absl::StrCat("{\"small\": ", digits, ", \"large\": ", digits, "e30}")));
+  // (normalized: small is 10^-30 of large)
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_THAT(small->epochs()[1].weights[0], ::testing::DoubleNear(1e-30, 1e-44));
+  // ...and one too big for a double is refused.
+  ExpectInvalid(AllocationHistory::FromJson(
+                    ExampleWith("\"large\": 0.7",
+                                absl::StrCat("\"large\": 1", std::string(400, '0'))))
+                    .status(),
+                {"malformed JSON", "Number too big"});
 }
 
 TEST(AllocationHistoryJsonTest, RefusesTooManyArmsWithoutQuadraticWork) {

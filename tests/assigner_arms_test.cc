@@ -230,36 +230,6 @@ TEST(AssignerArmsTest, RefusedChangesChangeNothing) {
   EXPECT_EQ(assigner->Assign("user-1")->arm, a.arm);
 }
 
-// A long history stays small: 100,000 epochs of three arms load from JSON and
-// serve pinned lookups in well under a second each way.
-TEST(AssignerArmsTest, HundredThousandEpochsLoadAndServePinnedLookups) {
-  constexpr int kEpochs = 100000;
-  absl::StatusOr<AllocationHistory> h = AllocationHistory::Create(
-      "exp", "exp-salt", {"a", "b", "c"}, kStart, std::vector<double>{1, 1, 1});
-  ASSERT_TRUE(h.ok());
-  for (int e = 1; e < kEpochs; ++e) {
-    const std::vector<double> w = {1.0 + e % 5, 2, 3};
-    ASSERT_TRUE(h->Append(kStart + absl::Minutes(e), w).ok());
-  }
-  absl::StatusOr<AllocationHistory> back = AllocationHistory::FromJson(h->ToJson());
-  ASSERT_TRUE(back.ok()) << back.status();
-  ASSERT_EQ(back->epochs().size(), static_cast<size_t>(kEpochs));
-  absl::StatusOr<std::unique_ptr<Assigner>> assigner = Assigner::Create(*back);
-  ASSERT_TRUE(assigner.ok()) << assigner.status();
-  EXPECT_EQ((*assigner)->current_epoch(), kEpochs - 1);
-  // Per epoch: its start, entry and runs, its history entry and weights.
-  EXPECT_LT((*assigner)->MemoryBytes(), size_t{kEpochs} * 512 + (size_t{1} << 20));
-  for (int i = 0; i < 1000; ++i) {
-    const int e = (i * 7919) % kEpochs;
-    const std::string unit = Unit(i);
-    const Assignment a = *(*assigner)->AssignAt(unit, kStart + absl::Minutes(e));
-    ASSERT_EQ(a.epoch, e);
-    const uint32_t bucket = BucketOf(UnitHash(HashPurpose::kArm, "exp-salt", unit));
-    ASSERT_EQ(a.arm, (*assigner)->ArmOf(e, bucket));
-    ASSERT_EQ(a.arm_info, &(*assigner)->arm(a.arm));
-  }
-}
-
 // Readers assign, pinned and not, while a writer adds and retires arms; every
 // answer names an arm the reader can see, with its own ArmInfo, and an
 // unpinned answer never a retired arm. Run under ThreadSanitizer in CI.

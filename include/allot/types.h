@@ -55,7 +55,8 @@ struct Assignment {
   // Assigner's answers, which record nothing.
   bool new_exposure = false;
   // The served arm's id and payload: a pointer, so returning it costs
-  // nothing. Set on every answer of the engine and the Assigner.
+  // nothing. Set on every answer of the engine and of an Assigner (holdout
+  // ones too); valid while the experiment (the assigner) lives.
   const ArmInfo* arm_info = nullptr;
 };
 

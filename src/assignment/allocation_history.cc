@@ -3,9 +3,12 @@
 #include "allot/allocation_history.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <sstream>
+#include <system_error>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -18,6 +21,7 @@
 #include "allot/time_format.h"
 #include "allot/weights.h"
 #include "cereal/archives/json.hpp"
+#include "config/id_text.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 
@@ -69,6 +73,46 @@ absl::StatusOr<const rj::Value*> Member(const rj::Value& object, absl::string_vi
 // as "0" (or "-0") padded with spaces to the same length: the value and
 // every byte offset in an error message stay the same. Returns the rewritten
 // text, or nothing when no token needed it (the common case: no copy).
+// The longest shortest round-trip form of a double ("-2.2250738585072014e-308").
+constexpr size_t kLongestShortNumber = 24;
+
+// Returns `number` (a JSON number token) as the shortest text of the double
+// nearest to it, "0" or "-0" when it underflows, or "" when it overflows (the
+// parser then refuses it as too big).
+std::string ShortestForm(absl::string_view number) {
+  double value = 0;
+  const char* const last = number.data() + number.size();
+  const auto [end, ec] = std::from_chars(number.data(), last, value);
+  if (end != last) return "";
+  if (ec == std::errc::result_out_of_range) {
+    // Underflow or overflow: the decimal exponent of the first significant
+    // digit tells which (saturated; only its sign matters).
+    const size_t e = number.find_first_of("eE");
+    const absl::string_view mantissa = number.substr(0, e);
+    int64_t exponent = 0;
+    if (e != absl::string_view::npos) {
+      const absl::string_view digits = number.substr(e + 1);
+      for (char d : digits) {
+        if (absl::ascii_isdigit(static_cast<unsigned char>(d))) {
+          exponent = std::min<int64_t>(exponent * 10 + (d - '0'), int64_t{1} << 40);
+        }
+      }
+      if (!digits.empty() && digits[0] == '-') exponent = -exponent;
+    }
+    const size_t first = mantissa.find_first_of("123456789");
+    const size_t point = std::min(mantissa.find('.'), mantissa.size());
+    if (first == absl::string_view::npos) return "";
+    exponent += first < point ? static_cast<int64_t>(point - first) - 1
+                              : -static_cast<int64_t>(first - point);
+    if (exponent >= 0) return "";
+    return number[0] == '-' ? "-0" : "0";
+  }
+  if (ec != std::errc()) return "";
+  char buffer[32];
+  const auto written = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, written.ptr);
+}
+
 std::optional<std::string> WithZerosShortened(absl::string_view json) {
   std::optional<std::string> out;
   bool in_string = false;
@@ -87,27 +131,53 @@ std::optional<std::string> WithZerosShortened(absl::string_view json) {
       continue;
     }
     if (c != '-' && !absl::ascii_isdigit(static_cast<unsigned char>(c))) continue;
-    size_t end = i;
-    bool zero = true, digits = false, mantissa = true;
-    while (end < json.size()) {
-      const char d = json[end];
-      if (d == 'e' || d == 'E') {
-        mantissa = false;
-      } else if (absl::ascii_isdigit(static_cast<unsigned char>(d))) {
-        if (mantissa) {
-          digits = true;
-          zero = zero && d == '0';
-        }
-      } else if (d != '-' && d != '+' && d != '.') {
-        break;
-      }
+    // The token exactly as RapidJSON reads a number (JSON's grammar:
+    // -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?), so that what it
+    // reads before a stray character ("0.000...0.3") is rewritten too.
+    const auto digit_at = [&json](size_t at) {
+      return at < json.size() &&
+             absl::ascii_isdigit(static_cast<unsigned char>(json[at]));
+    };
+    size_t end = i + (c == '-' ? 1 : 0);
+    bool zero = true, digits = false;
+    if (end < json.size() && json[end] == '0') {
+      digits = true;
       ++end;
+    } else {
+      for (; digit_at(end); ++end) {
+        digits = true;
+        zero = zero && json[end] == '0';
+      }
+    }
+    if (end < json.size() && json[end] == '.' && digit_at(end + 1)) {
+      for (++end; digit_at(end); ++end) zero = zero && json[end] == '0';
+    }
+    if (end < json.size() && (json[end] == 'e' || json[end] == 'E')) {
+      size_t exponent = end + 1;
+      if (exponent < json.size() && (json[exponent] == '+' || json[exponent] == '-')) {
+        ++exponent;
+      }
+      if (digit_at(exponent)) {
+        end = exponent;
+        while (digit_at(end)) ++end;
+      }
     }
     if (zero && digits && end - i > 2) {
       if (!out.has_value()) out.emplace(json);
       const size_t sign = c == '-' ? 1 : 0;
       (*out)[i + sign] = '0';
       for (size_t j = i + sign + 1; j < end; ++j) (*out)[j] = ' ';
+    } else if (digits && end - i > kLongestShortNumber) {
+      // A long number sends RapidJSON 1.1.0 down the same slow path, where
+      // hundreds of zeros after the point overflow an int (GetCachedPower10;
+      // found by history_fuzzer). Such a number (never one allot writes) is
+      // rewritten as its correctly rounded double in shortest form, padded.
+      const std::string shorter = ShortestForm(json.substr(i, end - i));
+      if (!shorter.empty()) {
+        if (!out.has_value()) out.emplace(json);
+        out->replace(i, shorter.size(), shorter);
+        for (size_t j = i + shorter.size(); j < end; ++j) (*out)[j] = ' ';
+      }
     }
     i = end - 1;
   }
@@ -561,6 +631,22 @@ absl::StatusOr<EpochFields> ReadEpoch(const rj::Value& e, rj::SizeType i,
   return fields;
 }
 
+// The parser refuses bytes that are not UTF-8, but decodes an escaped lone
+// surrogate ("\udc00") into three such bytes, which would then be written
+// as they are and refused when read back.
+absl::Status CheckUtf8(absl::string_view field, absl::string_view text) {
+  for (size_t pos = 0; pos < text.size();) {
+    char32_t cp = 0;
+    const size_t length = internal::DecodeUtf8(text, pos, &cp);
+    if (length == 0) {
+      return HistoryError(absl::StrCat(field, " is not valid UTF-8 at byte ", pos,
+                                       " (a lone surrogate escape?)"));
+    }
+    pos += length;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status InEpoch(const std::string& where, const absl::Status& status) {
   if (status.ok()) return status;
   return HistoryError(absl::StrCat(where, ": ", status.message()));
@@ -609,6 +695,8 @@ absl::StatusOr<AllocationHistory> AllocationHistory::FromJson(
   ALLOT_ASSIGN_OR_RETURN(std::string salt, StringMember(doc, "document", "salt"));
   if (experiment.empty()) return HistoryError("experiment must not be empty");
   ALLOT_RETURN_IF_ERROR(ValidateSalt(salt));
+  ALLOT_RETURN_IF_ERROR(CheckUtf8("experiment", experiment));
+  ALLOT_RETURN_IF_ERROR(CheckUtf8("salt", salt));
   ALLOT_ASSIGN_OR_RETURN(const rj::Value* epochs, Member(doc, "document", "epochs"));
   if (!epochs->IsArray() || epochs->Empty()) {
     return HistoryError("epochs must be a non-empty array");
