@@ -145,6 +145,10 @@ absl::Status ValidateArmChanges(const Scenario& s) {
           absl::StrCat(prefix, ".id"),
           absl::StrCat("\"", arm.id, "\" is already the id of another arm"));
     }
+    if (!arm.payload.empty()) {
+      ALLOT_RETURN_IF_ERROR(
+          ValidatePayload(absl::StrCat(prefix, ".config"), arm.payload));
+    }
     if (s.churn.replace_probability > 0 && absl::StartsWith(arm.id, "churn-")) {
       return FieldError(absl::StrCat(prefix, ".id"),
                         absl::StrCat("must not start with \"churn-\" (the ids of churned "

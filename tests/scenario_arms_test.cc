@@ -209,6 +209,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"ConfigNotATable",
                 With("config = { model = \"m3\", temperature = 0.2 }", "config = \"m3\""),
                 "s.toml:24: arms[2].config must be a table"},
+        BadCase{
+            "ConfigBeyondThePayloadLimit",
+            With("config = { model = \"m3\", temperature = 0.2 }",
+                 absl::StrCat("config = { model = \"", std::string(70000, 'x'), "\" }")),
+            "s.toml:24: arms[2].config "},
         BadCase{"OneArmAtStart",
                 With("id = \"v2\"\nrate = { beta = [4, 4] }",
                      "id = \"v2\"\nrate = 0.1\njoins_at = \"1d\""),
