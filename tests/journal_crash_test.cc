@@ -86,9 +86,12 @@ std::vector<Event> MakeStream(uint64_t seed, int n) {
 }
 
 // The child: applies the stream with a journal flushed per record and
-// reports, after each event, how many it has applied. Never returns.
+// reports, after each event, how many it has applied. Past `target` it
+// pauses 200 us after each event, so a parent that a loaded machine
+// deschedules still kills it mid-stream rather than finding it finished
+// (the pipe never blocks it). Never returns.
 [[noreturn]] void RunChild(const std::vector<Event>& events,
-                           const std::string& journal_path, int progress_fd) {
+                           const std::string& journal_path, int progress_fd, int target) {
   absl::StatusOr<std::unique_ptr<Journal>> journal =
       Journal::Open(journal_path, {.flush = FlushPolicy::kEveryRecord});
   if (!journal.ok()) ::_exit(3);
@@ -97,6 +100,7 @@ std::vector<Event> MakeStream(uint64_t seed, int n) {
     if (!Apply(engine, events[k])) ::_exit(4);
     const uint32_t done = k + 1;
     if (::write(progress_fd, &done, sizeof(done)) != sizeof(done)) ::_exit(5);
+    if (static_cast<int>(done) >= target) ::usleep(200);
   }
   ::_exit(0);
 }
@@ -121,7 +125,7 @@ void KillAndRecover(const std::vector<Event>& events, const std::string& dir,
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::close(fds[0]);
-    RunChild(events, journal_path, fds[1]);
+    RunChild(events, journal_path, fds[1], kp.target);
   }
   ::close(fds[1]);
   uint32_t message = 0;
