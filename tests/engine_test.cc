@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "durability/state_codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/engine_access.h"
@@ -954,6 +955,12 @@ TEST(EngineTest, ReportsKeptHoldsTheLastReportsOnly) {
   const internal::EngineState state = internal::EngineAccess::Export(*kept);
   ASSERT_EQ(state.experiments.size(), 1u);
   EXPECT_EQ(state.experiments[0].reports.size(), 3u);
+  EXPECT_EQ(state.experiments[0].reports_made, 10);
+  // An engine restored from it goes on with the same seeds as the original.
+  absl::StatusOr<std::unique_ptr<Engine>> restored = internal::EngineAccess::Import(
+      *internal::DecodeEngineState(internal::EncodeEngineState(state)));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(internal::EngineAccess::Export(**restored).experiments[0].reports_made, 10);
   // Later reports and the final report do not depend on what was kept.
   absl::StatusOr<std::vector<ReallocationReport>> next_all =
       all->Advance(At(absl::Hours(14)));

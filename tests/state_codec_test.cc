@@ -222,12 +222,12 @@ constexpr size_t kAfterMethodBytes =
     kDecisionBytes + kMetricsBytes + kCheckoutSurfaceBytes;
 
 // The bytes of a snapshot's arm-changes block (no arm ever changed): each
-// experiment's arms (an empty list) and its reports' retired arms (none),
-// then the final reports'.
+// experiment's arms (an empty list), its reports' retired arms (none) and
+// the count of reports made, then the final reports' retired arms.
 size_t ArmChangesBlockBytes(const EngineState& state) {
   size_t bytes = 8 * state.final_reports.size();
   for (const ExperimentRuntimeState& e : state.experiments) {
-    bytes += 8 + 8 * e.reports.size();
+    bytes += 8 + 8 * e.reports.size() + 8;
   }
   return bytes;
 }

@@ -549,6 +549,7 @@ std::string EncodeEngineState(const EngineState& state) {
     for (const ExperimentRuntimeState& e : state.experiments) {
       Save(ar, e.arms);
       SaveReportRetired(ar, e.reports);
+      ar(e.reports_made);
     }
     SaveReportRetired(ar, state.final_reports);
   }
@@ -594,6 +595,7 @@ absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
         for (ExperimentRuntimeState& e : state.experiments) {
           Load(ar, e.arms);
           LoadReportRetired(ar, e.reports);
+          ar(e.reports_made);
         }
         LoadReportRetired(ar, state.final_reports);
       });

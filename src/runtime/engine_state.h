@@ -45,6 +45,10 @@ struct ExperimentRuntimeState {
   Aggregate holdout;
   absl::Time next_due;
   std::vector<ReallocationReport> reports;
+  // Every report ever made (more than `reports` when EngineOptions::
+  // reports_kept dropped some): each report's seed counts them. An older
+  // snapshot has none stored: the count of its reports.
+  int64_t reports_made = 0;
 };
 
 struct EngineState {

@@ -360,6 +360,7 @@ absl::Status ValidateExperimentState(const ExperimentRuntimeState& st) {
   }
   ALLOT_RETURN_IF_ERROR(CheckAggregate("holdout", st.holdout));
   ALLOT_RETURN_IF_ERROR(CheckCount("late outcomes", st.late));
+  ALLOT_RETURN_IF_ERROR(CheckCount("reports made", st.reports_made));
   ALLOT_RETURN_IF_ERROR(CheckCount("unknown outcomes", st.unknown));
   ALLOT_RETURN_IF_ERROR(CheckCount("duplicate outcomes", st.duplicate));
   for (const ReallocationReport& report : st.reports) {
@@ -393,6 +394,7 @@ ExperimentRuntimeState ExperimentRuntime::Export() const {
   st.guardrail_aggregates = guardrail_aggregates_;
   st.holdout = holdout_;
   st.reports.assign(reports_.begin(), reports_.end());
+  st.reports_made = reports_made_;
   return st;
 }
 
@@ -442,7 +444,7 @@ absl::StatusOr<std::unique_ptr<ExperimentRuntime>> ExperimentRuntime::Import(
     }
     r.holdout_ = st.holdout;
     r.reports_.assign(st.reports.begin(), st.reports.end());
-    r.reports_made_ = static_cast<int64_t>(st.reports.size());
+    r.reports_made_ = std::max(st.reports_made, static_cast<int64_t>(st.reports.size()));
     if (!st.reports.empty()) {
       for (size_t a = 0; a < r.stopped_by_.size() && a < st.reports.back().arms.size();
            ++a) {
