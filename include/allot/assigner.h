@@ -164,6 +164,8 @@ class Assigner {
   // moved buckets and store the epoch's runs, plus one word store per moved
   // bucket.
   void AppendEpoch(BucketTable table) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ResourceExhausted when kMaxEpochs epochs are published.
+  absl::Status CheckRoomForEpoch() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const EpochEntry& Entry(int64_t epoch) const;
   int64_t EpochAt(absl::Time at, int64_t count) const;
   int ArmIn(uint32_t bucket, const EpochEntry& entry) const;

@@ -241,13 +241,17 @@ absl::StatusOr<Assignment> Assigner::AssignAt(absl::string_view unit,
   return AssignIn<kPinned>(unit, Entry(EpochAt(at, count)));
 }
 
-absl::Status Assigner::Publish(absl::Time start, absl::Span<const double> weights) {
-  internal::MutexLock lock(&mu_);
-  const int64_t count = count_.load(std::memory_order_relaxed);
-  if (count >= kMaxEpochs) {
+absl::Status Assigner::CheckRoomForEpoch() const {
+  if (count_.load(std::memory_order_relaxed) >= kMaxEpochs) {
     return absl::ResourceExhaustedError(
         absl::StrCat("an experiment holds at most ", kMaxEpochs, " epochs"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Assigner::Publish(absl::Time start, absl::Span<const double> weights) {
+  internal::MutexLock lock(&mu_);
+  ALLOT_RETURN_IF_ERROR(CheckRoomForEpoch());
   ALLOT_RETURN_IF_ERROR(history_.Append(start, weights));
   // The weights were just validated by Append, so Reallocate cannot fail.
   AppendEpoch(*latest_table_->Reallocate(history_.epochs().back().weights));
@@ -257,11 +261,7 @@ absl::Status Assigner::Publish(absl::Time start, absl::Span<const double> weight
 absl::Status Assigner::PublishAddedArm(absl::Time start, ArmInfo arm,
                                        absl::Span<const double> weights) {
   internal::MutexLock lock(&mu_);
-  const int64_t count = count_.load(std::memory_order_relaxed);
-  if (count >= kMaxEpochs) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("an experiment holds at most ", kMaxEpochs, " epochs"));
-  }
+  ALLOT_RETURN_IF_ERROR(CheckRoomForEpoch());
   ALLOT_RETURN_IF_ERROR(history_.AddArm(start, arm.id, arm.payload, weights));
   const int index = static_cast<int>(history_.arms().size()) - 1;
   arms_[index] = std::make_unique<const ArmInfo>(std::move(arm));
@@ -275,11 +275,7 @@ absl::Status Assigner::PublishAddedArm(absl::Time start, ArmInfo arm,
 absl::Status Assigner::PublishRetiredArm(absl::Time start, int arm, RetireMode mode,
                                          absl::Span<const double> weights) {
   internal::MutexLock lock(&mu_);
-  const int64_t count = count_.load(std::memory_order_relaxed);
-  if (count >= kMaxEpochs) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("an experiment holds at most ", kMaxEpochs, " epochs"));
-  }
+  ALLOT_RETURN_IF_ERROR(CheckRoomForEpoch());
   if (options_.holdout > 0 && arm == options_.baseline_arm) {
     return absl::InvalidArgumentError(
         absl::StrCat("arm ", arm, " (", QuoteId(arms_[arm]->id),

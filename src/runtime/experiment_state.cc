@@ -121,36 +121,25 @@ absl::Status ValidateReport(const ReallocationReport& r) {
 
 absl::StatusOr<AllocationHistory> HistoryOf(const ExperimentRuntimeState& st) {
   const size_t starting = st.config.arms.size();
-  std::vector<std::string> payloads;
-  for (const ArmConfig& arm : st.config.arms) payloads.push_back(arm.payload);
-  if (st.arms.empty()) {
-    // The arms never changed: every epoch has the config's.
-    ALLOT_ASSIGN_OR_RETURN(
-        AllocationHistory history,
-        AllocationHistory::Create(st.config.id, st.config.EffectiveSalt(),
-                                  st.config.ArmIds(), st.epochs[0].start,
-                                  st.epochs[0].weights, std::move(payloads)));
-    for (size_t e = 1; e < st.epochs.size(); ++e) {
-      ALLOT_RETURN_IF_ERROR(history.Append(st.epochs[e].start, st.epochs[e].weights));
-    }
-    return history;
-  }
-  if (st.arms.size() < starting) {
+  if (!st.arms.empty() && st.arms.size() < starting) {
     return Invalid("arms", absl::StrCat("number ", st.arms.size(), ", fewer than the ",
                                         starting, " the experiment started with"));
   }
-  for (size_t a = 0; a < starting; ++a) {
+  for (size_t a = 0; a < starting && !st.arms.empty(); ++a) {
     if (st.arms[a].id != st.config.arms[a].id || st.arms[a].added_epoch != 0 ||
         st.arms[a].payload != st.config.arms[a].payload) {
       return Invalid(absl::StrCat("arm ", a),
                      "must be the experiment's starting arm, added in epoch 0");
     }
   }
+  std::vector<std::string> payloads;
+  for (const ArmConfig& arm : st.config.arms) payloads.push_back(arm.payload);
   ALLOT_ASSIGN_OR_RETURN(
       AllocationHistory history,
       AllocationHistory::Create(st.config.id, st.config.EffectiveSalt(),
                                 st.config.ArmIds(), st.epochs[0].start,
                                 st.epochs[0].weights, std::move(payloads)));
+  // With no arms listed the arms never changed: every epoch has the config's.
   for (size_t e = 1; e < st.epochs.size(); ++e) {
     const Epoch& epoch = st.epochs[e];
     const int64_t number = static_cast<int64_t>(e);
