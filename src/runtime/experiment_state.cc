@@ -170,6 +170,7 @@ absl::StatusOr<AllocationHistory> HistoryOf(const ExperimentRuntimeState& st) {
       ALLOT_RETURN_IF_ERROR(history.Append(epoch.start, epoch.weights));
     }
   }
+  if (st.arms.empty()) return history;
   if (history.arms().size() != st.arms.size()) {
     return Invalid("arms", "name an arm that joins after the last epoch");
   }
