@@ -22,6 +22,8 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "gtest/gtest.h"
+#include "rapidjson/document.h"
 #include "tests/scratch_files.h"
 
 namespace allot::test {
@@ -159,6 +161,63 @@ class ServeProcess {
   bool waited_ = false;
   std::string start_line_;
   std::string err_path_;
+};
+
+// The serve tests' experiment, config and server.
+inline constexpr char kExperiment[] = R"(id = "exp"
+[[arms]]
+id = "a"
+config = { model = "small", temperature = 0.5 }
+[[arms]]
+id = "b"
+[schedule]
+burn_in = "1h"
+min_units_per_arm = 1
+interval = "1h"
+conversion_window = "30m"
+)";
+
+inline rapidjson::Document Parse(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  EXPECT_FALSE(doc.HasParseError()) << text;
+  return doc;
+}
+
+// Each test gets a data directory, a config and a server on port 0.
+class ServeFixture : public ::testing::Test {
+ protected:
+  void WriteConfig(const std::string& extra = "") {
+    WriteBytes(dir() + "/exp.toml", kExperiment);
+    WriteBytes(dir() + "/serve.toml",
+               absl::StrCat("listen = \"127.0.0.1:0\"\n", "data_dir = \"data\"\n",
+                            "experiments = [\"exp.toml\"]\n", extra));
+  }
+  void StartServer(bool manual_clock = true) {
+    server_.reset();
+    std::vector<std::string> args = {"serve", "--config", dir() + "/serve.toml"};
+    if (manual_clock) args.push_back("--manual-clock");
+    server_ = std::make_unique<ServeProcess>(args, dir());
+    ASSERT_GT(server_->port(), 0) << server_->start_line();
+  }
+  HttpResult Post(const std::string& target, const std::string& body,
+                  const HttpHeaders& headers = {}) {
+    return Http(server_->port(), "POST", target, body, headers);
+  }
+  HttpResult Get(const std::string& target, const HttpHeaders& headers = {}) {
+    return Http(server_->port(), "GET", target, "", headers);
+  }
+  HttpResult Delete(const std::string& target, const HttpHeaders& headers = {}) {
+    return Http(server_->port(), "DELETE", target, "", headers);
+  }
+  void SetClock(const std::string& now) {
+    const HttpResult r = Post("/v1/clock", absl::StrCat(R"({"now":")", now, R"("})"));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  const std::string& dir() const { return scratch_.path(); }
+
+  ScratchDir scratch_{"serve_test"};
+  std::unique_ptr<ServeProcess> server_;
 };
 
 }  // namespace allot::test

@@ -9,7 +9,6 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "rapidjson/document.h"
 #include "tests/cli_run.h"
 #include "tests/serve_client.h"
 
@@ -18,57 +17,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kExperiment[] = R"(id = "exp"
-[[arms]]
-id = "a"
-config = { model = "small", temperature = 0.5 }
-[[arms]]
-id = "b"
-[schedule]
-burn_in = "1h"
-min_units_per_arm = 1
-interval = "1h"
-conversion_window = "30m"
-)";
-
-rapidjson::Document Parse(const std::string& text) {
-  rapidjson::Document doc;
-  doc.Parse(text.c_str());
-  EXPECT_FALSE(doc.HasParseError()) << text;
-  return doc;
-}
-
-// Each test gets a data directory, a config and a server on port 0.
-class ServeTest : public ::testing::Test {
- protected:
-  void WriteConfig(const std::string& extra = "") {
-    WriteBytes(dir() + "/exp.toml", kExperiment);
-    WriteBytes(dir() + "/serve.toml",
-               absl::StrCat("listen = \"127.0.0.1:0\"\n", "data_dir = \"data\"\n",
-                            "experiments = [\"exp.toml\"]\n", extra));
-  }
-  void StartServer(bool manual_clock = true) {
-    std::vector<std::string> args = {"serve", "--config", dir() + "/serve.toml"};
-    if (manual_clock) args.push_back("--manual-clock");
-    server_ = std::make_unique<ServeProcess>(args, dir());
-    ASSERT_GT(server_->port(), 0) << server_->start_line();
-  }
-  HttpResult Post(const std::string& target, const std::string& body,
-                  const HttpHeaders& headers = {}) {
-    return Http(server_->port(), "POST", target, body, headers);
-  }
-  HttpResult Get(const std::string& target, const HttpHeaders& headers = {}) {
-    return Http(server_->port(), "GET", target, "", headers);
-  }
-  void SetClock(const std::string& now) {
-    const HttpResult r = Post("/v1/clock", absl::StrCat(R"({"now":")", now, R"("})"));
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  const std::string& dir() const { return scratch_.path(); }
-
-  ScratchDir scratch_{"serve_test"};
-  std::unique_ptr<ServeProcess> server_;
-};
+class ServeTest : public ServeFixture {};
 
 TEST_F(ServeTest, PrintsItsAddressAndServesHealth) {
   WriteConfig();
