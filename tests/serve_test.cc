@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/clock.h"
+#include "boost/asio/write.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli_run.h"
@@ -129,6 +131,57 @@ TEST_F(ServeTest, AssignsRecordsOutcomesAndReports) {
           R"(allot_http_request_duration_seconds_count{route="/v1/experiments/{id}/assign"} 2)"));
   EXPECT_THAT(r.body, HasSubstr(R"(allot_open_units{experiment="exp"})"));
   EXPECT_THAT(r.body, HasSubstr(R"(allot_reallocations_total{experiment="exp"})"));
+}
+
+TEST_F(ServeTest, WallClockTimersAdvanceAndSnapshot) {
+  WriteBytes(dir() + "/fast.toml", R"(id = "fast"
+[[arms]]
+id = "a"
+[[arms]]
+id = "b"
+[schedule]
+burn_in = "1s"
+min_units_per_arm = 1
+interval = "1s"
+conversion_window = "1s"
+)");
+  WriteBytes(
+      dir() + "/serve.toml",
+      "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\nexperiments = [\"fast.toml\"]\n"
+      "advance_interval = \"200ms\"\nsnapshot_interval = \"300ms\"\n");
+  StartServer(/*manual_clock=*/false);
+  ASSERT_EQ(Post("/v1/experiments/fast/start", "").status, 200);
+  ASSERT_EQ(Post("/v1/experiments/fast/assign", R"({"unit":"u"})").status, 200);
+  // The advance timer reaches the first grid point (1 s after start) and the
+  // snapshot timer writes a snapshot, with no request asking for either.
+  HttpResult r;
+  for (int i = 0; i < 100; ++i) {
+    r = Get("/v1/experiments/fast/report");
+    if (r.status == 200 && std::filesystem::exists(dir() + "/data/allot.snapshot")) break;
+    usleep(50000);
+  }
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(std::filesystem::exists(dir() + "/data/allot.snapshot"));
+}
+
+TEST_F(ServeTest, ClosesIdleConnectionsAfterTheReadTimeout) {
+  WriteConfig("read_timeout = \"300ms\"\n");
+  StartServer();
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket idle(io);
+  idle.connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(server_->port())});
+  // Send half a request, then nothing: the server hangs up.
+  asio::write(idle, asio::buffer(std::string("POST /v1/clock HTTP/1.1\r\nHost: x\r\n")));
+  char byte;
+  boost::system::error_code ec;
+  const absl::Time began = absl::Now();
+  idle.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset)
+      << ec.message();
+  EXPECT_LT(absl::Now() - began, absl::Seconds(5));
+  EXPECT_EQ(Get("/healthz").status, 200);
 }
 
 }  // namespace
