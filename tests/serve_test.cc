@@ -184,5 +184,36 @@ TEST_F(ServeTest, ClosesIdleConnectionsAfterTheReadTimeout) {
   EXPECT_EQ(Get("/healthz").status, 200);
 }
 
+TEST_F(ServeTest, AnswersExpectContinueBeforeTheBody) {
+  WriteConfig();
+  StartServer();
+  SetClock("2026-01-01T00:00:00Z");
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(server_->port())});
+  const std::string body = R"({"now":"2026-01-01T00:01:00Z"})";
+  asio::write(socket, asio::buffer(absl::StrCat(
+                          "POST /v1/clock HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                          "Content-Type: application/json\r\nContent-Length: ",
+                          body.size(), "\r\n\r\n")));
+  // The interim answer comes before any body byte is sent.
+  std::string got;
+  char buf[512];
+  boost::system::error_code ec;
+  while (got.find("\r\n\r\n") == std::string::npos && !ec) {
+    got.append(buf, socket.read_some(asio::buffer(buf), ec));
+  }
+  EXPECT_EQ(got.substr(0, 25), "HTTP/1.1 100 Continue\r\n\r\n");
+  asio::write(socket, asio::buffer(body));
+  got.clear();
+  while (got.find("\"reallocations\"") == std::string::npos && !ec) {
+    got.append(buf, socket.read_some(asio::buffer(buf), ec));
+  }
+  EXPECT_THAT(got, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_THAT(got, HasSubstr(R"({"now":"2026-01-01T00:01:00Z")"));
+}
+
 }  // namespace
 }  // namespace allot::test

@@ -63,6 +63,32 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(static_cast<uint64_t>(server_.config().max_body_bytes));
     parser_->header_limit(64 * 1024);
     stream_.expires_after(ToChrono(server_.config().read_timeout));
+    // The header first: a client that sent "Expect: 100-continue" (curl
+    // does for bodies over 1 KiB) waits for an interim answer before its body.
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    if (!parser_->is_done() &&
+        beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      auto interim = std::make_shared<http::response<http::empty_body>>(
+          http::status::continue_, parser_->get().version());
+      http::async_write(
+          stream_, *interim,
+          [self = shared_from_this(), interim](beast::error_code ec, size_t) {
+            if (ec) return self->Close();
+            self->ReadBody();
+          });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
