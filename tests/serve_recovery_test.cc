@@ -1,8 +1,9 @@
 // Copyright 2026 The allot Authors.
 //
 // `allot serve` across restarts: a clean stop (SIGTERM, snapshot) and a
-// crash (SIGKILL while outcomes are being posted). The server journals with
-// FlushPolicy::kEveryRecord, so every acknowledged call survives a crash.
+// crash (SIGKILL while outcomes are being posted). The server syncs its
+// journal before answering a state-changing request, so every acknowledged
+// call survives a crash.
 
 #include <signal.h>
 

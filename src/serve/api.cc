@@ -45,7 +45,21 @@ ApiResponse ServerImpl::Handle(const ApiRequest& request) {
     route_name = std::string(match.route->path);
     bool ok = false;
     response = Authorize(*match.route, request, ok);
-    if (ok) response = Dispatch(*match.route, match.params, request);
+    if (ok) {
+      const bool changes_state = match.route->method != "GET";
+      if (changes_state && !journal_error_.ok()) {
+        response = ErrorResponse(
+            503, absl::StrCat("the journal failed earlier (", journal_error_.message(),
+                              "); restart the server to recover"));
+      } else {
+        response = Dispatch(*match.route, match.params, request);
+        // Group commit: the records this request made are synced before
+        // its answer is sent, so whatever is acknowledged is durable.
+        if (changes_state) {
+          if (absl::Status s = SyncJournal(); !s.ok()) response = StatusResponse(s);
+        }
+      }
+    }
   }
   metrics_.Record(route_name, response.status, absl::Now() - began);
   return response;

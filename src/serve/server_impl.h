@@ -72,6 +72,10 @@ class ServerImpl {
   absl::Time Now();
   absl::Status AdvanceTo(absl::Time now);
   absl::Status WriteSnapshotNow();
+  // Writes and syncs the journal's buffered records. On failure every later
+  // state-changing request is refused (503): the engine already applied
+  // changes that the journal may not hold. Errors: DataLoss.
+  absl::Status SyncJournal();
   void ScheduleAdvance();
   void ScheduleSnapshot();
   void Accept();
@@ -101,6 +105,8 @@ class ServerImpl {
   // The manual clock, or the latest wall-clock time handed out (kept
   // monotone so the engine never sees time going backward).
   absl::Time now_ = absl::UnixEpoch();
+  // The first journal sync failure, if any.
+  absl::Status journal_error_;
   RequestMetrics metrics_;
   int64_t open_connections_ = 0;
   uint16_t port_ = 0;
