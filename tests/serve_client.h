@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,7 +83,11 @@ class ServeProcess {
  public:
   // Starts `allot serve ARGS...` and waits (up to 20 s) for its start line.
   // On failure, port() is 0 and start_line() holds its stderr.
-  ServeProcess(const std::vector<std::string>& args, const std::string& dir) {
+  // With `file_size_blocks` > 0, the server may write files of at most that
+  // many 512-byte blocks (RLIMIT_FSIZE, SIGXFSZ ignored): writes past it fail
+  // with EFBIG, as on a full disk.
+  ServeProcess(const std::vector<std::string>& args, const std::string& dir,
+               int file_size_blocks = 0) {
     err_path_ = dir + "/serve_stderr.txt";
     int fds[2];
     if (pipe(fds) != 0) return;
@@ -93,6 +98,12 @@ class ServeProcess {
       dup2(err, 2);
       close(fds[0]);
       close(fds[1]);
+      if (file_size_blocks > 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        const rlim_t bytes = static_cast<rlim_t>(file_size_blocks) * 512;
+        const rlimit limit{bytes, bytes};
+        setrlimit(RLIMIT_FSIZE, &limit);
+      }
       std::vector<char*> argv;
       std::string exe = ALLOT_CLI_PATH;
       argv.push_back(exe.data());
@@ -193,11 +204,11 @@ class ServeFixture : public ::testing::Test {
                absl::StrCat("listen = \"127.0.0.1:0\"\n", "data_dir = \"data\"\n",
                             "experiments = [\"exp.toml\"]\n", extra));
   }
-  void StartServer(bool manual_clock = true) {
+  void StartServer(bool manual_clock = true, int file_size_blocks = 0) {
     server_.reset();
     std::vector<std::string> args = {"serve", "--config", dir() + "/serve.toml"};
     if (manual_clock) args.push_back("--manual-clock");
-    server_ = std::make_unique<ServeProcess>(args, dir());
+    server_ = std::make_unique<ServeProcess>(args, dir(), file_size_blocks);
     ASSERT_GT(server_->port(), 0) << server_->start_line();
   }
   HttpResult Post(const std::string& target, const std::string& body,

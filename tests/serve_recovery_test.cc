@@ -143,5 +143,40 @@ TEST_F(ServeRecoveryTest, KillDuringOutcomesLosesNoAcknowledgedOutcome) {
   }
 }
 
+TEST_F(ServeRecoveryTest, FailedJournalSyncRefusesLaterChanges) {
+  WriteConfig();
+  // 8 blocks: the journal's header and a few dozen records fit, then the
+  // disk is "full".
+  StartServer(/*manual_clock=*/true, /*file_size_blocks=*/8);
+  SetClock("2026-01-01T00:00:00Z");
+  ASSERT_EQ(Post("/v1/experiments/exp/start", "").status, 200);
+  int acknowledged = 0;
+  HttpResult r;
+  for (int i = 0; i < 1000; ++i) {
+    r = Post("/v1/experiments/exp/assign", absl::StrCat(R"({"unit":"u)", i, R"("})"));
+    if (r.status != 200) break;
+    ++acknowledged;
+  }
+  ASSERT_EQ(r.status, 503) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("journal sync failed"));
+  EXPECT_GT(acknowledged, 0);
+  r = Post("/v1/experiments/exp/outcomes", R"({"unit":"u0","value":1})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("restart the server"));
+  // Reads still work.
+  EXPECT_EQ(Get("/healthz").status, 200);
+  EXPECT_EQ(Get("/v1/experiments/exp/history").status, 200);
+  server_->Stop(SIGKILL);
+
+  // Restarted with room: every acknowledged exposure is back.
+  StartServer();
+  SetClock("2026-01-01T00:00:00Z");
+  for (int i = 0; i < acknowledged; ++i) {
+    r = Post("/v1/experiments/exp/assign", absl::StrCat(R"({"unit":"u)", i, R"("})"));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_FALSE(Parse(r.body)["new_exposure"].GetBool()) << "unit u" << i;
+  }
+}
+
 }  // namespace
 }  // namespace allot::test
