@@ -24,6 +24,7 @@ void AddReplayCommand(CLI::App& app, int& exit_code);
 void AddWeightsCommand(CLI::App& app, int& exit_code);
 void AddSnapshotCommand(CLI::App& app, int& exit_code);
 void AddSimulateCommand(CLI::App& app, int& exit_code);
+void AddServeCommand(CLI::App& app, int& exit_code);
 
 // Exit codes of every command: 0 success, kExitUsage for a command line
 // CLI11 refuses (unknown option, missing or unconvertible argument),

@@ -1,0 +1,172 @@
+// Copyright 2026 The allot Authors.
+//
+// The router's handlers of `allot serve`: assign, assign_batch, outcomes.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "allot/status_macros.h"
+#include "allot/time_format.h"
+#include "serve/api_json.h"
+#include "serve/server_impl.h"
+
+namespace allot::serve::internal {
+
+ApiResponse ServerImpl::Assign(const std::string& id, const ApiRequest& request) {
+  Body body;
+  ParseBody(request.body, false, body);
+  if (!body.error.empty()) return ErrorResponse(400, body.error);
+  if (absl::Status s = CheckKeys(body.doc, "", {"unit", "unit_start"}); !s.ok()) {
+    return StatusResponse(s);
+  }
+  absl::StatusOr<absl::string_view> unit = RequiredString(body.doc, "", "unit");
+  if (!unit.ok()) return StatusResponse(unit.status());
+  absl::StatusOr<std::optional<absl::Time>> start =
+      OptionalTime(body.doc, "", "unit_start");
+  if (!start.ok()) return StatusResponse(start.status());
+  absl::StatusOr<Assignment> a = engine_->Assign(id, *unit, Now(), *start);
+  if (!a.ok()) return StatusResponse(a.status());
+  return Ok(200, Json([&](JsonWriter& w) { WriteAssignment(w, *a); }));
+}
+
+ApiResponse ServerImpl::AssignBatch(const std::string& id, const ApiRequest& request) {
+  Body body;
+  ParseBody(request.body, false, body);
+  if (!body.error.empty()) return ErrorResponse(400, body.error);
+  if (absl::Status s = CheckKeys(body.doc, "", {"units"}); !s.ok())
+    return StatusResponse(s);
+  const rapidjson::Value* units = Member(body.doc, "units");
+  if (units == nullptr) return ErrorResponse(400, "missing field \"units\"");
+  if (!units->IsArray()) return ErrorResponse(400, "\"units\" must be an array");
+  const int64_t n = units->Size();
+  if (n > config_.max_batch) {
+    return ErrorResponse(413,
+                         absl::StrCat("units has ", n, " entries, more than max_batch (",
+                                      config_.max_batch, ")"));
+  }
+  absl::StatusOr<ExperimentHandle> handle = engine_->Handle(id);
+  if (!handle.ok()) return StatusResponse(handle.status());
+  const absl::Time now = Now();
+  // Entries that fail validation keep their error; the rest go as one batch.
+  std::vector<absl::Status> entry_errors(n);
+  std::vector<AssignRequest> requests;
+  std::vector<int64_t> request_entry;
+  for (int64_t i = 0; i < n; ++i) {
+    const rapidjson::Value& entry = (*units)[static_cast<rapidjson::SizeType>(i)];
+    const std::string where = absl::StrCat("units[", i, "]: ");
+    if (!entry.IsObject()) {
+      entry_errors[i] =
+          absl::InvalidArgumentError(absl::StrCat(where, "must be an object"));
+      continue;
+    }
+    absl::Status s = CheckKeys(entry, where, {"unit", "unit_start"});
+    absl::StatusOr<absl::string_view> unit = RequiredString(entry, where, "unit");
+    absl::StatusOr<std::optional<absl::Time>> start =
+        OptionalTime(entry, where, "unit_start");
+    if (s.ok() && !unit.ok()) s = unit.status();
+    if (s.ok() && !start.ok()) s = start.status();
+    if (!s.ok()) {
+      entry_errors[i] = s;
+      continue;
+    }
+    requests.push_back({*unit, now, *start});
+    request_entry.push_back(i);
+  }
+  std::vector<absl::StatusOr<Assignment>> results(requests.size());
+  if (absl::Status s = handle->AssignBatch(requests, absl::MakeSpan(results)); !s.ok()) {
+    return StatusResponse(s);
+  }
+  size_t next = 0;
+  return Ok(200, Json([&](JsonWriter& w) {
+              w.StartObject();
+              w.Key("results");
+              w.StartArray();
+              for (int64_t i = 0; i < n; ++i) {
+                if (!entry_errors[i].ok()) {
+                  WriteError(w, entry_errors[i].message());
+                  continue;
+                }
+                const absl::StatusOr<Assignment>& r = results[next++];
+                if (r.ok()) {
+                  WriteAssignment(w, *r);
+                } else {
+                  WriteError(w, absl::StrCat("units[", i, "]: ", r.status().message()));
+                }
+              }
+              w.EndArray();
+              w.EndObject();
+            }));
+}
+
+ApiResponse ServerImpl::Outcomes(const std::string& id, const ApiRequest& request) {
+  Body body;
+  ParseBody(request.body, false, body);
+  if (!body.error.empty()) return ErrorResponse(400, body.error);
+  const auto record =
+      [&](const rapidjson::Value& o,
+          const std::string& where) -> absl::StatusOr<OutcomeDisposition> {
+    if (!o.IsObject())
+      return absl::InvalidArgumentError(absl::StrCat(where, "must be an object"));
+    ALLOT_RETURN_IF_ERROR(CheckKeys(o, where, {"unit", "value", "metric", "time"}));
+    ALLOT_ASSIGN_OR_RETURN(absl::string_view unit, RequiredString(o, where, "unit"));
+    const rapidjson::Value* value = Member(o, "value");
+    if (value == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "missing field \"value\""));
+    }
+    if (!value->IsNumber()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "\"value\" must be a number"));
+    }
+    absl::string_view metric;
+    if (Member(o, "metric") != nullptr) {
+      ALLOT_ASSIGN_OR_RETURN(metric, RequiredString(o, where, "metric"));
+    }
+    ALLOT_ASSIGN_OR_RETURN(std::optional<absl::Time> time,
+                           OptionalTime(o, where, "time"));
+    return engine_->RecordOutcome(id, unit, time.value_or(Now()), value->GetDouble(),
+                                  metric);
+  };
+  const rapidjson::Value* batch = Member(body.doc, "outcomes");
+  if (batch == nullptr) {
+    absl::StatusOr<OutcomeDisposition> d = record(body.doc, "");
+    if (!d.ok()) return StatusResponse(d.status());
+    return Ok(200, Json([&](JsonWriter& w) {
+                w.StartObject();
+                w.Key("disposition");
+                String(w, DispositionName(*d));
+                w.EndObject();
+              }));
+  }
+  if (absl::Status s = CheckKeys(body.doc, "", {"outcomes"}); !s.ok())
+    return StatusResponse(s);
+  if (!batch->IsArray()) return ErrorResponse(400, "\"outcomes\" must be an array");
+  if (static_cast<int64_t>(batch->Size()) > config_.max_batch) {
+    return ErrorResponse(
+        413, absl::StrCat("outcomes has ", batch->Size(),
+                          " entries, more than max_batch (", config_.max_batch, ")"));
+  }
+  if (absl::Status s = engine_->Handle(id).status(); !s.ok()) return StatusResponse(s);
+  return Ok(200, Json([&](JsonWriter& w) {
+              w.StartObject();
+              w.Key("results");
+              w.StartArray();
+              for (rapidjson::SizeType i = 0; i < batch->Size(); ++i) {
+                const absl::StatusOr<OutcomeDisposition> d =
+                    record((*batch)[i], absl::StrCat("outcomes[", i, "]: "));
+                if (d.ok()) {
+                  w.StartObject();
+                  w.Key("disposition");
+                  String(w, DispositionName(*d));
+                  w.EndObject();
+                } else {
+                  WriteError(w, d.status().message());
+                }
+              }
+              w.EndArray();
+              w.EndObject();
+            }));
+}
+
+}  // namespace allot::serve::internal

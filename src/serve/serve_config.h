@@ -1,0 +1,70 @@
+// Copyright 2026 The allot Authors.
+//
+// The configuration of `allot serve` (README.md, "`allot serve`"): where it
+// listens, its data directory, the experiments it creates at start, its
+// timers, its limits and its tokens, read from a TOML file.
+//
+//   absl::StatusOr<allot::serve::ServeConfig> config =
+//       allot::serve::LoadServeConfig("/etc/allot/serve.toml");
+
+#ifndef ALLOT_SRC_SERVE_SERVE_CONFIG_H_
+#define ALLOT_SRC_SERVE_SERVE_CONFIG_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace allot::serve {
+
+// Who a token speaks for. Admin may call every route; router only assign
+// and outcomes; viewer only reads (reports, history, metrics).
+enum class Role { kAdmin, kRouter, kViewer };
+
+// "admin", "router" or "viewer".
+absl::string_view RoleName(Role role);
+
+struct TokenConfig {
+  std::array<unsigned char, 32> sha256{};  // SHA-256 digest of the token
+  Role role = Role::kViewer;
+};
+
+// Plain struct; every field has its default.
+struct ServeConfig {
+  // An IP address literal and a port; port 0 binds an ephemeral port.
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8470;
+  // Required: holds allot.journal and allot.snapshot.
+  std::string data_dir;
+  // Experiment files created at start unless already known (paths resolved
+  // against the config file's directory).
+  std::vector<std::string> experiments;
+  absl::Duration snapshot_interval = absl::Minutes(5);
+  absl::Duration advance_interval = absl::Seconds(10);
+  int64_t max_body_bytes = int64_t{1} << 20;
+  int64_t max_batch = 10000;
+  int64_t max_connections = 1024;
+  absl::Duration read_timeout = absl::Seconds(10);
+  // Empty: every route is open, and only a loopback address may be used.
+  std::vector<TokenConfig> tokens;
+};
+
+// Parses a serve config's text; `source` names it in errors and
+// `base_dir` resolves relative paths. Errors: InvalidArgument naming the
+// field ("SOURCE:LINE: max_batch must be positive, got 0"), unknown keys
+// included, and a non-loopback listen address without tokens.
+absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
+                                             absl::string_view source,
+                                             absl::string_view base_dir);
+
+// Reads and parses the file at `path`. Errors: NotFound when it cannot be
+// read; otherwise as ParseServeConfig.
+absl::StatusOr<ServeConfig> LoadServeConfig(absl::string_view path);
+
+}  // namespace allot::serve
+
+#endif  // ALLOT_SRC_SERVE_SERVE_CONFIG_H_

@@ -1,0 +1,123 @@
+// Copyright 2026 The allot Authors.
+//
+// The server's insides, shared by server.cc (sockets, timers, lifecycle)
+// and api.cc (the routes' handlers). Not API.
+
+#ifndef ALLOT_SRC_SERVE_SERVER_IMPL_H_
+#define ALLOT_SRC_SERVE_SERVER_IMPL_H_
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "allot/engine.h"
+#include "allot/journal.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/signal_set.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "serve/metrics.h"
+#include "serve/routes.h"
+#include "serve/serve_config.h"
+#include "serve/server.h"
+
+namespace allot::serve::internal {
+
+// A request as the handlers see it.
+struct ApiRequest {
+  std::string method;
+  std::string target;  // path and query
+  std::string content_type;
+  std::string authorization;
+  std::string body;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::string allow;  // for 405
+};
+
+// Returns {"error": message} with `status`.
+ApiResponse ErrorResponse(int status, absl::string_view message);
+
+// Handlers run on the single I/O thread; the engine itself is thread-safe.
+class ServerImpl {
+ public:
+  ServerImpl(const ServeConfig& config, const ServerOptions& options);
+  ~ServerImpl();
+
+  absl::Status Init();
+  absl::Status Run();
+  void Shutdown();
+  uint16_t port() const { return port_; }
+  std::string StartLine() const;
+
+  // Answers one request (api.cc); also counts it in metrics_.
+  ApiResponse Handle(const ApiRequest& request);
+
+  const ServeConfig& config() const { return config_; }
+  int64_t& open_connections() { return open_connections_; }
+
+ private:
+  ApiResponse Dispatch(const Route& route, const std::vector<std::string>& params,
+                       const ApiRequest& request);
+  // Returns the role's verdict: 0 allowed, else 401 or 403 with a message.
+  ApiResponse Authorize(const Route& route, const ApiRequest& request, bool& ok) const;
+  absl::Time Now();
+  absl::Status AdvanceTo(absl::Time now);
+  absl::Status WriteSnapshotNow();
+  // Writes and syncs the journal's buffered records. On failure every later
+  // state-changing request is refused (503): the engine already applied
+  // changes that the journal may not hold. Errors: DataLoss.
+  absl::Status SyncJournal();
+  void ScheduleAdvance();
+  void ScheduleSnapshot();
+  void Accept();
+  std::string Metrics();
+
+  ApiResponse Clock(const ApiRequest& request);
+  ApiResponse CreateExperiment(const ApiRequest& request);
+  ApiResponse StartStop(const std::string& id, const ApiRequest& request, bool start);
+  ApiResponse Delete(const std::string& id);
+  ApiResponse AddArm(const std::string& id, const ApiRequest& request);
+  ApiResponse RetireArm(const std::string& id, const std::string& arm,
+                        const ApiRequest& request);
+  ApiResponse Assign(const std::string& id, const ApiRequest& request);
+  ApiResponse AssignBatch(const std::string& id, const ApiRequest& request);
+  ApiResponse Outcomes(const std::string& id, const ApiRequest& request);
+  ApiResponse Reports(const std::string& id, bool latest);
+  ApiResponse History(const std::string& id);
+
+  const ServeConfig config_;
+  const ServerOptions options_;
+  std::string snapshot_path_, journal_path_;
+  // Declared before engine_: the engine must not outlive its journal.
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<Engine> engine_;
+  // Experiments the engine holds (for /metrics); I/O thread only.
+  std::set<std::string> experiments_;
+  // The manual clock, or the latest wall-clock time handed out (kept
+  // monotone so the engine never sees time going backward).
+  absl::Time now_ = absl::UnixEpoch();
+  // The first journal sync failure, if any.
+  absl::Status journal_error_;
+  RequestMetrics metrics_;
+  int64_t open_connections_ = 0;
+  uint16_t port_ = 0;
+
+  boost::asio::io_context io_{1};
+  boost::asio::ip::tcp::acceptor acceptor_{io_};
+  boost::asio::steady_timer advance_timer_{io_};
+  boost::asio::steady_timer snapshot_timer_{io_};
+  boost::asio::signal_set signals_{io_};
+};
+
+}  // namespace allot::serve::internal
+
+#endif  // ALLOT_SRC_SERVE_SERVER_IMPL_H_

@@ -1,0 +1,116 @@
+// Copyright 2026 The allot Authors.
+
+#include "serve/serve_config.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace allot::serve {
+namespace {
+
+constexpr char kDigest[] =
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+TEST(ServeConfigTest, Defaults) {
+  absl::StatusOr<ServeConfig> c =
+      ParseServeConfig("data_dir = \"d\"\n", "s.toml", "/base");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen_host, "127.0.0.1");
+  EXPECT_EQ(c->listen_port, 8470);
+  EXPECT_EQ(c->data_dir, "/base/d");
+  EXPECT_EQ(c->snapshot_interval, absl::Minutes(5));
+  EXPECT_EQ(c->advance_interval, absl::Seconds(10));
+  EXPECT_EQ(c->max_body_bytes, 1 << 20);
+  EXPECT_EQ(c->max_batch, 10000);
+  EXPECT_EQ(c->max_connections, 1024);
+  EXPECT_EQ(c->read_timeout, absl::Seconds(10));
+  EXPECT_TRUE(c->tokens.empty());
+}
+
+TEST(ServeConfigTest, ReadsEveryField) {
+  const std::string text = std::string(R"(
+listen = "0.0.0.0:9000"
+data_dir = "/var/lib/allot"
+experiments = ["a.toml", "/abs/b.toml"]
+snapshot_interval = "1m"
+advance_interval = "2s"
+max_body_bytes = 4096
+max_batch = 10
+max_connections = 5
+read_timeout = "3s"
+[[tokens]]
+sha256 = ")") + kDigest + R"("
+role = "router"
+)";
+  absl::StatusOr<ServeConfig> c = ParseServeConfig(text, "s.toml", "/etc/allot");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen_host, "0.0.0.0");
+  EXPECT_EQ(c->listen_port, 9000);
+  EXPECT_EQ(c->data_dir, "/var/lib/allot");
+  ASSERT_EQ(c->experiments.size(), 2u);
+  EXPECT_EQ(c->experiments[0], "/etc/allot/a.toml");
+  EXPECT_EQ(c->experiments[1], "/abs/b.toml");
+  EXPECT_EQ(c->snapshot_interval, absl::Minutes(1));
+  EXPECT_EQ(c->advance_interval, absl::Seconds(2));
+  EXPECT_EQ(c->max_body_bytes, 4096);
+  EXPECT_EQ(c->max_batch, 10);
+  EXPECT_EQ(c->max_connections, 5);
+  EXPECT_EQ(c->read_timeout, absl::Seconds(3));
+  ASSERT_EQ(c->tokens.size(), 1u);
+  EXPECT_EQ(c->tokens[0].role, Role::kRouter);
+  EXPECT_EQ(c->tokens[0].sha256[0], 0x9f);
+  EXPECT_EQ(c->tokens[0].sha256[31], 0x08);
+}
+
+TEST(ServeConfigTest, RefusesBadInput) {
+  const struct {
+    std::string text;
+    std::string message;
+  } cases[] = {
+      {"", "data_dir is required"},
+      {"data_dir = \"d\"\nlisten_port = 1\n", "listen_port is not a known field"},
+      {"data_dir = \"d\"\nlisten = \"127.0.0.1\"\n", "listen must be \"ADDRESS:PORT\""},
+      {"data_dir = \"d\"\nlisten = \"localhost:80\"\n", "IP address literal"},
+      {"data_dir = \"d\"\nlisten = \"127.0.0.1:70000\"\n", "[0, 65535]"},
+      {"data_dir = \"d\"\nlisten = \"0.0.0.0:8470\"\n", "is not a loopback address"},
+      {"data_dir = \"d\"\nmax_batch = 0\n", "max_batch must be positive, got 0"},
+      {"data_dir = \"d\"\nmax_body_bytes = \"big\"\n", "max_body_bytes"},
+      {"data_dir = \"d\"\nread_timeout = \"soon\"\n", "read_timeout"},
+      {"data_dir = \"d\"\nadvance_interval = \"0s\"\n",
+       "advance_interval must be a positive"},
+      {"data_dir = \"d\"\nexperiments = \"a.toml\"\n", "experiments must be an array"},
+      {"data_dir = \"d\"\n[[tokens]]\nsha256 = \"abc\"\nrole = \"admin\"\n",
+       "tokens[0].sha256 must be 64 hexadecimal digits"},
+      {std::string("data_dir = \"d\"\n[[tokens]]\nsha256 = \"") + kDigest +
+           "\"\nrole = \"root\"\n",
+       "tokens[0].role must be admin, router or viewer"},
+      {std::string("data_dir = \"d\"\n[[tokens]]\nsha256 = \"") + kDigest + "\"\n",
+       "tokens[0] needs role"},
+      {std::string("data_dir = \"d\"\n[[tokens]]\nsha256 = \"") + kDigest +
+           "\"\nrole = \"admin\"\nname = \"x\"\n",
+       "tokens[0].name is not a known field"},
+      {"data_dir = ", "s.toml:1"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.text);
+    absl::StatusOr<ServeConfig> config = ParseServeConfig(c.text, "s.toml", "/base");
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(config.status().message().find(c.message), std::string::npos)
+        << config.status();
+  }
+}
+
+TEST(ServeConfigTest, NonLoopbackNeedsTokens) {
+  const std::string text = std::string(
+                               "listen = \"0.0.0.0:0\"\ndata_dir = \"d\"\n[[tokens]]\n"
+                               "sha256 = \"") +
+                           kDigest + "\"\nrole = \"admin\"\n";
+  EXPECT_TRUE(ParseServeConfig(text, "s.toml", "/").ok());
+  EXPECT_TRUE(
+      ParseServeConfig("listen = \"[::1]:0\"\ndata_dir = \"d\"\n", "s.toml", "/").ok());
+}
+
+}  // namespace
+}  // namespace allot::serve
