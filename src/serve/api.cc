@@ -53,11 +53,9 @@ ApiResponse ServerImpl::Handle(const ApiRequest& request) {
                               "); restart the server to recover"));
       } else {
         response = Dispatch(*match.route, match.params, request);
-        // Group commit: the records this request made are synced before
-        // its answer is sent, so whatever is acknowledged is durable.
-        if (changes_state) {
-          if (absl::Status s = SyncJournal(); !s.ok()) response = StatusResponse(s);
-        }
+        // The records this request made are synced before its answer is
+        // sent (AfterSync), so whatever is acknowledged is durable.
+        response.needs_sync = changes_state;
       }
     }
   }

@@ -2,7 +2,9 @@
 //
 // Sockets, timers and the lifecycle of `allot serve`. One I/O thread runs
 // every connection, timer and handler; each connection reads requests with
-// Beast's parser (body limit, read timeout) and answers them in order.
+// Beast's parser (body limit, read timeout) and answers them in order. A
+// state-changing answer waits for a journal sync, which runs on a thread of
+// its own while the I/O thread serves others (group commit).
 
 #include "serve/server.h"
 
@@ -21,6 +23,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "runtime/engine_access.h"
+#include "serve/api_json.h"
 #include "serve/server_impl.h"
 
 namespace allot::serve {
@@ -117,7 +120,15 @@ class Session : public std::enable_shared_from_this<Session> {
     request.content_type = std::string(req[http::field::content_type]);
     request.authorization = std::string(req[http::field::authorization]);
     request.body = req.body();
-    Send(server_.Handle(request), req.keep_alive(), req.version());
+    ApiResponse answer = server_.Handle(request);
+    if (!answer.needs_sync)
+      return Send(std::move(answer), req.keep_alive(), req.version());
+    server_.AfterSync([self = shared_from_this(), answer = std::move(answer),
+                       keep_alive = req.keep_alive(),
+                       version = req.version()](const absl::Status& synced) mutable {
+      self->Send(synced.ok() ? std::move(answer) : StatusResponse(synced), keep_alive,
+                 version);
+    });
   }
 
   void Send(ApiResponse answer, bool keep_alive, unsigned version) {
@@ -169,10 +180,10 @@ absl::Status ServerImpl::Init() {
   journal_path_ = absl::StrCat(config_.data_dir, "/allot.journal");
   ALLOT_ASSIGN_OR_RETURN(Recovery recovery, Recover(snapshot_path_, journal_path_));
   engine_ = std::move(recovery.engine);
-  // Batched, but the server syncs after every state-changing request before
-  // answering it (SyncJournal): one fdatasync per request, not per record,
-  // with the same promise as kEveryRecord. The flusher's interval only
-  // bounds what the timers' advances may lose.
+  // Batched, but a state-changing answer waits for a sync of the records
+  // before it (AfterSync: one fdatasync for every answer waiting, not one
+  // per record), with the same promise as kEveryRecord. The flusher's
+  // interval only bounds what the timers' advances may lose.
   ALLOT_ASSIGN_OR_RETURN(
       journal_, Journal::Open(journal_path_, {.flush = FlushPolicy::kBatched,
                                               .batch_interval = absl::Seconds(1)}));
@@ -244,6 +255,34 @@ absl::Status ServerImpl::SyncJournal() {
   return absl::OkStatus();
 }
 
+void ServerImpl::AfterSync(std::function<void(const absl::Status&)> done) {
+  if (!journal_error_.ok()) return done(journal_error_);
+  waiting_.push_back(std::move(done));
+  if (!sync_running_) StartSync();
+}
+
+void ServerImpl::StartSync() {
+  // Every record of the answers now waiting is in the journal's buffer: the
+  // sync about to start writes them all.
+  syncing_.swap(waiting_);
+  sync_running_ = true;
+  asio::post(sync_thread_, [this] {
+    absl::Status s = journal_->Flush();
+    asio::post(io_, [this, s] {
+      if (!s.ok() && journal_error_.ok()) {
+        journal_error_ =
+            absl::DataLossError(absl::StrCat("journal sync failed: ", s.message()));
+      }
+      const absl::Status result = s.ok() ? absl::OkStatus() : journal_error_;
+      std::vector<std::function<void(const absl::Status&)>> done;
+      done.swap(syncing_);
+      sync_running_ = false;
+      for (auto& callback : done) callback(result);
+      if (!waiting_.empty()) StartSync();
+    });
+  });
+}
+
 absl::Status ServerImpl::WriteSnapshotNow() {
   return WriteSnapshot(*engine_, snapshot_path_, FormatRfc3339(now_));
 }
@@ -292,6 +331,9 @@ absl::Status ServerImpl::Run() {
   ScheduleSnapshot();
   // Sessions still open are destroyed with io_'s pending handlers.
   io_.run();
+  // A sync still running finishes (its answers are not sent: the server
+  // is stopping, and the journal is flushed below).
+  sync_thread_.join();
   if (!options_.manual_clock) (void)AdvanceTo(Now());
   ALLOT_RETURN_IF_ERROR(WriteSnapshotNow());
   return journal_->Flush();

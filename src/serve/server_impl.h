@@ -7,6 +7,7 @@
 #define ALLOT_SRC_SERVE_SERVER_IMPL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -20,6 +21,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/signal_set.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "boost/asio/thread_pool.hpp"
 #include "serve/metrics.h"
 #include "serve/routes.h"
 #include "serve/serve_config.h"
@@ -41,6 +43,9 @@ struct ApiResponse {
   std::string body;
   std::string content_type = "application/json";
   std::string allow;  // for 405
+  // The request changed state: its answer waits for the journal sync that
+  // makes its records durable (ServerImpl::AfterSync).
+  bool needs_sync = false;
 };
 
 // Returns {"error": message} with `status`.
@@ -61,6 +66,12 @@ class ServerImpl {
   // Answers one request (api.cc); also counts it in metrics_.
   ApiResponse Handle(const ApiRequest& request);
 
+  // Group commit: calls `done` on the I/O thread once a journal sync that
+  // began after this call has finished (with its status). One sync runs at a
+  // time, on its own thread, while the I/O thread goes on serving; every
+  // answer that waited while it ran shares the next one. I/O thread only.
+  void AfterSync(std::function<void(const absl::Status&)> done);
+
   const ServeConfig& config() const { return config_; }
   int64_t& open_connections() { return open_connections_; }
 
@@ -76,6 +87,8 @@ class ServerImpl {
   // state-changing request is refused (503): the engine already applied
   // changes that the journal may not hold. Errors: DataLoss.
   absl::Status SyncJournal();
+  // Runs the next sync for the answers waiting, if none is running.
+  void StartSync();
   void ScheduleAdvance();
   void ScheduleSnapshot();
   void Accept();
@@ -116,6 +129,11 @@ class ServerImpl {
   boost::asio::steady_timer advance_timer_{io_};
   boost::asio::steady_timer snapshot_timer_{io_};
   boost::asio::signal_set signals_{io_};
+  // Answers waiting for the next sync, and those of the sync running.
+  std::vector<std::function<void(const absl::Status&)>> waiting_, syncing_;
+  bool sync_running_ = false;
+  // The thread journal syncs run on (Journal is thread-safe).
+  boost::asio::thread_pool sync_thread_{1};
 };
 
 }  // namespace allot::serve::internal
