@@ -163,8 +163,11 @@ int Run(const Args& args) {
       for (int64_t k; (k = next_request.fetch_add(1)) < args.requests;) {
         const std::string unit = absl::StrCat("conv-", first_unit + k);
         absl::StatusOr<allot::Assignment> a = handle.Assign(unit, clock.Tick());
-        if (!a.ok() && a.status().code() == absl::StatusCode::kInvalidArgument) {
-          // Stamped before an Advance that ran meanwhile: stamp it again.
+        // Stamped before an Advance that ran meanwhile: stamp it again (the
+        // timer may advance again in between, hence the loop).
+        for (int tries = 0; tries < 100 && !a.ok() &&
+                            a.status().code() == absl::StatusCode::kInvalidArgument;
+             ++tries) {
           retried.fetch_add(1);
           a = handle.Assign(unit, clock.Now());
         }
@@ -178,7 +181,9 @@ int Run(const Args& args) {
         if (converted && a->new_exposure) {
           absl::StatusOr<allot::OutcomeDisposition> d =
               handle.RecordOutcome(unit, clock.Now(), 1);
-          if (!d.ok()) d = handle.RecordOutcome(unit, clock.Now(), 1);
+          for (int tries = 0; tries < 100 && !d.ok(); ++tries) {
+            d = handle.RecordOutcome(unit, clock.Now(), 1);
+          }
         }
       }
     });
