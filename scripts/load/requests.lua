@@ -3,8 +3,11 @@
 --   batch    {"units": [BATCH new units]}  (units/s = requests/s x BATCH)
 --   outcome  {"unit": a unit never assigned, "value": 1}  (tallied as
 --            unknown_unit and journaled like any outcome)
+--   returning {"unit": one of POOL units, in turn}  (steady state: after the
+--            first pass every request is a unit coming back in its window)
 local workload = os.getenv("WORKLOAD") or "assign"
 local batch = tonumber(os.getenv("BATCH") or "1000")
+local pool = tonumber(os.getenv("POOL") or "100000")
 local counter = 0
 local threads = {}
 function setup(thread)
@@ -13,6 +16,9 @@ function setup(thread)
 end
 local function unit()
   counter = counter + 1
+  if workload == "returning" then
+    return string.format('"r%d-%d"', id, counter % pool)
+  end
   return string.format('"%s%d-%d"', workload, id, counter)
 end
 request = function()
