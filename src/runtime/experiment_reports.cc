@@ -329,18 +329,16 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
 
   // Burn-in: the starting arms (still active) each need their minimum; an
   // arm added later holds its share until it has its own.
+  std::vector<int> starting;
+  for (int a : active) {
+    if (added_epoch_[a] == 0) starting.push_back(a);
+  }
+  if (starting.empty()) starting = active;
   std::vector<int64_t> starting_units;
   std::vector<std::string> starting_ids;
-  for (int a : active) {
-    if (added_epoch_[a] > 0) continue;
+  for (int a : starting) {
     starting_units.push_back(report.arms[a].units);
     starting_ids.push_back(arm_ids_[a]);
-  }
-  if (starting_ids.empty()) {
-    for (int a : active) {
-      starting_units.push_back(report.arms[a].units);
-      starting_ids.push_back(arm_ids_[a]);
-    }
   }
   const std::string blocker =
       BurnInBlocker(starting_units, starting_ids, config_.schedule.min_units_per_arm);
