@@ -25,6 +25,7 @@ TEST(ServeConfigTest, Defaults) {
   EXPECT_EQ(c->max_batch, 10000);
   EXPECT_EQ(c->max_connections, 1024);
   EXPECT_EQ(c->read_timeout, absl::Seconds(10));
+  EXPECT_EQ(c->durability, Durability::kSync);
   EXPECT_TRUE(c->tokens.empty());
 }
 
@@ -39,6 +40,8 @@ max_body_bytes = 4096
 max_batch = 10
 max_connections = 5
 read_timeout = "3s"
+flush = "interval"
+flush_interval = "20ms"
 [[tokens]]
 sha256 = ")") + kDigest + R"("
 role = "router"
@@ -57,6 +60,8 @@ role = "router"
   EXPECT_EQ(c->max_batch, 10);
   EXPECT_EQ(c->max_connections, 5);
   EXPECT_EQ(c->read_timeout, absl::Seconds(3));
+  EXPECT_EQ(c->durability, Durability::kInterval);
+  EXPECT_EQ(c->flush_interval, absl::Milliseconds(20));
   ASSERT_EQ(c->tokens.size(), 1u);
   EXPECT_EQ(c->tokens[0].role, Role::kRouter);
   EXPECT_EQ(c->tokens[0].sha256[0], 0x9f);
@@ -71,7 +76,13 @@ TEST(ServeConfigTest, RefusesBadInput) {
       {"", "data_dir is required"},
       {"data_dir = \"d\"\nlisten_port = 1\n", "listen_port is not a known field"},
       {"data_dir = \"d\"\nlisten = \"127.0.0.1\"\n", "listen must be \"ADDRESS:PORT\""},
-      {"data_dir = \"d\"\nlisten = \"localhost:80\"\n", "IP address literal"},
+      {"data_dir = \"d\"\nlisten = \":80\"\n", "no address"},
+      {"data_dir = \"d\"\nflush = \"sometimes\"\n",
+       "flush must be \"sync\" or \"interval\", got \"sometimes\""},
+      {"data_dir = \"d\"\nflush_interval = \"0s\"\n",
+       "flush_interval must be a positive"},
+      {"data_dir = \"d\"\nflush_interval = \"2m\"\n",
+       "flush_interval must be at most 1m"},
       {"data_dir = \"d\"\nlisten = \"127.0.0.1:70000\"\n", "[0, 65535]"},
       {"data_dir = \"d\"\nlisten = \"0.0.0.0:8470\"\n", "is not a loopback address"},
       {"data_dir = \"d\"\nmax_batch = 0\n", "max_batch must be positive, got 0"},
@@ -110,6 +121,11 @@ TEST(ServeConfigTest, NonLoopbackNeedsTokens) {
   EXPECT_TRUE(ParseServeConfig(text, "s.toml", "/").ok());
   EXPECT_TRUE(
       ParseServeConfig("listen = \"[::1]:0\"\ndata_dir = \"d\"\n", "s.toml", "/").ok());
+  // A host name is resolved: "localhost" is loopback (from /etc/hosts).
+  absl::StatusOr<ServeConfig> named =
+      ParseServeConfig("listen = \"localhost:0\"\ndata_dir = \"d\"\n", "s.toml", "/");
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_EQ(named->listen_host, "localhost");
 }
 
 }  // namespace

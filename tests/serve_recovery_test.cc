@@ -1,11 +1,16 @@
 // Copyright 2026 The allot Authors.
 //
 // `allot serve` across restarts: a clean stop (SIGTERM, snapshot) and a
-// crash (SIGKILL while outcomes are being posted). The server syncs its
-// journal before answering a state-changing request, so every acknowledged
-// call survives a crash.
+// crash (SIGKILL while outcomes are being posted). With flush = "sync" (the
+// default) the server syncs its journal before answering a state-changing
+// request, so every acknowledged call survives a crash; with "interval",
+// what was acknowledged within the last flush_interval (and one sync's
+// time) may be lost, nothing older. Each snapshot empties the journal.
 
 #include <signal.h>
+
+#include <chrono>
+#include <filesystem>
 
 #include <string>
 #include <thread>
@@ -175,6 +180,135 @@ TEST_F(ServeRecoveryTest, FailedJournalSyncRefusesLaterChanges) {
     r = Post("/v1/experiments/exp/assign", absl::StrCat(R"({"unit":"u)", i, R"("})"));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_FALSE(Parse(r.body)["new_exposure"].GetBool()) << "unit u" << i;
+  }
+}
+
+// The size of a journal file with no records: its header.
+constexpr uintmax_t kJournalHeaderBytes = 16;
+
+TEST_F(ServeRecoveryTest, EachSnapshotEmptiesTheJournalAndNothingIsLost) {
+  WriteConfig("snapshot_interval = \"200ms\"\n");
+  StartServer();
+  SetClock("2026-01-01T00:00:00Z");
+  ASSERT_EQ(Post("/v1/experiments/exp/start", "").status, 200);
+  const std::string journal = dir() + "/data/allot.journal";
+  const auto journal_bytes = [&] { return std::filesystem::file_size(journal); };
+  const auto wait_for_empty_journal = [&] {
+    for (int i = 0; i < 200 && journal_bytes() != kJournalHeaderBytes; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return journal_bytes();
+  };
+  // Three rounds: exposures and conversions, then a snapshot takes them and
+  // the journal starts again from its header.
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 300; ++i) {
+      const std::string unit = absl::StrCat(R"({"unit":"r)", round, "-", i, R"("})");
+      ASSERT_EQ(Post("/v1/experiments/exp/assign", unit).status, 200);
+      if (i % 2 == 0) {
+        ASSERT_EQ(Post("/v1/experiments/exp/outcomes",
+                       absl::StrCat(R"({"unit":"r)", round, "-", i, R"(","value":1})"))
+                      .status,
+                  200);
+      }
+    }
+    EXPECT_EQ(wait_for_empty_journal(), kJournalHeaderBytes) << "round " << round;
+  }
+  const HttpResult metrics = Get("/metrics");
+  EXPECT_THAT(metrics.body, HasSubstr("allot_journal_bytes 16\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("allot_journal_lag_records 0\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("allot_last_snapshot_timestamp_seconds "));
+  // Some records after the last snapshot, then a crash: the snapshot and
+  // the new journal together hold everything acknowledged.
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(
+        Post("/v1/experiments/exp/assign", absl::StrCat(R"({"unit":"after-)", i, R"("})"))
+            .status,
+        200);
+  }
+  server_->Stop(SIGKILL);
+  StartServer();
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 300; ++i) {
+      const HttpResult r = Post("/v1/experiments/exp/assign",
+                                absl::StrCat(R"({"unit":"r)", round, "-", i, R"("})"));
+      ASSERT_EQ(r.status, 200) << r.body;
+      ASSERT_FALSE(Parse(r.body)["new_exposure"].GetBool()) << round << "-" << i;
+    }
+  }
+  for (int i = 0; i < 50; ++i) {
+    const HttpResult r = Post("/v1/experiments/exp/assign",
+                              absl::StrCat(R"({"unit":"after-)", i, R"("})"));
+    ASSERT_FALSE(Parse(r.body)["new_exposure"].GetBool()) << "after-" << i;
+  }
+  const HttpResult again =
+      Post("/v1/experiments/exp/outcomes", R"({"unit":"r2-4","value":1})");
+  EXPECT_EQ(again.body, R"({"disposition":"duplicate"})");
+}
+
+TEST_F(ServeRecoveryTest, IntervalFlushLosesNothingOlderThanTheInterval) {
+  // 50 ms between syncs: a crash may lose what was acknowledged in the
+  // last 50 ms plus one sync's time. Outcomes acknowledged a full second
+  // before the kill (twenty intervals: room for a slow disk's sync on a
+  // busy machine) must all be back.
+  WriteConfig(
+      "flush = \"interval\"\nflush_interval = \"50ms\"\nmax_batch = 100000\n"
+      "max_body_bytes = 16777216\n");
+  StartServer();
+  SetClock("2026-01-01T00:00:00Z");
+  ASSERT_EQ(Post("/v1/experiments/exp/start", "").status, 200);
+  constexpr int kUnits = 100000;
+  std::string batch = R"({"units":[)";
+  for (int i = 0; i < kUnits; ++i) {
+    absl::StrAppend(&batch, i > 0 ? "," : "", R"({"unit":"u)", i, R"("})");
+  }
+  batch += "]}";
+  ASSERT_EQ(Post("/v1/experiments/exp/assign_batch", batch).status, 200);
+  SetClock("2026-01-01T00:01:00Z");
+
+  using Clock = std::chrono::steady_clock;
+  std::vector<Clock::time_point> acknowledged_at;
+  const Clock::time_point began = Clock::now();
+  Clock::time_point killed_at{};
+  std::thread killer;
+  for (int i = 0; i < kUnits; ++i) {
+    const HttpResult r = Post("/v1/experiments/exp/outcomes",
+                              absl::StrCat(R"({"unit":"u)", i, R"(","value":1})"));
+    if (r.status == -1) break;
+    ASSERT_EQ(r.status, 200) << r.body;
+    acknowledged_at.push_back(Clock::now());
+    if (killer.joinable() || Clock::now() - began < std::chrono::milliseconds(1500)) {
+      continue;
+    }
+    killer = std::thread([this, &killed_at] {
+      killed_at = Clock::now();
+      server_->Stop(SIGKILL);
+    });
+  }
+  ASSERT_TRUE(killer.joinable()) << "every outcome was posted before the kill";
+  killer.join();
+  const Clock::time_point settled = killed_at - std::chrono::seconds(1);
+  size_t must_survive = 0;
+  while (must_survive < acknowledged_at.size() &&
+         acknowledged_at[must_survive] < settled) {
+    ++must_survive;
+  }
+  ASSERT_GT(must_survive, 100u) << "too few outcomes a second before the kill";
+
+  StartServer();
+  std::string again = R"({"outcomes":[)";
+  for (size_t k = 0; k < must_survive; ++k) {
+    absl::StrAppend(&again, k > 0 ? "," : "", R"({"unit":"u)", k,
+                    R"(","value":1,"time":"2026-01-01T00:01:00Z"})");
+  }
+  again += "]}";
+  const HttpResult r = Post("/v1/experiments/exp/outcomes", again);
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document results = Parse(r.body);
+  ASSERT_EQ(results["results"].Size(), must_survive);
+  for (rapidjson::SizeType k = 0; k < results["results"].Size(); ++k) {
+    ASSERT_STREQ(results["results"][k]["disposition"].GetString(), "duplicate")
+        << "unit u" << k << " was acknowledged more than a second before the kill";
   }
 }
 

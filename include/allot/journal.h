@@ -84,6 +84,10 @@ class Journal {
   // The sequence number after the last record in the file (written or
   // buffered); 1 for a new journal. The engine numbers records.
   uint64_t next_sequence() const;
+  // The sequence number of the last record written and synced (or found in
+  // the file when it was opened); next_sequence() - 1 - durable_sequence()
+  // records are buffered or being synced.
+  uint64_t durable_sequence() const;
 
   const std::string& path() const;
 

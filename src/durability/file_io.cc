@@ -77,18 +77,28 @@ absl::Status WriteFileAtomically(absl::string_view path, absl::string_view conte
   absl::Status s = WriteAll(fd, contents, temp);
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("cannot fsync", temp);
   if (::close(fd) != 0 && s.ok()) s = ErrnoStatus("cannot close", temp);
-  if (s.ok() && ::rename(temp.c_str(), target.c_str()) != 0) {
-    s = ErrnoStatus("cannot rename the temporary file over", path);
-  }
   if (!s.ok()) {
     ::unlink(temp.c_str());
     return s;
   }
+  return RenameDurably(temp, path);
+}
+
+absl::Status RenameDurably(absl::string_view from, absl::string_view to) {
+  const std::filesystem::path target{std::string(to)};
+  std::filesystem::path dir = target.parent_path();
+  if (dir.empty()) dir = ".";
+  const std::string source(from);
+  if (::rename(source.c_str(), target.c_str()) != 0) {
+    absl::Status s = ErrnoStatus(absl::StrCat("cannot rename ", from, " over"), to);
+    ::unlink(source.c_str());
+    return s;
+  }
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return ErrnoStatus("cannot open the directory of", path);
+  if (dfd < 0) return ErrnoStatus("cannot open the directory of", to);
   const bool synced = ::fsync(dfd) == 0;
   ::close(dfd);
-  if (!synced) return ErrnoStatus("cannot fsync the directory of", path);
+  if (!synced) return ErrnoStatus("cannot fsync the directory of", to);
   return absl::OkStatus();
 }
 

@@ -28,6 +28,10 @@ absl::StatusOr<std::string> ReadWholeFile(absl::string_view path, uint64_t max_b
 // directory. On error the old file is untouched and the temporary removed.
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents);
 
+// Renames `from` over `to` and fsyncs the directory of `to`, so the new
+// name survives a crash. On error `from` is removed.
+absl::Status RenameDurably(absl::string_view from, absl::string_view to);
+
 // Writes all of `data` to `fd`, retrying short writes.
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path);
 

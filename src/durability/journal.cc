@@ -128,6 +128,7 @@ JournalWriter::JournalWriter(std::string path, int fd, const JournalOptions& opt
   {
     MutexLock lock(&mu_);
     last_sequence_ = last_sequence;
+    durable_sequence_ = last_sequence;
   }
   if (options_.flush == FlushPolicy::kBatched) {
     flusher_ = std::thread([this] { FlusherLoop(); });
@@ -141,8 +142,10 @@ JournalWriter::~JournalWriter() {
   }
   stop_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
-  MutexLock lock(&mu_);
-  (void)FlushLocked();
+  {
+    MutexLock write(&write_mu_);
+    (void)WriteBuffered();
+  }
   ::close(fd_);
 }
 
@@ -153,21 +156,41 @@ void JournalWriter::FlusherLoop() {
   while (!stop_cv_.wait_for(stop_lock, interval, [this] { return stop_; })) {
     stop_lock.unlock();
     {
-      MutexLock lock(&mu_);
+      MutexLock write(&write_mu_);
       // A failure here resurfaces on the next Append or Flush.
-      (void)FlushLocked();
+      (void)WriteBuffered();
     }
     stop_lock.lock();
   }
 }
 
-absl::Status JournalWriter::FlushLocked() {
-  if (buffer_.empty()) return absl::OkStatus();
-  ALLOT_RETURN_IF_ERROR(WriteAll(fd_, buffer_, path_));
-  if (::fdatasync(fd_) != 0) return ErrnoStatus("cannot sync", path_);
-  buffer_.clear();
-  oldest_buffered_ = absl::InfiniteFuture();
-  return absl::OkStatus();
+absl::Status JournalWriter::WriteBuffered() {
+  while (true) {
+    {
+      MutexLock lock(&mu_);
+      if (buffer_.empty()) return absl::OkStatus();
+      writing_.swap(buffer_);
+      writing_last_ = last_sequence_;
+      oldest_buffered_ = absl::InfiniteFuture();
+    }
+    absl::Status s = WriteAll(fd_, writing_, path_);
+    if (s.ok() && ::fdatasync(fd_) != 0) s = ErrnoStatus("cannot sync", path_);
+    MutexLock lock(&mu_);
+    if (!s.ok()) {
+      // The batch goes back in front of what came meanwhile, for the next
+      // attempt; the caller reports the failure.
+      writing_ += buffer_;
+      buffer_.swap(writing_);
+      writing_.clear();
+      oldest_buffered_ = absl::Now() - options_.batch_interval;
+      return s;
+    }
+    writing_.clear();
+    durable_sequence_ = writing_last_;
+    if (oldest_buffered_ > absl::Now() - options_.batch_interval) {
+      return absl::OkStatus();
+    }
+  }
 }
 
 absl::Status JournalWriter::Append(const JournalRecord& record) {
@@ -185,26 +208,43 @@ absl::Status JournalWriter::AppendBody(uint64_t sequence, absl::string_view body
   PutU32(framed, static_cast<uint32_t>(body.size()));
   PutU64(framed, Checksum(body));
   framed.append(body.data(), body.size());
-  MutexLock lock(&mu_);
   if (options_.flush == FlushPolicy::kEveryRecord) {
+    MutexLock write(&write_mu_);
     ALLOT_RETURN_IF_ERROR(WriteAll(fd_, framed, path_));
     if (::fdatasync(fd_) != 0) return ErrnoStatus("cannot sync", path_);
+    MutexLock lock(&mu_);
     last_sequence_ = sequence;
+    durable_sequence_ = sequence;
     return absl::OkStatus();
   }
-  // The batch timer is real time: it bounds how much acknowledged work a
-  // crash can lose, which has nothing to do with the engine's event times.
-  const absl::Time now = absl::Now();
-  if (buffer_.empty()) oldest_buffered_ = now;
-  buffer_ += framed;
-  last_sequence_ = sequence;
-  if (now - oldest_buffered_ >= options_.batch_interval) return FlushLocked();
-  return absl::OkStatus();
+  bool due = false;
+  {
+    // The batch timer is real time: it bounds how much acknowledged work a
+    // crash can lose, which has nothing to do with the engine's event times.
+    const absl::Time now = absl::Now();
+    MutexLock lock(&mu_);
+    if (buffer_.empty()) oldest_buffered_ = now;
+    buffer_ += framed;
+    last_sequence_ = sequence;
+    due = now - oldest_buffered_ >= options_.batch_interval;
+  }
+  // A due batch is written here unless a write is under way: that writer
+  // writes it next (WriteBuffered goes on while the buffer is due), so the
+  // appending thread never waits for another's sync.
+  if (!due || !write_mu_.TryLock()) return absl::OkStatus();
+  absl::Status s = WriteBuffered();
+  write_mu_.Unlock();
+  return s;
 }
 
 absl::Status JournalWriter::Flush() {
+  MutexLock write(&write_mu_);
+  return WriteBuffered();
+}
+
+uint64_t JournalWriter::durable_sequence() const {
   MutexLock lock(&mu_);
-  return FlushLocked();
+  return durable_sequence_;
 }
 
 uint64_t JournalWriter::next_sequence() const {
@@ -226,6 +266,7 @@ Journal::Journal(std::unique_ptr<internal::JournalWriter> writer)
 Journal::~Journal() = default;
 absl::Status Journal::Flush() { return writer_->Flush(); }
 uint64_t Journal::next_sequence() const { return writer_->next_sequence(); }
+uint64_t Journal::durable_sequence() const { return writer_->durable_sequence(); }
 const std::string& Journal::path() const { return writer_->path(); }
 internal::JournalSink* Journal::sink() const { return writer_.get(); }
 

@@ -7,6 +7,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -378,6 +380,32 @@ std::string ServerImpl::Metrics() {
     }
   }
   absl::StrAppend(&out, reallocations, last);
+  if (journal_ != nullptr) {
+    // Records acknowledged (with flush = "interval") or waiting for their
+    // answer's sync (with "sync") that are not yet on disk.
+    const uint64_t written = journal_->next_sequence() - 1;
+    std::error_code size_error;
+    const uintmax_t bytes = std::filesystem::file_size(journal_path_, size_error);
+    absl::StrAppend(
+        &out,
+        "# HELP allot_journal_lag_records Journal records not yet synced to disk.\n"
+        "# TYPE allot_journal_lag_records gauge\n"
+        "allot_journal_lag_records ",
+        written - std::min(written, journal_->durable_sequence()), "\n",
+        "# HELP allot_journal_bytes Size of the journal file (emptied at each "
+        "snapshot).\n"
+        "# TYPE allot_journal_bytes gauge\n"
+        "allot_journal_bytes ",
+        size_error ? 0 : bytes, "\n");
+  }
+  if (last_snapshot_ != absl::InfinitePast()) {
+    absl::StrAppend(&out,
+                    "# HELP allot_last_snapshot_timestamp_seconds Time of the latest "
+                    "snapshot.\n"
+                    "# TYPE allot_last_snapshot_timestamp_seconds gauge\n"
+                    "allot_last_snapshot_timestamp_seconds ",
+                    absl::ToUnixSeconds(last_snapshot_), "\n");
+  }
   return out;
 }
 

@@ -10,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "allot/experiment_config.h"
 #include "allot/status_macros.h"
+#include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/address.hpp"
+#include "boost/asio/ip/tcp.hpp"
 #include "config/experiment_toml.h"
 
 namespace allot::serve {
@@ -36,9 +38,10 @@ absl::Status ParseListen(const toml::node& node, const FieldLines& lines,
   if (!absl::SimpleAtoi(text.substr(colon + 1), &port) || port > 65535) {
     return bad("the port must be an integer in [0, 65535]");
   }
-  boost::system::error_code ec;
-  boost::asio::ip::make_address(host, ec);
-  if (ec) return bad("the address must be an IP address literal");
+  if (host.empty()) return bad("no address");
+  if (!ResolveListenAddress(host, static_cast<uint16_t>(port)).ok()) {
+    return bad("the address must be an IP address or a host name that resolves");
+  }
   config.listen_host = host;
   config.listen_port = static_cast<uint16_t>(port);
   return absl::OkStatus();
@@ -110,6 +113,24 @@ absl::StatusOr<absl::Duration> ReadPositiveDuration(const toml::node& node,
 
 }  // namespace
 
+absl::StatusOr<boost::asio::ip::address> ResolveListenAddress(const std::string& host,
+                                                              uint16_t port) {
+  boost::system::error_code ec;
+  const boost::asio::ip::address literal = boost::asio::ip::make_address(host, ec);
+  if (!ec) return literal;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::resolver resolver(io);
+  const auto results = resolver.resolve(host, std::to_string(port),
+                                        boost::asio::ip::resolver_base::passive, ec);
+  if (ec || results.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot resolve \"", host, "\": ", ec ? ec.message() : "no addresses"));
+  }
+  // The first address the resolver prefers (IPv4 before IPv6 for
+  // "localhost" on Debian's default gai.conf).
+  return results.begin()->endpoint().address();
+}
+
 absl::string_view RoleName(Role role) {
   switch (role) {
     case Role::kAdmin:
@@ -157,6 +178,23 @@ absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
     } else if (name == "read_timeout") {
       ALLOT_ASSIGN_OR_RETURN(config.read_timeout,
                              ReadPositiveDuration(value, name, lines));
+    } else if (name == "flush") {
+      ALLOT_ASSIGN_OR_RETURN(std::string flush, internal::ReadString(value, name, lines));
+      if (flush == "sync") {
+        config.durability = Durability::kSync;
+      } else if (flush == "interval") {
+        config.durability = Durability::kInterval;
+      } else {
+        return lines.Error(
+            value, name,
+            absl::StrCat("must be \"sync\" or \"interval\", got \"", flush, "\""));
+      }
+    } else if (name == "flush_interval") {
+      ALLOT_ASSIGN_OR_RETURN(config.flush_interval,
+                             ReadPositiveDuration(value, name, lines));
+      if (config.flush_interval > absl::Minutes(1)) {
+        return lines.Error(value, name, "must be at most 1m");
+      }
     } else if (name == "max_body_bytes") {
       ALLOT_ASSIGN_OR_RETURN(config.max_body_bytes, ReadPositive(value, name, lines));
     } else if (name == "max_batch") {
@@ -180,10 +218,9 @@ absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
     return absl::InvalidArgumentError(absl::StrCat(source, ":1: data_dir is required"));
   }
   if (config.tokens.empty()) {
-    boost::system::error_code ec;
-    const boost::asio::ip::address address =
-        boost::asio::ip::make_address(config.listen_host, ec);
-    if (ec || !address.is_loopback()) {
+    const absl::StatusOr<boost::asio::ip::address> address =
+        ResolveListenAddress(config.listen_host, config.listen_port);
+    if (!address.ok() || !address->is_loopback()) {
       return absl::InvalidArgumentError(absl::StrCat(
           source, ": listen \"", config.listen_host,
           "\" is not a loopback address; without [[tokens]] allot serve listens only on "

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "boost/asio/ip/address.hpp"
 
 namespace allot::serve {
 
@@ -33,9 +34,22 @@ struct TokenConfig {
   Role role = Role::kViewer;
 };
 
+// When an answer to a state-changing request is sent, against the journal.
+enum class Durability {
+  // After the journal sync that holds its records: nothing acknowledged is
+  // ever lost (group commit: one fdatasync for every answer waiting).
+  kSync,
+  // At once; the journal is synced every flush_interval, so a crash (kill -9,
+  // power loss) can lose what was acknowledged in the last flush_interval
+  // plus the time of one sync. A clean stop loses nothing.
+  kInterval,
+};
+
 // Plain struct; every field has its default.
 struct ServeConfig {
-  // An IP address literal and a port; port 0 binds an ephemeral port.
+  // An IP address or a host name (resolved when the config is read and
+  // again at start; the first address is bound), and a port; port 0 binds
+  // an ephemeral port.
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8470;
   // Required: holds allot.journal and allot.snapshot.
@@ -49,6 +63,10 @@ struct ServeConfig {
   int64_t max_batch = 10000;
   int64_t max_connections = 1024;
   absl::Duration read_timeout = absl::Seconds(10);
+  // `flush = "sync"` (the default) or `"interval"`, with its flush_interval
+  // in (0, 1m].
+  Durability durability = Durability::kSync;
+  absl::Duration flush_interval = absl::Milliseconds(10);
   // Empty: every route is open, and only a loopback address may be used.
   std::vector<TokenConfig> tokens;
 };
@@ -60,6 +78,11 @@ struct ServeConfig {
 absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
                                              absl::string_view source,
                                              absl::string_view base_dir);
+
+// The address `host` (an IP literal or a name) binds: the first the
+// resolver gives. Errors: Unavailable naming the host.
+absl::StatusOr<boost::asio::ip::address> ResolveListenAddress(const std::string& host,
+                                                              uint16_t port);
 
 // Reads and parses the file at `path`. Errors: NotFound when it cannot be
 // read; otherwise as ParseServeConfig.

@@ -22,6 +22,7 @@
 #include "boost/asio/ip/address.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "durability/file_io.h"
 #include "runtime/engine_access.h"
 #include "serve/api_json.h"
 #include "serve/server_impl.h"
@@ -167,6 +168,19 @@ class Session : public std::enable_shared_from_this<Session> {
 ServerImpl::ServerImpl(const ServeConfig& config, const ServerOptions& options)
     : config_(config), options_(options) {}
 
+JournalOptions ServerImpl::JournalOptionsInUse() const {
+  // Batched either way. With flush = "sync" a state-changing answer waits
+  // for a sync of the records before it (AfterSync: one fdatasync for every
+  // answer waiting, not one per record), the promise of kEveryRecord; the
+  // flusher's interval then only bounds what the timers' advances may lose.
+  // With flush = "interval" answers go at once and the flusher syncs every
+  // flush_interval.
+  return {.flush = FlushPolicy::kBatched,
+          .batch_interval = config_.durability == Durability::kSync
+                                ? absl::Seconds(1)
+                                : config_.flush_interval};
+}
+
 ServerImpl::~ServerImpl() = default;
 
 absl::Status ServerImpl::Init() {
@@ -180,13 +194,10 @@ absl::Status ServerImpl::Init() {
   journal_path_ = absl::StrCat(config_.data_dir, "/allot.journal");
   ALLOT_ASSIGN_OR_RETURN(Recovery recovery, Recover(snapshot_path_, journal_path_));
   engine_ = std::move(recovery.engine);
-  // Batched, but a state-changing answer waits for a sync of the records
-  // before it (AfterSync: one fdatasync for every answer waiting, not one
-  // per record), with the same promise as kEveryRecord. The flusher's
-  // interval only bounds what the timers' advances may lose.
-  ALLOT_ASSIGN_OR_RETURN(
-      journal_, Journal::Open(journal_path_, {.flush = FlushPolicy::kBatched,
-                                              .batch_interval = absl::Seconds(1)}));
+  // A checkpoint that stopped before its new journal took the old one's
+  // place leaves this behind; the snapshot and the old journal are whole.
+  std::filesystem::remove(absl::StrCat(journal_path_, ".next"), fs_error);
+  ALLOT_ASSIGN_OR_RETURN(journal_, Journal::Open(journal_path_, JournalOptionsInUse()));
   engine_->AttachJournal(journal_.get());
   {
     const allot::internal::EngineState state =
@@ -205,9 +216,10 @@ absl::Status ServerImpl::Init() {
     }
   }
 
-  boost::system::error_code ec;
-  const asio::ip::address address = asio::ip::make_address(config_.listen_host, ec);
+  ALLOT_ASSIGN_OR_RETURN(const asio::ip::address address,
+                         ResolveListenAddress(config_.listen_host, config_.listen_port));
   const tcp::endpoint endpoint(address, config_.listen_port);
+  boost::system::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
@@ -257,6 +269,7 @@ absl::Status ServerImpl::SyncJournal() {
 
 void ServerImpl::AfterSync(std::function<void(const absl::Status&)> done) {
   if (!journal_error_.ok()) return done(journal_error_);
+  if (config_.durability == Durability::kInterval) return done(absl::OkStatus());
   waiting_.push_back(std::move(done));
   if (!sync_running_) StartSync();
 }
@@ -278,13 +291,51 @@ void ServerImpl::StartSync() {
       done.swap(syncing_);
       sync_running_ = false;
       for (auto& callback : done) callback(result);
-      if (!waiting_.empty()) StartSync();
+      if (!waiting_.empty()) {
+        StartSync();
+      } else if (checkpoint_pending_) {
+        (void)Checkpoint();
+      }
     });
   });
 }
 
-absl::Status ServerImpl::WriteSnapshotNow() {
-  return WriteSnapshot(*engine_, snapshot_path_, FormatRfc3339(now_));
+absl::Status ServerImpl::Checkpoint() {
+  if (sync_running_) {
+    checkpoint_pending_ = true;
+    return absl::OkStatus();
+  }
+  checkpoint_pending_ = false;
+  // Every record is durable before the snapshot that holds it is cut, so
+  // the snapshot's journal sequence is the journal's last record.
+  absl::Status s = SyncJournal();
+  if (s.ok()) s = WriteSnapshot(*engine_, snapshot_path_, FormatRfc3339(now_));
+  if (!s.ok()) return s;
+  last_snapshot_ = absl::Now();
+  // The new journal is made beside the old one and renamed over it: a crash
+  // before the rename leaves the snapshot and the old journal (whose records
+  // the snapshot holds), after it the snapshot and an empty journal.
+  const std::string next = absl::StrCat(journal_path_, ".next");
+  absl::StatusOr<std::unique_ptr<Journal>> fresh = Journal::Open(next, {});
+  if (!fresh.ok()) return fresh.status();  // the old journal goes on
+  fresh->reset();
+  engine_->AttachJournal(nullptr);
+  journal_.reset();
+  s = allot::internal::RenameDurably(next, journal_path_);
+  absl::StatusOr<std::unique_ptr<Journal>> reopened =
+      s.ok() ? Journal::Open(journal_path_, JournalOptionsInUse())
+             : absl::StatusOr<std::unique_ptr<Journal>>(s);
+  if (!reopened.ok()) {
+    // Nothing can be journaled now: refuse changes, as after a failed sync.
+    journal_error_ = absl::DataLossError(
+        absl::StrCat("journal sync failed: cannot start a new journal after the "
+                     "snapshot: ",
+                     reopened.status().message()));
+    return journal_error_;
+  }
+  journal_ = *std::move(reopened);
+  engine_->AttachJournal(journal_.get());
+  return absl::OkStatus();
 }
 
 void ServerImpl::ScheduleAdvance() {
@@ -302,7 +353,7 @@ void ServerImpl::ScheduleSnapshot() {
   snapshot_timer_.expires_after(ToChrono(config_.snapshot_interval));
   snapshot_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    (void)WriteSnapshotNow();
+    (void)Checkpoint();
     ScheduleSnapshot();
   });
 }
@@ -335,8 +386,10 @@ absl::Status ServerImpl::Run() {
   // is stopping, and the journal is flushed below).
   sync_thread_.join();
   if (!options_.manual_clock) (void)AdvanceTo(Now());
-  ALLOT_RETURN_IF_ERROR(WriteSnapshotNow());
-  return journal_->Flush();
+  checkpoint_pending_ = false;
+  sync_running_ = false;  // the sync thread has been joined
+  ALLOT_RETURN_IF_ERROR(Checkpoint());
+  return journal_ != nullptr ? journal_->Flush() : journal_error_;
 }
 
 void ServerImpl::Shutdown() {

@@ -58,6 +58,8 @@ class ServerImpl {
   ~ServerImpl();
 
   absl::Status Init();
+  // The journal's options for config_.durability.
+  JournalOptions JournalOptionsInUse() const;
   absl::Status Run();
   void Shutdown();
   uint16_t port() const { return port_; }
@@ -82,7 +84,13 @@ class ServerImpl {
   ApiResponse Authorize(const Route& route, const ApiRequest& request, bool& ok) const;
   absl::Time Now();
   absl::Status AdvanceTo(absl::Time now);
-  absl::Status WriteSnapshotNow();
+  // Writes a snapshot and starts the journal afresh: the journal's records
+  // are all in the snapshot once it is written, so the journal file is
+  // replaced by an empty one (it would otherwise grow with every request
+  // for as long as the server runs). A sync under way finishes first. On a
+  // failure to reopen the journal every later change is refused (503).
+  // Errors: as WriteSnapshot; DataLoss naming the journal.
+  absl::Status Checkpoint();
   // Writes and syncs the journal's buffered records. On failure every later
   // state-changing request is refused (503): the engine already applied
   // changes that the journal may not hold. Errors: DataLoss.
@@ -120,6 +128,9 @@ class ServerImpl {
   absl::Time now_ = absl::UnixEpoch();
   // The first journal sync failure, if any.
   absl::Status journal_error_;
+  // A checkpoint waits for the sync under way (its thread holds journal_).
+  bool checkpoint_pending_ = false;
+  absl::Time last_snapshot_ = absl::InfinitePast();
   RequestMetrics metrics_;
   int64_t open_connections_ = 0;
   uint16_t port_ = 0;
