@@ -5,12 +5,16 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "boost/asio/write.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 #include "tests/cli_run.h"
 #include "tests/serve_client.h"
 
@@ -131,6 +135,54 @@ TEST_F(ServeTest, AssignsRecordsOutcomesAndReports) {
           R"(allot_http_request_duration_seconds_count{route="/v1/experiments/{id}/assign"} 2)"));
   EXPECT_THAT(r.body, HasSubstr(R"(allot_open_units{experiment="exp"})"));
   EXPECT_THAT(r.body, HasSubstr(R"(allot_reallocations_total{experiment="exp"})"));
+}
+
+// A value's JSON text, for comparing answers field by field.
+std::string JsonText(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  v.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+TEST_F(ServeTest, ABatchAnswersEachUnitAsASingleAssignWould) {
+  WriteConfig();
+  StartServer();
+  SetClock("2026-01-01T00:00:00Z");
+  ASSERT_EQ(Post("/v1/experiments/exp/start", "").status, 200);
+  // 300 units, every third one given twice (its second answer is not a new
+  // exposure): both arms, with and without a payload, in one batch.
+  std::string batch = R"({"units":[)";
+  std::vector<std::string> units;
+  for (int i = 0; i < 300; ++i) {
+    units.push_back(absl::StrCat("b", i));
+    if (i % 3 == 0) units.push_back(absl::StrCat("b", i));
+  }
+  for (size_t k = 0; k < units.size(); ++k) {
+    absl::StrAppend(&batch, k > 0 ? "," : "", R"({"unit":")", units[k], R"("})");
+  }
+  batch += "]}";
+  const HttpResult r = Post("/v1/experiments/exp/assign_batch", batch);
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document answers = Parse(r.body);
+  ASSERT_EQ(answers["results"].Size(), units.size());
+  std::set<std::string> seen, arms;
+  for (rapidjson::SizeType k = 0; k < answers["results"].Size(); ++k) {
+    const rapidjson::Value& got = answers["results"][k];
+    rapidjson::Document single =
+        Parse(Post("/v1/experiments/exp/assign",
+                   absl::StrCat(R"({"unit":")", units[k], R"("})"))
+                  .body);
+    for (const char* field :
+         {"arm", "arm_index", "epoch", "propensity", "holdout", "payload"}) {
+      EXPECT_EQ(JsonText(got[field]), JsonText(single[field]))
+          << units[k] << " " << field;
+    }
+    EXPECT_EQ(got["new_exposure"].GetBool(), seen.insert(units[k]).second) << units[k];
+    EXPECT_FALSE(single["new_exposure"].GetBool());
+    arms.insert(got["arm"].GetString());
+  }
+  EXPECT_EQ(arms.size(), 2u);
 }
 
 TEST_F(ServeTest, WallClockTimersAdvanceAndSnapshot) {

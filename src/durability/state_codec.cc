@@ -624,7 +624,11 @@ absl::StatusOr<EngineState> DecodeEngineState(absl::string_view bytes) {
 }
 
 std::string EncodeJournalRecord(const JournalRecord& r) {
-  std::ostringstream out(std::ios::binary);
+  // One stream per thread, emptied for each record: constructing a stream
+  // (its locale) cost more than encoding an exposure.
+  thread_local std::ostringstream out(std::ios::binary);
+  out.str(std::string());
+  out.clear();
   {
     OutArchive ar(out);
     ar(r.sequence, static_cast<uint8_t>(r.kind));
@@ -647,7 +651,7 @@ std::string EncodeJournalRecord(const JournalRecord& r) {
     if (r.kind == JournalRecord::Kind::kOutcome && !r.metric.empty()) Save(ar, r.metric);
     if (r.kind == JournalRecord::Kind::kAddArm) Save(ar, r.payload);
   }
-  return std::move(out).str();
+  return out.str();
 }
 
 absl::StatusOr<JournalRecord> DecodeJournalRecord(absl::string_view bytes) {

@@ -181,6 +181,24 @@ void WriteAssignment(JsonWriter& w, const Assignment& a) {
   w.EndObject();
 }
 
+void BatchAssignmentWriter::Write(JsonWriter& w, const Assignment& a) {
+  for (const Rendered& r : rendered_) {
+    if (r.arm == a.arm && r.epoch == a.epoch && r.propensity == a.propensity &&
+        r.holdout == a.holdout && r.new_exposure == a.new_exposure) {
+      w.RawValue(r.json.data(), r.json.size(), rapidjson::kObjectType);
+      return;
+    }
+  }
+  if (rendered_.size() == kMaxRendered) return WriteAssignment(w, a);
+  rapidjson::StringBuffer buffer;
+  JsonWriter one(buffer);
+  WriteAssignment(one, a);
+  rendered_.push_back({a.arm, a.epoch, a.propensity, a.holdout, a.new_exposure,
+                       std::string(buffer.GetString(), buffer.GetSize())});
+  const std::string& json = rendered_.back().json;
+  w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+}
+
 void WriteError(JsonWriter& w, absl::string_view message) {
   w.StartObject();
   w.Key("error");

@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -80,6 +81,28 @@ absl::string_view DispositionName(OutcomeDisposition d);
 
 // {"arm","arm_index","epoch","propensity","holdout","new_exposure","payload"}.
 void WriteAssignment(JsonWriter& w, const Assignment& a);
+
+// Writes the assignments of a batch. Units of one arm in one epoch share
+// every field but new_exposure, payload included, so each distinct object
+// is rendered once and copied after that (most of a batch's answer is the
+// arms' payloads).
+class BatchAssignmentWriter {
+ public:
+  void Write(JsonWriter& w, const Assignment& a);
+
+ private:
+  struct Rendered {
+    int arm;
+    int64_t epoch;
+    double propensity;
+    bool holdout, new_exposure;
+    std::string json;
+  };
+  // A handful in practice (arms x 2); bounded so that a batch of units
+  // pinned to many epochs renders the rest directly.
+  static constexpr size_t kMaxRendered = 64;
+  std::vector<Rendered> rendered_;
+};
 
 // {"error": message}.
 void WriteError(JsonWriter& w, absl::string_view message);

@@ -52,33 +52,36 @@ ApiResponse ServerImpl::AssignBatch(const std::string& id, const ApiRequest& req
   // Entries that fail validation keep their error; the rest go as one batch.
   std::vector<absl::Status> entry_errors(n);
   std::vector<AssignRequest> requests;
-  std::vector<int64_t> request_entry;
+  requests.reserve(n);
   for (int64_t i = 0; i < n; ++i) {
     const rapidjson::Value& entry = (*units)[static_cast<rapidjson::SizeType>(i)];
-    const std::string where = absl::StrCat("units[", i, "]: ");
-    if (!entry.IsObject()) {
+    // The entry's place is named only in an error (no string per unit).
+    const auto entry_error = [&](const absl::Status& s) {
       entry_errors[i] =
-          absl::InvalidArgumentError(absl::StrCat(where, "must be an object"));
+          absl::Status(s.code(), absl::StrCat("units[", i, "]: ", s.message()));
+    };
+    if (!entry.IsObject()) {
+      entry_error(absl::InvalidArgumentError("must be an object"));
       continue;
     }
-    absl::Status s = CheckKeys(entry, where, {"unit", "unit_start"});
-    absl::StatusOr<absl::string_view> unit = RequiredString(entry, where, "unit");
+    absl::Status s = CheckKeys(entry, "", {"unit", "unit_start"});
+    absl::StatusOr<absl::string_view> unit = RequiredString(entry, "", "unit");
     absl::StatusOr<std::optional<absl::Time>> start =
-        OptionalTime(entry, where, "unit_start");
+        OptionalTime(entry, "", "unit_start");
     if (s.ok() && !unit.ok()) s = unit.status();
     if (s.ok() && !start.ok()) s = start.status();
     if (!s.ok()) {
-      entry_errors[i] = s;
+      entry_error(s);
       continue;
     }
     requests.push_back({*unit, now, *start});
-    request_entry.push_back(i);
   }
   std::vector<absl::StatusOr<Assignment>> results(requests.size());
   if (absl::Status s = handle->AssignBatch(requests, absl::MakeSpan(results)); !s.ok()) {
     return StatusResponse(s);
   }
   size_t next = 0;
+  BatchAssignmentWriter assignments;
   return Ok(200, Json([&](JsonWriter& w) {
               w.StartObject();
               w.Key("results");
@@ -90,7 +93,7 @@ ApiResponse ServerImpl::AssignBatch(const std::string& id, const ApiRequest& req
                 }
                 const absl::StatusOr<Assignment>& r = results[next++];
                 if (r.ok()) {
-                  WriteAssignment(w, *r);
+                  assignments.Write(w, *r);
                 } else {
                   WriteError(w, absl::StrCat("units[", i, "]: ", r.status().message()));
                 }
