@@ -52,9 +52,11 @@ enum class FlushPolicy {
   // Each record is written and fdatasync'ed before the call that made it
   // returns: an acknowledged call survives a crash or a power loss.
   kEveryRecord,
-  // Records are buffered and written with one fdatasync when the oldest is
-  // `batch_interval` old (checked on every append and by a background
-  // flusher): at most that much acknowledged work can be lost to a crash.
+  // Records are buffered and written with one fdatasync by a background
+  // flusher every `batch_interval` (and at once when an append finds the
+  // oldest buffered record that old): at most that much acknowledged work,
+  // plus the time of the syncs under way, can be lost to a crash. Appends
+  // never wait for the disk.
   kBatched,
 };
 

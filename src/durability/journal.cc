@@ -153,11 +153,15 @@ void JournalWriter::FlusherLoop() {
   const auto interval =
       std::chrono::microseconds(absl::ToInt64Microseconds(options_.batch_interval));
   std::unique_lock<std::mutex> stop_lock(stop_mu_);
-  while (!stop_cv_.wait_for(stop_lock, interval, [this] { return stop_; })) {
+  while (true) {
+    // Every interval, or at once when an append finds the batch due.
+    stop_cv_.wait_for(stop_lock, interval, [this] { return stop_ || wake_; });
+    if (stop_) return;  // the destructor writes what is left
+    wake_ = false;
     stop_lock.unlock();
     {
       MutexLock write(&write_mu_);
-      // A failure here resurfaces on the next Append or Flush.
+      // A failure is kept and returned by the next Append or Flush.
       (void)WriteBuffered();
     }
     stop_lock.lock();
@@ -171,11 +175,13 @@ absl::Status JournalWriter::WriteBuffered() {
       if (buffer_.empty()) return absl::OkStatus();
       writing_.swap(buffer_);
       writing_last_ = last_sequence_;
+      wake_requested_.store(false, std::memory_order_relaxed);
       oldest_buffered_ = absl::InfiniteFuture();
     }
     absl::Status s = WriteAll(fd_, writing_, path_);
     if (s.ok() && ::fdatasync(fd_) != 0) s = ErrnoStatus("cannot sync", path_);
     MutexLock lock(&mu_);
+    write_error_ = s;
     if (!s.ok()) {
       // The batch goes back in front of what came meanwhile, for the next
       // attempt; the caller reports the failure.
@@ -223,18 +229,24 @@ absl::Status JournalWriter::AppendBody(uint64_t sequence, absl::string_view body
     // crash can lose, which has nothing to do with the engine's event times.
     const absl::Time now = absl::Now();
     MutexLock lock(&mu_);
+    // The flusher's failure is this append's: the caller learns of it now.
+    if (!write_error_.ok()) return write_error_;
     if (buffer_.empty()) oldest_buffered_ = now;
     buffer_ += framed;
     last_sequence_ = sequence;
     due = now - oldest_buffered_ >= options_.batch_interval;
   }
-  // A due batch is written here unless a write is under way: that writer
-  // writes it next (WriteBuffered goes on while the buffer is due), so the
-  // appending thread never waits for another's sync.
-  if (!due || !write_mu_.TryLock()) return absl::OkStatus();
-  absl::Status s = WriteBuffered();
-  write_mu_.Unlock();
-  return s;
+  // A due batch is the flusher's to write, woken now: the appending thread
+  // (a request's) never waits for a write or a sync. A write under way
+  // writes it next (WriteBuffered goes on while the buffer is due).
+  if (due && !wake_requested_.exchange(true, std::memory_order_relaxed)) {
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      wake_ = true;
+    }
+    stop_cv_.notify_one();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status JournalWriter::Flush() {

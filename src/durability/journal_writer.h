@@ -3,13 +3,15 @@
 // The journal file writer behind allot::Journal: encodes the engine's
 // records, frames them (u32 length, u64 XXH3-64 checksum, body) and appends
 // them, syncing each or in batches (a background flusher bounds the batch's
-// age). A batch is written and synced outside the lock that appends take,
-// so appends go on into the next batch while the disk syncs the last one.
+// age). A batch is written and synced by the flusher (or Flush), outside the
+// lock that appends take, so appends never wait for the disk: they go on
+// into the next batch while it syncs the last one.
 // Not API; the durability benchmark times it directly.
 
 #ifndef ALLOT_SRC_DURABILITY_JOURNAL_WRITER_H_
 #define ALLOT_SRC_DURABILITY_JOURNAL_WRITER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -69,11 +71,17 @@ class JournalWriter final : public JournalSink {
   uint64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   // The sequence number of the last record written and synced.
   uint64_t durable_sequence_ ABSL_GUARDED_BY(mu_) = 0;
-  // Wakes the flusher early when the journal closes, so closing does not
-  // wait out a batch interval.
+  // The last write's failure (OK after a write that succeeded).
+  absl::Status write_error_ ABSL_GUARDED_BY(mu_);
+  // Wakes the flusher early: when the journal closes, so closing does not
+  // wait out a batch interval, and when an append finds the batch due.
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stop_ = false;  // guarded by stop_mu_
+  bool wake_ = false;  // guarded by stop_mu_
+  // Set by the append that woke the flusher for the buffered batch, so the
+  // appends after it do not wake it again.
+  std::atomic<bool> wake_requested_{false};
   std::thread flusher_;
 };
 
