@@ -49,9 +49,12 @@ ApiResponse ServerImpl::Handle(const ApiRequest& request) {
     response = Authorize(*match.route, request, ok);
     if (ok) {
       const bool changes_state = match.route->method != "GET";
-      if (changes_state && !journal_error_.ok()) {
+      // A checkpoint swaps the journal while no request is running.
+      absl::ReaderMutexLock engine_lock(&engine_mu_);
+      const absl::Status journal_error = JournalError();
+      if (changes_state && !journal_error.ok()) {
         response = ErrorResponse(
-            503, absl::StrCat("the journal failed earlier (", journal_error_.message(),
+            503, absl::StrCat("the journal failed earlier (", journal_error.message(),
                               "); restart the server to recover"));
       } else {
         response = Dispatch(*match.route, match.params, request);
@@ -160,20 +163,25 @@ ApiResponse ServerImpl::Clock(const ApiRequest& request) {
   absl::StatusOr<std::optional<absl::Time>> now = OptionalTime(body.doc, "", "now");
   if (!now.ok()) return StatusResponse(now.status());
   if (!now->has_value()) return ErrorResponse(400, "missing field \"now\"");
-  if (**now < now_) {
-    return ErrorResponse(
-        400, absl::StrCat("now ", FormatRfc3339(**now), " is before the clock's time ",
-                          FormatRfc3339(now_), ": time cannot go backward"));
+  {
+    absl::MutexLock lock(&mu_);
+    if (**now < now_) {
+      return ErrorResponse(
+          400, absl::StrCat("now ", FormatRfc3339(**now), " is before the clock's time ",
+                            FormatRfc3339(now_), ": time cannot go backward"));
+    }
+    now_ = **now;
   }
+  // The engine refuses an advance to before an earlier one (two clock
+  // requests at once), so its time never goes back either.
   absl::StatusOr<std::vector<ReallocationReport>> reports = engine_->Advance(**now);
   if (!reports.ok()) return StatusResponse(reports.status());
-  now_ = **now;
   int64_t reallocations = 0;
   for (const ReallocationReport& r : *reports) reallocations += r.reallocated ? 1 : 0;
   return Ok(200, Json([&](JsonWriter& w) {
               w.StartObject();
               w.Key("now");
-              String(w, FormatRfc3339(now_));
+              String(w, FormatRfc3339(**now));
               w.Key("reports");
               w.Int64(static_cast<int64_t>(reports->size()));
               w.Key("reallocations");
@@ -195,7 +203,10 @@ ApiResponse ServerImpl::CreateExperiment(const ApiRequest& request) {
   if (!config.ok()) return StatusResponse(config.status());
   if (absl::Status s = engine_->CreateExperiment(*config); !s.ok())
     return StatusResponse(s);
-  experiments_.insert(config->id);
+  {
+    absl::MutexLock lock(&mu_);
+    experiments_.insert(config->id);
+  }
   return Ok(201, Json([&](JsonWriter& w) {
               w.StartObject();
               w.Key("id");
@@ -231,7 +242,10 @@ ApiResponse ServerImpl::StartStop(const std::string& id, const ApiRequest& reque
 
 ApiResponse ServerImpl::Delete(const std::string& id) {
   if (absl::Status s = engine_->Delete(id); !s.ok()) return StatusResponse(s);
-  experiments_.erase(id);
+  {
+    absl::MutexLock lock(&mu_);
+    experiments_.erase(id);
+  }
   return Ok(200, Json([&](JsonWriter& w) {
               w.StartObject();
               w.Key("id");
@@ -359,7 +373,14 @@ std::string ServerImpl::Metrics() {
       "# HELP allot_last_reallocation_timestamp_seconds Time of the latest "
       "reallocation.\n"
       "# TYPE allot_last_reallocation_timestamp_seconds gauge\n";
-  for (const std::string& id : experiments_) {
+  std::set<std::string> experiments;
+  absl::Time last_snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    experiments = experiments_;
+    last_snapshot = last_snapshot_;
+  }
+  for (const std::string& id : experiments) {
     const std::string label =
         absl::StrCat("{experiment=\"", PrometheusLabel(SafeUtf8(id)), "\"}");
     absl::StatusOr<int64_t> open = engine_->OpenUnits(id);
@@ -398,13 +419,13 @@ std::string ServerImpl::Metrics() {
         "allot_journal_bytes ",
         size_error ? 0 : bytes, "\n");
   }
-  if (last_snapshot_ != absl::InfinitePast()) {
+  if (last_snapshot != absl::InfinitePast()) {
     absl::StrAppend(&out,
                     "# HELP allot_last_snapshot_timestamp_seconds Time of the latest "
                     "snapshot.\n"
                     "# TYPE allot_last_snapshot_timestamp_seconds gauge\n"
                     "allot_last_snapshot_timestamp_seconds ",
-                    absl::ToUnixSeconds(last_snapshot_), "\n");
+                    absl::ToUnixSeconds(last_snapshot), "\n");
   }
   return out;
 }

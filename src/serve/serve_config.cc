@@ -199,6 +199,12 @@ absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
       ALLOT_ASSIGN_OR_RETURN(config.max_body_bytes, ReadPositive(value, name, lines));
     } else if (name == "max_batch") {
       ALLOT_ASSIGN_OR_RETURN(config.max_batch, ReadPositive(value, name, lines));
+    } else if (name == "io_threads") {
+      ALLOT_ASSIGN_OR_RETURN(config.io_threads, ReadPositive(value, name, lines));
+      if (config.io_threads > 64) {
+        return lines.Error(value, name,
+                           absl::StrCat("must be at most 64, got ", config.io_threads));
+      }
     } else if (name == "max_connections") {
       ALLOT_ASSIGN_OR_RETURN(config.max_connections, ReadPositive(value, name, lines));
     } else if (name == "tokens") {

@@ -62,6 +62,9 @@ struct ServeConfig {
   int64_t max_body_bytes = int64_t{1} << 20;
   int64_t max_batch = 10000;
   int64_t max_connections = 1024;
+  // Threads serving connections (each connection is served by one at a
+  // time); in [1, 64].
+  int64_t io_threads = 1;
   absl::Duration read_timeout = absl::Seconds(10);
   // `flush = "sync"` (the default) or `"interval"`, with its flush_interval
   // in (0, 1m].

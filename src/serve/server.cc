@@ -1,10 +1,11 @@
 // Copyright 2026 The allot Authors.
 //
-// Sockets, timers and the lifecycle of `allot serve`. One I/O thread runs
-// every connection, timer and handler; each connection reads requests with
-// Beast's parser (body limit, read timeout) and answers them in order. A
-// state-changing answer waits for a journal sync, which runs on a thread of
-// its own while the I/O thread serves others (group commit).
+// Sockets, timers and the lifecycle of `allot serve`. config.io_threads
+// threads run the connections, timers and handlers; each connection has a
+// strand, reads requests with Beast's parser (body limit, read timeout) and
+// answers them in order. A state-changing answer waits for a journal sync,
+// which runs on a thread of its own while the I/O threads serve others
+// (group commit).
 
 #include "serve/server.h"
 
@@ -12,7 +13,9 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "allot/experiment_config.h"
@@ -127,8 +130,12 @@ class Session : public std::enable_shared_from_this<Session> {
     server_.AfterSync([self = shared_from_this(), answer = std::move(answer),
                        keep_alive = req.keep_alive(),
                        version = req.version()](const absl::Status& synced) mutable {
-      self->Send(synced.ok() ? std::move(answer) : StatusResponse(synced), keep_alive,
-                 version);
+      // Back on this connection's strand.
+      asio::post(self->stream_.get_executor(), [self, answer = std::move(answer),
+                                                keep_alive, version, synced]() mutable {
+        self->Send(synced.ok() ? std::move(answer) : StatusResponse(synced), keep_alive,
+                   version);
+      });
     });
   }
 
@@ -199,6 +206,7 @@ absl::Status ServerImpl::Init() {
   std::filesystem::remove(absl::StrCat(journal_path_, ".next"), fs_error);
   ALLOT_ASSIGN_OR_RETURN(journal_, Journal::Open(journal_path_, JournalOptionsInUse()));
   engine_->AttachJournal(journal_.get());
+  absl::MutexLock lock(&mu_);
   {
     const allot::internal::EngineState state =
         allot::internal::EngineAccess::Export(*engine_);
@@ -248,69 +256,83 @@ std::string ServerImpl::StartLine() const {
 }
 
 absl::Time ServerImpl::Now() {
+  absl::MutexLock lock(&mu_);
   if (!options_.manual_clock) now_ = std::max(now_, absl::Now());
   return now_;
+}
+
+absl::Status ServerImpl::JournalError() const {
+  absl::MutexLock lock(&mu_);
+  return journal_error_;
 }
 
 absl::Status ServerImpl::AdvanceTo(absl::Time now) {
   return engine_->Advance(now).status();
 }
 
-absl::Status ServerImpl::SyncJournal() {
+void ServerImpl::AfterSync(std::function<void(const absl::Status&)> done) {
+  absl::Status error;
+  {
+    absl::MutexLock lock(&mu_);
+    if (journal_error_.ok() && config_.durability == Durability::kSync) {
+      waiting_.push_back(std::move(done));
+      if (!sync_running_) StartSync();
+      return;
+    }
+    error = journal_error_;
+  }
+  done(error);  // failed before, or flush = "interval": answered at once
+}
+
+void ServerImpl::StartSync() {
+  // Every record of the answers now waiting is in the journal's buffer: the
+  // sync about to start writes them all. A checkpoint does not swap the
+  // journal while a sync runs.
+  syncing_.swap(waiting_);
+  sync_running_ = true;
+  Journal* journal = journal_.get();
+  asio::post(sync_thread_, [this, journal] { SyncDone(journal->Flush()); });
+}
+
+void ServerImpl::SyncDone(const absl::Status& s) {
+  std::vector<std::function<void(const absl::Status&)>> done;
+  absl::Status result;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!s.ok() && journal_error_.ok()) {
+      journal_error_ =
+          absl::DataLossError(absl::StrCat("journal sync failed: ", s.message()));
+    }
+    result = s.ok() ? absl::OkStatus() : journal_error_;
+    done.swap(syncing_);
+    sync_running_ = false;
+    if (!waiting_.empty()) {
+      StartSync();
+    } else if (checkpoint_pending_) {
+      asio::post(control_, [this] { (void)Checkpoint(); });
+    }
+  }
+  for (auto& callback : done) callback(result);
+}
+
+absl::Status ServerImpl::Checkpoint() {
+  absl::WriterMutexLock engine_lock(&engine_mu_);
+  absl::MutexLock lock(&mu_);
+  if (sync_running_) {
+    checkpoint_pending_ = true;
+    return absl::OkStatus();
+  }
+  checkpoint_pending_ = false;
   if (!journal_error_.ok()) return journal_error_;
+  // Every record is durable before the snapshot that holds it is cut, so
+  // the snapshot's journal sequence is the journal's last record.
   absl::Status s = journal_->Flush();
   if (!s.ok()) {
     journal_error_ =
         absl::DataLossError(absl::StrCat("journal sync failed: ", s.message()));
     return journal_error_;
   }
-  return absl::OkStatus();
-}
-
-void ServerImpl::AfterSync(std::function<void(const absl::Status&)> done) {
-  if (!journal_error_.ok()) return done(journal_error_);
-  if (config_.durability == Durability::kInterval) return done(absl::OkStatus());
-  waiting_.push_back(std::move(done));
-  if (!sync_running_) StartSync();
-}
-
-void ServerImpl::StartSync() {
-  // Every record of the answers now waiting is in the journal's buffer: the
-  // sync about to start writes them all.
-  syncing_.swap(waiting_);
-  sync_running_ = true;
-  asio::post(sync_thread_, [this] {
-    absl::Status s = journal_->Flush();
-    asio::post(io_, [this, s] {
-      if (!s.ok() && journal_error_.ok()) {
-        journal_error_ =
-            absl::DataLossError(absl::StrCat("journal sync failed: ", s.message()));
-      }
-      const absl::Status result = s.ok() ? absl::OkStatus() : journal_error_;
-      std::vector<std::function<void(const absl::Status&)>> done;
-      done.swap(syncing_);
-      sync_running_ = false;
-      for (auto& callback : done) callback(result);
-      if (!waiting_.empty()) {
-        StartSync();
-      } else if (checkpoint_pending_) {
-        (void)Checkpoint();
-      }
-    });
-  });
-}
-
-absl::Status ServerImpl::Checkpoint() {
-  if (sync_running_) {
-    checkpoint_pending_ = true;
-    return absl::OkStatus();
-  }
-  checkpoint_pending_ = false;
-  // Every record is durable before the snapshot that holds it is cut, so
-  // the snapshot's journal sequence is the journal's last record.
-  absl::Status s = SyncJournal();
-  if (s.ok()) s = WriteSnapshot(*engine_, snapshot_path_, FormatRfc3339(now_));
-  if (!s.ok()) return s;
+  ALLOT_RETURN_IF_ERROR(WriteSnapshot(*engine_, snapshot_path_, FormatRfc3339(now_)));
   last_snapshot_ = absl::Now();
   // The new journal is made beside the old one and renamed over it: a crash
   // before the rename leaves the snapshot and the old journal (whose records
@@ -342,9 +364,13 @@ void ServerImpl::ScheduleAdvance() {
   advance_timer_.expires_after(ToChrono(config_.advance_interval));
   advance_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    // A failure (a full disk) is visible to every later call as well.
-    (void)AdvanceTo(Now());
-    (void)SyncJournal();
+    {
+      absl::ReaderMutexLock engine_lock(&engine_mu_);
+      // A failure (a full disk) is visible to every later call as well.
+      (void)AdvanceTo(Now());
+    }
+    // The advance's records (its reallocations) join the next group sync.
+    AfterSync([](const absl::Status&) {});
     ScheduleAdvance();
   });
 }
@@ -359,14 +385,16 @@ void ServerImpl::ScheduleSnapshot() {
 }
 
 void ServerImpl::Accept() {
-  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
-      const bool reject = open_connections_ >= config_.max_connections;
-      std::make_shared<Session>(std::move(socket), *this, reject)->Start();
-    }
-    Accept();
-  });
+  // Each connection gets a strand of its own: its handlers never run at once.
+  acceptor_.async_accept(
+      asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (!ec) {
+          const bool reject = open_connections_.load() >= config_.max_connections;
+          std::make_shared<Session>(std::move(socket), *this, reject)->Start();
+        }
+        Accept();
+      });
 }
 
 absl::Status ServerImpl::Run() {
@@ -377,23 +405,29 @@ absl::Status ServerImpl::Run() {
       if (!ec) Shutdown();
     });
   }
-  Accept();
-  if (!options_.manual_clock) ScheduleAdvance();
-  ScheduleSnapshot();
+  asio::post(control_, [this] {
+    Accept();
+    if (!options_.manual_clock) ScheduleAdvance();
+    ScheduleSnapshot();
+  });
+  std::vector<std::thread> threads;
+  for (int64_t i = 1; i < config_.io_threads; ++i) {
+    threads.emplace_back([this] { io_.run(); });
+  }
   // Sessions still open are destroyed with io_'s pending handlers.
   io_.run();
+  for (std::thread& t : threads) t.join();
   // A sync still running finishes (its answers are not sent: the server
   // is stopping, and the journal is flushed below).
   sync_thread_.join();
   if (!options_.manual_clock) (void)AdvanceTo(Now());
-  checkpoint_pending_ = false;
-  sync_running_ = false;  // the sync thread has been joined
   ALLOT_RETURN_IF_ERROR(Checkpoint());
-  return journal_ != nullptr ? journal_->Flush() : journal_error_;
+  absl::ReaderMutexLock engine_lock(&engine_mu_);
+  return journal_ != nullptr ? journal_->Flush() : JournalError();
 }
 
 void ServerImpl::Shutdown() {
-  asio::post(io_, [this] {
+  asio::post(control_, [this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
     advance_timer_.cancel();

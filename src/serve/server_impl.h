@@ -6,6 +6,7 @@
 #ifndef ALLOT_SRC_SERVE_SERVER_IMPL_H_
 #define ALLOT_SRC_SERVE_SERVER_IMPL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/signal_set.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "boost/asio/strand.hpp"
 #include "boost/asio/thread_pool.hpp"
 #include "serve/metrics.h"
 #include "serve/routes.h"
@@ -51,7 +53,9 @@ struct ApiResponse {
 // Returns {"error": message} with `status`.
 ApiResponse ErrorResponse(int status, absl::string_view message);
 
-// Handlers run on the single I/O thread; the engine itself is thread-safe.
+// Handlers run on config.io_threads I/O threads (each connection on a strand
+// of its own, so its requests are handled one at a time and in order); the
+// engine is thread-safe and the server's own state is behind mu_.
 class ServerImpl {
  public:
   ServerImpl(const ServeConfig& config, const ServerOptions& options);
@@ -68,21 +72,24 @@ class ServerImpl {
   // Answers one request (api.cc); also counts it in metrics_.
   ApiResponse Handle(const ApiRequest& request);
 
-  // Group commit: calls `done` on the I/O thread once a journal sync that
-  // began after this call has finished (with its status). One sync runs at a
-  // time, on its own thread, while the I/O thread goes on serving; every
-  // answer that waited while it ran shares the next one. I/O thread only.
+  // Group commit: calls `done` (on an I/O thread; post to a connection's
+  // strand from it) once a journal sync that began after this call has
+  // finished, with its status. One sync runs at a time, on its own thread,
+  // while the I/O threads go on serving; every answer that waited while it
+  // ran shares the next one.
   void AfterSync(std::function<void(const absl::Status&)> done);
 
   const ServeConfig& config() const { return config_; }
-  int64_t& open_connections() { return open_connections_; }
+  std::atomic<int64_t>& open_connections() { return open_connections_; }
 
  private:
   ApiResponse Dispatch(const Route& route, const std::vector<std::string>& params,
                        const ApiRequest& request);
   // Returns the role's verdict: 0 allowed, else 401 or 403 with a message.
   ApiResponse Authorize(const Route& route, const ApiRequest& request, bool& ok) const;
-  absl::Time Now();
+  absl::Time Now() ABSL_LOCKS_EXCLUDED(mu_);
+  // The first journal failure, or OK.
+  absl::Status JournalError() const ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status AdvanceTo(absl::Time now);
   // Writes a snapshot and starts the journal afresh: the journal's records
   // are all in the snapshot once it is written, so the journal file is
@@ -90,13 +97,11 @@ class ServerImpl {
   // for as long as the server runs). A sync under way finishes first. On a
   // failure to reopen the journal every later change is refused (503).
   // Errors: as WriteSnapshot; DataLoss naming the journal.
-  absl::Status Checkpoint();
-  // Writes and syncs the journal's buffered records. On failure every later
-  // state-changing request is refused (503): the engine already applied
-  // changes that the journal may not hold. Errors: DataLoss.
-  absl::Status SyncJournal();
-  // Runs the next sync for the answers waiting, if none is running.
-  void StartSync();
+  absl::Status Checkpoint() ABSL_LOCKS_EXCLUDED(engine_mu_, mu_);
+  // Runs the next sync for the answers waiting. REQUIRES: none is running.
+  void StartSync() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records a sync's result and answers those that waited for it.
+  void SyncDone(const absl::Status& s) ABSL_LOCKS_EXCLUDED(mu_);
   void ScheduleAdvance();
   void ScheduleSnapshot();
   void Accept();
@@ -118,31 +123,40 @@ class ServerImpl {
   const ServeConfig config_;
   const ServerOptions options_;
   std::string snapshot_path_, journal_path_;
+  // Held shared by every request and timer that uses the engine, exclusive
+  // by a checkpoint: a snapshot and the swap of journals see no change
+  // between them, and journal_ changes only then.
+  mutable absl::Mutex engine_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   // Declared before engine_: the engine must not outlive its journal.
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<Engine> engine_;
-  // Experiments the engine holds (for /metrics); I/O thread only.
-  std::set<std::string> experiments_;
+  mutable absl::Mutex mu_;
+  // Experiments the engine holds (for /metrics).
+  std::set<std::string> experiments_ ABSL_GUARDED_BY(mu_);
   // The manual clock, or the latest wall-clock time handed out (kept
   // monotone so the engine never sees time going backward).
-  absl::Time now_ = absl::UnixEpoch();
+  absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::UnixEpoch();
   // The first journal sync failure, if any.
-  absl::Status journal_error_;
+  absl::Status journal_error_ ABSL_GUARDED_BY(mu_);
   // A checkpoint waits for the sync under way (its thread holds journal_).
-  bool checkpoint_pending_ = false;
-  absl::Time last_snapshot_ = absl::InfinitePast();
+  bool checkpoint_pending_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time last_snapshot_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   RequestMetrics metrics_;
-  int64_t open_connections_ = 0;
+  std::atomic<int64_t> open_connections_{0};
   uint16_t port_ = 0;
 
-  boost::asio::io_context io_{1};
-  boost::asio::ip::tcp::acceptor acceptor_{io_};
-  boost::asio::steady_timer advance_timer_{io_};
-  boost::asio::steady_timer snapshot_timer_{io_};
-  boost::asio::signal_set signals_{io_};
+  boost::asio::io_context io_;
+  // The acceptor, timers and signals run on one strand, one at a time.
+  boost::asio::strand<boost::asio::io_context::executor_type> control_ =
+      boost::asio::make_strand(io_);
+  boost::asio::ip::tcp::acceptor acceptor_{control_};
+  boost::asio::steady_timer advance_timer_{control_};
+  boost::asio::steady_timer snapshot_timer_{control_};
+  boost::asio::signal_set signals_{control_};
   // Answers waiting for the next sync, and those of the sync running.
-  std::vector<std::function<void(const absl::Status&)>> waiting_, syncing_;
-  bool sync_running_ = false;
+  std::vector<std::function<void(const absl::Status&)>> waiting_ ABSL_GUARDED_BY(mu_),
+      syncing_ ABSL_GUARDED_BY(mu_);
+  bool sync_running_ ABSL_GUARDED_BY(mu_) = false;
   // The thread journal syncs run on (Journal is thread-safe).
   boost::asio::thread_pool sync_thread_{1};
 };
