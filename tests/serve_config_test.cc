@@ -26,6 +26,7 @@ TEST(ServeConfigTest, Defaults) {
   EXPECT_EQ(c->max_connections, 1024);
   EXPECT_EQ(c->read_timeout, absl::Seconds(10));
   EXPECT_EQ(c->durability, Durability::kSync);
+  EXPECT_EQ(c->io_threads, 1);
   EXPECT_TRUE(c->tokens.empty());
 }
 
@@ -42,6 +43,7 @@ max_connections = 5
 read_timeout = "3s"
 flush = "interval"
 flush_interval = "20ms"
+io_threads = 4
 [[tokens]]
 sha256 = ")") + kDigest + R"("
 role = "router"
@@ -62,6 +64,7 @@ role = "router"
   EXPECT_EQ(c->read_timeout, absl::Seconds(3));
   EXPECT_EQ(c->durability, Durability::kInterval);
   EXPECT_EQ(c->flush_interval, absl::Milliseconds(20));
+  EXPECT_EQ(c->io_threads, 4);
   ASSERT_EQ(c->tokens.size(), 1u);
   EXPECT_EQ(c->tokens[0].role, Role::kRouter);
   EXPECT_EQ(c->tokens[0].sha256[0], 0x9f);
@@ -83,6 +86,8 @@ TEST(ServeConfigTest, RefusesBadInput) {
        "flush_interval must be a positive"},
       {"data_dir = \"d\"\nflush_interval = \"2m\"\n",
        "flush_interval must be at most 1m"},
+      {"data_dir = \"d\"\nio_threads = 0\n", "io_threads must be positive, got 0"},
+      {"data_dir = \"d\"\nio_threads = 65\n", "io_threads must be at most 64, got 65"},
       {"data_dir = \"d\"\nlisten = \"127.0.0.1:70000\"\n", "[0, 65535]"},
       {"data_dir = \"d\"\nlisten = \"0.0.0.0:8470\"\n", "is not a loopback address"},
       {"data_dir = \"d\"\nmax_batch = 0\n", "max_batch must be positive, got 0"},
