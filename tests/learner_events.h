@@ -74,52 +74,77 @@ struct LogOptions {
 
 inline const absl::Time kLogStart = absl::FromUnixSeconds(1767225600);  // 2026-01-01
 
-// Binary primary "conversion" (a 2:1:1 split over three arms would do as
-// well; two arms keep it short), a 10% holdout on arm a, a continuous
+// Binary primary, three arms, a 10% holdout on arm a, a continuous
 // lower-is-better guardrail "latency" with a relative harm.
-inline ExperimentConfig BinaryWithLatency() {
-  ExperimentConfig c;
-  c.id = "learn-bin";
-  c.arms = {{"a", 1}, {"b", 1}, {"c", 1}};
-  c.holdout = 0.1;
-  c.baseline = "a";
-  c.schedule.burn_in = absl::Hours(2);
-  c.schedule.interval = absl::Hours(1);
-  c.schedule.conversion_window = absl::Minutes(30);
-  c.schedule.min_units_per_arm = 20;
-  GuardrailConfig g;
-  g.id = "latency";
-  g.kind = MetricKind::kContinuous;
-  g.direction = Direction::kLowerIsBetter;
-  g.harm = HarmKind::kRelative;
-  g.max_harm = 0.2;
-  c.guardrails.push_back(g);
-  c.seed = 11;
-  return c;
-}
+inline constexpr char kBinaryWithLatencyToml[] = R"toml(
+id = "learn-bin"
+holdout = 0.1
+baseline = "a"
+[[arms]]
+id = "a"
+weight = 1
+[[arms]]
+id = "b"
+weight = 1
+[[arms]]
+id = "c"
+weight = 1
+[metric]
+kind = "binary"
+[policy]
+seed = 11
+[schedule]
+burn_in = "2h"
+interval = "1h"
+conversion_window = "30m"
+min_units_per_arm = 20
+[[guardrails]]
+id = "latency"
+kind = "continuous"
+direction = "lower"
+relative_harm = 0.2
+)toml";
 
 // Continuous primary "revenue" (higher is better) with a binary guardrail
-// "error" (lower is better, absolute harm).
+// "error" (lower is better, absolute harm), a 5% holdout.
+inline constexpr char kContinuousWithErrorsToml[] = R"toml(
+id = "learn-cont"
+holdout = 0.05
+baseline = "x"
+[[arms]]
+id = "x"
+weight = 1
+[[arms]]
+id = "y"
+weight = 1
+[metric]
+id = "revenue"
+kind = "continuous"
+direction = "higher"
+[policy]
+seed = 5
+[schedule]
+burn_in = "2h"
+interval = "1h"
+conversion_window = "30m"
+min_units_per_arm = 20
+[[guardrails]]
+id = "error"
+kind = "binary"
+direction = "lower"
+absolute_harm = 0.05
+)toml";
+
+inline ExperimentConfig ParsedConfig(const char* toml) {
+  absl::StatusOr<ExperimentConfig> config = ParseExperimentToml(toml, "test");
+  EXPECT_TRUE(config.ok()) << config.status();
+  return config.ok() ? *config : ExperimentConfig();
+}
+inline ExperimentConfig BinaryWithLatency() {
+  return ParsedConfig(kBinaryWithLatencyToml);
+}
 inline ExperimentConfig ContinuousWithErrors() {
-  ExperimentConfig c;
-  c.id = "learn-cont";
-  c.arms = {{"x", 1}, {"y", 1}};
-  c.metric = MetricKind::kContinuous;
-  c.holdout = 0.05;
-  c.baseline = "x";
-  c.schedule.burn_in = absl::Hours(2);
-  c.schedule.interval = absl::Hours(1);
-  c.schedule.conversion_window = absl::Minutes(30);
-  c.schedule.min_units_per_arm = 20;
-  GuardrailConfig g;
-  g.id = "error";
-  g.kind = MetricKind::kBinary;
-  g.direction = Direction::kLowerIsBetter;
-  g.harm = HarmKind::kAbsolute;
-  g.max_harm = 0.05;
-  c.guardrails.push_back(g);
-  c.seed = 5;
-  return c;
+  return ParsedConfig(kContinuousWithErrorsToml);
 }
 
 // Drives an engine with `config` from kLogStart over options.horizon:

@@ -556,6 +556,12 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineAccess::Import(const EngineState& 
   return engine;
 }
 
+absl::StatusOr<absl::Time> EngineAccess::NextDue(const Engine& engine,
+                                                 absl::string_view experiment) {
+  ALLOT_ASSIGN_OR_RETURN(EngineImpl::RuntimePtr runtime, engine.impl_->Find(experiment));
+  return runtime->NextDue();
+}
+
 absl::StatusOr<std::vector<ReallocationReport>> EngineAccess::AdvanceWith(
     Engine& engine, absl::string_view experiment, absl::Time due,
     const MaturedAtGridPoint& figures) ABSL_NO_THREAD_SAFETY_ANALYSIS {

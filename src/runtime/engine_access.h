@@ -38,6 +38,10 @@ class EngineAccess {
   // to `due`; nothing is journaled. Errors: NotFound for an unknown
   // experiment; InvalidArgument when `due` is before the engine's clock;
   // else as ExperimentRuntime::AdvanceWith.
+  // Returns the experiment's next grid point (InfiniteFuture before
+  // Start). Errors: NotFound for an unknown experiment.
+  static absl::StatusOr<absl::Time> NextDue(const Engine& engine,
+                                            absl::string_view experiment);
   static absl::StatusOr<std::vector<ReallocationReport>> AdvanceWith(
       Engine& engine, absl::string_view experiment, absl::Time due,
       const MaturedAtGridPoint& figures);
