@@ -403,6 +403,41 @@ class FigureBook {
   int64_t late_ = 0, unknown_ = 0, duplicate_ = 0;
 };
 
+// Expects reports that agree with `want_reports` up to the rounding of
+// sums taken in another order: counts, epochs and decisions exactly,
+// weights and P(best) within `tolerance`, means within it relatively.
+inline void ExpectReportsAgree(const std::vector<ReallocationReport>& got_reports,
+                               const std::vector<ReallocationReport>& want_reports,
+                               double tolerance) {
+  ASSERT_EQ(got_reports.size(), want_reports.size());
+  for (size_t i = 0; i < want_reports.size(); ++i) {
+    SCOPED_TRACE(absl::StrCat("report ", i));
+    const ReallocationReport& want = want_reports[i];
+    const ReallocationReport& got = got_reports[i];
+    EXPECT_EQ(got.time, want.time);
+    EXPECT_EQ(got.epoch, want.epoch);
+    EXPECT_EQ(got.reallocated, want.reallocated);
+    EXPECT_EQ(got.winner, want.winner);
+    EXPECT_EQ(got.late_outcomes, want.late_outcomes);
+    EXPECT_EQ(got.unknown_outcomes, want.unknown_outcomes);
+    EXPECT_EQ(got.duplicate_outcomes, want.duplicate_outcomes);
+    EXPECT_EQ(got.holdout_units, want.holdout_units);
+    ASSERT_EQ(got.weights_after.size(), want.weights_after.size());
+    for (size_t a = 0; a < want.weights_after.size(); ++a) {
+      EXPECT_NEAR(got.weights_after[a], want.weights_after[a], tolerance);
+    }
+    ASSERT_EQ(got.arms.size(), want.arms.size());
+    for (size_t a = 0; a < want.arms.size(); ++a) {
+      EXPECT_EQ(got.arms[a].units, want.arms[a].units);
+      EXPECT_EQ(got.arms[a].exposures, want.arms[a].exposures);
+      EXPECT_EQ(got.arms[a].stopped_by, want.arms[a].stopped_by);
+      EXPECT_NEAR(got.arms[a].p_best, want.arms[a].p_best, tolerance);
+      EXPECT_NEAR(got.arms[a].mean, want.arms[a].mean,
+                  tolerance * std::abs(want.arms[a].mean));
+    }
+  }
+}
+
 }  // namespace allot::test
 
 #endif  // ALLOT_TESTS_LEARNER_EVENTS_H_
