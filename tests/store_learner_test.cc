@@ -394,6 +394,44 @@ TEST(StoreLearnerTest, StandbyTakesOverFromAKilledLeaderLosingNoUnit) {
       "standby");
 }
 
+// The commands end to end: `allot replay` over the log as an events CSV,
+// and `allot learn` over the same events in the store.
+TEST(StoreLearnerTest, ReplayAndLearnCommandsGiveTheSameReportsAndHistory) {
+  LogOptions options;
+  options.quantized = true;
+  const EventLog log =
+      RunEmbedded(test::ParsedConfig(test::kBinaryWithLatencyToml), 7, options);
+  const test::ScratchDir dir;
+  const std::string toml = dir.path() + "/experiment.toml";
+  test::WriteBytes(toml, test::kBinaryWithLatencyToml);
+  std::string csv = "time,kind,unit,value,unit_start,metric\n";
+  for (const test::LoggedEvent& e : log.events) {
+    if (e.kind == test::LoggedEvent::kExposure) {
+      absl::StrAppend(&csv, FormatRfc3339(e.time), ",assign,", e.unit, ",,,\n");
+    } else {
+      absl::StrAppend(&csv, FormatRfc3339(e.time), ",outcome,", e.unit, ",", Num(e.value),
+                      ",,", e.metric, "\n");
+    }
+  }
+  absl::StrAppend(&csv, FormatRfc3339(log.end), ",advance,,,,\n");
+  test::WriteBytes(dir.path() + "/events.csv", csv);
+  Child replay({"replay", "--experiment", toml, "--events", dir.path() + "/events.csv",
+                "--out", dir.path() + "/replay", "--start", FormatRfc3339(log.start)},
+               dir.path() + "/replay.txt");
+  ASSERT_EQ(replay.Wait(absl::Seconds(120)), 0) << replay.output();
+  EXPECT_EQ(test::ReadBytes(dir.path() + "/replay/reports.json"),
+            ReportsToJson(log.reports));
+  EXPECT_EQ(test::ReadBytes(dir.path() + "/replay/history.json"), log.history_json);
+
+  const TestDatabase db;
+  LoadLog(db.url(), log, test::kBinaryWithLatencyToml);
+  Child learn({"learn", "--store", db.url(), "--experiment", toml, "--once-until",
+               FormatRfc3339(log.end)},
+              dir.path() + "/learn.txt");
+  ASSERT_EQ(learn.Wait(absl::Seconds(120)), 0) << learn.output();
+  ExpectStoreHolds(db.url(), log);
+}
+
 TEST(StoreLearnerTest, AggregationReadsTheExposureTimeIndex) {
   LogOptions options;
   options.units_per_hour = 4000;  // a table large enough for the planner to care

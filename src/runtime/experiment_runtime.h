@@ -266,7 +266,9 @@ class ExperimentRuntime {
   // The units each maturing takes, kept so its memory is reused.
   std::vector<OpenUnit> matured_ ABSL_GUARDED_BY(learn_mu_);
   std::vector<double> matured_values_ ABSL_GUARDED_BY(learn_mu_);
-  // Set by AdvanceWith: the tallies of the last external figures.
+  // Set by AdvanceWith: the tallies of the last external figures. Not in
+  // the exported state: an externally fed engine (the store's learner) is
+  // rebuilt from the store, never snapshotted.
   std::optional<GridTallies> fed_tallies_ ABSL_GUARDED_BY(learn_mu_);
   // The kept reports, oldest first (all of them when reports_kept_ is 0);
   // reports_made_ counts every report ever made (it seeds each report).
