@@ -10,6 +10,26 @@
 #include "pqxx/except"
 
 namespace allot::store {
+namespace {
+
+// libpq's messages span lines ("...refused\n\tIs the server running..."):
+// one line for logs, /healthz and metrics.
+std::string OneLine(const char* what) {
+  std::string text;
+  bool space = false;
+  for (const char c : absl::StripAsciiWhitespace(what)) {
+    if (c == '\n' || c == '\t') {
+      space = true;
+      continue;
+    }
+    if (space && !text.empty()) text.push_back(' ');
+    space = false;
+    text.push_back(c);
+  }
+  return text;
+}
+
+}  // namespace
 
 absl::Status ValidateStoreUrl(absl::string_view url) {
   if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
@@ -46,13 +66,13 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectStore(absl::string_view
   try {
     return std::make_unique<pqxx::connection>(target);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("cannot connect to ", RedactUrl(url), ": ",
-                                               absl::StripAsciiWhitespace(e.what())));
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to ", RedactUrl(url), ": ", OneLine(e.what())));
   }
 }
 
 absl::Status StoreError(absl::string_view doing, const std::exception& e) {
-  const std::string what(absl::StripAsciiWhitespace(e.what()));
+  const std::string what = OneLine(e.what());
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
     return absl::UnavailableError(absl::StrCat(doing, ": connection lost: ", what));
   }
