@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "ledger/ledger.h"
 #include "pqxx/pqxx"
+#include "store/event_store.h"
 #include "store/learner.h"
 #include "store/learner_sql.h"
 #include "store/pg.h"
@@ -49,61 +50,58 @@ using test::TestDatabase;
 std::string Num(double v) { return absl::StrFormat("%.17g", v); }
 
 // Registers and starts the log's experiment in the store and appends its
-// events as replicas would: every exposure (a returning unit's too: the
-// first exposure wins), every outcome with its event id, alternating two
-// replicas and, for the primary, naming it by "" or by its id.
+// events as replicas do, through two EventStores (the replicas' write path):
+// each unit's events through one of them (so its first exposure arrives
+// first; returning units' exposures are dropped by the primary key),
+// outcomes with their log's event ids.
 void LoadLog(const std::string& url, const EventLog& log, const std::string& toml) {
   ASSERT_TRUE(InitSchema(url).ok());
-  pqxx::connection conn(url);
-  pqxx::work tx(conn);
   const ExperimentConfig& config = log.config;
-  tx.exec_params(
-      "INSERT INTO allot_experiments (experiment, config_toml, started_us) "
-      "VALUES ($1, $2, $3)",
-      config.id, toml, absl::ToUnixMicros(log.start));
-  tx.exec_params("SELECT allot_create_partitions($1)", config.id);
+  std::vector<std::unique_ptr<EventStore>> replicas;
+  for (const char* name : {"r1", "r2"}) {
+    EventStoreOptions options;
+    options.replica = name;
+    absl::StatusOr<std::unique_ptr<EventStore>> replica =
+        EventStore::Connect(url, options);
+    ASSERT_TRUE(replica.ok()) << replica.status();
+    ASSERT_TRUE((*replica)->RegisterExperiment(config.id, toml, log.start).ok());
+    replicas.push_back(*std::move(replica));
+  }
   const internal::UnitFingerprint fingerprint(config.EffectiveSalt());
-  const std::string id = tx.quote(config.id);
-  std::vector<std::string> exposures, outcomes;
-  auto flush = [&](bool force) {
-    if (exposures.size() >= 1000 || (force && !exposures.empty())) {
-      tx.exec(absl::StrCat(
-          "INSERT INTO allot_exposures (experiment, unit_hi, unit_lo, arm, epoch, "
-          "propensity, holdout, exposed_us, unit_start_us, replica) VALUES ",
-          absl::StrJoin(exposures, ","), " ON CONFLICT DO NOTHING"));
-      exposures.clear();
-    }
-    if (outcomes.size() >= 1000 || (force && !outcomes.empty())) {
-      tx.exec(absl::StrCat(
-          "INSERT INTO allot_outcomes (experiment, event_id, unit_hi, unit_lo, metric, "
-          "value, time_us, replica) VALUES ",
-          absl::StrJoin(outcomes, ",")));
-      outcomes.clear();
-    }
-  };
-  int n = 0;
   for (const test::LoggedEvent& e : log.events) {
     const internal::UnitKey key = fingerprint.Of(e.unit);
-    const std::string replica = (n++ % 2) ? "'r1'" : "'r2'";
+    EventStore& replica = *replicas[key.hi % 2];
     if (e.kind == test::LoggedEvent::kExposure) {
-      exposures.push_back(absl::StrCat(
-          "(", id, ",", ToBigint(key.hi), ",", ToBigint(key.lo), ",", e.arm, ",", e.epoch,
-          ",", Num(e.propensity), ",", e.holdout ? "true" : "false", ",",
-          absl::ToUnixMicros(e.time), ",NULL,", replica, ")"));
+      ExposureEvent x;
+      x.experiment = config.id;
+      x.unit_hi = key.hi;
+      x.unit_lo = key.lo;
+      x.arm = e.arm;
+      x.epoch = static_cast<int>(e.epoch);
+      x.propensity = e.propensity;
+      x.holdout = e.holdout;
+      x.exposed = e.time;
+      const absl::Status appended = replica.AppendExposure(x);
+      ASSERT_TRUE(appended.ok()) << appended;
     } else {
-      const std::string metric =
-          e.metric.empty() && n % 3 == 0 ? config.metric_id : e.metric;
-      outcomes.push_back(absl::StrCat("(", id, ",", tx.quote(e.event_id), ",",
-                                      ToBigint(key.hi), ",", ToBigint(key.lo), ",",
-                                      tx.quote(metric), ",", Num(e.value), ",",
-                                      absl::ToUnixMicros(e.time), ",", replica, ")"));
+      OutcomeEvent o;
+      o.experiment = config.id;
+      o.event_id = e.event_id;
+      o.unit_hi = key.hi;
+      o.unit_lo = key.lo;
+      // The write path names every metric, the primary by its id.
+      o.metric = e.metric.empty() ? config.metric_id : e.metric;
+      o.value = e.value;
+      o.time = e.time;
+      const absl::Status appended = replica.AppendOutcome(o);
+      ASSERT_TRUE(appended.ok()) << appended;
     }
-    flush(false);
   }
-  flush(true);
+  for (auto& replica : replicas) ASSERT_TRUE(replica->Flush(absl::Seconds(60)).ok());
+  pqxx::connection conn(url);
+  pqxx::nontransaction tx(conn);
   tx.exec("ANALYZE allot_exposures");
   tx.exec("ANALYZE allot_outcomes");
-  tx.commit();
 }
 
 std::vector<std::string> StoredReports(const std::string& url, const std::string& id) {
