@@ -320,10 +320,9 @@ TEST(CliReplayTest, ArmChangesReplayFromTheLog) {
   }
   WriteBytes(scratch.path() + "/e.csv", events);
   const std::string out = scratch.path() + "/out";
-  const CliResult r = RunCli(
-      {"replay", "--experiment", experiment, "--events", scratch.path() + "/e.csv", "--out",
-       out},
-      scratch.path());
+  const CliResult r = RunCli({"replay", "--experiment", experiment, "--events",
+                              scratch.path() + "/e.csv", "--out", out},
+                             scratch.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("3 epochs"));
   rapidjson::Document history;
@@ -348,15 +347,17 @@ TEST(CliReplayTest, ArmChangesReplayFromTheLog) {
   // Bad rows name the line and the problem.
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"2026-01-01T00:20:01Z,add_arm,c,1.5,\n", "initial share in (0, 1), got \"1.5\""},
-      {"2026-01-01T00:20:01Z,retire_arm,a,later,\n", "must be drain or now, got \"later\""},
+      {"2026-01-01T00:20:01Z,retire_arm,a,later,\n",
+       "must be drain or now, got \"later\""},
       {"2026-01-01T00:20:01Z,retire_arm,zz,now,\n", "unknown arm \"zz\""},
       {"2026-01-01T00:20:01Z,add_arm,a,,\n", "arm \"a\" already is in"},
       {"2026-01-01T00:20:01Z,add_arm,c,,2026-01-01T00:00:00Z\n",
        "unit_start must be empty for add_arm rows"},
   };
   for (const auto& [row, message] : bad) {
-    WriteBytes(scratch.path() + "/bad.csv",
-               "time,kind,unit,value,unit_start\n2026-01-01T00:10:00Z,assign,u1,,\n" + row);
+    WriteBytes(
+        scratch.path() + "/bad.csv",
+        "time,kind,unit,value,unit_start\n2026-01-01T00:10:00Z,assign,u1,,\n" + row);
     const CliResult b = RunCli({"replay", "--experiment", experiment, "--events",
                                 scratch.path() + "/bad.csv", "--out", out + "2"},
                                scratch.path());

@@ -25,6 +25,8 @@ void AddWeightsCommand(CLI::App& app, int& exit_code);
 void AddSnapshotCommand(CLI::App& app, int& exit_code);
 void AddSimulateCommand(CLI::App& app, int& exit_code);
 void AddServeCommand(CLI::App& app, int& exit_code);
+void AddStoreCommand(CLI::App& app, int& exit_code);
+void AddLearnCommand(CLI::App& app, int& exit_code);
 
 // Exit codes of every command: 0 success, kExitUsage for a command line
 // CLI11 refuses (unknown option, missing or unconvertible argument),

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   allot::cli::AddSnapshotCommand(app, exit_code);
   allot::cli::AddSimulateCommand(app, exit_code);
   allot::cli::AddServeCommand(app, exit_code);
+  allot::cli::AddStoreCommand(app, exit_code);
+  allot::cli::AddLearnCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -556,6 +556,29 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineAccess::Import(const EngineState& 
   return engine;
 }
 
+absl::StatusOr<absl::Time> EngineAccess::NextDue(const Engine& engine,
+                                                 absl::string_view experiment) {
+  ALLOT_ASSIGN_OR_RETURN(EngineImpl::RuntimePtr runtime, engine.impl_->Find(experiment));
+  return runtime->NextDue();
+}
+
+absl::StatusOr<std::vector<ReallocationReport>> EngineAccess::AdvanceWith(
+    Engine& engine, absl::string_view experiment, absl::Time due,
+    const MaturedAtGridPoint& figures) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  EngineImpl& impl = *engine.impl_;
+  ALLOT_ASSIGN_OR_RETURN(EngineImpl::RuntimePtr runtime, impl.Find(experiment));
+  MutexLock advance(&impl.advance_mu_);
+  if (due < impl.clock_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("time going backward: grid point ", FormatRfc3339(due),
+                     " is before the previous advance to ", FormatRfc3339(impl.clock_)));
+  }
+  ALLOT_ASSIGN_OR_RETURN(std::vector<ReallocationReport> reports,
+                         runtime->AdvanceWith(due, figures));
+  impl.clock_ = due;
+  return reports;
+}
+
 absl::Status EngineAccess::Apply(Engine& engine, const JournalRecord& r) {
   absl::Status status;
   switch (r.kind) {

@@ -139,7 +139,7 @@ void ExperimentRuntime::NoteArmRetired(int arm, absl::Span<const double> weights
 
 void ExperimentRuntime::ReportArmChange(absl::Time now, std::vector<double> before,
                                         std::string reason) {
-  ReallocationReport report = Evaluate(now, /*reallocate=*/false);
+  ReallocationReport report = Evaluate(now, /*reallocate=*/false, CurrentTallies());
   // Guardrail stops take effect at grid points only.
   for (size_t a = 0; a < report.arms.size(); ++a) {
     report.arms[a].stopped_by = stopped_by_[a];

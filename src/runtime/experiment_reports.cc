@@ -13,6 +13,8 @@
 #include "allot/field_error.h"
 #include "allot/hash.h"
 #include "allot/posterior.h"
+#include "allot/status_macros.h"
+#include "allot/time_format.h"
 #include "runtime/experiment_runtime.h"
 #include "statistics/arm_beliefs.h"
 #include "statistics/confidence_sequence.h"
@@ -93,9 +95,16 @@ std::vector<absl::Time> EpochStarts(const AllocationHistory& history) {
 
 }  // namespace
 
+void ExperimentRuntime::GrowAggregates(size_t epoch) {
+  const size_t arms = arm_ids_.size();
+  aggregates_.resize(epoch + 1, std::vector<Aggregate>(arms));
+  for (auto& by_epoch : guardrail_aggregates_) {
+    by_epoch.resize(epoch + 1, std::vector<Aggregate>(arms));
+  }
+}
+
 void ExperimentRuntime::Fold(const std::vector<OpenUnit>& matured,
                              const std::vector<double>& values) {
-  const size_t arms = arm_ids_.size();
   const size_t guards = config_.guardrails.size();
   // A composite primary's terms, as (guardrail index, weight).
   std::vector<std::pair<size_t, double>> terms;
@@ -116,12 +125,7 @@ void ExperimentRuntime::Fold(const std::vector<OpenUnit>& matured,
       holdout_.Add(outcome);
       continue;
     }
-    if (aggregates_.size() <= unit.epoch) {
-      aggregates_.resize(unit.epoch + 1, std::vector<Aggregate>(arms));
-      for (auto& by_epoch : guardrail_aggregates_) {
-        by_epoch.resize(unit.epoch + 1, std::vector<Aggregate>(arms));
-      }
-    }
+    if (aggregates_.size() <= unit.epoch) GrowAggregates(unit.epoch);
     aggregates_[unit.epoch][unit.arm].Add(outcome);
     for (size_t g = 0; g < guards; ++g) {
       guardrail_aggregates_[g][unit.epoch][unit.arm].Add(unit_values[g]);
@@ -136,7 +140,6 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
   if (now > Clock()) {
     clock_us_.store(absl::ToUnixMicros(now), std::memory_order_release);
   }
-  const absl::Time stop = absl::FromUnixMicros(stop_us_.load(std::memory_order_acquire));
   // Matured units are folded at grid points only: the scan is O(open units)
   // and a grid point is where their figures are needed. Between grid points
   // a unit whose window closed waits in the ledger, already treated as
@@ -146,29 +149,140 @@ std::vector<ReallocationReport> ExperimentRuntime::AdvanceTo(absl::Time now) {
     scheduler_->Step();
     ledger_.TakeMatured(due, matured_, &matured_values_);
     Fold(matured_, matured_values_);
-    if (due >= stop) continue;  // stopped: units mature, nothing reallocates
-    // A grid point at or before an arm change's epoch (an Advance that comes
-    // after the change) reports but cannot begin an epoch before it.
-    ReallocationReport report = Evaluate(due, /*reallocate=*/due > last_epoch_start_);
-    if (report.reallocated) {
-      // The weights came from ShapeWeights and the due time is after the
-      // last epoch's start, so Publish cannot fail.
-      absl::Status published = assigner_->Publish(due, report.weights_after);
-      report.epoch = assigner_->current_epoch();
-      if (published.ok()) last_epoch_start_ = due;
-      if (!published.ok()) {
-        report.reallocated = false;
-        report.reason = absl::StrCat("publish failed: ", published.message());
-        report.weights_after = report.weights_before;
-      }
-    }
-    for (size_t a = 0; a < report.arms.size(); ++a) {
-      if (!report.arms[a].stopped_by.empty()) stopped_by_[a] = report.arms[a].stopped_by;
-    }
-    KeepReport(report);
-    out.push_back(std::move(report));
+    ReportAt(due, CurrentTallies(), out);
   }
   return out;
+}
+
+void ExperimentRuntime::ReportAt(absl::Time due, const GridTallies& tallies,
+                                 std::vector<ReallocationReport>& out) {
+  const absl::Time stop = absl::FromUnixMicros(stop_us_.load(std::memory_order_acquire));
+  if (due >= stop) return;  // stopped: units mature, nothing reallocates
+  // A grid point at or before an arm change's epoch (an Advance that comes
+  // after the change) reports but cannot begin an epoch before it.
+  ReallocationReport report =
+      Evaluate(due, /*reallocate=*/due > last_epoch_start_, tallies);
+  if (report.reallocated) {
+    // The weights came from ShapeWeights and the due time is after the
+    // last epoch's start, so Publish cannot fail.
+    absl::Status published = assigner_->Publish(due, report.weights_after);
+    report.epoch = assigner_->current_epoch();
+    if (published.ok()) last_epoch_start_ = due;
+    if (!published.ok()) {
+      report.reallocated = false;
+      report.reason = absl::StrCat("publish failed: ", published.message());
+      report.weights_after = report.weights_before;
+    }
+  }
+  for (size_t a = 0; a < report.arms.size(); ++a) {
+    if (!report.arms[a].stopped_by.empty()) stopped_by_[a] = report.arms[a].stopped_by;
+  }
+  KeepReport(report);
+  out.push_back(std::move(report));
+}
+
+GridTallies ExperimentRuntime::CurrentTallies() const {
+  if (fed_tallies_.has_value()) return *fed_tallies_;
+  GridTallies tallies;
+  tallies.exposures = ledger_.ExposureCounts();
+  tallies.late = late_.load(std::memory_order_relaxed);
+  tallies.unknown = unknown_.load(std::memory_order_relaxed);
+  tallies.duplicate = duplicate_.load(std::memory_order_relaxed);
+  return tallies;
+}
+
+absl::StatusOr<std::vector<ReallocationReport>> ExperimentRuntime::AdvanceWith(
+    absl::Time due, const MaturedAtGridPoint& figures) {
+  if (state() == ExperimentState::kCreated) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("experiment ", QuoteId(config_.id), " is not started"));
+  }
+  MutexLock lock(&learn_mu_);
+  if (due != scheduler_->next_due()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("grid point ", FormatRfc3339(due), " is not the next one, ",
+                     FormatRfc3339(scheduler_->next_due())));
+  }
+  const size_t arms = arm_ids_.size();
+  const size_t epochs = static_cast<size_t>(assigner_->current_epoch()) + 1;
+  auto check = [&](const std::vector<std::vector<Aggregate>>& cells,
+                   absl::string_view what) -> absl::Status {
+    if (cells.size() > epochs) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " has epoch ", cells.size() - 1, "; the last begun is ", epochs - 1));
+    }
+    for (const std::vector<Aggregate>& row : cells) {
+      if (row.size() > arms) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, " has ", row.size(), " arms; the experiment has ", arms));
+      }
+      for (const Aggregate& cell : row) {
+        if (cell.n < 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(what, " has a negative unit count, ", cell.n));
+        }
+      }
+    }
+    return absl::OkStatus();
+  };
+  ALLOT_RETURN_IF_ERROR(check(figures.primary, "matured units"));
+  if (!figures.guardrails.empty() &&
+      figures.guardrails.size() != config_.guardrails.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("figures have ", figures.guardrails.size(),
+                     " guardrails; the experiment has ", config_.guardrails.size()));
+  }
+  for (const auto& guard : figures.guardrails) {
+    ALLOT_RETURN_IF_ERROR(check(guard, "guardrail units"));
+  }
+  if (figures.tallies.exposures.size() > epochs) {
+    return absl::InvalidArgumentError(absl::StrCat("exposures have epoch ",
+                                                   figures.tallies.exposures.size() - 1,
+                                                   "; the last begun is ", epochs - 1));
+  }
+  for (const std::vector<int64_t>& row : figures.tallies.exposures) {
+    if (row.size() > arms) {
+      return absl::InvalidArgumentError(absl::StrCat("exposures have ", row.size(),
+                                                     " arms; the experiment has ", arms));
+    }
+  }
+  if (figures.holdout.n < 0 || figures.tallies.late < 0 || figures.tallies.unknown < 0 ||
+      figures.tallies.duplicate < 0) {
+    return absl::InvalidArgumentError("figures have a negative count");
+  }
+  if (due > Clock()) clock_us_.store(absl::ToUnixMicros(due), std::memory_order_release);
+  scheduler_->Step();
+  FoldSums(figures);
+  fed_tallies_ = figures.tallies;
+  std::vector<ReallocationReport> out;
+  ReportAt(due, *fed_tallies_, out);
+  return out;
+}
+
+void ExperimentRuntime::FoldSums(const MaturedAtGridPoint& figures) {
+  const size_t guards = config_.guardrails.size();
+  auto add = [](Aggregate& to, const Aggregate& from) {
+    to.n += from.n;
+    to.sum += from.sum;
+    to.sum_sq += from.sum_sq;
+  };
+  add(holdout_, figures.holdout);
+  for (size_t e = 0; e < figures.primary.size(); ++e) {
+    const std::vector<Aggregate>& row = figures.primary[e];
+    // As Fold: an epoch's cells exist once one of its units matured.
+    bool any = false;
+    for (const Aggregate& cell : row) any = any || cell.n > 0;
+    if (!any) continue;
+    if (aggregates_.size() <= e) GrowAggregates(e);
+    for (size_t a = 0; a < row.size(); ++a) add(aggregates_[e][a], row[a]);
+    for (size_t g = 0; g < guards && g < figures.guardrails.size(); ++g) {
+      if (e >= figures.guardrails[g].size()) continue;
+      const std::vector<Aggregate>& guard_row = figures.guardrails[g][e];
+      for (size_t a = 0; a < guard_row.size(); ++a) {
+        add(guardrail_aggregates_[g][e][a], guard_row[a]);
+      }
+    }
+  }
 }
 
 void ExperimentRuntime::KeepReport(ReallocationReport report) {
@@ -195,9 +309,10 @@ absl::Time ExperimentRuntime::NextDue() const {
   return scheduler_.has_value() ? scheduler_->next_due() : absl::InfiniteFuture();
 }
 
-ReallocationReport ExperimentRuntime::Evaluate(absl::Time time, bool reallocate) const {
+ReallocationReport ExperimentRuntime::Evaluate(absl::Time time, bool reallocate,
+                                               const GridTallies& tallies) const {
   try {
-    return EvaluateOrThrow(time, reallocate);
+    return EvaluateOrThrow(time, reallocate, tallies);
   } catch (const std::exception& e) {
     ReallocationReport report;
     report.experiment = config_.id;
@@ -228,8 +343,8 @@ BeliefOptions ExperimentRuntime::BeliefOptionsAt(absl::Time time) const {
   return options;
 }
 
-ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
-                                                      bool reallocate) const {
+ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time, bool reallocate,
+                                                      const GridTallies& tallies) const {
   const int k = static_cast<int>(arm_ids_.size());
   const Assigner& assigner = *assigner_;
   const int64_t epoch = assigner.current_epoch();
@@ -241,9 +356,9 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
   report.time = time;
   report.weights_before.assign(current.begin(), current.end());
   report.weights_after = report.weights_before;
-  report.late_outcomes = late_.load(std::memory_order_relaxed);
-  report.unknown_outcomes = unknown_.load(std::memory_order_relaxed);
-  report.duplicate_outcomes = duplicate_.load(std::memory_order_relaxed);
+  report.late_outcomes = tallies.late;
+  report.unknown_outcomes = tallies.unknown;
+  report.duplicate_outcomes = tallies.duplicate;
   report.holdout_units = holdout_.n;
   report.holdout_outcomes = holdout_.sum;
 
@@ -278,7 +393,7 @@ ReallocationReport ExperimentRuntime::EvaluateOrThrow(absl::Time time,
 
   // Exposures and the sample-ratio check against each epoch's bucket shares
   // (an epoch before an arm joined has none of it).
-  std::vector<std::vector<int64_t>> exposures = ledger_.ExposureCounts();
+  std::vector<std::vector<int64_t>> exposures = tallies.exposures;
   std::vector<std::vector<double>> shares(exposures.size());
   std::vector<int64_t> arm_exposures(k);
   for (size_t e = 0; e < exposures.size(); ++e) {
@@ -547,7 +662,7 @@ ReallocationReport ExperimentRuntime::FinalReport() const {
     report.weights_before = report.weights_after = initial_weights_;
     return report;
   }
-  ReallocationReport report = Evaluate(Clock(), /*reallocate=*/false);
+  ReallocationReport report = Evaluate(Clock(), /*reallocate=*/false, CurrentTallies());
   report.reason = "final report";
   return report;
 }

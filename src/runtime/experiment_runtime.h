@@ -39,6 +39,30 @@ std::vector<std::vector<Aggregate>> ArmColumns(
     const std::vector<std::vector<Aggregate>>& by_epoch, const std::vector<int>& arms,
     int empty = 0);
 
+// The figures a report reads besides the aggregates, as of one grid point:
+// exposures so far outside the holdout, [epoch][arm] (a row may be shorter
+// than the arms), and the outcomes not counted so far.
+struct GridTallies {
+  std::vector<std::vector<int64_t>> exposures;
+  int64_t late = 0;
+  int64_t unknown = 0;
+  int64_t duplicate = 0;
+};
+
+// One grid point's learning as figures computed outside the engine (by the
+// store's learner, from events in PostgreSQL): the units that matured since
+// the previous grid point, as sums to fold, and the tallies as of this one.
+// The primary's values are the units' outcomes (a composite already
+// combined per unit); binary outcomes are 0/1 per unit.
+struct MaturedAtGridPoint {
+  // [epoch][arm]: matured units outside the holdout (rows may be short).
+  std::vector<std::vector<Aggregate>> primary;
+  // [guardrail][epoch][arm]: the same units' guardrail values.
+  std::vector<std::vector<std::vector<Aggregate>>> guardrails;
+  Aggregate holdout;  // matured holdout units' primary outcomes
+  GridTallies tallies;
+};
+
 // Thread-safe, as Engine.
 class ExperimentRuntime {
  public:
@@ -78,6 +102,15 @@ class ExperimentRuntime {
   // Performs the reallocations due up to `now` and folds matured units.
   // REQUIRES: `now` is not before the previous call.
   std::vector<ReallocationReport> AdvanceTo(absl::Time now);
+  // Performs the grid point `due` as AdvanceTo does, with the matured units
+  // and tallies of `figures` in place of the ledger's (which an externally
+  // fed runtime leaves empty); returns its report, or none when stopped.
+  // From then on reports (FinalReport too) read the last figures' tallies.
+  // Errors: FailedPrecondition before Start; InvalidArgument when `due` is
+  // not the next grid point, or `figures` name an epoch not yet begun, an
+  // arm or guardrail the experiment lacks, or negative counts.
+  absl::StatusOr<std::vector<ReallocationReport>> AdvanceWith(
+      absl::Time due, const MaturedAtGridPoint& figures);
 
   // Returns every report so far, or the last reports_kept.
   std::vector<ReallocationReport> Reports() const;
@@ -144,14 +177,33 @@ class ExperimentRuntime {
   // unit) into the aggregates.
   void Fold(const std::vector<OpenUnit>& matured, const std::vector<double>& values)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
-  // Builds the report at `time`; with `reallocate`, runs the policy and
-  // publishes the new epoch when burn-in allows.
+  // Folds sums of matured units (an external grid point's) into the
+  // aggregates. REQUIRES: `figures` checked by AdvanceWith.
+  void FoldSums(const MaturedAtGridPoint& figures)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
+  // Grows the aggregates (and the guardrails') to hold `epoch`.
+  void GrowAggregates(size_t epoch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
+  // The tallies reports read now: the last external figures', else the
+  // ledger's exposures and the outcome counters.
+  GridTallies CurrentTallies() const ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
+  // The step both AdvanceTo and AdvanceWith take at grid point `due` once
+  // its matured units are folded: unless stopped by then, evaluates (with
+  // `tallies`), publishes a reallocation, keeps the report and appends it
+  // to `out`.
+  void ReportAt(absl::Time due, const GridTallies& tallies,
+                std::vector<ReallocationReport>& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(learn_mu_);
+  // Builds the report at `time` from the aggregates and `tallies`; with
+  // `reallocate`, runs the policy and publishes the new epoch when burn-in
+  // allows.
   // Never throws: an exception from the statistics (none is expected; the
   // Boost.Math calls return NaN on bad arguments) becomes a report that
   // keeps the weights and says why.
-  ReallocationReport Evaluate(absl::Time time, bool reallocate) const
+  ReallocationReport Evaluate(absl::Time time, bool reallocate,
+                              const GridTallies& tallies) const
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
-  ReallocationReport EvaluateOrThrow(absl::Time time, bool reallocate) const
+  ReallocationReport EvaluateOrThrow(absl::Time time, bool reallocate,
+                                     const GridTallies& tallies) const
       ABSL_SHARED_LOCKS_REQUIRED(learn_mu_);
   // Each guardrail's means and, with `decide` (past burn-in), its excess
   // harm bounds against the best-guarded arm.
@@ -214,6 +266,10 @@ class ExperimentRuntime {
   // The units each maturing takes, kept so its memory is reused.
   std::vector<OpenUnit> matured_ ABSL_GUARDED_BY(learn_mu_);
   std::vector<double> matured_values_ ABSL_GUARDED_BY(learn_mu_);
+  // Set by AdvanceWith: the tallies of the last external figures. Not in
+  // the exported state: an externally fed engine (the store's learner) is
+  // rebuilt from the store, never snapshotted.
+  std::optional<GridTallies> fed_tallies_ ABSL_GUARDED_BY(learn_mu_);
   // The kept reports, oldest first (all of them when reports_kept_ is 0);
   // reports_made_ counts every report ever made (it seeds each report).
   std::deque<ReallocationReport> reports_ ABSL_GUARDED_BY(learn_mu_);

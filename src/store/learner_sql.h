@@ -1,0 +1,62 @@
+// Copyright 2026 The allot Authors.
+//
+// The SQL of the learner (store/learner.h): what one grid point's figures
+// are, computed by PostgreSQL from the event tables. Private to src/store
+// and its tests (which EXPLAIN these statements).
+//
+// A unit's window closes at start + whole seconds of its exposure after the
+// start + the window (the ledger's OpenUnit::exposure_s and WindowEndUs), so
+// "closed in (a, b]" is a range of exposure times, [MaturedFrom(a),
+// MaturedFrom(b)): the aggregation reads only the units maturing at this
+// grid point through the (experiment, exposed_us) index.
+
+#ifndef ALLOT_SRC_STORE_LEARNER_SQL_H_
+#define ALLOT_SRC_STORE_LEARNER_SQL_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "allot/experiment_config.h"
+#include "pqxx/transaction_base"
+#include "runtime/experiment_runtime.h"
+
+namespace allot::store {
+
+// The timing of one experiment's windows, in microseconds.
+struct WindowClock {
+  int64_t start_us = 0;   // the experiment's start (the ledger's origin)
+  int64_t window_us = 0;  // the conversion window
+
+  // The first exposure time whose window closes after `t_us`: a unit
+  // exposed at x has matured by t exactly when x < MaturedFrom(t).
+  int64_t MaturedFrom(int64_t t_us) const;
+};
+
+// The statement that aggregates the units whose windows closed in
+// (previous, due] per (epoch, arm, holdout, metric), with parameters $1
+// experiment, $2 first exposure time, $3 end of exposure times (exclusive).
+// Its rows: epoch, arm, holdout, metric index (-1 the primary, else the
+// guardrail's), units, sum and sum of squares of the per-unit totals.
+std::string MaturedSql(const ExperimentConfig& config, const WindowClock& clock);
+
+// The statement of the tallies as of `due` ($1 experiment, $2 due):
+// one row of late, unknown and duplicate outcome counts.
+std::string TalliesSql(const ExperimentConfig& config, const WindowClock& clock);
+
+// The statement of exposures outside the holdout before `due` ($1
+// experiment, $2 due): rows of epoch, arm, count.
+std::string ExposuresSql();
+
+// Returns the figures of grid point `due`, the units whose windows closed
+// after `previous_us` (INT64_MIN: none before) folded in, read in `tx`.
+// Errors: as StoreError; InvalidArgument for an epoch or arm out of range.
+absl::StatusOr<internal::MaturedAtGridPoint> ReadFigures(pqxx::transaction_base& tx,
+                                                         const ExperimentConfig& config,
+                                                         const WindowClock& clock,
+                                                         int64_t previous_us,
+                                                         int64_t due_us);
+
+}  // namespace allot::store
+
+#endif  // ALLOT_SRC_STORE_LEARNER_SQL_H_
