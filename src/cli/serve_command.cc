@@ -18,11 +18,13 @@ namespace {
 
 struct ServeFlags {
   std::string config;
+  std::string store;
   bool manual_clock = false;
 };
 
 absl::Status RunServe(const ServeFlags& flags) {
   ALLOT_ASSIGN_OR_RETURN(serve::ServeConfig config, serve::LoadServeConfig(flags.config));
+  if (!flags.store.empty()) config.store.url = flags.store;
   ALLOT_ASSIGN_OR_RETURN(
       std::unique_ptr<serve::Server> server,
       serve::Server::Create(
@@ -37,6 +39,10 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* serve = app.add_subcommand("serve", "Serve the engine over HTTP/JSON");
   serve->add_option("--config", flags->config, "Serve config (TOML)")->required();
+  serve->add_option(
+      "--store", flags->store,
+      "Serve as a replica of a fleet: events to this PostgreSQL store "
+      "(postgresql://USER@HOST:PORT/DB), the history from it ([store] url)");
   serve->add_flag("--manual-clock", flags->manual_clock,
                   "Take the time from POST /v1/clock instead of the wall clock");
   serve->callback([flags, &exit_code] {

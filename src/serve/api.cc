@@ -50,7 +50,7 @@ ApiResponse ServerImpl::Handle(const ApiRequest& request) {
     if (ok) {
       const bool changes_state = match.route->method != "GET";
       // A checkpoint swaps the journal while no request is running.
-      absl::ReaderMutexLock engine_lock(&engine_mu_);
+      allot::internal::ReaderMutexLock engine_lock(&engine_mu_);
       const absl::Status journal_error = JournalError();
       if (changes_state && !journal_error.ok()) {
         response = ErrorResponse(
@@ -110,9 +110,27 @@ ApiResponse ServerImpl::Authorize(const Route& route, const ApiRequest& request,
 ApiResponse ServerImpl::Dispatch(const Route& route,
                                  const std::vector<std::string>& params,
                                  const ApiRequest& request) {
+  if (replica_ != nullptr) {
+    switch (route.id) {
+      case RouteId::kHealthz:
+      case RouteId::kMetrics:
+      case RouteId::kClock:
+      case RouteId::kAssign:
+      case RouteId::kAssignBatch:
+      case RouteId::kOutcomes:
+      case RouteId::kHistory:
+        break;
+      default:
+        return ErrorResponse(
+            409, absl::StrCat("this server is a replica of a fleet ([store]): ",
+                              route.method, " ", route.path,
+                              " is not served here; the learner (allot learn) changes "
+                              "experiments and writes the reports to the store"));
+    }
+  }
   switch (route.id) {
     case RouteId::kHealthz:
-      return Ok(200, R"({"status":"ok"})");
+      return Health();
     case RouteId::kMetrics: {
       ApiResponse r = Ok(200, Metrics());
       r.content_type = "text/plain; version=0.0.4";
@@ -164,7 +182,7 @@ ApiResponse ServerImpl::Clock(const ApiRequest& request) {
   if (!now.ok()) return StatusResponse(now.status());
   if (!now->has_value()) return ErrorResponse(400, "missing field \"now\"");
   {
-    absl::MutexLock lock(&mu_);
+    allot::internal::MutexLock lock(&mu_);
     if (**now < now_) {
       return ErrorResponse(
           400, absl::StrCat("now ", FormatRfc3339(**now), " is before the clock's time ",
@@ -204,7 +222,7 @@ ApiResponse ServerImpl::CreateExperiment(const ApiRequest& request) {
   if (absl::Status s = engine_->CreateExperiment(*config); !s.ok())
     return StatusResponse(s);
   {
-    absl::MutexLock lock(&mu_);
+    allot::internal::MutexLock lock(&mu_);
     experiments_.insert(config->id);
   }
   return Ok(201, Json([&](JsonWriter& w) {
@@ -243,7 +261,7 @@ ApiResponse ServerImpl::StartStop(const std::string& id, const ApiRequest& reque
 ApiResponse ServerImpl::Delete(const std::string& id) {
   if (absl::Status s = engine_->Delete(id); !s.ok()) return StatusResponse(s);
   {
-    absl::MutexLock lock(&mu_);
+    allot::internal::MutexLock lock(&mu_);
     experiments_.erase(id);
   }
   return Ok(200, Json([&](JsonWriter& w) {
@@ -353,7 +371,50 @@ ApiResponse ServerImpl::Reports(const std::string& id, bool latest) {
   return Ok(200, Json([&](JsonWriter& w) { doc[0].Accept(w); }));
 }
 
+ApiResponse ServerImpl::Health() {
+  if (replica_ == nullptr) return Ok(200, R"({"status":"ok"})");
+  // A replica that lost the database still serves from the history it has:
+  // it says so (200, "degraded") rather than failing a load balancer's check.
+  const store::EventStoreStats events = replica_->events();
+  const store::HistoryFollowerStats follower = replica_->follower();
+  return Ok(200, Json([&](JsonWriter& w) {
+              w.StartObject();
+              w.Key("status");
+              w.String(events.healthy && follower.connected ? "ok" : "degraded");
+              w.Key("store");
+              w.StartObject();
+              w.Key("writing");
+              w.Bool(events.healthy);
+              w.Key("buffered_events");
+              w.Int64(static_cast<int64_t>(events.buffered));
+              w.Key("last_error");
+              String(w, SafeUtf8(events.last_error));
+              w.EndObject();
+              w.Key("history");
+              w.StartObject();
+              w.Key("following");
+              w.Bool(follower.connected);
+              w.Key("last_error");
+              String(w, SafeUtf8(follower.last_error));
+              w.Key("epochs");
+              w.StartObject();
+              for (const ReplicaExperiment* e : replica_->experiments()) {
+                w.Key(e->config().id.c_str(),
+                      static_cast<rapidjson::SizeType>(e->config().id.size()));
+                w.Int64(e->epoch());
+              }
+              w.EndObject();
+              w.EndObject();
+              w.EndObject();
+            }));
+}
+
 ApiResponse ServerImpl::History(const std::string& id) {
+  if (replica_ != nullptr) {
+    const ReplicaExperiment* experiment = replica_->Find(id);
+    if (experiment == nullptr) return StatusResponse(NotServed(id));
+    return Ok(200, experiment->HistoryJson());
+  }
   absl::StatusOr<AllocationHistory> history = engine_->History(id);
   if (!history.ok()) return StatusResponse(history.status());
   return Ok(200, history->ToJson());
@@ -376,7 +437,7 @@ std::string ServerImpl::Metrics() {
   std::set<std::string> experiments;
   absl::Time last_snapshot;
   {
-    absl::MutexLock lock(&mu_);
+    allot::internal::MutexLock lock(&mu_);
     experiments = experiments_;
     last_snapshot = last_snapshot_;
   }
@@ -418,6 +479,46 @@ std::string ServerImpl::Metrics() {
         "# TYPE allot_journal_bytes gauge\n"
         "allot_journal_bytes ",
         size_error ? 0 : bytes, "\n");
+  }
+  if (replica_ != nullptr) {
+    const store::EventStoreStats events = replica_->events();
+    const store::HistoryFollowerStats follower = replica_->follower();
+    absl::StrAppend(
+        &out,
+        "# HELP allot_store_healthy Whether the last write of events to the store "
+        "succeeded.\n# TYPE allot_store_healthy gauge\nallot_store_healthy ",
+        events.healthy ? 1 : 0,
+        "\n# HELP allot_store_buffered_events Events acknowledged and not yet in the "
+        "store (what a crash now would lose).\n# TYPE allot_store_buffered_events "
+        "gauge\nallot_store_buffered_events ",
+        events.buffered,
+        "\n# HELP allot_store_events_written_total Exposure and outcome rows written.\n"
+        "# TYPE allot_store_events_written_total counter\n"
+        "allot_store_events_written_total{kind=\"exposure\"} ",
+        events.exposures_written, "\nallot_store_events_written_total{kind=\"outcome\"} ",
+        events.outcomes_written,
+        "\n# HELP allot_store_duplicates_dropped_total Events the store already had.\n"
+        "# TYPE allot_store_duplicates_dropped_total counter\n"
+        "allot_store_duplicates_dropped_total ",
+        events.duplicates_dropped,
+        "\n# HELP allot_store_failed_flushes_total Writes to the store that failed (and "
+        "were retried).\n# TYPE allot_store_failed_flushes_total counter\n"
+        "allot_store_failed_flushes_total ",
+        events.failed_flushes,
+        "\n# HELP allot_store_rejected_events_total Events refused: buffer full.\n"
+        "# TYPE allot_store_rejected_events_total counter\n"
+        "allot_store_rejected_events_total ",
+        events.rejected,
+        "\n# HELP allot_history_following Whether the history follower is connected.\n"
+        "# TYPE allot_history_following gauge\nallot_history_following ",
+        follower.connected ? 1 : 0,
+        "\n# HELP allot_history_epoch The latest epoch this replica serves.\n"
+        "# TYPE allot_history_epoch gauge\n");
+    for (const ReplicaExperiment* e : replica_->experiments()) {
+      absl::StrAppend(&out, "allot_history_epoch{experiment=\"",
+                      PrometheusLabel(SafeUtf8(e->config().id)), "\"} ", e->epoch(),
+                      "\n");
+    }
   }
   if (last_snapshot != absl::InfinitePast()) {
     absl::StrAppend(&out,

@@ -63,6 +63,7 @@ int HttpStatus(const absl::Status& status) {
       return 409;
     case absl::StatusCode::kDataLoss:
     case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:  // a replica's full event buffer
       return 503;
     case absl::StatusCode::kPermissionDenied:
       return 403;

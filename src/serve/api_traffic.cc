@@ -1,12 +1,15 @@
 // Copyright 2026 The allot Authors.
 //
-// The router's handlers of `allot serve`: assign, assign_batch, outcomes.
+// The router's handlers of `allot serve`: assign, assign_batch, outcomes,
+// served by the local engine or, in a fleet's replica, by the replica.
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "allot/field_error.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "serve/api_json.h"
@@ -26,7 +29,9 @@ ApiResponse ServerImpl::Assign(const std::string& id, const ApiRequest& request)
   absl::StatusOr<std::optional<absl::Time>> start =
       OptionalTime(body.doc, "", "unit_start");
   if (!start.ok()) return StatusResponse(start.status());
-  absl::StatusOr<Assignment> a = engine_->Assign(id, *unit, Now(), *start);
+  absl::StatusOr<Assignment> a = replica_ != nullptr
+                                     ? ReplicaAssign(id, *unit, Now(), *start)
+                                     : engine_->Assign(id, *unit, Now(), *start);
   if (!a.ok()) return StatusResponse(a.status());
   return Ok(200, Json([&](JsonWriter& w) { WriteAssignment(w, *a); }));
 }
@@ -46,8 +51,14 @@ ApiResponse ServerImpl::AssignBatch(const std::string& id, const ApiRequest& req
                          absl::StrCat("units has ", n, " entries, more than max_batch (",
                                       config_.max_batch, ")"));
   }
-  absl::StatusOr<ExperimentHandle> handle = engine_->Handle(id);
-  if (!handle.ok()) return StatusResponse(handle.status());
+  std::optional<ExperimentHandle> handle;  // the engine's; none in a replica
+  if (replica_ != nullptr) {
+    if (replica_->Find(id) == nullptr) return StatusResponse(NotServed(id));
+  } else {
+    absl::StatusOr<ExperimentHandle> h = engine_->Handle(id);
+    if (!h.ok()) return StatusResponse(h.status());
+    handle = *std::move(h);
+  }
   const absl::Time now = Now();
   // Entries that fail validation keep their error; the rest go as one batch.
   std::vector<absl::Status> entry_errors(n);
@@ -77,7 +88,12 @@ ApiResponse ServerImpl::AssignBatch(const std::string& id, const ApiRequest& req
     requests.push_back({*unit, now, *start});
   }
   std::vector<absl::StatusOr<Assignment>> results(requests.size());
-  if (absl::Status s = handle->AssignBatch(requests, absl::MakeSpan(results)); !s.ok()) {
+  if (replica_ != nullptr) {
+    for (size_t k = 0; k < requests.size(); ++k) {
+      results[k] = ReplicaAssign(id, requests[k].unit, now, requests[k].unit_start);
+    }
+  } else if (absl::Status s = handle->AssignBatch(requests, absl::MakeSpan(results));
+             !s.ok()) {
     return StatusResponse(s);
   }
   size_t next = 0;
@@ -107,9 +123,10 @@ ApiResponse ServerImpl::Outcomes(const std::string& id, const ApiRequest& reques
   Body body;
   ParseBody(request.body, false, body);
   if (!body.error.empty()) return ErrorResponse(400, body.error);
-  const auto record =
-      [&](const rapidjson::Value& o,
-          const std::string& where) -> absl::StatusOr<OutcomeDisposition> {
+  // The disposition's name: the engine's, or "queued" in a replica (the
+  // learner tallies it at its grid point).
+  const auto record = [&](const rapidjson::Value& o,
+                          const std::string& where) -> absl::StatusOr<absl::string_view> {
     if (!o.IsObject())
       return absl::InvalidArgumentError(absl::StrCat(where, "must be an object"));
     ALLOT_RETURN_IF_ERROR(CheckKeys(o, where, {"unit", "value", "metric", "time"}));
@@ -128,17 +145,24 @@ ApiResponse ServerImpl::Outcomes(const std::string& id, const ApiRequest& reques
     }
     ALLOT_ASSIGN_OR_RETURN(std::optional<absl::Time> time,
                            OptionalTime(o, where, "time"));
-    return engine_->RecordOutcome(id, unit, time.value_or(Now()), value->GetDouble(),
-                                  metric);
+    if (replica_ != nullptr) {
+      ALLOT_RETURN_IF_ERROR(
+          ReplicaOutcome(id, unit, time.value_or(Now()), value->GetDouble(), metric));
+      return absl::string_view("queued");
+    }
+    ALLOT_ASSIGN_OR_RETURN(OutcomeDisposition d,
+                           engine_->RecordOutcome(id, unit, time.value_or(Now()),
+                                                  value->GetDouble(), metric));
+    return DispositionName(d);
   };
   const rapidjson::Value* batch = Member(body.doc, "outcomes");
   if (batch == nullptr) {
-    absl::StatusOr<OutcomeDisposition> d = record(body.doc, "");
+    absl::StatusOr<absl::string_view> d = record(body.doc, "");
     if (!d.ok()) return StatusResponse(d.status());
     return Ok(200, Json([&](JsonWriter& w) {
                 w.StartObject();
                 w.Key("disposition");
-                String(w, DispositionName(*d));
+                String(w, *d);
                 w.EndObject();
               }));
   }
@@ -150,18 +174,23 @@ ApiResponse ServerImpl::Outcomes(const std::string& id, const ApiRequest& reques
         413, absl::StrCat("outcomes has ", batch->Size(),
                           " entries, more than max_batch (", config_.max_batch, ")"));
   }
-  if (absl::Status s = engine_->Handle(id).status(); !s.ok()) return StatusResponse(s);
+  if (replica_ != nullptr && replica_->Find(id) == nullptr) {
+    return StatusResponse(NotServed(id));
+  }
+  if (replica_ == nullptr) {
+    if (absl::Status s = engine_->Handle(id).status(); !s.ok()) return StatusResponse(s);
+  }
   return Ok(200, Json([&](JsonWriter& w) {
               w.StartObject();
               w.Key("results");
               w.StartArray();
               for (rapidjson::SizeType i = 0; i < batch->Size(); ++i) {
-                const absl::StatusOr<OutcomeDisposition> d =
+                const absl::StatusOr<absl::string_view> d =
                     record((*batch)[i], absl::StrCat("outcomes[", i, "]: "));
                 if (d.ok()) {
                   w.StartObject();
                   w.Key("disposition");
-                  String(w, DispositionName(*d));
+                  String(w, *d);
                   w.EndObject();
                 } else {
                   WriteError(w, d.status().message());
@@ -170,6 +199,31 @@ ApiResponse ServerImpl::Outcomes(const std::string& id, const ApiRequest& reques
               w.EndArray();
               w.EndObject();
             }));
+}
+
+absl::Status ServerImpl::NotServed(absl::string_view id) const {
+  return absl::NotFoundError(
+      absl::StrCat("experiment ", QuoteId(id), " is not served by this replica"));
+}
+
+absl::StatusOr<Assignment> ServerImpl::ReplicaAssign(
+    absl::string_view id, absl::string_view unit, absl::Time now,
+    std::optional<absl::Time> unit_start) {
+  const ReplicaExperiment* experiment = replica_->Find(id);
+  if (experiment == nullptr) return NotServed(id);
+  ALLOT_ASSIGN_OR_RETURN(Assignment a, experiment->Assign(unit, now, unit_start));
+  ALLOT_RETURN_IF_ERROR(replica_->RecordExposure(*experiment, unit, a, now, unit_start));
+  // Sent to the store, which keeps a unit's first exposure.
+  a.new_exposure = true;
+  return a;
+}
+
+absl::Status ServerImpl::ReplicaOutcome(absl::string_view id, absl::string_view unit,
+                                        absl::Time time, double value,
+                                        absl::string_view metric) {
+  const ReplicaExperiment* experiment = replica_->Find(id);
+  if (experiment == nullptr) return NotServed(id);
+  return replica_->RecordOutcome(*experiment, unit, metric, value, time);
 }
 
 }  // namespace allot::serve::internal

@@ -27,7 +27,7 @@ std::string PrometheusLabel(absl::string_view value) {
 
 void RequestMetrics::Record(absl::string_view route, int status, absl::Duration latency) {
   const double seconds = absl::ToDoubleSeconds(latency);
-  absl::MutexLock lock(&mu_);
+  allot::internal::MutexLock lock(&mu_);
   ++requests_[{std::string(route), status}];
   Histogram& h = latency_[std::string(route)];
   for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
@@ -38,7 +38,7 @@ void RequestMetrics::Record(absl::string_view route, int status, absl::Duration 
 }
 
 void RequestMetrics::AppendPrometheus(std::string& out) const {
-  absl::MutexLock lock(&mu_);
+  allot::internal::MutexLock lock(&mu_);
   absl::StrAppend(&out,
                   "# HELP allot_http_requests_total HTTP requests by route and status.\n"
                   "# TYPE allot_http_requests_total counter\n");

@@ -14,8 +14,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "allot/internal/mutex.h"
 
 namespace allot::serve {
 
@@ -37,7 +37,7 @@ class RequestMetrics {
     int64_t count = 0;
     double sum = 0;
   };
-  mutable absl::Mutex mu_;
+  mutable allot::internal::Mutex mu_;
   std::map<std::pair<std::string, int>, int64_t> requests_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);
 };

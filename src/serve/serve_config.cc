@@ -111,6 +111,35 @@ absl::StatusOr<absl::Duration> ReadPositiveDuration(const toml::node& node,
   return d;
 }
 
+absl::Status ParseStore(const toml::node& node, const FieldLines& lines,
+                        StoreConfig& store) {
+  ALLOT_ASSIGN_OR_RETURN(const toml::table* table,
+                         internal::ReadTable(node, "store", lines));
+  for (const auto& [key, value] : *table) {
+    const std::string name(key.str());
+    const std::string field = absl::StrCat("store.", name);
+    if (name == "url") {
+      ALLOT_ASSIGN_OR_RETURN(store.url, internal::ReadString(value, field, lines));
+    } else if (name == "replica") {
+      ALLOT_ASSIGN_OR_RETURN(store.replica, internal::ReadString(value, field, lines));
+      if (store.replica.empty() || store.replica.size() > 64) {
+        return lines.Error(value, field, "must be 1 to 64 bytes");
+      }
+    } else if (name == "flush_interval") {
+      ALLOT_ASSIGN_OR_RETURN(store.flush_interval,
+                             ReadPositiveDuration(value, field, lines));
+    } else if (name == "flush_events") {
+      ALLOT_ASSIGN_OR_RETURN(store.flush_events, ReadPositive(value, field, lines));
+    } else if (name == "poll_interval") {
+      ALLOT_ASSIGN_OR_RETURN(store.poll_interval,
+                             ReadPositiveDuration(value, field, lines));
+    } else {
+      return lines.Error(value, field, "is not a known field");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<boost::asio::ip::address> ResolveListenAddress(const std::string& host,
@@ -207,6 +236,8 @@ absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
       }
     } else if (name == "max_connections") {
       ALLOT_ASSIGN_OR_RETURN(config.max_connections, ReadPositive(value, name, lines));
+    } else if (name == "store") {
+      ALLOT_RETURN_IF_ERROR(ParseStore(value, lines, config.store));
     } else if (name == "tokens") {
       const toml::array* array = value.as_array();
       if (array == nullptr) {
@@ -220,8 +251,9 @@ absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
       return lines.Error(value, name, "is not a known field");
     }
   }
-  if (config.data_dir.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ":1: data_dir is required"));
+  if (config.data_dir.empty() && config.store.url.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ":1: data_dir is required (or a [store] url, for a fleet's replica)"));
   }
   if (config.tokens.empty()) {
     const absl::StatusOr<boost::asio::ip::address> address =

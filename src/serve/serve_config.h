@@ -45,6 +45,22 @@ enum class Durability {
   kInterval,
 };
 
+// A replica of a router fleet: events go to a PostgreSQL store and the
+// allocation history comes from it (README.md, "A fleet").
+struct StoreConfig {
+  // postgresql://USER@HOST:PORT/DB; empty: no store (the local engine and
+  // its journal).
+  std::string url;
+  // This replica's id in the events it writes; default "serve-HOST".
+  std::string replica;
+  // Events are written every flush_interval or at flush_events, whichever
+  // comes first: the acknowledged-loss window of a crash.
+  absl::Duration flush_interval = absl::Milliseconds(200);
+  int64_t flush_events = 10000;
+  // The history is followed by LISTEN/NOTIFY and polled this often too.
+  absl::Duration poll_interval = absl::Seconds(5);
+};
+
 // Plain struct; every field has its default.
 struct ServeConfig {
   // An IP address or a host name (resolved when the config is read and
@@ -52,7 +68,8 @@ struct ServeConfig {
   // an ephemeral port.
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8470;
-  // Required: holds allot.journal and allot.snapshot.
+  // Holds allot.journal and allot.snapshot; required unless store.url is
+  // set (a replica keeps no local state).
   std::string data_dir;
   // Experiment files created at start unless already known (paths resolved
   // against the config file's directory).
@@ -70,6 +87,7 @@ struct ServeConfig {
   // in (0, 1m].
   Durability durability = Durability::kSync;
   absl::Duration flush_interval = absl::Milliseconds(10);
+  StoreConfig store;
   // Empty: every route is open, and only a loopback address may be used.
   std::vector<TokenConfig> tokens;
 };

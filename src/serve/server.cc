@@ -9,6 +9,8 @@
 
 #include "serve/server.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -190,7 +192,35 @@ JournalOptions ServerImpl::JournalOptionsInUse() const {
 
 ServerImpl::~ServerImpl() = default;
 
+absl::Status ServerImpl::InitReplica() {
+  // A fleet's replica keeps no local state: the store has its events and
+  // its history. The engine stays empty (the clock route advances nothing).
+  engine_ = std::make_unique<Engine>();
+  std::vector<ExperimentConfig> experiments;
+  std::vector<std::string> sources;
+  for (const std::string& path : config_.experiments) {
+    ALLOT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, size_t{1} << 20));
+    ALLOT_ASSIGN_OR_RETURN(ExperimentConfig experiment, LoadExperimentFile(path));
+    experiments.push_back(std::move(experiment));
+    sources.push_back(std::move(text));
+  }
+  StoreConfig store = config_.store;
+  if (store.replica.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof(host) - 1);
+    store.replica = absl::StrCat("serve-", host).substr(0, 64);
+  }
+  ALLOT_ASSIGN_OR_RETURN(replica_, Replica::Start(store, experiments, sources, Now()));
+  allot::internal::MutexLock lock(&mu_);
+  for (const ExperimentConfig& e : experiments) experiments_.insert(e.id);
+  return absl::OkStatus();
+}
+
 absl::Status ServerImpl::Init() {
+  if (!config_.store.url.empty()) {
+    ALLOT_RETURN_IF_ERROR(InitReplica());
+    return Listen();
+  }
   std::error_code fs_error;
   std::filesystem::create_directories(config_.data_dir, fs_error);
   if (fs_error) {
@@ -206,7 +236,7 @@ absl::Status ServerImpl::Init() {
   std::filesystem::remove(absl::StrCat(journal_path_, ".next"), fs_error);
   ALLOT_ASSIGN_OR_RETURN(journal_, Journal::Open(journal_path_, JournalOptionsInUse()));
   engine_->AttachJournal(journal_.get());
-  absl::MutexLock lock(&mu_);
+  allot::internal::MutexLock lock(&mu_);
   {
     const allot::internal::EngineState state =
         allot::internal::EngineAccess::Export(*engine_);
@@ -223,7 +253,10 @@ absl::Status ServerImpl::Init() {
       return created;
     }
   }
+  return Listen();
+}
 
+absl::Status ServerImpl::Listen() {
   ALLOT_ASSIGN_OR_RETURN(const asio::ip::address address,
                          ResolveListenAddress(config_.listen_host, config_.listen_port));
   const tcp::endpoint endpoint(address, config_.listen_port);
@@ -252,17 +285,18 @@ std::string ServerImpl::StartLine() const {
     absl::StrAppend(&line, " with ", config_.tokens.size(), " token(s)");
   }
   if (options_.manual_clock) absl::StrAppend(&line, ", manual clock");
+  if (replica_ != nullptr) absl::StrAppend(&line, ", replica of the store");
   return line;
 }
 
 absl::Time ServerImpl::Now() {
-  absl::MutexLock lock(&mu_);
+  allot::internal::MutexLock lock(&mu_);
   if (!options_.manual_clock) now_ = std::max(now_, absl::Now());
   return now_;
 }
 
 absl::Status ServerImpl::JournalError() const {
-  absl::MutexLock lock(&mu_);
+  allot::internal::MutexLock lock(&mu_);
   return journal_error_;
 }
 
@@ -273,8 +307,9 @@ absl::Status ServerImpl::AdvanceTo(absl::Time now) {
 void ServerImpl::AfterSync(std::function<void(const absl::Status&)> done) {
   absl::Status error;
   {
-    absl::MutexLock lock(&mu_);
-    if (journal_error_.ok() && config_.durability == Durability::kSync) {
+    allot::internal::MutexLock lock(&mu_);
+    if (journal_error_.ok() && journal_ != nullptr &&
+        config_.durability == Durability::kSync) {
       waiting_.push_back(std::move(done));
       if (!sync_running_) StartSync();
       return;
@@ -298,7 +333,7 @@ void ServerImpl::SyncDone(const absl::Status& s) {
   std::vector<std::function<void(const absl::Status&)>> done;
   absl::Status result;
   {
-    absl::MutexLock lock(&mu_);
+    allot::internal::MutexLock lock(&mu_);
     if (!s.ok() && journal_error_.ok()) {
       journal_error_ =
           absl::DataLossError(absl::StrCat("journal sync failed: ", s.message()));
@@ -316,8 +351,9 @@ void ServerImpl::SyncDone(const absl::Status& s) {
 }
 
 absl::Status ServerImpl::Checkpoint() {
-  absl::WriterMutexLock engine_lock(&engine_mu_);
-  absl::MutexLock lock(&mu_);
+  if (replica_ != nullptr) return absl::OkStatus();  // no local state
+  allot::internal::MutexLock engine_lock(&engine_mu_);
+  allot::internal::MutexLock lock(&mu_);
   if (sync_running_) {
     checkpoint_pending_ = true;
     return absl::OkStatus();
@@ -365,7 +401,7 @@ void ServerImpl::ScheduleAdvance() {
   advance_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     {
-      absl::ReaderMutexLock engine_lock(&engine_mu_);
+      allot::internal::ReaderMutexLock engine_lock(&engine_mu_);
       // A failure (a full disk) is visible to every later call as well.
       (void)AdvanceTo(Now());
     }
@@ -407,6 +443,7 @@ absl::Status ServerImpl::Run() {
   }
   asio::post(control_, [this] {
     Accept();
+    if (replica_ != nullptr) return;  // the learner advances; nothing to snapshot
     if (!options_.manual_clock) ScheduleAdvance();
     ScheduleSnapshot();
   });
@@ -422,7 +459,7 @@ absl::Status ServerImpl::Run() {
   sync_thread_.join();
   if (!options_.manual_clock) (void)AdvanceTo(Now());
   ALLOT_RETURN_IF_ERROR(Checkpoint());
-  absl::ReaderMutexLock engine_lock(&engine_mu_);
+  allot::internal::ReaderMutexLock engine_lock(&engine_mu_);
   return journal_ != nullptr ? journal_->Flush() : JournalError();
 }
 

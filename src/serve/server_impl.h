@@ -10,13 +10,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "allot/engine.h"
+#include "allot/internal/mutex.h"
 #include "allot/journal.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
@@ -25,6 +26,7 @@
 #include "boost/asio/strand.hpp"
 #include "boost/asio/thread_pool.hpp"
 #include "serve/metrics.h"
+#include "serve/replica.h"
 #include "serve/routes.h"
 #include "serve/serve_config.h"
 #include "serve/server.h"
@@ -62,6 +64,10 @@ class ServerImpl {
   ~ServerImpl();
 
   absl::Status Init();
+  // Init of a fleet's replica (config.store.url set).
+  absl::Status InitReplica();
+  // Binds and listens on config.listen.
+  absl::Status Listen();
   // The journal's options for config_.durability.
   JournalOptions JournalOptionsInUse() const;
   absl::Status Run();
@@ -118,6 +124,15 @@ class ServerImpl {
   ApiResponse AssignBatch(const std::string& id, const ApiRequest& request);
   ApiResponse Outcomes(const std::string& id, const ApiRequest& request);
   ApiResponse Reports(const std::string& id, bool latest);
+  // A fleet's replica: assignments from its history, events to the store.
+  absl::StatusOr<Assignment> ReplicaAssign(absl::string_view id, absl::string_view unit,
+                                           absl::Time now,
+                                           std::optional<absl::Time> unit_start);
+  absl::Status ReplicaOutcome(absl::string_view id, absl::string_view unit,
+                              absl::Time time, double value, absl::string_view metric);
+  absl::Status NotServed(absl::string_view id) const;
+  // /healthz: the store's and the follower's state in a replica.
+  ApiResponse Health();
   ApiResponse History(const std::string& id);
 
   const ServeConfig config_;
@@ -126,11 +141,14 @@ class ServerImpl {
   // Held shared by every request and timer that uses the engine, exclusive
   // by a checkpoint: a snapshot and the swap of journals see no change
   // between them, and journal_ changes only then.
-  mutable absl::Mutex engine_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  mutable allot::internal::Mutex engine_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   // Declared before engine_: the engine must not outlive its journal.
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<Engine> engine_;
-  mutable absl::Mutex mu_;
+  // Set in a fleet's replica ([store]): it serves assign, assign_batch,
+  // outcomes, history, /healthz and /metrics; the engine is then empty.
+  std::unique_ptr<Replica> replica_;
+  mutable allot::internal::Mutex mu_;
   // Experiments the engine holds (for /metrics).
   std::set<std::string> experiments_ ABSL_GUARDED_BY(mu_);
   // The manual clock, or the latest wall-clock time handed out (kept

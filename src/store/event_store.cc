@@ -460,6 +460,30 @@ absl::Status EventStore::PublishEpoch(absl::string_view experiment, int epoch,
   return absl::OkStatus();
 }
 
+absl::StatusOr<absl::Time> EventStore::StartedAt(absl::string_view experiment) {
+  ALLOT_RETURN_IF_ERROR(CheckText("experiment", experiment));
+  std::optional<std::optional<int64_t>> found;
+  ALLOT_RETURN_IF_ERROR(WithAdmin(
+      absl::StrCat("reading the start of ", experiment), [&](pqxx::connection& conn) {
+        pqxx::read_transaction tx(conn);
+        const pqxx::result r = tx.exec(
+            absl::StrCat("SELECT started_us FROM allot_experiments WHERE experiment = ",
+                         tx.quote(std::string(experiment))));
+        if (r.empty()) return;
+        found = r[0][0].is_null() ? std::nullopt
+                                  : std::optional<int64_t>(r[0][0].as<int64_t>());
+      }));
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("experiment \"", experiment, "\" is not registered in the store"));
+  }
+  if (!found->has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("experiment \"", experiment, "\" has no start in the store"));
+  }
+  return absl::FromUnixMicros(**found);
+}
+
 absl::StatusOr<StoredHistory> EventStore::LatestHistory(absl::string_view experiment) {
   ALLOT_RETURN_IF_ERROR(CheckText("experiment", experiment));
   std::optional<StoredHistory> found;

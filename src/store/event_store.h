@@ -158,6 +158,11 @@ class EventStore {
                                                 absl::string_view config_toml,
                                                 std::optional<absl::Time> started);
 
+  // Returns the experiment's start as the store holds it (set by the first
+  // registration that gave one). Errors: NotFound when it is not
+  // registered; FailedPrecondition when it has no start; as StoreError.
+  [[nodiscard]] absl::StatusOr<absl::Time> StartedAt(absl::string_view experiment);
+
   // Buffers an event; OK means acknowledged (see the loss window above).
   // Errors: InvalidArgument for a field out of range (naming it);
   // FailedPrecondition for an experiment not registered through this
