@@ -121,10 +121,21 @@ inline int RunShell(const std::string& command, std::string* out = nullptr) {
 // and restart it; stopped and removed when the test ends.
 class PrivateServer {
  public:
+  // In a scratch directory on tmpfs when there is one (as the fixture's).
   PrivateServer() {
+    std::string scratch = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    if (const char* tmp = std::getenv("TMPDIR"); tmp != nullptr && scratch == "/tmp") {
+      scratch = tmp;
+    }
+    std::string dir = scratch + "/allot_pg.XXXXXX";
+    if (::mkdtemp(dir.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp " << dir;
+      return;
+    }
     std::string out;
     const int status = RunShell(
-        absl::StrCat("bash '", ALLOT_SOURCE_DIR, "/tests/pg/start_postgres'"), &out);
+        absl::StrCat("bash '", ALLOT_SOURCE_DIR, "/tests/pg/start_postgres' '", dir, "'"),
+        &out);
     const size_t newline = out.find('\n');
     if (status != 0 || newline == std::string::npos) {
       ADD_FAILURE() << "start_postgres failed (" << status << "): " << out;
