@@ -291,6 +291,26 @@ TEST(EventStoreTest, AFullBufferRefusesAppendsWhileTheDatabaseIsDown) {
   EXPECT_EQ(Query(f.db.url(), "SELECT count(*) FROM allot_exposures"), "100");
 }
 
+TEST(EventStoreTest, ClosingGivesUpOnAnUnreachableDatabaseAfterCloseTimeout) {
+  PrivateServer server;
+  ASSERT_FALSE(server.url().empty());
+  Fixture f(server.url());
+  EventStoreOptions options = Options("r1");
+  options.close_timeout = absl::Milliseconds(300);
+  std::unique_ptr<EventStore> store = f.Open("r1", options);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AppendExposure(Exposure(1)).ok());
+  ASSERT_TRUE(store->Flush(absl::Seconds(30)).ok());
+  ASSERT_TRUE(server.Stop());
+  ASSERT_TRUE(store->AppendExposure(Exposure(2)).ok());
+  const absl::Time start = absl::Now();
+  store.reset();
+  // close_timeout, plus one refused connection attempt and a backoff step.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  ASSERT_TRUE(server.Start());
+  EXPECT_EQ(Query(f.db.url(), "SELECT count(*) FROM allot_exposures"), "1");
+}
+
 TEST(EventStoreTest, TheFlusherRidesOutADatabaseRestartMidStream) {
   PrivateServer server;
   ASSERT_FALSE(server.url().empty());
