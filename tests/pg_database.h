@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -143,12 +144,21 @@ class PrivateServer {
     }
     url_ = out.substr(0, newline);
     dir_ = std::string(absl::StripAsciiWhitespace(out.substr(newline + 1)));
+    // Named for the fixture's cleanup, which stops it if this process dies
+    // before its destructor runs.
+    if (const char* url_file = std::getenv("ALLOT_TEST_PG_URL_FILE")) {
+      const std::string path(url_file);
+      marker_ = absl::StrCat(path.substr(0, path.rfind('/')), "/private.",
+                             dir_.substr(dir_.rfind('/') + 1));
+      std::ofstream(marker_) << dir_ << "\n";
+    }
   }
   ~PrivateServer() {
     if (!dir_.empty()) {
       RunShell(absl::StrCat("bash '", ALLOT_SOURCE_DIR, "/tests/pg/stop_postgres' '",
                             dir_, "' >/dev/null 2>&1"));
     }
+    if (!marker_.empty()) std::remove(marker_.c_str());
   }
   PrivateServer(const PrivateServer&) = delete;
   PrivateServer& operator=(const PrivateServer&) = delete;
@@ -183,6 +193,7 @@ class PrivateServer {
 
   std::string url_;
   std::string dir_;
+  std::string marker_;
 };
 
 }  // namespace allot::test
