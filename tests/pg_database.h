@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -121,10 +122,21 @@ inline int RunShell(const std::string& command, std::string* out = nullptr) {
 // and restart it; stopped and removed when the test ends.
 class PrivateServer {
  public:
+  // In a scratch directory on tmpfs when there is one (as the fixture's).
   PrivateServer() {
+    std::string scratch = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    if (const char* tmp = std::getenv("TMPDIR"); tmp != nullptr && scratch == "/tmp") {
+      scratch = tmp;
+    }
+    std::string dir = scratch + "/allot_pg.XXXXXX";
+    if (::mkdtemp(dir.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp " << dir;
+      return;
+    }
     std::string out;
     const int status = RunShell(
-        absl::StrCat("bash '", ALLOT_SOURCE_DIR, "/tests/pg/start_postgres'"), &out);
+        absl::StrCat("bash '", ALLOT_SOURCE_DIR, "/tests/pg/start_postgres' '", dir, "'"),
+        &out);
     const size_t newline = out.find('\n');
     if (status != 0 || newline == std::string::npos) {
       ADD_FAILURE() << "start_postgres failed (" << status << "): " << out;
@@ -132,12 +144,21 @@ class PrivateServer {
     }
     url_ = out.substr(0, newline);
     dir_ = std::string(absl::StripAsciiWhitespace(out.substr(newline + 1)));
+    // Named for the fixture's cleanup, which stops it if this process dies
+    // before its destructor runs.
+    if (const char* url_file = std::getenv("ALLOT_TEST_PG_URL_FILE")) {
+      const std::string path(url_file);
+      marker_ = absl::StrCat(path.substr(0, path.rfind('/')), "/private.",
+                             dir_.substr(dir_.rfind('/') + 1));
+      std::ofstream(marker_) << dir_ << "\n";
+    }
   }
   ~PrivateServer() {
     if (!dir_.empty()) {
       RunShell(absl::StrCat("bash '", ALLOT_SOURCE_DIR, "/tests/pg/stop_postgres' '",
                             dir_, "' >/dev/null 2>&1"));
     }
+    if (!marker_.empty()) std::remove(marker_.c_str());
   }
   PrivateServer(const PrivateServer&) = delete;
   PrivateServer& operator=(const PrivateServer&) = delete;
@@ -172,6 +193,7 @@ class PrivateServer {
 
   std::string url_;
   std::string dir_;
+  std::string marker_;
 };
 
 }  // namespace allot::test

@@ -137,6 +137,43 @@ TEST(EventStoreTest, WritesExposuresAndOutcomes) {
   EXPECT_EQ(s.buffered, 0u);
 }
 
+// Waits up to 20 s for `sql` to return `want`; returns what it last returned.
+std::string WaitForQuery(const std::string& url, const std::string& sql,
+                         const std::string& want) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::string got = Query(url, sql);
+  while (got != want && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+    got = Query(url, sql);
+  }
+  return got;
+}
+
+TEST(EventStoreTest, FlushesEveryIntervalWithoutBeingAsked) {
+  Fixture f;
+  EventStoreOptions options = Options("r1");
+  options.flush_interval = absl::Milliseconds(50);
+  std::unique_ptr<EventStore> store = f.Open("r1", options);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AppendExposure(Exposure(1)).ok());
+  EXPECT_EQ(WaitForQuery(f.db.url(), "SELECT count(*) FROM allot_exposures", "1"), "1");
+}
+
+TEST(EventStoreTest, FlushesAsSoonAsFlushEventsAreBuffered) {
+  Fixture f;
+  EventStoreOptions options = Options("r1");
+  options.flush_interval = absl::Hours(1);
+  options.flush_events = 100;
+  std::unique_ptr<EventStore> store = f.Open("r1", options);
+  ASSERT_NE(store, nullptr);
+  for (uint64_t u = 0; u < 99; ++u) ASSERT_TRUE(store->AppendExposure(Exposure(u)).ok());
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Query(f.db.url(), "SELECT count(*) FROM allot_exposures"), "0");
+  ASSERT_TRUE(store->AppendExposure(Exposure(99)).ok());
+  EXPECT_EQ(WaitForQuery(f.db.url(), "SELECT count(*) FROM allot_exposures", "100"),
+            "100");
+}
+
 TEST(EventStoreTest, ABatchDeliveredTwiceAndOutOfOrderIsWrittenOnce) {
   Fixture f;
   std::unique_ptr<EventStore> store = f.Open("r1");
@@ -291,6 +328,26 @@ TEST(EventStoreTest, AFullBufferRefusesAppendsWhileTheDatabaseIsDown) {
   EXPECT_EQ(Query(f.db.url(), "SELECT count(*) FROM allot_exposures"), "100");
 }
 
+TEST(EventStoreTest, ClosingGivesUpOnAnUnreachableDatabaseAfterCloseTimeout) {
+  PrivateServer server;
+  ASSERT_FALSE(server.url().empty());
+  Fixture f(server.url());
+  EventStoreOptions options = Options("r1");
+  options.close_timeout = absl::Milliseconds(300);
+  std::unique_ptr<EventStore> store = f.Open("r1", options);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AppendExposure(Exposure(1)).ok());
+  ASSERT_TRUE(store->Flush(absl::Seconds(30)).ok());
+  ASSERT_TRUE(server.Stop());
+  ASSERT_TRUE(store->AppendExposure(Exposure(2)).ok());
+  const absl::Time start = absl::Now();
+  store.reset();
+  // close_timeout, plus one refused connection attempt and a backoff step.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  ASSERT_TRUE(server.Start());
+  EXPECT_EQ(Query(f.db.url(), "SELECT count(*) FROM allot_exposures"), "1");
+}
+
 TEST(EventStoreTest, TheFlusherRidesOutADatabaseRestartMidStream) {
   PrivateServer server;
   ASSERT_FALSE(server.url().empty());
@@ -337,7 +394,11 @@ TEST(EventStoreTest, TheFlusherRidesOutADatabaseRestartMidStream) {
 // The loss window: a writer killed with SIGKILL loses only what it appended
 // within flush_interval plus one flush of the kill.
 TEST(EventStoreTest, AKilledWriterLosesOnlyTheAcknowledgedLossWindow) {
-  Fixture f;
+  // A server of its own: the shared one pauses for the checkpoints that the
+  // other tests' DROP DATABASE forces, which would stretch "one flush".
+  PrivateServer server;
+  ASSERT_FALSE(server.url().empty());
+  Fixture f(server.url());
   const absl::Duration interval = absl::Milliseconds(100);
   // One flush of the events of one interval (2,000 here) takes a few
   // milliseconds on an idle loopback server; 1 s leaves room for a loaded

@@ -316,13 +316,16 @@ void EventStore::FlushLoop() {
     {
       absl::MutexLock lock(&mu_);
       if (backoff > absl::ZeroDuration()) {
-        // After a failure: wait, but no longer than the close allows.
+        // After a failure: wait, but no longer than the close allows; a
+        // close that starts meanwhile ends the wait (one more try, then the
+        // close deadline counts).
         const absl::Time wake = std::min(
             absl::Now() + backoff, stopping_ ? close_deadline : absl::InfiniteFuture());
-        auto stop = [this, wake]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return stopping_ && wake == absl::InfiniteFuture();
+        const bool was_stopping = stopping_;
+        auto close_started = [this, was_stopping]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stopping_ != was_stopping;
         };
-        mu_.AwaitWithDeadline(absl::Condition(&stop), wake);
+        mu_.AwaitWithDeadline(absl::Condition(&close_started), wake);
       } else if (!FlushDue()) {
         mu_.AwaitWithTimeout(absl::Condition(this, &EventStore::FlushDue),
                              options_.flush_interval);
