@@ -275,6 +275,35 @@ TEST(StoreLearnerTest, RestoreRefusesAStoreThatDisagreesWithItsEvents) {
       << leading.status();
 }
 
+TEST(StoreLearnerTest, StopsLeadingWhenAnotherWriterMovedTheWatermark) {
+  LogOptions options;
+  options.quantized = true;
+  const EventLog log =
+      RunEmbedded(test::ParsedConfig(test::kBinaryWithLatencyToml), 7, options);
+  const TestDatabase db;
+  LoadLog(db.url(), log, test::kBinaryWithLatencyToml);
+  auto learner = Learner::Connect(db.url(), log.config);
+  ASSERT_TRUE(learner.ok());
+  ASSERT_TRUE(*(*learner)->TryLead());
+  ASSERT_TRUE((*learner)->RunUntil(log.reports[2].time).ok());
+  {
+    // A writer that does not hold the lock (an operator, a learner of an
+    // older allot) moves the watermark on.
+    pqxx::connection conn(db.url());
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "UPDATE allot_learner_state SET watermark_us = watermark_us + 3600000000 "
+        "WHERE experiment = $1",
+        log.config.id);
+    tx.commit();
+  }
+  absl::StatusOr<std::vector<ReallocationReport>> rest = (*learner)->RunUntil(log.end);
+  EXPECT_EQ(rest.status().code(), absl::StatusCode::kFailedPrecondition) << rest.status();
+  EXPECT_FALSE((*learner)->leading());
+  // Nothing of the refused grid point was written.
+  EXPECT_EQ(StoredReports(db.url(), log.config.id).size(), 3u);
+}
+
 // A child process (`allot ARGS...`) with its output in files.
 class Child {
  public:

@@ -177,62 +177,65 @@ absl::StatusOr<std::vector<ReallocationReport>> Learner::RunUntil(absl::Time unt
   }
   std::vector<ReallocationReport> out;
   for (absl::Time due = NextDue(); due <= until; due = NextDue()) {
-    const int64_t due_us = absl::ToUnixMicros(due);
-    try {
-      GridTransaction tx(*conn_);
-      // The lock makes this learner the only writer; the watermark read
-      // under FOR UPDATE is the check that it is (a second writer fails here
-      // or at commit).
-      const pqxx::result state = tx.exec_params(
-          "SELECT watermark_us FROM allot_learner_state WHERE experiment = $1 FOR UPDATE",
-          config_.id);
-      const absl::Time stored = state.empty()
-                                    ? absl::InfinitePast()
-                                    : absl::FromUnixMicros(state[0][0].as<int64_t>());
-      if (stored != watermark_) {
-        return Fail(absl::FailedPreconditionError(absl::StrCat(
-            "experiment ", QuoteId(config_.id),
-            ": another learner moved the watermark to ", FormatRfc3339(stored),
-            " (this one had ", FormatRfc3339(watermark_), ")")));
-      }
-      absl::StatusOr<internal::MaturedAtGridPoint> figures =
-          ReadFigures(tx, config_, clock_, MicrosOrMin(watermark_), due_us);
-      if (!figures.ok()) return Fail(figures.status());
-      absl::StatusOr<std::vector<ReallocationReport>> reports =
-          EngineAccess::AdvanceWith(*engine_, config_.id, due, *figures);
-      if (!reports.ok()) return Fail(reports.status());
-      int64_t index = reports_made_;
-      for (const ReallocationReport& report : *reports) {
-        tx.exec_params(
-            "INSERT INTO allot_reports (experiment, report_index, time_us, report_json) "
-            "VALUES ($1, $2, $3, $4)",
-            config_.id, index++, absl::ToUnixMicros(report.time),
-            ReportsToJson({report}));
-        if (report.reallocated) {
-          absl::StatusOr<AllocationHistory> history = engine_->History(config_.id);
-          if (!history.ok()) return Fail(history.status());
-          tx.exec_params(
-              "INSERT INTO allot_epochs (experiment, epoch, start_us, history_json) "
-              "VALUES ($1, $2, $3, $4)",
-              config_.id, report.epoch, due_us, history->ToJson());
-        }
-      }
-      tx.exec_params(
-          "INSERT INTO allot_learner_state "
-          "(experiment, watermark_us, reports_made, learner, updated_at) "
-          "VALUES ($1, $2, $3, $4, now()) ON CONFLICT (experiment) DO UPDATE SET "
-          "watermark_us = EXCLUDED.watermark_us, reports_made = EXCLUDED.reports_made, "
-          "learner = EXCLUDED.learner, updated_at = EXCLUDED.updated_at",
-          config_.id, due_us, index, learner_id_);
-      tx.commit();
-      reports_made_ = index;
-      watermark_ = due;
-      out.insert(out.end(), reports->begin(), reports->end());
-    } catch (const std::exception& e) {
-      return Fail(StoreError(absl::StrCat("grid point ", FormatRfc3339(due)), e));
-    }
+    // Fail closes the connection: only once the grid point's transaction
+    // is gone (rolled back when it did not commit).
+    if (absl::Status s = RunGridPoint(due, out); !s.ok()) return Fail(s);
   }
   return out;
+}
+
+absl::Status Learner::RunGridPoint(absl::Time due, std::vector<ReallocationReport>& out) {
+  const int64_t due_us = absl::ToUnixMicros(due);
+  try {
+    GridTransaction tx(*conn_);
+    // The lock makes this learner the only writer; the watermark read under
+    // FOR UPDATE is the check that it is (a second writer fails here or at
+    // commit).
+    const pqxx::result state = tx.exec_params(
+        "SELECT watermark_us FROM allot_learner_state WHERE experiment = $1 FOR UPDATE",
+        config_.id);
+    const absl::Time stored = state.empty()
+                                  ? absl::InfinitePast()
+                                  : absl::FromUnixMicros(state[0][0].as<int64_t>());
+    if (stored != watermark_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "experiment ", QuoteId(config_.id), ": another learner moved the watermark to ",
+          FormatRfc3339(stored), " (this one had ", FormatRfc3339(watermark_), ")"));
+    }
+    ALLOT_ASSIGN_OR_RETURN(
+        internal::MaturedAtGridPoint figures,
+        ReadFigures(tx, config_, clock_, MicrosOrMin(watermark_), due_us));
+    ALLOT_ASSIGN_OR_RETURN(std::vector<ReallocationReport> reports,
+                           EngineAccess::AdvanceWith(*engine_, config_.id, due, figures));
+    int64_t index = reports_made_;
+    for (const ReallocationReport& report : reports) {
+      tx.exec_params(
+          "INSERT INTO allot_reports (experiment, report_index, time_us, report_json) "
+          "VALUES ($1, $2, $3, $4)",
+          config_.id, index++, absl::ToUnixMicros(report.time), ReportsToJson({report}));
+      if (report.reallocated) {
+        ALLOT_ASSIGN_OR_RETURN(AllocationHistory history, engine_->History(config_.id));
+        tx.exec_params(
+            "INSERT INTO allot_epochs (experiment, epoch, start_us, history_json) "
+            "VALUES ($1, $2, $3, $4)",
+            config_.id, report.epoch, due_us, history.ToJson());
+      }
+    }
+    tx.exec_params(
+        "INSERT INTO allot_learner_state "
+        "(experiment, watermark_us, reports_made, learner, updated_at) "
+        "VALUES ($1, $2, $3, $4, now()) ON CONFLICT (experiment) DO UPDATE SET "
+        "watermark_us = EXCLUDED.watermark_us, reports_made = EXCLUDED.reports_made, "
+        "learner = EXCLUDED.learner, updated_at = EXCLUDED.updated_at",
+        config_.id, due_us, index, learner_id_);
+    tx.commit();
+    reports_made_ = index;
+    watermark_ = due;
+    out.insert(out.end(), reports.begin(), reports.end());
+  } catch (const std::exception& e) {
+    return StoreError(absl::StrCat("grid point ", FormatRfc3339(due)), e);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace allot::store

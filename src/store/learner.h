@@ -85,6 +85,12 @@ class Learner {
           std::string learner_id, WindowClock clock);
   // Rebuilds the engine from the store's events up to the watermark.
   absl::Status Restore();
+  // Runs grid point `due` in one transaction, appending its reports to
+  // `out` once committed. On error the engine may be ahead of the store:
+  // the caller must Fail.
+  absl::Status RunGridPoint(absl::Time due, std::vector<ReallocationReport>& out);
+  // Stops leading: drops the engine and closes the connection (releasing
+  // the lock). Returns `status`. REQUIRES: no transaction of conn_ open.
   absl::Status Fail(absl::Status status);
 
   std::unique_ptr<pqxx::connection> conn_;
