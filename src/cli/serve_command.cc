@@ -23,8 +23,8 @@ struct ServeFlags {
 };
 
 absl::Status RunServe(const ServeFlags& flags) {
-  ALLOT_ASSIGN_OR_RETURN(serve::ServeConfig config, serve::LoadServeConfig(flags.config));
-  if (!flags.store.empty()) config.store.url = flags.store;
+  ALLOT_ASSIGN_OR_RETURN(serve::ServeConfig config,
+                         serve::LoadServeConfig(flags.config, flags.store));
   ALLOT_ASSIGN_OR_RETURN(
       std::unique_ptr<serve::Server> server,
       serve::Server::Create(

@@ -404,6 +404,16 @@ ApiResponse ServerImpl::Health() {
                 w.Int64(e->epoch());
               }
               w.EndObject();
+              // When each experiment's latest epoch reached this replica.
+              w.Key("received");
+              w.StartObject();
+              for (const ReplicaExperiment* e : replica_->experiments()) {
+                if (e->epoch_received() == absl::InfinitePast()) continue;
+                w.Key(e->config().id.c_str(),
+                      static_cast<rapidjson::SizeType>(e->config().id.size()));
+                String(w, FormatRfc3339(e->epoch_received()));
+              }
+              w.EndObject();
               w.EndObject();
               w.EndObject();
             }));

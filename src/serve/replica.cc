@@ -238,7 +238,8 @@ absl::Status Replica::RecordOutcome(const ReplicaExperiment& experiment,
   event.experiment = experiment.config().id;
   event.unit_hi = key.hi;
   event.unit_lo = key.lo;
-  event.metric = std::string(metric);
+  // The primary under its id (the store names every outcome's metric).
+  event.metric = metric.empty() ? config.metric_id : std::string(metric);
   event.value = value;
   event.time = time;
   return events_->AppendOutcome(std::move(event));

@@ -174,7 +174,8 @@ absl::string_view RoleName(Role role) {
 
 absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
                                              absl::string_view source,
-                                             absl::string_view base_dir) {
+                                             absl::string_view base_dir,
+                                             absl::string_view store_url) {
   ALLOT_ASSIGN_OR_RETURN(toml::table table, internal::ParseToml(text, source));
   FieldLines lines{std::string(source)};
   ServeConfig config;
@@ -251,6 +252,7 @@ absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
       return lines.Error(value, name, "is not a known field");
     }
   }
+  if (!store_url.empty()) config.store.url = std::string(store_url);
   if (config.data_dir.empty() && config.store.url.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         source, ":1: data_dir is required (or a [store] url, for a fleet's replica)"));
@@ -268,10 +270,11 @@ absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
   return config;
 }
 
-absl::StatusOr<ServeConfig> LoadServeConfig(absl::string_view path) {
+absl::StatusOr<ServeConfig> LoadServeConfig(absl::string_view path,
+                                            absl::string_view store_url) {
   ALLOT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, size_t{1} << 20));
   const std::filesystem::path p{std::string(path)};
-  return ParseServeConfig(text, path, p.parent_path().string());
+  return ParseServeConfig(text, path, p.parent_path().string(), store_url);
 }
 
 }  // namespace allot::serve

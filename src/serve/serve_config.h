@@ -96,9 +96,11 @@ struct ServeConfig {
 // `base_dir` resolves relative paths. Errors: InvalidArgument naming the
 // field ("SOURCE:LINE: max_batch must be positive, got 0"), unknown keys
 // included, and a non-loopback listen address without tokens.
+// A non-empty `store_url` (`allot serve --store`) replaces [store] url.
 absl::StatusOr<ServeConfig> ParseServeConfig(absl::string_view text,
                                              absl::string_view source,
-                                             absl::string_view base_dir);
+                                             absl::string_view base_dir,
+                                             absl::string_view store_url = "");
 
 // The address `host` (an IP literal or a name) binds: the first the
 // resolver gives. Errors: Unavailable naming the host.
@@ -107,7 +109,8 @@ absl::StatusOr<boost::asio::ip::address> ResolveListenAddress(const std::string&
 
 // Reads and parses the file at `path`. Errors: NotFound when it cannot be
 // read; otherwise as ParseServeConfig.
-absl::StatusOr<ServeConfig> LoadServeConfig(absl::string_view path);
+absl::StatusOr<ServeConfig> LoadServeConfig(absl::string_view path,
+                                            absl::string_view store_url = "");
 
 }  // namespace allot::serve
 

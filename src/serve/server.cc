@@ -210,7 +210,9 @@ absl::Status ServerImpl::InitReplica() {
     ::gethostname(host, sizeof(host) - 1);
     store.replica = absl::StrCat("serve-", host).substr(0, 64);
   }
-  ALLOT_ASSIGN_OR_RETURN(replica_, Replica::Start(store, experiments, sources, Now()));
+  // The first replica to come up starts the experiment, on the wall clock.
+  ALLOT_ASSIGN_OR_RETURN(replica_,
+                         Replica::Start(store, experiments, sources, absl::Now()));
   allot::internal::MutexLock lock(&mu_);
   for (const ExperimentConfig& e : experiments) experiments_.insert(e.id);
   return absl::OkStatus();
