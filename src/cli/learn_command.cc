@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -20,7 +21,7 @@
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
 #include "cli/commands.h"
-#include "store/learner.h"
+#include "store/learner_loop.h"
 #include "store/pg.h"
 
 namespace allot::cli {
@@ -44,80 +45,29 @@ void Print(const ReallocationReport& r) {
 
 absl::Status RunLearn(const LearnArgs& args) {
   ALLOT_ASSIGN_OR_RETURN(ExperimentConfig config, LoadExperimentFile(args.experiment));
-  ALLOT_ASSIGN_OR_RETURN(absl::Duration poll, ParseDuration("--poll", args.poll));
-  ALLOT_ASSIGN_OR_RETURN(absl::Duration lag, ParseDuration("--lag", args.lag));
-  ALLOT_ASSIGN_OR_RETURN(absl::Duration pace, ParseDuration("--pace", args.pace));
-  if (poll <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--poll must be positive, got ", args.poll));
-  }
-  std::optional<absl::Time> until;
+  store::LearnerLoopOptions options;
+  ALLOT_ASSIGN_OR_RETURN(options.poll, ParseDuration("--poll", args.poll));
+  ALLOT_ASSIGN_OR_RETURN(options.lag, ParseDuration("--lag", args.lag));
+  ALLOT_ASSIGN_OR_RETURN(options.pace, ParseDuration("--pace", args.pace));
   if (!args.once_until.empty()) {
-    ALLOT_ASSIGN_OR_RETURN(until, ParseTime("--once-until", args.once_until));
+    ALLOT_ASSIGN_OR_RETURN(options.once_until,
+                           ParseTime("--once-until", args.once_until));
   }
-  ALLOT_RETURN_IF_ERROR(store::ValidateStoreUrl(args.store));
-  std::unique_ptr<store::Learner> learner;
-  bool said_standby = false;
-  while (true) {
-    if (learner == nullptr) {
-      absl::StatusOr<std::unique_ptr<store::Learner>> connected =
-          store::Learner::Connect(args.store, config, args.learner_id);
-      if (!connected.ok()) {
-        // An unreachable server is waited for; anything else is an error.
-        if (!absl::IsUnavailable(connected.status())) return connected.status();
-        std::cerr << "allot learn: " << connected.status().message() << "; retrying\n";
-        absl::SleepFor(poll);
-        continue;
-      }
-      learner = *std::move(connected);
-    }
-    absl::StatusOr<bool> leading = learner->TryLead();
-    if (!leading.ok()) {
-      if (!absl::IsUnavailable(leading.status())) return leading.status();
-      std::cerr << "allot learn: " << leading.status().message() << "; reconnecting\n";
-      learner.reset();
-      absl::SleepFor(poll);
-      continue;
-    }
-    if (!*leading) {
-      if (!said_standby) {
-        std::cout << "standby: another learner leads " << QuoteId(config.id) << std::endl;
-        said_standby = true;
-      }
-      absl::SleepFor(poll);
-      continue;
-    }
-    if (said_standby) {
-      std::cout << "leading " << QuoteId(config.id) << " from "
-                << FormatRfc3339(learner->watermark()) << std::endl;
-      said_standby = false;
-    }
-    const absl::Time target = until.has_value() ? *until : absl::Now() - lag;
-    absl::Status failed;
-    while (failed.ok() && learner->NextDue() <= target) {
-      // With --pace, one grid point at a time with a pause after each.
-      absl::StatusOr<std::vector<ReallocationReport>> reports =
-          learner->RunUntil(pace > absl::ZeroDuration() ? learner->NextDue() : target);
-      if (!reports.ok()) {
-        failed = reports.status();
-        break;
-      }
-      for (const ReallocationReport& r : *reports) Print(r);
-      if (pace > absl::ZeroDuration()) absl::SleepFor(pace);
-    }
-    if (!failed.ok()) {
-      if (!absl::IsUnavailable(failed)) return failed;
-      std::cerr << "allot learn: " << failed.message() << "; reconnecting\n";
-      learner.reset();
-      continue;
-    }
-    if (until.has_value()) {
-      std::cout << "learned " << QuoteId(config.id) << " up to "
-                << FormatRfc3339(learner->watermark()) << std::endl;
-      return absl::OkStatus();
-    }
-    absl::SleepFor(poll);
-  }
+  options.learner_id = args.learner_id;
+  store::LearnerLoopCallbacks callbacks;
+  callbacks.report = Print;
+  callbacks.say = [](absl::string_view line) {
+    // Problems go to stderr, the learner's changes of state to stdout.
+    const bool problem =
+        absl::EndsWith(line, "retrying") || absl::EndsWith(line, "reconnecting");
+    (problem ? std::cerr : std::cout)
+        << (problem ? "allot learn: " : "") << line << std::endl;
+  };
+  callbacks.wait_or_stop = [](absl::Duration d) {
+    absl::SleepFor(d);
+    return false;  // runs until killed
+  };
+  return store::RunLearnerLoop(args.store, config, options, callbacks);
 }
 
 }  // namespace

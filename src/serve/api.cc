@@ -415,6 +415,16 @@ ApiResponse ServerImpl::Health() {
               }
               w.EndObject();
               w.EndObject();
+              const auto learners = replica_->learner_states();
+              if (!learners.empty()) {
+                w.Key("learner");
+                w.StartObject();
+                for (const auto& [id, state] : learners) {
+                  w.Key(id.c_str(), static_cast<rapidjson::SizeType>(id.size()));
+                  String(w, SafeUtf8(state));
+                }
+                w.EndObject();
+              }
               w.EndObject();
             }));
 }
@@ -521,9 +531,21 @@ std::string ServerImpl::Metrics() {
         events.rejected,
         "\n# HELP allot_history_following Whether the history follower is connected.\n"
         "# TYPE allot_history_following gauge\nallot_history_following ",
-        follower.connected ? 1 : 0,
-        "\n# HELP allot_history_epoch The latest epoch this replica serves.\n"
-        "# TYPE allot_history_epoch gauge\n");
+        follower.connected ? 1 : 0, "\n");
+    const auto learners = replica_->learner_states();
+    if (!learners.empty()) {
+      absl::StrAppend(&out,
+                      "# HELP allot_learner_leading Whether this process's learner leads "
+                      "the experiment.\n# TYPE allot_learner_leading gauge\n");
+    }
+    for (const auto& [id, state] : learners) {
+      absl::StrAppend(&out, "allot_learner_leading{experiment=\"",
+                      PrometheusLabel(SafeUtf8(id)), "\"} ", state == "leading" ? 1 : 0,
+                      "\n");
+    }
+    absl::StrAppend(&out,
+                    "# HELP allot_history_epoch The latest epoch this replica serves.\n"
+                    "# TYPE allot_history_epoch gauge\n");
     for (const ReplicaExperiment* e : replica_->experiments()) {
       absl::StrAppend(&out, "allot_history_epoch{experiment=\"",
                       PrometheusLabel(SafeUtf8(e->config().id)), "\"} ", e->epoch(),

@@ -12,6 +12,7 @@
 #include "allot/hash.h"
 #include "allot/status_macros.h"
 #include "allot/time_format.h"
+#include "store/learner_loop.h"
 
 namespace allot::serve::internal {
 namespace {
@@ -146,6 +147,7 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Start(
     replica->experiments_[experiment.id] =
         std::make_unique<ReplicaExperiment>(experiment, std::move(assigner));
   }
+  if (config.learner) replica->StartLearners(experiments);
   Replica* self = replica.get();
   ALLOT_ASSIGN_OR_RETURN(replica->follower_, store::HistoryFollower::Start(
                                                  config.url, std::move(follow),
@@ -156,7 +158,51 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Start(
 }
 
 Replica::~Replica() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  for (auto& learner : learners_) learner->thread.join();
   follower_.reset();  // no callback after this
+}
+
+void Replica::StartLearners(const std::vector<ExperimentConfig>& experiments) {
+  for (const ExperimentConfig& experiment : experiments) {
+    auto learner = std::make_unique<LearnerThread>();
+    learner->experiment = experiment.id;
+    LearnerThread* self = learner.get();
+    learner->thread = std::thread([this, self, experiment] {
+      store::LearnerLoopOptions options;
+      options.poll = config_.poll_interval;
+      options.lag = config_.learner_lag;
+      options.learner_id = config_.replica;
+      store::LearnerLoopCallbacks callbacks;
+      callbacks.leading = [self](bool leading) {
+        allot::internal::MutexLock lock(&self->mu);
+        self->state = leading ? "leading" : "standby";
+      };
+      callbacks.wait_or_stop = [this](absl::Duration d) {
+        std::unique_lock<std::mutex> lock(stop_mu_);
+        return stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(d),
+                                 [this] { return stopping_; });
+      };
+      const absl::Status s =
+          store::RunLearnerLoop(config_.url, experiment, options, callbacks);
+      allot::internal::MutexLock lock(&self->mu);
+      self->state = s.ok() ? "stopped" : absl::StrCat("stopped: ", s.message());
+    });
+    learners_.push_back(std::move(learner));
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> Replica::learner_states() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& learner : learners_) {
+    allot::internal::MutexLock lock(&learner->mu);
+    out.emplace_back(learner->experiment, learner->state);
+  }
+  return out;
 }
 
 void Replica::OnUpdate(const store::HistoryUpdate& update) {

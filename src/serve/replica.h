@@ -14,11 +14,14 @@
 #define ALLOT_SRC_SERVE_REPLICA_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -109,6 +112,10 @@ class Replica {
   // Whether the store takes this replica's events and the follower is
   // connected; when not, the replica still serves from the history it has.
   bool healthy() const;
+  // Each experiment's learner in this process ([store] learner = true):
+  // "leading", "standby", or "stopped: REASON"; empty without learners.
+  std::vector<std::pair<std::string, std::string>> learner_states() const;
+
   // Histories the follower delivered that could not be published.
   int64_t follow_errors() const { return follow_errors_.load(); }
   std::string last_follow_error() const;
@@ -120,7 +127,19 @@ class Replica {
   StoreConfig config_;
   std::unique_ptr<store::EventStore> events_;
   absl::flat_hash_map<std::string, std::unique_ptr<ReplicaExperiment>> experiments_;
-  std::unique_ptr<store::HistoryFollower> follower_;  // last: stops first
+  std::unique_ptr<store::HistoryFollower> follower_;
+  // The learners' threads, stopped (and joined) first.
+  struct LearnerThread {
+    std::string experiment;
+    std::thread thread;
+    mutable allot::internal::Mutex mu;
+    std::string state ABSL_GUARDED_BY(mu) = "standby";
+  };
+  void StartLearners(const std::vector<ExperimentConfig>& experiments);
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // guarded by stop_mu_
+  std::vector<std::unique_ptr<LearnerThread>> learners_;
   std::atomic<int64_t> follow_errors_{0};
   mutable allot::internal::Mutex error_mu_;
   std::string last_follow_error_ ABSL_GUARDED_BY(error_mu_);

@@ -133,6 +133,16 @@ absl::Status ParseStore(const toml::node& node, const FieldLines& lines,
     } else if (name == "poll_interval") {
       ALLOT_ASSIGN_OR_RETURN(store.poll_interval,
                              ReadPositiveDuration(value, field, lines));
+    } else if (name == "learner") {
+      const std::optional<bool> learner = value.value<bool>();
+      if (!learner.has_value()) return lines.Error(value, field, "must be true or false");
+      store.learner = *learner;
+    } else if (name == "learner_lag") {
+      ALLOT_ASSIGN_OR_RETURN(store.learner_lag,
+                             internal::ReadDuration(value, field, lines));
+      if (store.learner_lag < absl::ZeroDuration()) {
+        return lines.Error(value, field, "must not be negative");
+      }
     } else {
       return lines.Error(value, field, "is not a known field");
     }

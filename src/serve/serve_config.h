@@ -59,6 +59,11 @@ struct StoreConfig {
   int64_t flush_events = 10000;
   // The history is followed by LISTEN/NOTIFY and polled this often too.
   absl::Duration poll_interval = absl::Seconds(5);
+  // Also run the learner of each experiment in this process (one leads
+  // per experiment across the fleet, by an advisory lock; the others stand
+  // by), each grid point learner_lag after its time.
+  bool learner = false;
+  absl::Duration learner_lag = absl::Seconds(30);
 };
 
 // Plain struct; every field has its default.
