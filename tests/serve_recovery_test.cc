@@ -25,6 +25,15 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// An assign_batch body of units u0 to u{n-1}.
+std::string UnitsBatch(int n) {
+  std::string batch = R"({"units":[)";
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&batch, i > 0 ? "," : "", R"({"unit":"u)", i, R"("})");
+  }
+  return batch + "]}";
+}
+
 class ServeRecoveryTest : public ServeFixture {};
 
 TEST_F(ServeRecoveryTest, RestartKeepsExperimentsAssignmentsAndReports) {
@@ -98,12 +107,7 @@ TEST_F(ServeRecoveryTest, KillDuringOutcomesLosesNoAcknowledgedOutcome) {
   SetClock("2026-01-01T00:00:00Z");
   ASSERT_EQ(Post("/v1/experiments/exp/start", "").status, 200);
   constexpr int kUnits = 3000;
-  std::string batch = R"({"units":[)";
-  for (int i = 0; i < kUnits; ++i) {
-    absl::StrAppend(&batch, i > 0 ? "," : "", R"({"unit":"u)", i, R"("})");
-  }
-  batch += "]}";
-  ASSERT_EQ(Post("/v1/experiments/exp/assign_batch", batch).status, 200);
+  ASSERT_EQ(Post("/v1/experiments/exp/assign_batch", UnitsBatch(kUnits)).status, 200);
   SetClock("2026-01-01T00:01:00Z");
 
   // Post outcomes one at a time; after the 200th acknowledgement another
@@ -258,12 +262,7 @@ TEST_F(ServeRecoveryTest, IntervalFlushLosesNothingOlderThanTheInterval) {
   SetClock("2026-01-01T00:00:00Z");
   ASSERT_EQ(Post("/v1/experiments/exp/start", "").status, 200);
   constexpr int kUnits = 100000;
-  std::string batch = R"({"units":[)";
-  for (int i = 0; i < kUnits; ++i) {
-    absl::StrAppend(&batch, i > 0 ? "," : "", R"({"unit":"u)", i, R"("})");
-  }
-  batch += "]}";
-  ASSERT_EQ(Post("/v1/experiments/exp/assign_batch", batch).status, 200);
+  ASSERT_EQ(Post("/v1/experiments/exp/assign_batch", UnitsBatch(kUnits)).status, 200);
   SetClock("2026-01-01T00:01:00Z");
 
   using Clock = std::chrono::steady_clock;

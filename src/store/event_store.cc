@@ -227,6 +227,20 @@ absl::Status EventStore::RegisterExperiment(absl::string_view experiment,
   return absl::OkStatus();
 }
 
+absl::Status EventStore::CheckRoomFor(const std::string& experiment) {
+  if (!registered_.contains(experiment)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "experiment \"", experiment, "\" is not registered with this store"));
+  }
+  if (buffer_->size() + in_flight_ >= options_.max_buffered_events) {
+    ++stats_.rejected;
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the event buffer is full (", options_.max_buffered_events,
+                     " events) while the store is not written: ", stats_.last_error));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status EventStore::AppendExposure(const ExposureEvent& e) {
   if (e.arm < 0 || e.arm > 32767) {
     return absl::InvalidArgumentError(
@@ -242,16 +256,7 @@ absl::Status EventStore::AppendExposure(const ExposureEvent& e) {
   ALLOT_RETURN_IF_ERROR(CheckTime("exposed", e.exposed));
   if (e.unit_start) ALLOT_RETURN_IF_ERROR(CheckTime("unit_start", *e.unit_start));
   absl::MutexLock lock(&mu_);
-  if (!registered_.contains(e.experiment)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "experiment \"", e.experiment, "\" is not registered with this store"));
-  }
-  if (buffer_->size() + in_flight_ >= options_.max_buffered_events) {
-    ++stats_.rejected;
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the event buffer is full (", options_.max_buffered_events,
-                     " events) while the store is not written: ", stats_.last_error));
-  }
+  ALLOT_RETURN_IF_ERROR(CheckRoomFor(e.experiment));
   buffer_->exposures.push_back({next_seq_, e});
   buffer_->last_seq = next_seq_++;
   ++stats_.appended;
@@ -272,16 +277,7 @@ absl::Status EventStore::AppendOutcome(OutcomeEvent e) {
   }
   ALLOT_RETURN_IF_ERROR(CheckTime("time", e.time));
   absl::MutexLock lock(&mu_);
-  if (!registered_.contains(e.experiment)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "experiment \"", e.experiment, "\" is not registered with this store"));
-  }
-  if (buffer_->size() + in_flight_ >= options_.max_buffered_events) {
-    ++stats_.rejected;
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the event buffer is full (", options_.max_buffered_events,
-                     " events) while the store is not written: ", stats_.last_error));
-  }
+  ALLOT_RETURN_IF_ERROR(CheckRoomFor(e.experiment));
   if (e.event_id.empty()) {
     e.event_id =
         absl::StrCat(options_.replica, ":", options_.incarnation, ":", next_seq_);

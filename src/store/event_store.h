@@ -199,6 +199,10 @@ class EventStore {
   explicit EventStore(std::string url, EventStoreOptions options);
   void FlushLoop();
   bool FlushDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FailedPrecondition for an experiment not registered here;
+  // ResourceExhausted (counted as rejected) when the buffer is full.
+  absl::Status CheckRoomFor(const std::string& experiment)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes `batch` in one transaction, (re)connecting when needed.
   absl::Status WriteBatch(const Batch& batch, int64_t* exposures, int64_t* outcomes);
   absl::Status WithAdmin(absl::string_view doing,
