@@ -118,6 +118,55 @@ TEST(ServeConfigTest, RefusesBadInput) {
   }
 }
 
+TEST(ServeConfigTest, AReplicaNeedsAStoreAndNoDataDir) {
+  absl::StatusOr<ServeConfig> c = ParseServeConfig(R"([store]
+url = "postgresql://allot@db:5432/allot"
+replica = "router-3"
+flush_interval = "100ms"
+flush_events = 500
+poll_interval = "2s"
+learner = true
+learner_lag = "10s"
+)",
+                                                   "s.toml", "/base");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->data_dir.empty());
+  EXPECT_EQ(c->store.url, "postgresql://allot@db:5432/allot");
+  EXPECT_EQ(c->store.replica, "router-3");
+  EXPECT_EQ(c->store.flush_interval, absl::Milliseconds(100));
+  EXPECT_EQ(c->store.flush_events, 500);
+  EXPECT_EQ(c->store.poll_interval, absl::Seconds(2));
+  EXPECT_TRUE(c->store.learner);
+  EXPECT_EQ(c->store.learner_lag, absl::Seconds(10));
+  // --store gives the URL when the file has none.
+  c = ParseServeConfig("", "s.toml", "/base", "postgresql://db/allot");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->store.url, "postgresql://db/allot");
+  const struct {
+    std::string text;
+    std::string message;
+  } cases[] = {
+      {"[store]\nreplica = \"r\"\n", "data_dir is required (or a [store] url"},
+      {"[store]\nurl = \"postgresql://db/a\"\nflush_events = 0\n",
+       "store.flush_events must be positive, got 0"},
+      {"[store]\nurl = \"postgresql://db/a\"\nlearner = \"yes\"\n",
+       "store.learner must be true or false"},
+      {"[store]\nurl = \"postgresql://db/a\"\nlearner_lag = \"-1s\"\n",
+       "store.learner_lag must not be negative"},
+      {"[store]\nurl = \"postgresql://db/a\"\nreplica = \"\"\n",
+       "store.replica must be 1 to 64 bytes"},
+      {"[store]\nurl = \"postgresql://db/a\"\nhost = \"db\"\n",
+       "store.host is not a known field"},
+  };
+  for (const auto& bad : cases) {
+    SCOPED_TRACE(bad.text);
+    absl::StatusOr<ServeConfig> config = ParseServeConfig(bad.text, "s.toml", "/base");
+    ASSERT_FALSE(config.ok());
+    EXPECT_NE(config.status().message().find(bad.message), std::string::npos)
+        << config.status();
+  }
+}
+
 TEST(ServeConfigTest, NonLoopbackNeedsTokens) {
   const std::string text = std::string(
                                "listen = \"0.0.0.0:0\"\ndata_dir = \"d\"\n[[tokens]]\n"
