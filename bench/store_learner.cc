@@ -205,25 +205,30 @@ int Run(const std::string& url, int64_t units, bool explain) {
     clock.start_us = absl::ToUnixMicros(start);
     clock.window_us = absl::ToInt64Microseconds(config->schedule.conversion_window);
     const int64_t due_us = absl::ToUnixMicros(due);
-    struct Statement {
-      const char* name;
-      std::string sql;
-      int64_t a, b;
-    };
-    const std::vector<Statement> statements = {
-        {"matured", allot::store::MaturedSql(*config, clock),
-         clock.MaturedFrom(INT64_MIN), clock.MaturedFrom(due_us)},
-        {"tallies", allot::store::TalliesSql(*config, clock), due_us, 0},
-        {"exposures", allot::store::ExposuresSql(), due_us, 0}};
+    const int64_t from = clock.MaturedFrom(INT64_MIN);
+    const int64_t to = clock.MaturedFrom(due_us);
+    const char* const names[] = {"matured", "outcomes", "exposures"};
+    const std::string sqls[] = {allot::store::MaturedSql(*config, clock),
+                                allot::store::OutcomesSql(*config, clock),
+                                allot::store::ExposuresSql()};
     pqxx::transaction<pqxx::isolation_level::repeatable_read> tx(conn);
-    for (const Statement& s : statements) {
-      t = absl::Now();
-      if (s.b != 0) {
-        tx.exec_params(s.sql, id, s.a, s.b);
-      } else {
-        tx.exec_params(s.sql, id, s.a);
+    tx.exec("SET LOCAL jit = off");  // as ReadFigures
+    // Statement i with `prefix` (EXPLAIN ...), with the learner's parameters.
+    auto exec = [&](int i, const std::string& prefix) {
+      const std::string sql = prefix + sqls[i];
+      switch (i) {
+        case 0:
+          return tx.exec_params(sql, id, from, to);
+        case 1:
+          return tx.exec_params(sql, id, from, to, due_us);
+        default:
+          return tx.exec_params(sql, id, due_us);
       }
-      std::cout << absl::StrFormat("  statement %-9s %.3f s\n", s.name, Seconds(t));
+    };
+    for (int i = 0; i < 3; ++i) {
+      t = absl::Now();
+      exec(i, "");
+      std::cout << absl::StrFormat("  statement %-9s %.3f s\n", names[i], Seconds(t));
     }
     t = absl::Now();
     absl::StatusOr<allot::internal::MaturedAtGridPoint> figures =
@@ -246,11 +251,9 @@ int Run(const std::string& url, int64_t units, bool explain) {
     std::cout << absl::StrFormat("  ReadFigures (all three) %.3f s, engine step %.3f s\n",
                                  figures_s, engine_s);
     if (explain) {
-      for (const Statement& s : statements) {
-        const std::string sql = absl::StrCat("EXPLAIN (ANALYZE, BUFFERS) ", s.sql);
-        const pqxx::result plan =
-            s.b != 0 ? tx.exec_params(sql, id, s.a, s.b) : tx.exec_params(sql, id, s.a);
-        std::cout << "\n-- " << s.name << "\n";
+      for (int i = 0; i < 3; ++i) {
+        const pqxx::result plan = exec(i, "EXPLAIN (ANALYZE, BUFFERS) ");
+        std::cout << "\n-- " << names[i] << "\n";
         for (const pqxx::row& row : plan) std::cout << row[0].as<std::string>() << "\n";
       }
     }

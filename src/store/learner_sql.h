@@ -33,16 +33,21 @@ struct WindowClock {
   int64_t MaturedFrom(int64_t t_us) const;
 };
 
-// The statement that aggregates the units whose windows closed in
-// (previous, due] per (epoch, arm, holdout, metric), with parameters $1
-// experiment, $2 first exposure time, $3 end of exposure times (exclusive).
-// Its rows: epoch, arm, holdout, metric index (-1 the primary, else the
-// guardrail's), units, sum and sum of squares of the per-unit totals.
+// The statement that counts the units whose windows closed in (previous,
+// due] per (epoch, arm, holdout), with parameters $1 experiment, $2 first
+// exposure time, $3 end of exposure times (exclusive): rows of epoch, arm,
+// holdout, units. It reads a range of the (experiment, exposed_us) index.
 std::string MaturedSql(const ExperimentConfig& config, const WindowClock& clock);
 
-// The statement of the tallies as of `due` ($1 experiment, $2 due):
-// one row of late, unknown and duplicate outcome counts.
-std::string TalliesSql(const ExperimentConfig& config, const WindowClock& clock);
+// The statement of the outcomes as of `due`, in one join of the outcomes
+// before `due` with their units' exposures ($1 experiment, $2 and $3 as
+// MaturedSql's, $4 due). Its rows, per (epoch, arm, holdout, metric index:
+// -1 the primary, else the guardrail's; epoch, arm and holdout NULL for
+// outcomes of units with no exposure): the matured units with an outcome
+// counted, the sum and the sum of squares of their totals, and the late,
+// unknown and duplicate outcomes among the row's (summed over the rows,
+// the tallies).
+std::string OutcomesSql(const ExperimentConfig& config, const WindowClock& clock);
 
 // The statement of exposures outside the holdout before `due` ($1
 // experiment, $2 due): rows of epoch, arm, count.
