@@ -7,8 +7,10 @@
 // A unit's window closes at start + whole seconds of its exposure after the
 // start + the window (the ledger's OpenUnit::exposure_s and WindowEndUs), so
 // "closed in (a, b]" is a range of exposure times, [MaturedFrom(a),
-// MaturedFrom(b)): the aggregation reads only the units maturing at this
-// grid point through the (experiment, exposed_us) index.
+// MaturedFrom(b)): the count of matured units reads only this grid point's
+// units through the (experiment, exposed_us) index. Their outcomes' sums
+// come from the join that also gives the tallies (OutcomesSql), so the
+// outcomes are joined with their exposures once per grid point.
 
 #ifndef ALLOT_SRC_STORE_LEARNER_SQL_H_
 #define ALLOT_SRC_STORE_LEARNER_SQL_H_
