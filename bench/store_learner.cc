@@ -24,6 +24,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -253,7 +254,7 @@ int Run(const std::string& url, int64_t units, bool explain) {
     std::cout << absl::StrFormat(
         "  ReadFigures (all three) %.3f s, engine step %.2f ms, the rest of the grid "
         "point (writes, commit) about %.3f s\n",
-        figures_s, engine_s * 1e3, run_s - figures_s - engine_s);
+        figures_s, engine_s * 1e3, std::max(0.0, run_s - figures_s - engine_s));
     if (explain) {
       for (int i = 0; i < 3; ++i) {
         const pqxx::result plan = exec(i, "EXPLAIN (ANALYZE, BUFFERS) ");

@@ -6,7 +6,7 @@
 // would, the learner at each grid point) gives the same reports and
 // history; a learner restored midway, or a standby taking over from a
 // leader killed with SIGKILL, loses and double counts no unit; the
-// aggregation reads the (experiment, exposed_us) index.
+// count of matured units reads the (experiment, exposed_us) index.
 
 #include <fcntl.h>
 #include <signal.h>
