@@ -209,11 +209,12 @@ int Run(const std::string& url, int64_t units, bool explain) {
     const int64_t from = clock.MaturedFrom(INT64_MIN);
     const int64_t to = clock.MaturedFrom(due_us);
     const char* const names[] = {"matured", "outcomes", "exposures"};
-    const std::string sqls[] = {allot::store::MaturedSql(*config, clock),
-                                allot::store::OutcomesSql(*config, clock),
-                                allot::store::ExposuresSql()};
     pqxx::transaction<pqxx::isolation_level::repeatable_read> tx(conn);
     tx.exec("SET LOCAL jit = off");  // as ReadFigures
+    const allot::store::EventTables tables = allot::store::ExperimentTables(tx, id);
+    const std::string sqls[] = {allot::store::MaturedSql(*config, clock, tables),
+                                allot::store::OutcomesSql(*config, clock, tables),
+                                allot::store::ExposuresSql(tables)};
     // Statement i with `prefix` (EXPLAIN ...), with the learner's parameters.
     auto exec = [&](int i, const std::string& prefix) {
       const std::string sql = prefix + sqls[i];

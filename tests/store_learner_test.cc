@@ -474,8 +474,11 @@ TEST(StoreLearnerTest, AggregationReadsTheExposureTimeIndex) {
   pqxx::connection conn(db.url());
   pqxx::work tx(conn);
   std::string plan;
+  // As the learner runs it: on the experiment's partition.
+  const EventTables tables = ExperimentTables(tx, log.config.id);
+  EXPECT_NE(tables.exposures, "allot_exposures");
   for (const pqxx::row& row : tx.exec_params(
-           absl::StrCat("EXPLAIN ", MaturedSql(log.config, clock)), log.config.id,
+           absl::StrCat("EXPLAIN ", MaturedSql(log.config, clock, tables)), log.config.id,
            clock.MaturedFrom(previous), clock.MaturedFrom(due))) {
     absl::StrAppend(&plan, row[0].as<std::string>(), "\n");
   }

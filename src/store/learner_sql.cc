@@ -99,15 +99,18 @@ int64_t WindowClock::MaturedFrom(int64_t t_us) const {
   return start_us + (FloorDiv(t_us - window_us - start_us, kSecondUs) + 1) * kSecondUs;
 }
 
-std::string MaturedSql(const ExperimentConfig& /*config*/, const WindowClock& /*clock*/) {
+std::string MaturedSql(const ExperimentConfig& /*config*/, const WindowClock& /*clock*/,
+                       const EventTables& tables) {
   // A range of the (experiment, exposed_us) index: only this grid point's
   // units.
-  return "SELECT epoch, arm, holdout, count(*) FROM allot_exposures\n"
-         "WHERE experiment = $1 AND exposed_us >= $2 AND exposed_us < $3\n"
-         "GROUP BY epoch, arm, holdout";
+  return absl::StrCat("SELECT epoch, arm, holdout, count(*) FROM ", tables.exposures,
+                      "\n"
+                      "WHERE experiment = $1 AND exposed_us >= $2 AND exposed_us < $3\n"
+                      "GROUP BY epoch, arm, holdout");
 }
 
-std::string OutcomesSql(const ExperimentConfig& config, const WindowClock& clock) {
+std::string OutcomesSql(const ExperimentConfig& config, const WindowClock& clock,
+                        const EventTables& tables) {
   // One join of the outcomes before `due` with their units' exposures gives
   // both the matured units' totals and the tallies. A matured unit's
   // outcomes counted end before its window does, which is at or before
@@ -154,8 +157,12 @@ std::string OutcomesSql(const ExperimentConfig& config, const WindowClock& clock
       MetricBin(config, "o.metric"), " AND o.value <> 0 AND ", counted,
       ")\n"
       "           AS conversions\n"
-      "  FROM allot_outcomes o\n"
-      "  LEFT JOIN allot_exposures x ON x.experiment = $1 AND x.unit_hi = o.unit_hi\n"
+      "  FROM ",
+      tables.outcomes,
+      " o\n"
+      "  LEFT JOIN ",
+      tables.exposures,
+      " x ON x.experiment = $1 AND x.unit_hi = o.unit_hi\n"
       "   AND x.unit_lo = o.unit_lo\n"
       "  WHERE o.experiment = $1 AND o.time_us < $4 AND ",
       NamesMetric(config, "o.metric"),
@@ -164,10 +171,29 @@ std::string OutcomesSql(const ExperimentConfig& config, const WindowClock& clock
       "GROUP BY epoch, arm, holdout, idx");
 }
 
-std::string ExposuresSql() {
-  return "SELECT epoch, arm, count(*) FROM allot_exposures\n"
-         "WHERE experiment = $1 AND NOT holdout AND exposed_us < $2\n"
-         "GROUP BY epoch, arm";
+std::string ExposuresSql(const EventTables& tables) {
+  return absl::StrCat("SELECT epoch, arm, count(*) FROM ", tables.exposures,
+                      "\n"
+                      "WHERE experiment = $1 AND NOT holdout AND exposed_us < $2\n"
+                      "GROUP BY epoch, arm");
+}
+
+EventTables ExperimentTables(pqxx::transaction_base& tx, const std::string& experiment) {
+  // The planner estimates the joins from the partitions' statistics, which
+  // autovacuum keeps, only when the statements name the partitions. Through
+  // the parents it uses theirs, which autovacuum never gathers on a
+  // partitioned table: it expected 100 times the rows and chose nested
+  // loops over a million outcomes.
+  EventTables tables;
+  const pqxx::row partitions = tx.exec_params1(
+      "SELECT to_regclass(quote_ident('allot_exposures_' || md5($1)))::text, "
+      "to_regclass(quote_ident('allot_outcomes_' || md5($1)))::text",
+      experiment);
+  if (!partitions[0].is_null() && !partitions[1].is_null()) {
+    tables.exposures = partitions[0].as<std::string>();
+    tables.outcomes = partitions[1].as<std::string>();
+  }
+  return tables;
 }
 
 absl::StatusOr<internal::MaturedAtGridPoint> ReadFigures(pqxx::transaction_base& tx,
@@ -192,12 +218,13 @@ absl::StatusOr<internal::MaturedAtGridPoint> ReadFigures(pqxx::transaction_base&
     // tens of millions of rows for a million), which made it compile the
     // statements (JIT) for longer than they run.
     tx.exec("SET LOCAL jit = off");
+    const EventTables tables = ExperimentTables(tx, config.id);
     const int64_t from = clock.MaturedFrom(previous_us);
     const int64_t to = clock.MaturedFrom(due_us);
     // Every matured unit counts in each metric's cell, with 0 when it has no
     // outcome; holdout units count for the primary only (as Fold).
     for (const pqxx::row& row :
-         tx.exec_params(MaturedSql(config, clock), config.id, from, to)) {
+         tx.exec_params(MaturedSql(config, clock, tables), config.id, from, to)) {
       const int64_t epoch = row[0].as<int64_t>();
       const int64_t arm = row[1].as<int64_t>();
       if (absl::Status s = check(epoch, arm); !s.ok()) return s;
@@ -210,8 +237,8 @@ absl::StatusOr<internal::MaturedAtGridPoint> ReadFigures(pqxx::transaction_base&
       for (size_t g = 0; g < guards; ++g)
         Cell(figures.guardrails[g], epoch, arm).n = units;
     }
-    for (const pqxx::row& row :
-         tx.exec_params(OutcomesSql(config, clock), config.id, from, to, due_us)) {
+    for (const pqxx::row& row : tx.exec_params(OutcomesSql(config, clock, tables),
+                                               config.id, from, to, due_us)) {
       figures.tallies.late += row[7].as<int64_t>();
       figures.tallies.unknown += row[8].as<int64_t>();
       figures.tallies.duplicate += row[9].as<int64_t>();
@@ -237,7 +264,8 @@ absl::StatusOr<internal::MaturedAtGridPoint> ReadFigures(pqxx::transaction_base&
         cell->sum_sq += sum_sq;
       }
     }
-    const pqxx::result exposures = tx.exec_params(ExposuresSql(), config.id, due_us);
+    const pqxx::result exposures =
+        tx.exec_params(ExposuresSql(tables), config.id, due_us);
     for (const pqxx::row& row : exposures) {
       const int64_t epoch = row[0].as<int64_t>();
       const int64_t arm = row[1].as<int64_t>();

@@ -35,11 +35,24 @@ struct WindowClock {
   int64_t MaturedFrom(int64_t t_us) const;
 };
 
+// The tables the statements read: the event tables, or one experiment's
+// partitions of them.
+struct EventTables {
+  std::string exposures = "allot_exposures";
+  std::string outcomes = "allot_outcomes";
+};
+
+// Returns the tables to read for `experiment`: its partitions when they
+// have the names allot_create_partitions gives them (allot_exposures_<md5
+// of the id>, allot_outcomes_<md5>), else the parents. Throws as libpqxx.
+EventTables ExperimentTables(pqxx::transaction_base& tx, const std::string& experiment);
+
 // The statement that counts the units whose windows closed in (previous,
 // due] per (epoch, arm, holdout), with parameters $1 experiment, $2 first
 // exposure time, $3 end of exposure times (exclusive): rows of epoch, arm,
 // holdout, units. It reads a range of the (experiment, exposed_us) index.
-std::string MaturedSql(const ExperimentConfig& config, const WindowClock& clock);
+std::string MaturedSql(const ExperimentConfig& config, const WindowClock& clock,
+                       const EventTables& tables = EventTables());
 
 // The statement of the outcomes as of `due`, in one join of the outcomes
 // before `due` with their units' exposures ($1 experiment, $2 and $3 as
@@ -49,14 +62,16 @@ std::string MaturedSql(const ExperimentConfig& config, const WindowClock& clock)
 // counted, the sum and the sum of squares of their totals, and the late,
 // unknown and duplicate outcomes among the row's (summed over the rows,
 // the tallies).
-std::string OutcomesSql(const ExperimentConfig& config, const WindowClock& clock);
+std::string OutcomesSql(const ExperimentConfig& config, const WindowClock& clock,
+                        const EventTables& tables = EventTables());
 
 // The statement of exposures outside the holdout before `due` ($1
 // experiment, $2 due): rows of epoch, arm, count.
-std::string ExposuresSql();
+std::string ExposuresSql(const EventTables& tables = EventTables());
 
 // Returns the figures of grid point `due`, the units whose windows closed
-// after `previous_us` (INT64_MIN: none before) folded in, read in `tx`.
+// after `previous_us` (INT64_MIN: none before) folded in, read in `tx`
+// from ExperimentTables.
 // Errors: as StoreError; InvalidArgument for an epoch or arm out of range.
 absl::StatusOr<internal::MaturedAtGridPoint> ReadFigures(pqxx::transaction_base& tx,
                                                          const ExperimentConfig& config,
