@@ -6,7 +6,7 @@
 // would, the learner at each grid point) gives the same reports and
 // history; a learner restored midway, or a standby taking over from a
 // leader killed with SIGKILL, loses and double counts no unit; the
-// aggregation reads the (experiment, exposed_us) index.
+// count of matured units reads the (experiment, exposed_us) index.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -474,8 +474,11 @@ TEST(StoreLearnerTest, AggregationReadsTheExposureTimeIndex) {
   pqxx::connection conn(db.url());
   pqxx::work tx(conn);
   std::string plan;
+  // As the learner runs it: on the experiment's partition.
+  const EventTables tables = ExperimentTables(tx, log.config.id);
+  EXPECT_NE(tables.exposures, "allot_exposures");
   for (const pqxx::row& row : tx.exec_params(
-           absl::StrCat("EXPLAIN ", MaturedSql(log.config, clock)), log.config.id,
+           absl::StrCat("EXPLAIN ", MaturedSql(log.config, clock, tables)), log.config.id,
            clock.MaturedFrom(previous), clock.MaturedFrom(due))) {
     absl::StrAppend(&plan, row[0].as<std::string>(), "\n");
   }
