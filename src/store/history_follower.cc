@@ -186,6 +186,9 @@ void HistoryFollower::Run() {
       for (const std::string& e : notified) {
         if (followed.empty() || followed.contains(e)) experiments.push_back(e);
       }
+      // In id order: notifications that came together are delivered in the
+      // same order whatever the set's.
+      std::sort(experiments.begin(), experiments.end());
       if (!experiments.empty()) Poll(*session, experiments);
     } catch (const std::exception& e) {
       session.reset();
