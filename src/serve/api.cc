@@ -25,6 +25,36 @@
 #include "serve/server_impl.h"
 
 namespace allot::serve::internal {
+namespace {
+
+// Holds a mutex for a scope, exclusively (`alone`) or shared.
+class EngineLock {
+ public:
+  EngineLock(allot::internal::Mutex& mu, bool alone) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      : mu_(mu),
+        alone_(alone) {
+    if (alone_) {
+      mu_.Lock();
+    } else {
+      mu_.ReaderLock();
+    }
+  }
+  ~EngineLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (alone_) {
+      mu_.Unlock();
+    } else {
+      mu_.ReaderUnlock();
+    }
+  }
+  EngineLock(const EngineLock&) = delete;
+  EngineLock& operator=(const EngineLock&) = delete;
+
+ private:
+  allot::internal::Mutex& mu_;
+  const bool alone_;
+};
+
+}  // namespace
 
 ApiResponse ServerImpl::Handle(const ApiRequest& request) {
   const absl::Time began = absl::Now();
@@ -49,8 +79,10 @@ ApiResponse ServerImpl::Handle(const ApiRequest& request) {
     response = Authorize(*match.route, request, ok);
     if (ok) {
       const bool changes_state = match.route->method != "GET";
-      // A checkpoint swaps the journal while no request is running.
-      allot::internal::ReaderMutexLock engine_lock(&engine_mu_);
+      // Requests share the engine; an advance (the clock route) runs
+      // alone, as does a checkpoint (which swaps the journal): a request's
+      // time, taken inside, is then never before an advance made meanwhile.
+      const EngineLock engine_lock(engine_mu_, match.route->id == RouteId::kClock);
       const absl::Status journal_error = JournalError();
       if (changes_state && !journal_error.ok()) {
         response = ErrorResponse(

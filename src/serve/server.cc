@@ -403,7 +403,9 @@ void ServerImpl::ScheduleAdvance() {
   advance_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     {
-      allot::internal::ReaderMutexLock engine_lock(&engine_mu_);
+      // Alone: a request that took its time before this advance's must
+      // reach the engine first (the engine refuses times before an advance).
+      allot::internal::MutexLock engine_lock(&engine_mu_);
       // A failure (a full disk) is visible to every later call as well.
       (void)AdvanceTo(Now());
     }
